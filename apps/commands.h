@@ -1,0 +1,23 @@
+// Subcommands of the almkit command line; one file per command (docs/cli.md).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace almkit::cli {
+
+/// Exit code for bad input: unknown problem, bad option value, missing or malformed file.
+inline constexpr int kExitBadInput = 2;
+
+/// Thrown by a command for a user error; main prints "almkit: error: <what>" and exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void register_list(CLI::App& app);
+void register_solve(CLI::App& app);
+void register_verify(CLI::App& app);
+void register_train(CLI::App& app);
+void register_predict(CLI::App& app);
+void register_compare(CLI::App& app);
+
+}  // namespace almkit::cli

@@ -1,0 +1,42 @@
+// almkit command line entry point: parses, dispatches to one subcommand, and
+// maps every user error to a one-line message and exit code 2 (docs/cli.md).
+#include <cstdio>
+#include <exception>
+
+#include <fmt/core.h>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"almkit: constrained nonconvex optimization by the augmented Lagrangian method"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "almkit 0.1.0");
+  almkit::cli::register_list(app);
+  almkit::cli::register_solve(app);
+  almkit::cli::register_verify(app);
+  almkit::cli::register_train(app);
+  almkit::cli::register_predict(app);
+  almkit::cli::register_compare(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "almkit: error: {}\nRun with --help for usage.\n", e.what());
+    return almkit::cli::kExitBadInput;
+  } catch (const almkit::cli::UsageError& e) {
+    fmt::print(stderr, "almkit: error: {}\n", e.what());
+    return almkit::cli::kExitBadInput;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "almkit: error: {}\n", e.what());
+    return almkit::cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "almkit: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

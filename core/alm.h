@@ -1,0 +1,177 @@
+// The augmented Lagrangian method driver (docs/alm.md).
+//
+// Two policies share one driver:
+//  * kSafeguarded — safeguarded PHR in the style of ALGENCAN (Birgin & Martínez),
+//    docs/alm.md §2: multipliers clipped to a box, penalty multiplied by
+//    `penalty_increase` when the infeasibility did not drop by `tau`,
+//    inner tolerance ε_{k+1} = max(ε_final, θ ε_k).
+//  * kReference — the outer loop of Wang, Zhang & Chen (2024) for the RNN,
+//    docs/alm.md §3 and docs/rnn.md: one penalty γ, unclipped multipliers,
+//    violation measured per equality family in the 2-norm, lagged test.
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "almkit/core/kkt.h"
+#include "almkit/core/problem.h"
+#include "almkit/solvers/inner_solver.h"
+
+namespace almkit {
+
+enum class AlmPolicy { kSafeguarded, kReference };
+const char* to_string(AlmPolicy policy);
+/// Parses "safeguarded" / "reference"; returns false on anything else.
+bool parse(const std::string& text, AlmPolicy* policy);
+
+/// Why the driver stopped (docs/alm.md "Statuses").
+enum class AlmStatus {
+  kConverged,             ///< infeasibility, stationarity, complementarity ≤ tolerances
+  kIterationLimit,        ///< max_outer_iterations reached
+  kTimeLimit,             ///< time_limit_seconds reached
+  kPenaltyTooLarge,       ///< β would exceed penalty_max (reference: γ > gamma_max)
+  kInfeasibleStationary,  ///< ‖c‖ stalls while ‖Jᵀc‖ → 0: a stationary point of the infeasibility
+  kInnerFailure,          ///< the inner solver failed (not a mere iteration limit)
+  kNonFinite,             ///< NaN/Inf in f, c, g or the multipliers
+  kStoppedByCallback,     ///< the progress callback asked to stop
+  kToleranceExhausted,    ///< reference policy: ε < ε_min
+};
+const char* to_string(AlmStatus status);
+
+struct AlmOptions {
+  AlmPolicy policy = AlmPolicy::kSafeguarded;  ///< outer-loop policy
+  int max_outer_iterations = 100;              ///< outer iteration limit
+  double time_limit_seconds = 1e9;             ///< wall-clock limit for the whole solve
+
+  // ---- stopping tolerances (both policies report them; safeguarded stops on them)
+  double tol_feasibility = 1e-8;      ///< ‖(c, g_+, bounds)‖∞ ≤ tol_feasibility
+  double tol_stationarity = 1e-8;     ///< ‖∇f + J_cᵀλ + J_gᵀμ + ν‖∞ ≤ tol_stationarity
+  double tol_complementarity = 1e-8;  ///< max_j |μ_j g_j| (bounds included) ≤ tol_complementarity
+
+  // ---- safeguarded policy (docs/alm.md §2)
+  double tau = 0.5;               ///< β ← γ β when V_{k+1} > τ V_k
+  double penalty_increase = 10.0; ///< γ, the penalty growth factor
+  double initial_penalty = 0.0;   ///< β_0; 0 means ρ0 = 10 max(1,|f(x0)|) / max(1, ½‖viol(x0)‖²) clamped to [1e-8, 1e8]
+  double penalty_max = 1e20;      ///< β_max: stop with kPenaltyTooLarge beyond it
+  double lambda_min = -1e20;      ///< safeguard box for λ̄
+  double lambda_max = 1e20;       ///< safeguard box for λ̄
+  double mu_max = 1e20;           ///< safeguard box [0, μ_max] for μ̄
+  double inner_tolerance_initial = 1e-2;  ///< ε_0
+  double inner_tolerance_factor = 0.1;    ///< θ in ε_{k+1} = max(ε_final, θ ε_k)
+  double inner_tolerance_final = 1e-9;    ///< ε_final
+  /// kInfeasibleStationary when V_k > tol_feasibility, β ≥ this, and ‖J_cᵀc + J_gᵀg_+‖∞ ≤ 1e-8 · max(1, V_k).
+  double infeasible_stationary_penalty = 1e12;
+
+  // ---- reference policy (docs/alm.md §3; constants of Wang, Zhang & Chen)
+  double ref_gamma0 = 1.0;        ///< γ_0
+  double ref_eta1 = 0.99;         ///< γ grows when V_{k-1} > η1 V_{k-2}
+  double ref_eta2 = 5.0 / 6.0;    ///< γ ← max(γ/η2, ‖ξ_f‖^{1+η3})
+  double ref_eta3 = 0.01;         ///< exponent slack in ‖ξ_f‖^{1+η3}
+  double ref_eta4 = 5.0 / 6.0;    ///< ε ← η4 ε
+  double ref_eps0 = 0.1;          ///< ε_0
+  double ref_eps_min = 1e-20;     ///< stop when ε < ε_min
+  double ref_gamma_max = 1e4;     ///< stop when γ > γ_max (a test, not a cap)
+  bool ref_immediate = false;     ///< compare V_k with V_{k-1} from k ≥ 1 instead of the lagged test
+  double ref_restart_threshold = 1e30;  ///< Υ: restart the subproblem from the problem's feasible point when L(x_warm) > Υ
+
+  /// Calls v(name, field, description) for every option (CLI flags, JSON, docs).
+  template <class Visitor>
+  void visit(Visitor&& v) {
+    v("policy", policy, "outer-loop policy: safeguarded | reference");
+    v("max_outer_iterations", max_outer_iterations, "outer iteration limit");
+    v("time_limit_seconds", time_limit_seconds, "wall-clock limit of the solve, seconds");
+    v("tol_feasibility", tol_feasibility, "stop when infeasibility (inf-norm) <= this");
+    v("tol_stationarity", tol_stationarity, "stop when KKT stationarity (inf-norm) <= this");
+    v("tol_complementarity", tol_complementarity, "stop when max |mu_j g_j| <= this");
+    v("tau", tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
+    v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
+    v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = 10 max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
+    v("penalty_max", penalty_max, "safeguarded: largest penalty before stopping");
+    v("lambda_min", lambda_min, "safeguarded: lower clip of equality multipliers");
+    v("lambda_max", lambda_max, "safeguarded: upper clip of equality multipliers");
+    v("mu_max", mu_max, "safeguarded: upper clip of inequality multipliers");
+    v("inner_tolerance_initial", inner_tolerance_initial, "safeguarded: epsilon_0 of the inner solver");
+    v("inner_tolerance_factor", inner_tolerance_factor, "safeguarded: theta, epsilon_{k+1} = max(eps_final, theta eps_k)");
+    v("inner_tolerance_final", inner_tolerance_final, "safeguarded: eps_final");
+    v("infeasible_stationary_penalty", infeasible_stationary_penalty, "safeguarded: penalty above which a stalled infeasibility is reported as stationary");
+    v("ref_gamma0", ref_gamma0, "reference: initial penalty gamma_0");
+    v("ref_eta1", ref_eta1, "reference: eta1, violation-decrease threshold");
+    v("ref_eta2", ref_eta2, "reference: eta2, gamma <- gamma/eta2");
+    v("ref_eta3", ref_eta3, "reference: eta3, exponent slack");
+    v("ref_eta4", ref_eta4, "reference: eta4, epsilon <- eta4 epsilon");
+    v("ref_eps0", ref_eps0, "reference: epsilon_0");
+    v("ref_eps_min", ref_eps_min, "reference: stop when epsilon < this");
+    v("ref_gamma_max", ref_gamma_max, "reference: stop when gamma > this");
+    v("ref_immediate", ref_immediate, "reference: immediate instead of lagged violation test");
+    v("ref_restart_threshold", ref_restart_threshold, "reference: restart from the feasible point when L(warm start) > this");
+  }
+  template <class Visitor>
+  void visit(Visitor&& v) const { const_cast<AlmOptions*>(this)->visit(std::forward<Visitor>(v)); }
+
+  /// Throws std::invalid_argument naming the first invalid option.
+  void validate() const;
+};
+
+/// One line of the outer-iteration log.
+struct AlmIteration {
+  int iteration = 0;             ///< k (1-based after the solve of subproblem k)
+  double objective = 0.0;        ///< f(x_k)
+  double infeasibility = 0.0;    ///< ‖viol(x_k)‖∞
+  double stationarity = 0.0;     ///< KKT stationarity with (λ_k, μ_k)
+  double penalty = 0.0;          ///< β (γ) used in subproblem k
+  double multiplier_norm = 0.0;  ///< ‖(λ_k, μ_k)‖∞
+  double inner_tolerance = 0.0;  ///< ε_k given to the inner solver
+  InnerResult inner;             ///< what the inner solver reported
+  double seconds = 0.0;          ///< elapsed since the start of the solve
+  std::vector<double> family_violation;  ///< ‖c_family‖₂ per equality family
+};
+
+/// Return false to stop the solve (status kStoppedByCallback).
+using AlmCallback = std::function<bool(const AlmIteration&, VectorCRef x)>;
+
+/// Optional warm start: any empty vector falls back to the default.
+struct AlmStart {
+  Vector x;       ///< default: problem.initial_point()
+  Vector lambda;  ///< default: 0
+  Vector mu;      ///< default: 0 (problem inequalities only; bound multipliers start at 0)
+};
+
+struct AlmSummary {
+  AlmStatus status = AlmStatus::kNonFinite;
+  std::string message;           ///< one sentence on why it stopped
+  std::string problem_name;
+  std::string inner_solver_name;
+  Vector x;                      ///< last iterate
+  Vector lambda;                 ///< equality multipliers
+  Vector mu;                     ///< inequality multipliers (problem's g)
+  Vector nu;                     ///< bound multipliers ν = μ_upper − μ_lower
+  double objective = 0.0;
+  KktReport kkt;                 ///< at (x, λ, μ, ν)
+  int outer_iterations = 0;
+  long inner_iterations = 0;
+  EvaluationCounters evaluations;
+  double seconds = 0.0;
+  double final_penalty = 0.0;
+  std::vector<AlmIteration> history;
+  bool has_best_feasible = false;  ///< a point with infeasibility ≤ tol_feasibility was seen
+  Vector best_feasible_x;          ///< the one with the lowest f among them
+  double best_feasible_objective = std::numeric_limits<double>::infinity();
+  AlmOptions options;
+
+  std::string BriefReport() const;
+  std::string FullReport() const;
+};
+
+/// Solves problem by the ALM with the given inner solver.
+AlmSummary solve_alm(const ConstrainedProblem& problem, InnerSolver& inner,
+                     const AlmOptions& options = {}, const AlmStart& start = {},
+                     const AlmCallback& callback = {});
+
+/// Header and one formatted line of the per-iteration log.
+std::string alm_log_header();
+std::string alm_log_line(const AlmIteration& it);
+
+}  // namespace almkit

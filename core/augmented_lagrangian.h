@@ -1,0 +1,62 @@
+// The Powell–Hestenes–Rockafellar augmented Lagrangian (docs/alm.md §2):
+//
+//   L_β(x; λ, μ) = f(x) + Σ_i [ λ_i c_i(x) + (β/2) c_i(x)² ]
+//                + (1/(2β)) Σ_j [ max(0, μ_j + β g̃_j(x))² − μ_j² ]
+//
+// where g̃ = [ g(x); l_k − x_k for finite l_k; x_k − u_k for finite u_k ]: the
+// ALM treats finite bounds as inequality constraints, so every inner solver
+// minimizes an unconstrained function (docs/inner_solvers.md, "Bounds").
+// The bound multipliers are the tail of μ; ν = μ_upper − μ_lower in the KKT
+// stationarity (docs/alm.md §1).
+#pragma once
+
+#include <vector>
+
+#include "almkit/core/problem.h"
+
+namespace almkit {
+
+/// Index maps of the finite bounds, in the order they appear in g̃.
+struct BoundIndex {
+  std::vector<int> lower;  ///< k with l_k > -inf
+  std::vector<int> upper;  ///< k with u_k < +inf
+  int size() const { return static_cast<int>(lower.size() + upper.size()); }
+  explicit BoundIndex(const ConstrainedProblem& problem);
+  /// ν_k = μ_upper − μ_lower from the bound part of the extended μ.
+  Vector bound_multipliers(VectorCRef mu_bounds, int n) const;
+};
+
+class AugmentedLagrangian {
+ public:
+  explicit AugmentedLagrangian(const ConstrainedProblem& problem);
+
+  /// Sets λ (num_equalities), μ (num_inequalities + bounds().size()) and β > 0.
+  void set_parameters(VectorCRef lambda, VectorCRef mu, double beta);
+
+  double value(VectorCRef x) const;
+  /// Writes ∇_x L_β into grad; returns L_β(x).
+  double value_gradient(VectorCRef x, VectorRef grad) const;
+
+  /// Extended inequalities g̃(x) (num_extended_inequalities entries).
+  void extended_inequalities(VectorCRef x, VectorRef g_ext) const;
+  /// out += J_g̃(x)ᵀ y.
+  void add_extended_jt_prod(VectorCRef x, VectorCRef y, VectorRef out) const;
+
+  const ConstrainedProblem& problem() const { return problem_; }
+  const BoundIndex& bounds() const { return bounds_; }
+  int num_extended_inequalities() const { return problem_.num_inequalities() + bounds_.size(); }
+  const Vector& lambda() const { return lambda_; }
+  const Vector& mu() const { return mu_; }
+  double beta() const { return beta_; }
+
+ private:
+  const ConstrainedProblem& problem_;
+  BoundIndex bounds_;
+  Vector lower_, upper_;
+  Vector lambda_, mu_;
+  double beta_ = 1.0;
+  // Work space for value_gradient (not thread-safe by design: one AL per solve).
+  mutable Vector c_, g_, w_, tmp_;
+};
+
+}  // namespace almkit

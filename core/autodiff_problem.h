@@ -1,0 +1,187 @@
+// Automatic derivatives for user problems written as templated functors
+// (docs/problem.md "Define your own problem").
+//
+// A user problem is any struct P with
+//
+//     int num_variables() const;                      // run-time size n
+//     Vector initial_point() const;                   // standard start
+//     template <class T> T objective(const T* x) const;
+//
+// and optionally
+//
+//     std::string name() const;
+//     int num_equalities() const;    template <class T> void equalities(const T* x, T* c) const;
+//     int num_inequalities() const;  template <class T> void inequalities(const T* x, T* g) const;
+//     Vector lower_bounds() const;   Vector upper_bounds() const;
+//     std::optional<double> known_optimal_value() const;
+//
+// Derivatives use forward-mode ceres::Jet<double, kStride>: the n input
+// directions are seeded kStride at a time, so n is a run-time quantity (Ceres'
+// AutoDiffFirstOrderFunction needs n at compile time). One gradient or Jᵀy
+// costs ceil(n / kStride) evaluations of the templated function.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ceres/jet.h>
+
+#include "almkit/core/problem.h"
+
+namespace almkit {
+
+namespace detail {
+template <class P, class T>
+concept HasEqualities = requires(const P& p, const T* x, T* c) { p.equalities(x, c); };
+template <class P, class T>
+concept HasInequalities = requires(const P& p, const T* x, T* g) { p.inequalities(x, g); };
+}  // namespace detail
+
+template <class P>
+class AutoDiffProblem final : public ConstrainedProblem {
+ public:
+  /// Directions per forward sweep; 8 doubles fill one AVX-512 register.
+  static constexpr int kStride = 8;
+  using Jet = ceres::Jet<double, kStride>;
+
+  explicit AutoDiffProblem(P functor, std::string name = {})
+      : functor_(std::move(functor)), name_(std::move(name)) {
+    if (name_.empty()) {
+      if constexpr (requires { functor_.name(); }) name_ = functor_.name();
+      else name_ = "unnamed";
+    }
+  }
+
+  const P& functor() const { return functor_; }
+
+  std::string name() const override { return name_; }
+  int num_variables() const override { return functor_.num_variables(); }
+  int num_equalities() const override {
+    if constexpr (requires { functor_.num_equalities(); }) return functor_.num_equalities();
+    else return 0;
+  }
+  int num_inequalities() const override {
+    if constexpr (requires { functor_.num_inequalities(); }) return functor_.num_inequalities();
+    else return 0;
+  }
+  Vector lower_bounds() const override {
+    if constexpr (requires { functor_.lower_bounds(); }) return functor_.lower_bounds();
+    else return ConstrainedProblem::lower_bounds();
+  }
+  Vector upper_bounds() const override {
+    if constexpr (requires { functor_.upper_bounds(); }) return functor_.upper_bounds();
+    else return ConstrainedProblem::upper_bounds();
+  }
+  Vector initial_point() const override { return functor_.initial_point(); }
+  std::optional<double> known_optimal_value() const override {
+    if constexpr (requires { functor_.known_optimal_value(); })
+      return functor_.known_optimal_value();
+    else return std::nullopt;
+  }
+
+ protected:
+  double f_impl(VectorCRef x) const override {
+    const Vector xc = x;
+    return functor_.objective(xc.data());
+  }
+
+  double grad_f_impl(VectorCRef x, VectorRef grad) const override {
+    const int n = num_variables();
+    std::vector<Jet> xj(static_cast<size_t>(n));
+    double value = 0.0;
+    for_each_stride(x, xj, [&](int first, int count) {
+      const Jet f = functor_.objective(xj.data());
+      value = f.a;
+      grad.segment(first, count) = f.v.head(count);
+    });
+    return value;
+  }
+
+  void c_impl(VectorCRef x, VectorRef c) const override {
+    if constexpr (detail::HasEqualities<P, double>)
+      eval_plain(x, c, [this](const double* xd, double* cd) { functor_.equalities(xd, cd); });
+  }
+  void g_impl(VectorCRef x, VectorRef g) const override {
+    if constexpr (detail::HasInequalities<P, double>)
+      eval_plain(x, g, [this](const double* xd, double* gd) { functor_.inequalities(xd, gd); });
+  }
+
+  void jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const override {
+    if constexpr (detail::HasEqualities<P, Jet>)
+      jt_prod(x, y, out, num_equalities(), [this](const Jet* xj, Jet* cj) { functor_.equalities(xj, cj); });
+    else out.setZero();
+  }
+  void jac_g_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const override {
+    if constexpr (detail::HasInequalities<P, Jet>)
+      jt_prod(x, y, out, num_inequalities(), [this](const Jet* xj, Jet* gj) { functor_.inequalities(xj, gj); });
+    else out.setZero();
+  }
+  Matrix jac_c_impl(VectorCRef x) const override {
+    if constexpr (detail::HasEqualities<P, Jet>)
+      return jacobian(x, num_equalities(), [this](const Jet* xj, Jet* cj) { functor_.equalities(xj, cj); });
+    else return Matrix(0, num_variables());
+  }
+  Matrix jac_g_impl(VectorCRef x) const override {
+    if constexpr (detail::HasInequalities<P, Jet>)
+      return jacobian(x, num_inequalities(), [this](const Jet* xj, Jet* gj) { functor_.inequalities(xj, gj); });
+    else return Matrix(0, num_variables());
+  }
+
+ private:
+  // Seeds xj with x and unit directions for variables [first, first+count),
+  // then calls body(first, count), for every stride of kStride variables.
+  template <class Body>
+  static void for_each_stride(VectorCRef x, std::vector<Jet>& xj, Body&& body) {
+    const int n = static_cast<int>(x.size());
+    for (int i = 0; i < n; ++i) xj[static_cast<size_t>(i)] = Jet(x[i]);
+    if (n == 0) return;
+    for (int first = 0; first < n; first += kStride) {
+      const int count = std::min(kStride, n - first);
+      for (int k = 0; k < count; ++k) xj[static_cast<size_t>(first + k)].v[k] = 1.0;
+      body(first, count);
+      for (int k = 0; k < count; ++k) xj[static_cast<size_t>(first + k)].v[k] = 0.0;
+    }
+  }
+
+  template <class Fn>
+  static void eval_plain(VectorCRef x, VectorRef out, Fn&& fn) {
+    const Vector xc = x;  // contiguous copy: Ref may carry an inner stride
+    Vector oc(out.size());
+    fn(xc.data(), oc.data());
+    out = oc;
+  }
+
+  template <class Fn>
+  void jt_prod(VectorCRef x, VectorCRef y, VectorRef out, int m, Fn&& fn) const {
+    std::vector<Jet> xj(static_cast<size_t>(x.size())), cj(static_cast<size_t>(m));
+    out.setZero();
+    for_each_stride(x, xj, [&](int first, int count) {
+      fn(xj.data(), cj.data());
+      for (int i = 0; i < m; ++i) out.segment(first, count) += y[i] * cj[static_cast<size_t>(i)].v.head(count);
+    });
+  }
+
+  template <class Fn>
+  Matrix jacobian(VectorCRef x, int m, Fn&& fn) const {
+    Matrix J(m, x.size());
+    std::vector<Jet> xj(static_cast<size_t>(x.size())), cj(static_cast<size_t>(m));
+    for_each_stride(x, xj, [&](int first, int count) {
+      fn(xj.data(), cj.data());
+      for (int i = 0; i < m; ++i) J.row(i).segment(first, count) = cj[static_cast<size_t>(i)].v.head(count).transpose();
+    });
+    return J;
+  }
+
+  P functor_;
+  std::string name_;
+};
+
+/// Wraps a templated functor (see the top of this file) as a ConstrainedProblem.
+template <class P>
+AutoDiffProblem<P> make_autodiff_problem(P functor, std::string name = {}) {
+  return AutoDiffProblem<P>(std::move(functor), std::move(name));
+}
+
+}  // namespace almkit

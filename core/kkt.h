@@ -1,0 +1,41 @@
+// KKT residuals of a smooth problem at a primal–dual point (docs/alm.md §1):
+//
+//   stationarity     ‖∇f(x) + J_c(x)ᵀλ + J_g(x)ᵀμ + ν‖∞
+//   infeasibility    ‖(c(x), max(0, g(x)), max(0, l − x), max(0, x − u))‖∞
+//   complementarity  max(max_j |μ_j g_j(x)|, max_k |ν_k| dist(x_k, active bound))
+//   sign             max(max_j max(0, −μ_j), bound-multiplier sign violations)
+//   scaled           stationarity / max(1, ‖(λ, μ, ν)‖∞ / 100)   (Ipopt's s_d with s_max = 100)
+//
+// Piecewise-smooth problems are handled by verify_kkt (docs/verification.md);
+// this function uses the problem's own derivative at kinks.
+#pragma once
+
+#include <string>
+
+#include "almkit/core/problem.h"
+
+namespace almkit {
+
+struct KktReport {
+  double stationarity = 0.0;
+  double infeasibility = 0.0;
+  double complementarity = 0.0;
+  double sign_violation = 0.0;
+  double scaled_stationarity = 0.0;
+  double multiplier_norm = 0.0;  ///< ‖(λ, μ, ν)‖∞
+  /// True when every residual is ≤ its tolerance.
+  bool satisfied(double tol_stationarity, double tol_feasibility, double tol_complementarity) const {
+    return stationarity <= tol_stationarity && infeasibility <= tol_feasibility &&
+           complementarity <= tol_complementarity && sign_violation <= tol_complementarity;
+  }
+};
+
+/// KKT residuals at (x, λ, μ, ν); ν has n entries (0 where no bound is active).
+KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
+                        VectorCRef mu, VectorCRef nu);
+
+/// The Lagrangian gradient ∇f + J_cᵀλ + J_gᵀμ + ν.
+Vector lagrangian_gradient(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
+                           VectorCRef mu, VectorCRef nu);
+
+}  // namespace almkit

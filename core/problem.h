@@ -1,0 +1,130 @@
+// The abstract constrained problem (docs/problem.md, docs/alm.md §1):
+//
+//     minimize f(x)  subject to  c(x) = 0,  g(x) <= 0,  l <= x <= u,   x in R^n.
+//
+// Evaluations go through the public non-virtual eval_* functions, which count
+// every call (EvaluationCounters) and forward to the protected virtual hooks
+// that a concrete problem overrides. Counting in one place means no solver can
+// forget to count, and a benchmark's evaluation numbers are comparable across
+// inner solvers.
+#pragma once
+
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/SparseCore>
+
+#include "almkit/core/types.h"
+
+namespace almkit {
+
+/// Number of calls of each evaluation routine since the last reset().
+struct EvaluationCounters {
+  long objective = 0;           ///< f(x)
+  long gradient = 0;            ///< ∇f(x) (value included)
+  long equalities = 0;          ///< c(x)
+  long inequalities = 0;        ///< g(x)
+  long equality_jtprod = 0;     ///< J_c(x)ᵀ y
+  long inequality_jtprod = 0;   ///< J_g(x)ᵀ y
+  long jacobian = 0;            ///< dense or sparse Jacobian
+  void reset() { *this = EvaluationCounters{}; }
+};
+
+class ConstrainedProblem {
+ public:
+  virtual ~ConstrainedProblem() = default;
+
+  // ----- description ------------------------------------------------------
+  virtual std::string name() const = 0;
+  virtual int num_variables() const = 0;
+  virtual int num_equalities() const { return 0; }
+  virtual int num_inequalities() const { return 0; }
+  /// Lower bounds l (entries may be -inf). Default: all -inf.
+  virtual Vector lower_bounds() const;
+  /// Upper bounds u (entries may be +inf). Default: all +inf.
+  virtual Vector upper_bounds() const;
+  /// The problem's standard start point x0.
+  virtual Vector initial_point() const = 0;
+  /// Published optimal objective value, for verification problems.
+  virtual std::optional<double> known_optimal_value() const { return std::nullopt; }
+  /// Sizes of the consecutive families that partition the equalities. The
+  /// reference ALM policy (docs/alm.md §3) measures infeasibility and
+  /// multipliers per family (the RNN has C1 and C2). Default: one family.
+  virtual std::vector<int> equality_family_sizes() const { return {num_equalities()}; }
+  /// Replaces x by a feasible point with the same "free" variables when the
+  /// problem knows one cheaply (the RNN: a forward pass for h, u from the
+  /// weights). Used by the reference policy's restart safeguard. Returns false
+  /// when the problem has no such completion (default).
+  virtual bool restore_feasibility(VectorRef /*x*/) const { return false; }
+  /// A structural NNAMCQ certificate, when the problem can prove that NNAMCQ
+  /// holds at every feasible point (docs/verification.md). Empty: none.
+  virtual std::string structural_nnamcq_certificate() const { return {}; }
+
+  // ----- counted evaluations ----------------------------------------------
+  double eval_f(VectorCRef x) const {
+    ++counters_.objective;
+    return f_impl(x);
+  }
+  /// Writes ∇f(x) into grad and returns f(x).
+  double eval_grad_f(VectorCRef x, VectorRef grad) const {
+    ++counters_.gradient;
+    return grad_f_impl(x, grad);
+  }
+  void eval_c(VectorCRef x, VectorRef c) const {
+    ++counters_.equalities;
+    c_impl(x, c);
+  }
+  void eval_g(VectorCRef x, VectorRef g) const {
+    ++counters_.inequalities;
+    g_impl(x, g);
+  }
+  /// out = J_c(x)ᵀ y   (y has num_equalities() entries, out has n).
+  void eval_jac_c_t_prod(VectorCRef x, VectorCRef y, VectorRef out) const {
+    ++counters_.equality_jtprod;
+    jac_c_t_prod_impl(x, y, out);
+  }
+  /// out = J_g(x)ᵀ y   (y has num_inequalities() entries, out has n).
+  void eval_jac_g_t_prod(VectorCRef x, VectorCRef y, VectorRef out) const {
+    ++counters_.inequality_jtprod;
+    jac_g_t_prod_impl(x, y, out);
+  }
+  /// Dense J_c(x), num_equalities() x n. Default: assembled from Jᵀe_i products.
+  Matrix eval_jac_c(VectorCRef x) const {
+    ++counters_.jacobian;
+    return jac_c_impl(x);
+  }
+  /// Dense J_g(x), num_inequalities() x n.
+  Matrix eval_jac_g(VectorCRef x) const {
+    ++counters_.jacobian;
+    return jac_g_impl(x);
+  }
+  /// Sparse J_c(x). Default: the dense Jacobian, sparsified.
+  Eigen::SparseMatrix<double> eval_jac_c_sparse(VectorCRef x) const {
+    ++counters_.jacobian;
+    return jac_c_sparse_impl(x);
+  }
+
+  const EvaluationCounters& counters() const { return counters_; }
+  void reset_counters() const { counters_.reset(); }
+
+ protected:
+  virtual double f_impl(VectorCRef x) const = 0;
+  virtual double grad_f_impl(VectorCRef x, VectorRef grad) const = 0;
+  virtual void c_impl(VectorCRef x, VectorRef c) const;
+  virtual void g_impl(VectorCRef x, VectorRef g) const;
+  virtual void jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const;
+  virtual void jac_g_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const;
+  virtual Matrix jac_c_impl(VectorCRef x) const;
+  virtual Matrix jac_g_impl(VectorCRef x) const;
+  virtual Eigen::SparseMatrix<double> jac_c_sparse_impl(VectorCRef x) const;
+
+ private:
+  mutable EvaluationCounters counters_;
+};
+
+/// Maximum constraint violation ‖(c(x), max(0, g(x)), l - x, x - u)_+‖∞.
+double infeasibility(const ConstrainedProblem& problem, VectorCRef x);
+
+}  // namespace almkit
