@@ -38,6 +38,7 @@ enum class AlmStatus {
   kNonFinite,             ///< NaN/Inf in f, c, g or the multipliers
   kStoppedByCallback,     ///< the progress callback asked to stop
   kToleranceExhausted,    ///< reference policy: ε < ε_min
+  kMultipliersDiverging,  ///< nearly feasible, multipliers grew ≥ 10× in 5 iterations: no KKT point approached
 };
 const char* to_string(AlmStatus status);
 
@@ -50,6 +51,9 @@ struct AlmOptions {
   double tol_feasibility = 1e-8;      ///< ‖(c, g_+, bounds)‖∞ ≤ tol_feasibility
   double tol_stationarity = 1e-8;     ///< ‖∇f + J_cᵀλ + J_gᵀμ + ν‖∞ ≤ tol_stationarity
   double tol_complementarity = 1e-8;  ///< max_j |μ_j g_j| (bounds included) ≤ tol_complementarity
+  /// Converged also needs a stable multiplier estimate:
+  /// ‖(λ_{k+1}, μ_{k+1}) − (λ̄_k, μ̄_k)‖∞ ≤ tol_multiplier_change · max(1, ‖(λ_{k+1}, μ_{k+1})‖∞).
+  double tol_multiplier_change = 0.1;
 
   // ---- safeguarded policy (docs/alm.md §2)
   double tau = 0.5;               ///< β ← γ β when V_{k+1} > τ V_k
@@ -86,6 +90,7 @@ struct AlmOptions {
     v("tol_feasibility", tol_feasibility, "stop when infeasibility (inf-norm) <= this");
     v("tol_stationarity", tol_stationarity, "stop when KKT stationarity (inf-norm) <= this");
     v("tol_complementarity", tol_complementarity, "stop when max |mu_j g_j| <= this");
+    v("tol_multiplier_change", tol_multiplier_change, "stop only when the relative multiplier change <= this");
     v("tau", tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
     v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
     v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = 10 max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");

@@ -28,6 +28,7 @@
 
 #include <ceres/jet.h>
 
+#include "almkit/core/piecewise.h"
 #include "almkit/core/problem.h"
 
 namespace almkit {
@@ -127,6 +128,37 @@ class AutoDiffProblem final : public ConstrainedProblem {
     if constexpr (detail::HasInequalities<P, Jet>)
       return jacobian(x, num_inequalities(), [this](const Jet* xj, Jet* gj) { functor_.inequalities(xj, gj); });
     else return Matrix(0, num_variables());
+  }
+
+ public:
+  // ---- piecewise-smooth hooks (core/piecewise.h, docs/verification.md) ----
+  // Evaluate c or g once inside a pw::KinkContext: relu calls are numbered in
+  // execution order and recorded (active_kinks) or get the selected factor.
+  std::vector<Kink> active_kinks(VectorCRef x, double tol) const override {
+    std::vector<Kink> kinks;
+    if constexpr (detail::HasEqualities<P, double>) {
+      pw::KinkContext ctx(ConstraintFamily::kEquality, tol, &kinks);
+      Vector c(num_equalities());
+      c_impl(x, c);
+    }
+    if constexpr (detail::HasInequalities<P, double>) {
+      pw::KinkContext ctx(ConstraintFamily::kInequality, tol, &kinks);
+      Vector g(num_inequalities());
+      g_impl(x, g);
+    }
+    return kinks;
+  }
+  Matrix jacobian_with_selection(VectorCRef x, ConstraintFamily family,
+                                 const KinkSelection& selection) const override {
+    pw::KinkContext ctx(family, selection);
+    if (family == ConstraintFamily::kEquality) {
+      if constexpr (detail::HasEqualities<P, Jet>)
+        return jacobian(x, num_equalities(), [&](const Jet* xj, Jet* cj) { ctx.restart(); functor_.equalities(xj, cj); });
+    } else {
+      if constexpr (detail::HasInequalities<P, Jet>)
+        return jacobian(x, num_inequalities(), [&](const Jet* xj, Jet* gj) { ctx.restart(); functor_.inequalities(xj, gj); });
+    }
+    return Matrix::Zero(family == ConstraintFamily::kEquality ? num_equalities() : num_inequalities(), num_variables());
   }
 
  private:

@@ -16,6 +16,7 @@
 
 #include <Eigen/SparseCore>
 
+#include "almkit/core/kinks.h"
 #include "almkit/core/types.h"
 
 namespace almkit {
@@ -61,6 +62,22 @@ class ConstrainedProblem {
   /// A structural NNAMCQ certificate, when the problem can prove that NNAMCQ
   /// holds at every feasible point (docs/verification.md). Empty: none.
   virtual std::string structural_nnamcq_certificate() const { return {}; }
+
+  // ----- piecewise-smooth constraints (core/kinks.h, docs/verification.md) --
+  // Added for verify_kkt / check_nnamcq. Smooth problems keep the defaults;
+  // AutoDiffProblem implements both through core/piecewise.h; a hand-written
+  // problem with ReLU kinks (the RNN) overrides both.
+  /// The kinks of c (family kEquality) and g (kInequality) whose argument is
+  /// within tol of the breakpoint at x. Default: none (a smooth problem).
+  virtual std::vector<Kink> active_kinks(VectorCRef /*x*/, double /*tol*/) const { return {}; }
+  /// The generalized Jacobian J_c(x; s) or J_g(x; s) (dense, rows × n) for the
+  /// selection s: σ'(v) := s.factor_of(k) at every kink k with |v| ≤
+  /// s.tolerance, the ordinary derivative elsewhere. Default: the ordinary
+  /// Jacobian (no kinks).
+  virtual Matrix jacobian_with_selection(VectorCRef x, ConstraintFamily family,
+                                         const KinkSelection& /*selection*/) const {
+    return family == ConstraintFamily::kEquality ? eval_jac_c(x) : eval_jac_g(x);
+  }
 
   // ----- counted evaluations ----------------------------------------------
   double eval_f(VectorCRef x) const {

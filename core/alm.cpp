@@ -1,0 +1,460 @@
+#include "almkit/core/alm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "almkit/core/augmented_lagrangian.h"
+
+namespace almkit {
+
+const char* to_string(AlmPolicy policy) {
+  return policy == AlmPolicy::kReference ? "reference" : "safeguarded";
+}
+
+bool parse(const std::string& text, AlmPolicy* policy) {
+  if (text == "safeguarded") *policy = AlmPolicy::kSafeguarded;
+  else if (text == "reference") *policy = AlmPolicy::kReference;
+  else return false;
+  return true;
+}
+
+const char* to_string(AlmStatus status) {
+  switch (status) {
+    case AlmStatus::kConverged: return "converged";
+    case AlmStatus::kIterationLimit: return "iteration_limit";
+    case AlmStatus::kTimeLimit: return "time_limit";
+    case AlmStatus::kPenaltyTooLarge: return "penalty_too_large";
+    case AlmStatus::kInfeasibleStationary: return "infeasible_stationary";
+    case AlmStatus::kInnerFailure: return "inner_failure";
+    case AlmStatus::kNonFinite: return "non_finite";
+    case AlmStatus::kStoppedByCallback: return "stopped_by_callback";
+    case AlmStatus::kToleranceExhausted: return "tolerance_exhausted";
+    case AlmStatus::kMultipliersDiverging: return "multipliers_diverging";
+  }
+  return "unknown";
+}
+
+void AlmOptions::validate() const {
+  auto fail = [](const char* name, const std::string& expected, double value) {
+    throw std::invalid_argument(fmt::format("option {}: expected {}, got {}", name, expected, value));
+  };
+  auto positive = [&](const char* name, double v) {
+    if (!(v > 0.0) || !std::isfinite(v)) fail(name, "a finite number > 0", v);
+  };
+  auto nonneg = [&](const char* name, double v) {
+    if (!(v >= 0.0) || !std::isfinite(v)) fail(name, "a finite number >= 0", v);
+  };
+  auto open_unit = [&](const char* name, double v) {
+    if (!(v > 0.0 && v < 1.0)) fail(name, "a number in (0, 1)", v);
+  };
+  if (max_outer_iterations < 0) fail("max_outer_iterations", "an integer >= 0", max_outer_iterations);
+  positive("time_limit_seconds", time_limit_seconds);
+  nonneg("tol_feasibility", tol_feasibility);
+  nonneg("tol_stationarity", tol_stationarity);
+  nonneg("tol_complementarity", tol_complementarity);
+  positive("tol_multiplier_change", tol_multiplier_change);
+  open_unit("tau", tau);
+  if (!(penalty_increase > 1.0) || !std::isfinite(penalty_increase)) fail("penalty_increase", "a finite number > 1", penalty_increase);
+  nonneg("initial_penalty", initial_penalty);
+  positive("penalty_max", penalty_max);
+  if (!(lambda_min <= 0.0)) fail("lambda_min", "a number <= 0", lambda_min);
+  if (!(lambda_max >= 0.0)) fail("lambda_max", "a number >= 0", lambda_max);
+  if (!(mu_max >= 0.0)) fail("mu_max", "a number >= 0", mu_max);
+  positive("inner_tolerance_initial", inner_tolerance_initial);
+  open_unit("inner_tolerance_factor", inner_tolerance_factor);
+  positive("inner_tolerance_final", inner_tolerance_final);
+  positive("infeasible_stationary_penalty", infeasible_stationary_penalty);
+  positive("ref_gamma0", ref_gamma0);
+  open_unit("ref_eta1", ref_eta1);
+  open_unit("ref_eta2", ref_eta2);
+  nonneg("ref_eta3", ref_eta3);
+  open_unit("ref_eta4", ref_eta4);
+  positive("ref_eps0", ref_eps0);
+  nonneg("ref_eps_min", ref_eps_min);
+  positive("ref_gamma_max", ref_gamma_max);
+  positive("ref_restart_threshold", ref_restart_threshold);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double inf_norm(const Vector& v) { return v.size() ? v.lpNorm<Eigen::Infinity>() : 0.0; }
+
+// Shared state of one solve; the two policies differ only in how they update
+// the penalty, the multipliers and the inner tolerance (docs/alm.md §2, §3).
+class AlmRun {
+ public:
+  AlmRun(const ConstrainedProblem& problem, InnerSolver& inner, const AlmOptions& options,
+         const AlmStart& start, const AlmCallback& callback)
+      : problem_(problem), inner_(inner), opt_(options), callback_(callback), L_(problem),
+        n_(problem.num_variables()), m_eq_(problem.num_equalities()), m_in_(problem.num_inequalities()),
+        families_(problem.equality_family_sizes()) {
+    opt_.validate();
+    x_ = start.x.size() ? start.x : problem.initial_point();
+    if (x_.size() != n_)
+      throw std::invalid_argument(fmt::format("start point has {} entries, problem '{}' has {} variables",
+                                              x_.size(), problem.name(), n_));
+    if (!x_.allFinite()) throw std::invalid_argument("start point contains NaN or Inf");
+    lambda_ = Vector::Zero(m_eq_);
+    if (start.lambda.size()) {
+      if (start.lambda.size() != m_eq_) throw std::invalid_argument("warm-start lambda has the wrong size");
+      lambda_ = start.lambda;
+    }
+    mu_ = Vector::Zero(L_.num_extended_inequalities());
+    if (start.mu.size()) {
+      if (start.mu.size() != m_in_) throw std::invalid_argument("warm-start mu has the wrong size");
+      mu_.head(m_in_) = start.mu.cwiseMax(0.0);
+    }
+    int total = 0;
+    for (int s : families_) total += s;
+    if (total != m_eq_) families_ = {m_eq_};
+    c_.resize(m_eq_);
+    g_.resize(L_.num_extended_inequalities());
+    s_.problem_name = problem.name();
+    s_.inner_solver_name = inner.name();
+    s_.options = opt_;
+  }
+
+  AlmSummary run() {
+    t0_ = Clock::now();
+    problem_.reset_counters();
+    if (opt_.policy == AlmPolicy::kReference) run_reference();
+    else run_safeguarded();
+    finish();
+    return std::move(s_);
+  }
+
+ private:
+  void evaluate_constraints() {
+    if (m_eq_) problem_.eval_c(x_, c_);
+    if (g_.size()) L_.extended_inequalities(x_, g_);
+  }
+
+  std::vector<double> family_norms(const Vector& v) const {
+    std::vector<double> out;
+    int offset = 0;
+    for (int size : families_) {
+      out.push_back(v.segment(offset, size).norm());
+      offset += size;
+    }
+    return out;
+  }
+
+  Vector nu() const { return L_.bounds().bound_multipliers(mu_.tail(L_.bounds().size()), n_); }
+
+  // Records iteration k; returns false when the solve must stop (status set).
+  bool record(int k, double penalty, double eps, const InnerResult& inner) {
+    AlmIteration it;
+    it.iteration = k;
+    it.objective = problem_.eval_f(x_);
+    s_.kkt = kkt_residuals(problem_, x_, lambda_, mu_.head(m_in_), nu());
+    it.infeasibility = s_.kkt.infeasibility;
+    it.stationarity = s_.kkt.stationarity;
+    it.penalty = penalty;
+    it.multiplier_norm = std::max(inf_norm(lambda_), inf_norm(mu_));
+    it.inner_tolerance = eps;
+    it.inner = inner;
+    it.seconds = seconds_since(t0_);
+    it.family_violation = family_norms(c_);
+    s_.history.push_back(it);
+    s_.outer_iterations = k;
+    s_.inner_iterations += inner.iterations;
+    s_.objective = it.objective;
+    s_.final_penalty = penalty;
+    if (!std::isfinite(it.objective) || !std::isfinite(it.infeasibility) || !std::isfinite(it.stationarity) ||
+        !lambda_.allFinite() || !mu_.allFinite()) {
+      return stop(AlmStatus::kNonFinite, "non-finite objective, constraint or multiplier value");
+    }
+    if (it.infeasibility <= opt_.tol_feasibility && it.objective < s_.best_feasible_objective) {
+      s_.has_best_feasible = true;
+      s_.best_feasible_x = x_;
+      s_.best_feasible_objective = it.objective;
+    }
+    if (callback_ && !callback_(it, x_)) return stop(AlmStatus::kStoppedByCallback, "the progress callback asked to stop");
+    return true;
+  }
+
+  bool stop(AlmStatus status, std::string message) {
+    s_.status = status;
+    s_.message = std::move(message);
+    return false;
+  }
+
+  bool time_left() {
+    if (seconds_since(t0_) < opt_.time_limit_seconds) return true;
+    return stop(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", opt_.time_limit_seconds));
+  }
+
+  // Converged: KKT residuals within tolerance and the multiplier estimate
+  // stable (relative change ≤ tol_multiplier_change). The second test keeps the
+  // driver from declaring convergence where the multipliers grow without bound
+  // (approximate KKT sequences at non-KKT points, docs/alm.md "Statuses").
+  bool converged(double multiplier_change) const {
+    const double scale = std::max({1.0, inf_norm(lambda_), inf_norm(mu_)});
+    return s_.kkt.satisfied(opt_.tol_stationarity, opt_.tol_feasibility, opt_.tol_complementarity) &&
+           multiplier_change <= opt_.tol_multiplier_change * scale;
+  }
+
+  // Multipliers that grew by ≥ 10× over the last 5 iterations while feasible:
+  // the limit is most likely a point where NNAMCQ fails and no KKT point exists.
+  bool multipliers_diverging() const {
+    const auto& h = s_.history;
+    if (h.size() < 6) return false;
+    const auto& last = h.back();
+    const auto& before = h[h.size() - 6];
+    return last.infeasibility <= std::sqrt(std::max(opt_.tol_feasibility, 1e-300)) &&
+           last.multiplier_norm >= 10.0 * std::max(1.0, before.multiplier_norm);
+  }
+
+  void stop_at_limit(AlmStatus status, std::string message) {
+    if (multipliers_diverging()) {
+      const auto& h = s_.history;
+      stop(AlmStatus::kMultipliersDiverging,
+           fmt::format("nearly feasible, but the multipliers grow without bound (‖λ,μ‖∞ {:.3g} → {:.3g} over the "
+                       "last 5 iterations): no KKT point is approached; NNAMCQ probably fails at the limit "
+                       "(check with almkit verify). Stopped by: {}",
+                       h[h.size() - 6].multiplier_norm, h.back().multiplier_norm, message));
+    } else {
+      stop(status, std::move(message));
+    }
+  }
+
+  InnerResult solve_subproblem(double beta, double eps) {
+    L_.set_parameters(lambda_bar_, mu_bar_, beta);
+    InnerResult r = inner_.minimize(L_, x_, eps);
+    return r;
+  }
+
+  void run_safeguarded() {
+    evaluate_constraints();
+    const double f0 = problem_.eval_f(x_);
+    double beta = opt_.initial_penalty;
+    if (beta == 0.0) {
+      const double viol2 = c_.squaredNorm() + g_.cwiseMax(0.0).squaredNorm();
+      beta = std::clamp(10.0 * std::max(1.0, std::abs(f0)) / std::max(1.0, 0.5 * viol2), 1e-8, 1e8);
+    }
+    lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
+    mu_bar_ = mu_.cwiseMax(0.0).cwiseMin(opt_.mu_max);
+    double V_prev = std::max(inf_norm(c_), inf_norm(g_.cwiseMax(-mu_bar_ / beta)));
+    double eps = opt_.inner_tolerance_initial;
+    for (int k = 1;; ++k) {
+      if (k > opt_.max_outer_iterations) {
+        stop_at_limit(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", opt_.max_outer_iterations));
+        return;
+      }
+      if (!time_left()) return;
+      const InnerResult inner = solve_subproblem(beta, eps);
+      if (!x_.allFinite()) {
+        stop(AlmStatus::kNonFinite, "the inner solver returned a non-finite point");
+        return;
+      }
+      evaluate_constraints();
+      const Vector lambda_old = lambda_bar_, mu_old = mu_bar_;
+      lambda_ = lambda_bar_ + beta * c_;
+      mu_ = (mu_bar_ + beta * g_).cwiseMax(0.0);
+      const double V = std::max(inf_norm(c_), inf_norm(g_.cwiseMax(-mu_bar_ / beta)));
+      const double change = std::max(inf_norm(lambda_ - lambda_old), inf_norm(mu_ - mu_old));
+      if (!record(k, beta, eps, inner)) return;
+      if (converged(change)) {
+        stop(AlmStatus::kConverged, "KKT residuals within tolerance");
+        return;
+      }
+      if (inner.status == InnerStatus::kFailure) {
+        stop(AlmStatus::kInnerFailure, "inner solver failed: " + inner.message);
+        return;
+      }
+      if (inner.status == InnerStatus::kNonFinite) {
+        stop(AlmStatus::kNonFinite, "inner solver met non-finite values: " + inner.message);
+        return;
+      }
+      if (V > opt_.tol_feasibility && beta >= opt_.infeasible_stationary_penalty) {
+        // ∇(½‖c‖² + ½‖g_+‖²) = J_cᵀc + J_gᵀg_+: small while V is not means x is
+        // stationary for the infeasibility, where no penalty increase helps.
+        Vector grad = Vector::Zero(n_), tmp(n_);
+        if (m_eq_) {
+          problem_.eval_jac_c_t_prod(x_, c_, tmp);
+          grad += tmp;
+        }
+        if (g_.size()) L_.add_extended_jt_prod(x_, g_.cwiseMax(0.0), grad);
+        const double r = inf_norm(grad);
+        if (r <= 1e-8 * std::max(1.0, V)) {
+          stop(AlmStatus::kInfeasibleStationary,
+               fmt::format("infeasibility stalls at {:.3g} with ‖Jᵀ viol‖∞ = {:.3g}: a stationary point of the "
+                           "infeasibility, the problem may be infeasible",
+                           V, r));
+          return;
+        }
+      }
+      lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
+      mu_bar_ = mu_.cwiseMin(opt_.mu_max);
+      if (V > opt_.tau * V_prev) {
+        if (beta >= opt_.penalty_max) {
+          stop_at_limit(AlmStatus::kPenaltyTooLarge,
+                        fmt::format("penalty reached penalty_max = {:.3g} without enough decrease of the "
+                                    "infeasibility ({:.3g})",
+                                    opt_.penalty_max, V));
+          return;
+        }
+        beta = std::min(opt_.penalty_increase * beta, opt_.penalty_max);
+      }
+      V_prev = V;
+      eps = std::max(opt_.inner_tolerance_final, opt_.inner_tolerance_factor * eps);
+    }
+  }
+
+  double family_max(const std::vector<double>& v) const {
+    return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+  }
+
+  void run_reference() {
+    double gamma = opt_.ref_gamma0;
+    double eps = opt_.ref_eps0;
+    evaluate_constraints();
+    // V_hist[j + 1] = V_j, the violation after outer iteration j; V_hist[0] is the start's.
+    std::vector<double> V_hist{family_max(family_norms(c_))};
+    for (int k = 0;; ++k) {
+      if (k >= opt_.max_outer_iterations) {
+        stop_at_limit(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", opt_.max_outer_iterations));
+        return;
+      }
+      if (!time_left()) return;
+      lambda_bar_ = lambda_;
+      mu_bar_ = mu_;
+      L_.set_parameters(lambda_bar_, mu_bar_, gamma);
+      // Restart safeguard (docs/alm.md §3): a warm start whose AL value exploded
+      // is replaced by the problem's feasible completion, then the start point.
+      if (!(L_.value(x_) <= opt_.ref_restart_threshold)) {
+        if (!problem_.restore_feasibility(x_) || !(L_.value(x_) <= opt_.ref_restart_threshold))
+          x_ = problem_.initial_point();
+      }
+      const InnerResult inner = inner_.minimize(L_, x_, eps);
+      if (!x_.allFinite()) {
+        stop(AlmStatus::kNonFinite, "the inner solver returned a non-finite point");
+        return;
+      }
+      evaluate_constraints();
+      const Vector lambda_old = lambda_, mu_old = mu_;
+      lambda_ += gamma * c_;
+      mu_ = (mu_ + gamma * g_).cwiseMax(0.0);
+      const double change = std::max(inf_norm(lambda_ - lambda_old), inf_norm(mu_ - mu_old));
+      V_hist.push_back(family_max(family_norms(c_)));
+      if (!record(k + 1, gamma, eps, inner)) return;
+      if (converged(change)) {
+        stop(AlmStatus::kConverged, "KKT residuals within tolerance");
+        return;
+      }
+      if (inner.status == InnerStatus::kFailure || inner.status == InnerStatus::kNonFinite) {
+        stop(inner.status == InnerStatus::kFailure ? AlmStatus::kInnerFailure : AlmStatus::kNonFinite,
+             "inner solver: " + inner.message);
+        return;
+      }
+      if (eps < opt_.ref_eps_min) {
+        stop(AlmStatus::kToleranceExhausted, fmt::format("inner tolerance {:.3g} < ref_eps_min", eps));
+        return;
+      }
+      if (gamma > opt_.ref_gamma_max) {
+        stop_at_limit(AlmStatus::kPenaltyTooLarge, fmt::format("gamma = {:.3g} > ref_gamma_max", gamma));
+        return;
+      }
+      // Penalty and tolerance update. Lagged (the reference code): at k ≥ 2
+      // compare V_{k-1} with V_{k-2}; immediate: at k ≥ 1 compare V_k with V_{k-1}.
+      const int lag = opt_.ref_immediate ? 0 : 1;
+      if (k >= 1 + lag) {
+        eps *= opt_.ref_eta4;
+        const double V_new = V_hist[static_cast<size_t>(k + 1 - lag)];
+        const double V_old = V_hist[static_cast<size_t>(k - lag)];
+        if (V_new > opt_.ref_eta1 * V_old) {
+          double next = gamma / opt_.ref_eta2;
+          for (double norm : family_norms(lambda_)) next = std::max(next, std::pow(norm, 1.0 + opt_.ref_eta3));
+          if (mu_.size()) next = std::max(next, std::pow(mu_.norm(), 1.0 + opt_.ref_eta3));
+          gamma = next;
+        }
+      }
+    }
+  }
+
+  void finish() {
+    s_.x = x_;
+    s_.lambda = lambda_;
+    s_.mu = mu_.head(m_in_);
+    s_.nu = nu();
+    if (s_.history.empty()) {
+      s_.objective = problem_.eval_f(x_);
+      s_.kkt = kkt_residuals(problem_, x_, lambda_, s_.mu, s_.nu);
+    }
+    s_.seconds = seconds_since(t0_);
+    s_.evaluations = problem_.counters();
+  }
+
+  const ConstrainedProblem& problem_;
+  InnerSolver& inner_;
+  AlmOptions opt_;
+  const AlmCallback& callback_;
+  AugmentedLagrangian L_;
+  const int n_, m_eq_, m_in_;
+  std::vector<int> families_;
+  Vector x_, lambda_, mu_, lambda_bar_, mu_bar_, c_, g_;
+  AlmSummary s_;
+  Clock::time_point t0_;
+};
+
+}  // namespace
+
+AlmSummary solve_alm(const ConstrainedProblem& problem, InnerSolver& inner, const AlmOptions& options,
+                     const AlmStart& start, const AlmCallback& callback) {
+  return AlmRun(problem, inner, options, start, callback).run();
+}
+
+std::string alm_log_header() {
+  return fmt::format("{:>5} {:>14} {:>10} {:>10} {:>9} {:>9} {:>6} {:>15} {:>9}", "iter", "objective", "infeas",
+                     "stationar", "penalty", "|mult|", "inner", "inner status", "time[s]");
+}
+
+std::string alm_log_line(const AlmIteration& it) {
+  return fmt::format("{:>5} {:>14.7e} {:>10.3e} {:>10.3e} {:>9.2e} {:>9.2e} {:>6} {:>15} {:>9.3f}", it.iteration,
+                     it.objective, it.infeasibility, it.stationarity, it.penalty, it.multiplier_norm,
+                     it.inner.iterations, to_string(it.inner.status), it.seconds);
+}
+
+std::string AlmSummary::BriefReport() const {
+  return fmt::format("almkit ALM ({}, inner {}) on {}: {} after {} outer / {} inner iterations, f = {:.10g}, "
+                     "infeasibility {:.2e}, stationarity {:.2e}, {:.3f} s",
+                     to_string(options.policy), inner_solver_name, problem_name, to_string(status), outer_iterations,
+                     inner_iterations, objective, kkt.infeasibility, kkt.stationarity, seconds);
+}
+
+std::string AlmSummary::FullReport() const {
+  std::string r;
+  r += fmt::format("almkit ALM summary\n");
+  r += fmt::format("  problem                {}\n", problem_name);
+  r += fmt::format("  policy / inner solver  {} / {}\n", to_string(options.policy), inner_solver_name);
+  r += fmt::format("  status                 {}: {}\n", to_string(status), message);
+  r += fmt::format("  objective              {:.12g}\n", objective);
+  r += fmt::format("  infeasibility          {:.3e}   (tol {:.1e})\n", kkt.infeasibility, options.tol_feasibility);
+  r += fmt::format("  stationarity           {:.3e}   (tol {:.1e})\n", kkt.stationarity, options.tol_stationarity);
+  r += fmt::format("  scaled stationarity    {:.3e}\n", kkt.scaled_stationarity);
+  r += fmt::format("  complementarity        {:.3e}   (tol {:.1e})\n", kkt.complementarity,
+                   options.tol_complementarity);
+  r += fmt::format("  multiplier sign viol.  {:.3e}\n", kkt.sign_violation);
+  r += fmt::format("  ‖multipliers‖∞         {:.3e}\n", kkt.multiplier_norm);
+  r += fmt::format("  final penalty          {:.3e}\n", final_penalty);
+  r += fmt::format("  outer / inner iters    {} / {}\n", outer_iterations, inner_iterations);
+  r += fmt::format("  evaluations            f {}  ∇f {}  c {}  g {}  Jcᵀy {}  Jgᵀy {}\n", evaluations.objective,
+                   evaluations.gradient, evaluations.equalities, evaluations.inequalities,
+                   evaluations.equality_jtprod, evaluations.inequality_jtprod);
+  r += fmt::format("  best feasible f        {}\n",
+                   has_best_feasible ? fmt::format("{:.12g}", best_feasible_objective) : std::string("none seen"));
+  r += fmt::format("  time                   {:.3f} s\n", seconds);
+  return r;
+}
+
+}  // namespace almkit

@@ -1,0 +1,93 @@
+#include "almkit/core/augmented_lagrangian.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace almkit {
+
+BoundIndex::BoundIndex(const ConstrainedProblem& problem) {
+  const Vector l = problem.lower_bounds(), u = problem.upper_bounds();
+  for (int k = 0; k < l.size(); ++k)
+    if (std::isfinite(l[k])) lower.push_back(k);
+  for (int k = 0; k < u.size(); ++k)
+    if (std::isfinite(u[k])) upper.push_back(k);
+}
+
+Vector BoundIndex::bound_multipliers(VectorCRef mu_bounds, int n) const {
+  Vector nu = Vector::Zero(n);
+  const int nl = static_cast<int>(lower.size());
+  for (int i = 0; i < nl; ++i) nu[lower[static_cast<size_t>(i)]] -= mu_bounds[i];
+  for (size_t i = 0; i < upper.size(); ++i) nu[upper[i]] += mu_bounds[nl + static_cast<int>(i)];
+  return nu;
+}
+
+AugmentedLagrangian::AugmentedLagrangian(const ConstrainedProblem& problem)
+    : problem_(problem), bounds_(problem), lower_(problem.lower_bounds()), upper_(problem.upper_bounds()) {
+  lambda_ = Vector::Zero(problem.num_equalities());
+  mu_ = Vector::Zero(num_extended_inequalities());
+  c_.resize(problem.num_equalities());
+  g_.resize(num_extended_inequalities());
+  tmp_.resize(problem.num_variables());
+}
+
+void AugmentedLagrangian::set_parameters(VectorCRef lambda, VectorCRef mu, double beta) {
+  if (lambda.size() != lambda_.size() || mu.size() != mu_.size())
+    throw std::invalid_argument("AugmentedLagrangian::set_parameters: multiplier sizes do not match the problem");
+  if (!(beta > 0.0)) throw std::invalid_argument("AugmentedLagrangian::set_parameters: penalty must be > 0");
+  lambda_ = lambda;
+  mu_ = mu;
+  beta_ = beta;
+}
+
+void AugmentedLagrangian::extended_inequalities(VectorCRef x, VectorRef g_ext) const {
+  const int mi = problem_.num_inequalities();
+  if (mi > 0) problem_.eval_g(x, g_ext.head(mi));
+  int j = mi;
+  for (int k : bounds_.lower) g_ext[j++] = lower_[k] - x[k];
+  for (int k : bounds_.upper) g_ext[j++] = x[k] - upper_[k];
+}
+
+void AugmentedLagrangian::add_extended_jt_prod(VectorCRef x, VectorCRef y, VectorRef out) const {
+  const int mi = problem_.num_inequalities();
+  if (mi > 0) {
+    problem_.eval_jac_g_t_prod(x, y.head(mi), tmp_);
+    out += tmp_;
+  }
+  int j = mi;
+  for (int k : bounds_.lower) out[k] -= y[j++];
+  for (int k : bounds_.upper) out[k] += y[j++];
+}
+
+double AugmentedLagrangian::value(VectorCRef x) const {
+  double L = problem_.eval_f(x);
+  if (c_.size() > 0) {
+    problem_.eval_c(x, c_);
+    L += lambda_.dot(c_) + 0.5 * beta_ * c_.squaredNorm();
+  }
+  if (g_.size() > 0) {
+    extended_inequalities(x, g_);
+    w_ = (mu_ + beta_ * g_).cwiseMax(0.0);
+    L += (w_.squaredNorm() - mu_.squaredNorm()) / (2.0 * beta_);
+  }
+  return L;
+}
+
+double AugmentedLagrangian::value_gradient(VectorCRef x, VectorRef grad) const {
+  double L = problem_.eval_grad_f(x, grad);
+  if (c_.size() > 0) {
+    problem_.eval_c(x, c_);
+    L += lambda_.dot(c_) + 0.5 * beta_ * c_.squaredNorm();
+    w_ = lambda_ + beta_ * c_;  // ∂L/∂c = λ + βc
+    problem_.eval_jac_c_t_prod(x, w_, tmp_);
+    grad += tmp_;
+  }
+  if (g_.size() > 0) {
+    extended_inequalities(x, g_);
+    w_ = (mu_ + beta_ * g_).cwiseMax(0.0);  // ∂L/∂g̃ = max(0, μ + βg̃)
+    L += (w_.squaredNorm() - mu_.squaredNorm()) / (2.0 * beta_);
+    add_extended_jt_prod(x, w_, grad);
+  }
+  return L;
+}
+
+}  // namespace almkit

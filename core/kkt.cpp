@@ -1,0 +1,61 @@
+#include "almkit/core/kkt.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace almkit {
+
+Vector lagrangian_gradient(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
+                           VectorCRef mu, VectorCRef nu) {
+  const int n = problem.num_variables();
+  Vector grad(n), tmp(n);
+  problem.eval_grad_f(x, grad);
+  if (problem.num_equalities() > 0) {
+    problem.eval_jac_c_t_prod(x, lambda, tmp);
+    grad += tmp;
+  }
+  if (problem.num_inequalities() > 0) {
+    problem.eval_jac_g_t_prod(x, mu, tmp);
+    grad += tmp;
+  }
+  if (nu.size() == n) grad += nu;
+  return grad;
+}
+
+KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
+                        VectorCRef mu, VectorCRef nu) {
+  KktReport r;
+  const Vector grad = lagrangian_gradient(problem, x, lambda, mu, nu);
+  r.stationarity = grad.allFinite() ? grad.lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::quiet_NaN();
+  r.infeasibility = infeasibility(problem, x);
+  if (problem.num_inequalities() > 0) {
+    Vector g(problem.num_inequalities());
+    problem.eval_g(x, g);
+    r.complementarity = mu.cwiseProduct(g).lpNorm<Eigen::Infinity>();
+    r.sign_violation = (-mu).cwiseMax(0.0).maxCoeff();
+  }
+  // Bounds, with ν = μ_upper − μ_lower (docs/alm.md §1): ν_k < 0 needs x_k at l_k,
+  // ν_k > 0 needs x_k at u_k.
+  if (nu.size() == x.size()) {
+    const Vector l = problem.lower_bounds(), u = problem.upper_bounds();
+    for (int k = 0; k < x.size(); ++k) {
+      if (nu[k] < 0) {
+        if (std::isfinite(l[k])) r.complementarity = std::max(r.complementarity, -nu[k] * std::abs(x[k] - l[k]));
+        else r.sign_violation = std::max(r.sign_violation, -nu[k]);
+      } else if (nu[k] > 0) {
+        if (std::isfinite(u[k])) r.complementarity = std::max(r.complementarity, nu[k] * std::abs(u[k] - x[k]));
+        else r.sign_violation = std::max(r.sign_violation, nu[k]);
+      }
+    }
+  }
+  double mnorm = 0.0;
+  if (lambda.size() > 0) mnorm = std::max(mnorm, lambda.lpNorm<Eigen::Infinity>());
+  if (mu.size() > 0) mnorm = std::max(mnorm, mu.lpNorm<Eigen::Infinity>());
+  if (nu.size() > 0) mnorm = std::max(mnorm, nu.lpNorm<Eigen::Infinity>());
+  r.multiplier_norm = mnorm;
+  // Ipopt scales the dual infeasibility by s_d = max(1, ‖multipliers‖ / s_max), s_max = 100.
+  r.scaled_stationarity = r.stationarity / std::max(1.0, mnorm / 100.0);
+  return r;
+}
+
+}  // namespace almkit

@@ -1,0 +1,77 @@
+#include "almkit/core/problem.h"
+
+#include <cmath>
+
+namespace almkit {
+
+Vector ConstrainedProblem::lower_bounds() const {
+  return Vector::Constant(num_variables(), -std::numeric_limits<double>::infinity());
+}
+
+Vector ConstrainedProblem::upper_bounds() const {
+  return Vector::Constant(num_variables(), std::numeric_limits<double>::infinity());
+}
+
+void ConstrainedProblem::c_impl(VectorCRef /*x*/, VectorRef c) const { c.setZero(); }
+void ConstrainedProblem::g_impl(VectorCRef /*x*/, VectorRef g) const { g.setZero(); }
+
+void ConstrainedProblem::jac_c_t_prod_impl(VectorCRef /*x*/, VectorCRef /*y*/, VectorRef out) const {
+  out.setZero();
+}
+void ConstrainedProblem::jac_g_t_prod_impl(VectorCRef /*x*/, VectorCRef /*y*/, VectorRef out) const {
+  out.setZero();
+}
+
+// Dense Jacobians from Jᵀe_i products: one product per row. Problems with many
+// constraints override these (or the sparse variant).
+Matrix ConstrainedProblem::jac_c_impl(VectorCRef x) const {
+  const int m = num_equalities(), n = num_variables();
+  Matrix J(m, n);
+  Vector e = Vector::Zero(m), row(n);
+  for (int i = 0; i < m; ++i) {
+    e[i] = 1.0;
+    jac_c_t_prod_impl(x, e, row);
+    J.row(i) = row.transpose();
+    e[i] = 0.0;
+  }
+  return J;
+}
+
+Matrix ConstrainedProblem::jac_g_impl(VectorCRef x) const {
+  const int m = num_inequalities(), n = num_variables();
+  Matrix J(m, n);
+  Vector e = Vector::Zero(m), row(n);
+  for (int i = 0; i < m; ++i) {
+    e[i] = 1.0;
+    jac_g_t_prod_impl(x, e, row);
+    J.row(i) = row.transpose();
+    e[i] = 0.0;
+  }
+  return J;
+}
+
+Eigen::SparseMatrix<double> ConstrainedProblem::jac_c_sparse_impl(VectorCRef x) const {
+  return jac_c_impl(x).sparseView();
+}
+
+double infeasibility(const ConstrainedProblem& problem, VectorCRef x) {
+  double v = 0.0;
+  if (problem.num_equalities() > 0) {
+    Vector c(problem.num_equalities());
+    problem.eval_c(x, c);
+    if (!c.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+    v = std::max(v, c.lpNorm<Eigen::Infinity>());
+  }
+  if (problem.num_inequalities() > 0) {
+    Vector g(problem.num_inequalities());
+    problem.eval_g(x, g);
+    if (!g.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+    v = std::max(v, g.cwiseMax(0.0).maxCoeff());
+  }
+  const Vector l = problem.lower_bounds(), u = problem.upper_bounds();
+  for (int k = 0; k < x.size(); ++k) v = std::max({v, l[k] - x[k], x[k] - u[k]});
+  // NaN compares false everywhere above: propagate it explicitly.
+  return x.allFinite() && std::isfinite(v) ? v : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace almkit

@@ -1,0 +1,48 @@
+// Ceres L-BFGS inner solver (docs/inner_solvers.md): minimizes L_β with
+// ceres::GradientProblemSolver, line search LBFGS + WOLFE.
+//
+// Ceres' defaults stop far too early for an ALM subproblem (50 iterations,
+// relative function tolerance 1e-6); here the only convergence test is the
+// ALM's: ‖∇L_β(x)‖∞ ≤ ε (Ceres' gradient_tolerance is absolute in the
+// line-search minimizer), and function/parameter tolerances are 0 unless set.
+// Bounds are never seen by this solver: the ALM moves finite bounds into the
+// augmented Lagrangian as inequalities (core/augmented_lagrangian.h).
+#pragma once
+
+#include "almkit/solvers/inner_solver.h"
+
+namespace almkit {
+
+struct LbfgsOptions {
+  int max_iterations = 10000;        ///< per subproblem (Ceres max_num_iterations)
+  int memory = 20;                   ///< L-BFGS rank (Ceres max_lbfgs_rank)
+  double function_tolerance = 0.0;   ///< Ceres: stop when |Δf| ≤ function_tolerance · |f| (0: off)
+  double parameter_tolerance = 0.0;  ///< Ceres: stop when ‖Δx‖ ≤ parameter_tolerance · (‖x‖ + parameter_tolerance) (0: off)
+  double max_seconds = 1e9;          ///< per subproblem wall-clock limit
+
+  template <class Visitor>
+  void visit(Visitor&& v) {
+    v("max_iterations", max_iterations, "L-BFGS iterations per subproblem");
+    v("memory", memory, "L-BFGS memory (rank)");
+    v("function_tolerance", function_tolerance, "relative function-change stop, 0 = off");
+    v("parameter_tolerance", parameter_tolerance, "relative step stop, 0 = off");
+    v("max_seconds", max_seconds, "wall-clock limit per subproblem, seconds");
+  }
+  template <class Visitor>
+  void visit(Visitor&& v) const { const_cast<LbfgsOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  /// Throws std::invalid_argument naming the first invalid option.
+  void validate() const;
+};
+
+class CeresLbfgsSolver final : public InnerSolver {
+ public:
+  explicit CeresLbfgsSolver(LbfgsOptions options = {});
+  std::string name() const override { return "lbfgs"; }
+  InnerResult minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) override;
+  const LbfgsOptions& options() const { return options_; }
+
+ private:
+  LbfgsOptions options_;
+};
+
+}  // namespace almkit
