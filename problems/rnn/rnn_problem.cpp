@@ -1,0 +1,546 @@
+#include "almkit/problems/rnn/rnn_problem.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace almkit::rnn {
+
+namespace {
+
+void check(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("RnnTrainingProblem: " + what);
+}
+
+}  // namespace
+
+// ============================================================================
+// construction and layout
+// ============================================================================
+
+RnnTrainingProblem::RnnTrainingProblem(RnnSeries train, int m, RnnRegularization reg)
+    : data_(std::move(train)), reg_(reg) {
+  m_ = m;
+  d_ = data_.d();
+  p_ = data_.p();
+  T_ = data_.T();
+  check(m_ >= 1, "m must be >= 1");
+  check(T_ >= 1, "the series has no time steps");
+  check(d_ >= 1 && p_ >= 1, "inputs and targets need at least one row each");
+  check(data_.Y.cols() == T_, "Y must have T columns like X");
+  check(data_.omega.size() == T_, "omega must have T entries");
+  check((data_.omega.array() >= 0.0).all() && data_.omega.allFinite(), "omega must be finite and >= 0");
+  check(!data_.sequence_starts.empty() && data_.sequence_starts.front() == 0,
+        "sequence_starts must begin with 0");
+  for (size_t i = 1; i < data_.sequence_starts.size(); ++i)
+    check(data_.sequence_starts[i] > data_.sequence_starts[i - 1] && data_.sequence_starts[i] < T_,
+          "sequence_starts must be strictly increasing and < T");
+  check(data_.X.allFinite(), "X has non-finite entries");
+  for (double l : {reg_.lambda1, reg_.lambda2, reg_.lambda3, reg_.lambda4, reg_.lambda5, reg_.lambda6})
+    check(l >= 0.0 && std::isfinite(l), "regularization weights must be finite and >= 0");
+  N_ = data_.N();
+  check(N_ > 0.0, "no observed target (N = sum of omega = 0)");
+
+  off_V_ = m_ * m_;
+  off_b_ = off_V_ + m_ * d_;
+  off_A_ = off_b_ + m_;
+  off_c_ = off_A_ + p_ * m_;
+  off_H_ = off_c_ + p_;
+  off_U_ = off_H_ + m_ * T_;
+  n_ = off_U_ + m_ * T_;
+
+  omega_all_ones_ = (data_.omega.array() == 1.0).all();
+  for (size_t i = 1; i < data_.sequence_starts.size(); ++i) {
+    inner_starts_.push_back(data_.sequence_starts[i]);
+    inner_ends_.push_back(data_.sequence_starts[i] - 1);
+  }
+  all_ends_ = inner_ends_;
+  all_ends_.push_back(T_ - 1);
+
+  // Unobserved targets may be NaN (prediction files): zero them once so that
+  // ω_t = 0 columns never contribute, then weight by ω.
+  YOmega_ = data_.Y;
+  for (int t = 0; t < T_; ++t) {
+    if (data_.omega[t] == 0.0) YOmega_.col(t).setZero();
+    else YOmega_.col(t) *= data_.omega[t];
+  }
+  check(YOmega_.allFinite(), "Y has non-finite entries where omega > 0");
+  XXt_.noalias() = data_.X * data_.X.transpose();
+  X1_ = data_.X.rowwise().sum();
+
+  // Column classes of the h block: (ω_t, last step of a sequence or not).
+  std::vector<std::pair<double, bool>> keys;
+  std::vector<int> cls(static_cast<size_t>(T_));
+  std::vector<int> count;
+  std::vector<char> is_end(static_cast<size_t>(T_), 0);
+  for (int e : all_ends_) is_end[static_cast<size_t>(e)] = 1;
+  for (int t = 0; t < T_; ++t) {
+    const std::pair<double, bool> key{data_.omega[t], is_end[static_cast<size_t>(t)] != 0};
+    auto it = std::find(keys.begin(), keys.end(), key);
+    if (it == keys.end()) {
+      keys.push_back(key);
+      count.push_back(0);
+      it = keys.end() - 1;
+    }
+    const int k = static_cast<int>(it - keys.begin());
+    cls[static_cast<size_t>(t)] = k;
+    ++count[static_cast<size_t>(k)];
+  }
+  const int major = static_cast<int>(std::max_element(count.begin(), count.end()) - count.begin());
+  h_classes_.clear();
+  // The majority class first: it is solved for all T columns at once, the
+  // others are gathered, solved and scattered over it.
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if ((pass == 0) != (static_cast<int>(k) == major)) continue;
+      HClass c;
+      c.omega = keys[k].first;
+      c.last = keys[k].second;
+      if (pass == 1)
+        for (int t = 0; t < T_; ++t)
+          if (cls[static_cast<size_t>(t)] == static_cast<int>(k)) c.columns.push_back(t);
+      h_classes_.push_back(std::move(c));
+    }
+}
+
+RnnMultiplierView RnnTrainingProblem::multiplier_view(VectorCRef lambda) const {
+  check(lambda.size() == num_equalities(), "multiplier vector has the wrong size");
+  return RnnMultiplierView{Eigen::Map<const Matrix>(lambda.data(), m_, T_),
+                           Eigen::Map<const Matrix>(lambda.data() + m_ * T_, m_, T_)};
+}
+
+Vector RnnTrainingProblem::make_point(const RnnWeights& w) const {
+  check(w.W.rows() == m_ && w.W.cols() == m_ && w.V.rows() == m_ && w.V.cols() == d_ && w.b.size() == m_ &&
+            w.A.rows() == p_ && w.A.cols() == m_ && w.c.size() == p_,
+        "weights do not match (m, d, p)");
+  Vector x(n_);
+  auto v = mutable_view(x);
+  v.W = w.W;
+  v.V = w.V;
+  v.b = w.b;
+  v.A = w.A;
+  v.c = w.c;
+  restore_feasibility(x);
+  return x;
+}
+
+RnnWeights RnnTrainingProblem::weights(VectorCRef x) const {
+  const auto v = view(x);
+  return RnnWeights{v.W, v.V, v.b, v.A, v.c};
+}
+
+void RnnTrainingProblem::set_initial_weights(const RnnWeights& w) {
+  make_point(w);  // validates the shapes
+  initial_weights_ = w;
+  has_initial_weights_ = true;
+}
+
+Vector RnnTrainingProblem::initial_point() const {
+  if (has_initial_weights_) return make_point(initial_weights_);
+  std::mt19937_64 rng(0);
+  std::normal_distribution<double> gauss(0.0, 1e-3);
+  RnnWeights w;
+  w.W = Matrix::NullaryExpr(m_, m_, [&]() { return gauss(rng); });
+  w.V = Matrix::NullaryExpr(m_, d_, [&]() { return gauss(rng); });
+  w.b = Vector::Zero(m_);
+  w.A = Matrix::NullaryExpr(p_, m_, [&]() { return gauss(rng); });
+  w.c = Vector::Zero(p_);
+  return make_point(w);
+}
+
+bool RnnTrainingProblem::restore_feasibility(VectorRef x) const {
+  auto v = mutable_view(x);
+  const RnnStates s = forward_pass(weights(x), data_);
+  v.H = s.H;
+  v.U = s.U;
+  return true;
+}
+
+std::string RnnTrainingProblem::structural_nnamcq_certificate() const {
+  return "NNAMCQ holds at every point: if J(x;s)^T xi = 0 for any selection s, the dh_t and du_t rows give, "
+         "backwards from the last step of each sequence, xi2_t = W^T xi1_{t+1} = 0 and xi1_t = D_t xi2_t = 0, "
+         "because the generalized Jacobian with respect to the states (U, H) is unit triangular "
+         "(DESIGN 3.3, docs/rnn_bcd.md)";
+}
+
+std::string RnnTrainingProblem::block_name(int k) const {
+  static const char* names[] = {"w", "a", "h", "u"};
+  check(k >= 0 && k < 4, "block index out of range");
+  return names[k];
+}
+
+std::vector<BlockProblem::Range> RnnTrainingProblem::block_ranges(int k) const {
+  switch (k) {
+    case kBlockW: return {{0, off_A_}};               // W, V, b
+    case kBlockA: return {{off_A_, off_H_ - off_A_}};  // A, c
+    case kBlockH: return {{off_H_, m_ * T_}};
+    case kBlockU: return {{off_U_, m_ * T_}};
+    default: check(false, "block index out of range");
+  }
+  return {};
+}
+
+// ============================================================================
+// linked (time-shifted) products: the only place sequence boundaries appear
+// ============================================================================
+
+// out(:, t) += α M in(:, t−1) for every t that is not a sequence start
+// (forward = true, the W h_{t−1} of C1), or out(:, t) += α M in(:, t+1) for
+// every t that is not a sequence end (forward = false, the Wᵀ ξ1_{t+1} of the
+// adjoint). One product over T−1 columns; the columns that must not receive a
+// term (inner starts or ends) are saved before and restored after, exactly.
+void RnnTrainingProblem::add_linked_product(double alpha, const Eigen::Ref<const Matrix>& M,
+                                            const Eigen::Ref<const Matrix>& in, Eigen::Ref<Matrix> out,
+                                            bool forward) const {
+  if (T_ < 2) return;
+  const std::vector<int>& skip = forward ? inner_starts_ : inner_ends_;
+  const int S = static_cast<int>(skip.size());
+  if (S > 0) {
+    if (link_save_.rows() != out.rows() || link_save_.cols() < S) link_save_.resize(out.rows(), S);
+    for (int i = 0; i < S; ++i) link_save_.col(i) = out.col(skip[static_cast<size_t>(i)]);
+  }
+  if (forward) out.rightCols(T_ - 1).noalias() += alpha * M * in.leftCols(T_ - 1);
+  else out.leftCols(T_ - 1).noalias() += alpha * M * in.rightCols(T_ - 1);
+  for (int i = 0; i < S; ++i) out.col(skip[static_cast<size_t>(i)]) = link_save_.col(i);
+}
+
+// out = Σ_{t not a start} L(:, t) R(:, t−1)ᵀ.
+void RnnTrainingProblem::linked_outer(const Eigen::Ref<const Matrix>& Lm, const Eigen::Ref<const Matrix>& R,
+                                      Eigen::Ref<Matrix> out) const {
+  if (T_ < 2) {
+    out.setZero();
+    return;
+  }
+  out.noalias() = Lm.rightCols(T_ - 1) * R.leftCols(T_ - 1).transpose();
+  for (int s : inner_starts_) out.noalias() -= Lm.col(s) * R.col(s - 1).transpose();
+}
+
+// ============================================================================
+// f, ∇f, c, Jᵀy
+// ============================================================================
+
+void RnnTrainingProblem::weighted_residuals(const RnnConstView& v, Matrix& R) const {
+  // R = (A H + c 1ᵀ) Ω − Y Ω  (unobserved columns are exactly 0)
+  R.noalias() = v.A * v.H;
+  R.colwise() += v.c;
+  if (!omega_all_ones_) R = R * data_.omega.asDiagonal();
+  R -= YOmega_;
+}
+
+double RnnTrainingProblem::f_impl(VectorCRef x) const {
+  const auto v = view(x);
+  Matrix R;
+  weighted_residuals(v, R);
+  // Σ ω_t ‖r_t‖² = Σ_t ‖ω_t r_t‖² / ω_t for ω_t > 0.
+  double loss = 0.0;
+  if (omega_all_ones_) loss = R.squaredNorm();
+  else
+    for (int t = 0; t < T_; ++t)
+      if (data_.omega[t] > 0.0) loss += R.col(t).squaredNorm() / data_.omega[t];
+  return loss / N_ + reg_.lambda1 * v.A.squaredNorm() + reg_.lambda2 * v.W.squaredNorm() +
+         reg_.lambda3 * v.V.squaredNorm() + reg_.lambda4 * v.b.squaredNorm() + reg_.lambda5 * v.c.squaredNorm() +
+         reg_.lambda6 * v.U.squaredNorm();
+}
+
+double RnnTrainingProblem::grad_f_impl(VectorCRef x, VectorRef grad) const {
+  const double value = f_impl(x);
+  const auto v = view(x);
+  auto g = mutable_view(grad);
+  Matrix R;
+  weighted_residuals(v, R);  // R = (A H + c − Y) Ω
+  const double s = 2.0 / N_;
+  g.W = 2.0 * reg_.lambda2 * v.W;
+  g.V = 2.0 * reg_.lambda3 * v.V;
+  g.b = 2.0 * reg_.lambda4 * v.b;
+  g.A.noalias() = s * R * v.H.transpose();
+  g.A += 2.0 * reg_.lambda1 * v.A;
+  g.c = s * R.rowwise().sum() + 2.0 * reg_.lambda5 * v.c;
+  g.H.noalias() = s * v.A.transpose() * R;
+  g.U = 2.0 * reg_.lambda6 * v.U;
+  return value;
+}
+
+void RnnTrainingProblem::c_impl(VectorCRef x, VectorRef c) const {
+  const auto v = view(x);
+  Eigen::Map<Matrix> C1(c.data(), m_, T_), C2(c.data() + m_ * T_, m_, T_);
+  // C1 = U − V X − b 1ᵀ − W Hprev
+  C1 = v.U;
+  C1.noalias() -= v.V * data_.X;
+  C1.colwise() -= v.b;
+  add_linked_product(-1.0, v.W, v.H, C1, /*forward=*/true);
+  // C2 = H − σ(U)
+  C2 = v.H - v.U.cwiseMax(0.0);
+}
+
+void RnnTrainingProblem::jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const {
+  const auto v = view(x);
+  const auto yv = multiplier_view(y);
+  auto o = mutable_view(out);
+  // W: −Y1 Hprevᵀ;  V: −Y1 Xᵀ;  b: −Y1 1;  A, c: 0
+  linked_outer(yv.Xi1, v.H, o.W);
+  o.W = -o.W;
+  o.V.noalias() = -yv.Xi1 * data_.X.transpose();
+  o.b = -yv.Xi1.rowwise().sum();
+  o.A.setZero();
+  o.c.setZero();
+  // H: Y2 − Wᵀ Y1next (no term at sequence ends);  U: Y1 − D ∘ Y2, D = [u > 0] (0 at kinks)
+  o.H = yv.Xi2;
+  add_linked_product(-1.0, v.W.transpose(), yv.Xi1, o.H, /*forward=*/false);
+  o.U = yv.Xi1 - (v.U.array() > 0.0).select(yv.Xi2, 0.0);
+}
+
+Eigen::SparseMatrix<double> RnnTrainingProblem::jac_c_sparse_impl(VectorCRef x) const {
+  const auto v = view(x);
+  std::vector<Eigen::Triplet<double>> trip;
+  trip.reserve(static_cast<size_t>(m_) * T_ * (2 * m_ + d_ + 4));
+  const int mT = m_ * T_;
+  for (int t = 0; t < T_; ++t) {
+    const bool start = data_.is_sequence_start(t);
+    for (int i = 0; i < m_; ++i) {
+      const int r1 = i + m_ * t, r2 = mT + i + m_ * t;
+      // C1_t,i = u_ti − Σ_j W_ij h_{t−1,j} − Σ_k V_ik x_tk − b_i
+      if (!start)
+        for (int j = 0; j < m_; ++j) {
+          trip.emplace_back(r1, i + m_ * j, -v.H(j, t - 1));
+          trip.emplace_back(r1, off_H_ + j + m_ * (t - 1), -v.W(i, j));
+        }
+      for (int k = 0; k < d_; ++k) trip.emplace_back(r1, off_V_ + i + m_ * k, -data_.X(k, t));
+      trip.emplace_back(r1, off_b_ + i, -1.0);
+      trip.emplace_back(r1, off_U_ + i + m_ * t, 1.0);
+      // C2_t,i = h_ti − σ(u_ti)
+      trip.emplace_back(r2, off_H_ + i + m_ * t, 1.0);
+      if (v.U(i, t) > 0.0) trip.emplace_back(r2, off_U_ + i + m_ * t, -1.0);
+    }
+  }
+  Eigen::SparseMatrix<double> J(2 * mT, n_);
+  J.setFromTriplets(trip.begin(), trip.end());
+  return J;
+}
+
+Matrix RnnTrainingProblem::jac_c_impl(VectorCRef x) const { return Matrix(jac_c_sparse_impl(x)); }
+
+// ============================================================================
+// BPTT adjoint multipliers (DESIGN §3.2)
+// ============================================================================
+
+Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const {
+  const auto v = view(x);
+  Vector lambda(num_equalities());
+  Eigen::Map<Matrix> Xi1(lambda.data(), m_, T_), Xi2(lambda.data() + m_ * T_, m_, T_);
+  Matrix R;
+  weighted_residuals(v, R);
+  Xi2.noalias() = (-2.0 / N_) * v.A.transpose() * R;  // −(2ω_t/N) Aᵀ r_t, all t at once
+  const Matrix Wt = v.W.transpose();
+  for (int t = T_ - 1; t >= 0; --t) {
+    if (!data_.is_sequence_end(t)) Xi2.col(t).noalias() += Wt * Xi1.col(t + 1);
+    Xi1.col(t) = (v.U.col(t).array() > 0.0).select(Xi2.col(t), 0.0) - 2.0 * reg_.lambda6 * v.U.col(t);
+  }
+  return lambda;
+}
+
+// ============================================================================
+// closed-form block minimizers (docs/rnn_bcd.md §2–4)
+// ============================================================================
+
+void RnnTrainingProblem::minimize_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,
+                                        VectorRef x) const {
+  check(lambda.size() == num_equalities(), "lambda has the wrong size");
+  check(mu.size() == 0, "the RNN problem has no inequalities or bounds, mu must be empty");
+  check(beta > 0.0, "the penalty must be > 0");
+  check(proximal >= 0.0, "the proximal weight must be >= 0");
+  check(x.size() == n_, "x has the wrong size");
+  if (work1_.rows() != m_ || work1_.cols() != T_) {
+    work1_.resize(m_, T_);
+    work2_.resize(m_, T_);
+  }
+  const int previous = last_block_;
+  last_block_ = k;
+  switch (k) {
+    case kBlockW: minimize_w(lambda, beta, x); break;
+    case kBlockA: minimize_a(x, previous == kBlockW); break;
+    case kBlockH: minimize_h(lambda, beta, x); break;
+    case kBlockU: minimize_u(lambda, beta, proximal, x, previous == kBlockH); break;
+    default: check(false, "block index out of range");
+  }
+  last_x_ = x.data();
+}
+
+// w = Θ = [W V b]:  Θ (β Z Zᵀ + 2 diag(λ2 1_m, λ3 1_d, λ4)) = (β U + Ξ1) Zᵀ,  Z = [Hprev; X; 1ᵀ].
+void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, VectorRef x) const {
+  auto v = mutable_view(x);
+  const auto xi = multiplier_view(lambda);
+  const int q = m_ + d_ + 1;
+  gram_.resize(q, q);
+  rhs_small_.resize(m_, q);
+
+  // Z Zᵀ. Hprev Hprevᵀ = H Hᵀ − Σ_{sequence ends e} h_e h_eᵀ (h_e feeds no step).
+  HHt_.noalias() = v.H * v.H.transpose();
+  auto ZZ_hh = gram_.topLeftCorner(m_, m_);
+  ZZ_hh = HHt_;
+  for (int e : all_ends_) ZZ_hh.noalias() -= v.H.col(e) * v.H.col(e).transpose();
+  auto ZZ_hx = gram_.block(0, m_, m_, d_);
+  linked_outer(data_.X, v.H, gram_.block(m_, 0, d_, m_));  // X Hprevᵀ
+  ZZ_hx = gram_.block(m_, 0, d_, m_).transpose();
+  Vector hsum = v.H.rowwise().sum();
+  for (int e : all_ends_) hsum -= v.H.col(e);
+  gram_.block(0, q - 1, m_, 1) = hsum;
+  gram_.block(q - 1, 0, 1, m_) = hsum.transpose();
+  gram_.block(m_, m_, d_, d_) = XXt_;
+  gram_.block(m_, q - 1, d_, 1) = X1_;
+  gram_.block(q - 1, m_, 1, d_) = X1_.transpose();
+  gram_(q - 1, q - 1) = T_;
+  gram_ *= beta;
+  gram_.diagonal().head(m_).array() += 2.0 * reg_.lambda2;
+  gram_.diagonal().segment(m_, d_).array() += 2.0 * reg_.lambda3;
+  gram_(q - 1, q - 1) += 2.0 * reg_.lambda4;
+
+  // (β U + Ξ1) Zᵀ
+  work1_ = beta * v.U + xi.Xi1;
+  linked_outer(work1_, v.H, rhs_small_.leftCols(m_));
+  rhs_small_.middleCols(m_, d_).noalias() = work1_ * data_.X.transpose();
+  rhs_small_.col(q - 1) = work1_.rowwise().sum();
+
+  llt_.compute(gram_);
+  check(llt_.info() == Eigen::Success, "w block: the normal matrix is not positive definite");
+  theta_ = llt_.solve(rhs_small_.transpose());  // Θᵀ (q × m): Θ M = RHS, M symmetric
+  v.W = theta_.topRows(m_).transpose();
+  v.V = theta_.middleRows(m_, d_).transpose();
+  v.b = theta_.row(q - 1).transpose();
+  HHt_owner_ = x.data();
+}
+
+// a = [A c]:  [A c] ((2/N) Φ Ω Φᵀ + 2 diag(λ1 1_m, λ5)) = (2/N) Y Ω Φᵀ,  Φ = [H; 1ᵀ].
+void RnnTrainingProblem::minimize_a(VectorRef x, bool after_w) const {
+  auto v = mutable_view(x);
+  const int q = m_ + 1;
+  const double s = 2.0 / N_;
+  gram_.resize(q, q);
+  rhs_small_.resize(p_, q);
+  if (omega_all_ones_) {
+    // H Hᵀ was formed by the w block of this sweep on the same H (w does not change H).
+    if (!(after_w && HHt_owner_ == x.data() && last_x_ == x.data())) HHt_.noalias() = v.H * v.H.transpose();
+    gram_.topLeftCorner(m_, m_) = HHt_;
+  } else {
+    work1_ = v.H * data_.omega.asDiagonal();
+    gram_.topLeftCorner(m_, m_).noalias() = work1_ * v.H.transpose();
+  }
+  HHt_owner_ = nullptr;
+  const Vector hw = v.H * data_.omega;
+  gram_.block(0, m_, m_, 1) = hw;
+  gram_.block(m_, 0, 1, m_) = hw.transpose();
+  gram_(m_, m_) = N_;
+  gram_ *= s;
+  gram_.diagonal().head(m_).array() += 2.0 * reg_.lambda1;
+  gram_(m_, m_) += 2.0 * reg_.lambda5;
+
+  rhs_small_.leftCols(m_).noalias() = s * YOmega_ * v.H.transpose();
+  rhs_small_.col(m_) = s * YOmega_.rowwise().sum();
+
+  llt_.compute(gram_);
+  check(llt_.info() == Eigen::Success, "a block: the normal matrix is not positive definite");
+  theta_ = llt_.solve(rhs_small_.transpose());  // [A c]ᵀ
+  v.A = theta_.topRows(m_).transpose();
+  v.c = theta_.row(m_).transpose();
+}
+
+// h: for each t,
+//   (β[WᵀW if t is not a sequence end] + (2ω_t/N) AᵀA + β I) h_t
+//       = β σ(u_t) − ξ2_t + (2ω_t/N) Aᵀ(y_t − c) + [t not an end] Wᵀ(ξ1_{t+1} + β(u_{t+1} − V x_{t+1} − b)).
+// One matrix per column class (ω_t, end or not); H = M_k⁻¹ B per class, the
+// majority class as one (m × m)(m × T) product, the others gathered.
+void RnnTrainingProblem::minimize_h(VectorCRef lambda, double beta, VectorRef x) const {
+  auto v = mutable_view(x);
+  const auto xi = multiplier_view(lambda);
+  const double s = 2.0 / N_;
+
+  // P = V X + b 1ᵀ (kept in work1_ for the u block: V, b do not change in between).
+  work1_.noalias() = v.V * data_.X;
+  work1_.colwise() += v.b;
+  P_V_ = v.V;
+  P_b_ = v.b;
+
+  // B = β σ(U) − Ξ2 + (2/N) Aᵀ (Y − c 1ᵀ) Ω
+  work2_ = beta * v.U.cwiseMax(0.0) - xi.Xi2;
+  work2_.noalias() += s * v.A.transpose() * YOmega_;
+  const Vector Atc = s * v.A.transpose() * v.c;
+  if (omega_all_ones_) work2_.colwise() -= Atc;
+  else work2_.noalias() -= Atc * data_.omega.transpose();
+
+  // E = Ξ1 + β (U − P), stored in the H block (about to be overwritten);
+  // B(:, t) += Wᵀ E(:, t+1) for t not a sequence end.
+  v.H = xi.Xi1 + beta * (v.U - work1_);
+  add_linked_product(1.0, v.W.transpose(), v.H, work2_, /*forward=*/false);
+
+  // The class matrices and their inverses (m × m, O(m³) per sweep).
+  WtW_.noalias() = v.W.transpose() * v.W;
+  AtA_.noalias() = v.A.transpose() * v.A;
+  for (size_t k = 0; k < h_classes_.size(); ++k) {
+    const HClass& c = h_classes_[k];
+    Matrix& M = h_inverse_;
+    M = (s * c.omega) * AtA_;
+    if (!c.last) M += beta * WtW_;
+    M.diagonal().array() += beta;
+    llt_.compute(M);
+    check(llt_.info() == Eigen::Success, "h block: the class matrix is not positive definite");
+    M.setIdentity();
+    llt_.solveInPlace(M);  // M = M_k⁻¹ (SPD, eigenvalues in (0, 1/β])
+    if (k == 0) {
+      v.H.noalias() = M * work2_;  // every column; the other classes overwrite theirs below
+    } else {
+      const int nk = static_cast<int>(c.columns.size());
+      if (gather_.cols() != nk || gather_.rows() != m_) {
+        gather_.resize(m_, nk);
+        scatter_.resize(m_, nk);
+      }
+      for (int j = 0; j < nk; ++j) gather_.col(j) = work2_.col(c.columns[static_cast<size_t>(j)]);
+      scatter_.noalias() = M * gather_;
+      for (int j = 0; j < nk; ++j) v.H.col(c.columns[static_cast<size_t>(j)]) = scatter_.col(j);
+    }
+  }
+}
+
+// u, elementwise: with a = (W h_{t−1} + V x_t + b)_i (new w, new H), h = h_{t,i},
+// u⁻ the current value, minimize
+//   ξ1(u − a) + (β/2)(u − a)² + ξ2(h − σ(u)) + (β/2)(h − σ(u))² + λ6 u² + (σp/2)(u − u⁻)²
+// over u ≥ 0 and u ≤ 0 separately (each a 1-D quadratic, clamped) and keep
+// the better piece; ties keep the u ≥ 0 candidate.
+void RnnTrainingProblem::minimize_u(VectorCRef lambda, double beta, double proximal, VectorRef x,
+                                    bool after_h) const {
+  auto v = mutable_view(x);
+  const auto xi = multiplier_view(lambda);
+  // a = P + W Hprev, P = V X + b 1ᵀ from the h block when V and b are unchanged.
+  const bool reuse = after_h && last_x_ == x.data() && P_V_.rows() == m_ && P_V_ == v.V && P_b_ == v.b;
+  if (!reuse) {
+    work1_.noalias() = v.V * data_.X;
+    work1_.colwise() += v.b;
+  }
+  add_linked_product(1.0, v.W, v.H, work1_, /*forward=*/true);
+
+  const double l6 = reg_.lambda6, sp = proximal;
+  const double inv_pos = 1.0 / (2.0 * beta + 2.0 * l6 + sp);
+  const double inv_neg = 1.0 / (beta + 2.0 * l6 + sp);
+  const Eigen::Index len = static_cast<Eigen::Index>(m_) * T_;
+  const double* pa = work1_.data();
+  const double* ph = v.H.data();
+  const double* px1 = xi.Xi1.data();
+  const double* px2 = xi.Xi2.data();
+  double* pu = v.U.data();
+  for (Eigen::Index i = 0; i < len; ++i) {
+    const double a = pa[i], h = ph[i], x1 = px1[i], x2 = px2[i], u0 = pu[i];
+    const double base = beta * a - x1 + sp * u0;
+    const double up = std::max(0.0, (base + beta * h + x2) * inv_pos);
+    const double um = std::min(0.0, base * inv_neg);
+    // φ(up) − φ(um); the terms common to both pieces cancel only partly, so
+    // evaluate both values in full (clear, and exact at the kink).
+    const double dp = up - a, dm = um - a, ep = h - up;
+    const double phi_p = x1 * dp + 0.5 * beta * dp * dp + x2 * ep + 0.5 * beta * ep * ep + l6 * up * up +
+                         0.5 * sp * (up - u0) * (up - u0);
+    const double phi_m = x1 * dm + 0.5 * beta * dm * dm + x2 * h + 0.5 * beta * h * h + l6 * um * um +
+                         0.5 * sp * (um - u0) * (um - u0);
+    pu[i] = phi_p <= phi_m ? up : um;
+  }
+}
+
+}  // namespace almkit::rnn

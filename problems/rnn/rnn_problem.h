@@ -1,0 +1,211 @@
+// ReLU RNN training as an equality-constrained problem (docs/rnn.md §2,
+// docs/rnn_bcd.md; DESIGN §3.1–3.4):
+//
+//   min  f = (1/N) Σ_t ω_t ‖A h_t + c − y_t‖²
+//            + λ1‖A‖² + λ2‖W‖² + λ3‖V‖² + λ4‖b‖² + λ5‖c‖² + λ6‖U‖²
+//   s.t. C1_t = u_t − W h_{t−1} − V x_t − b = 0     (h_{t−1} = 0 at every sequence start)
+//        C2_t = h_t − σ(u_t)                = 0     σ = max(0, ·)
+//
+// Variables, one flat vector, every matrix column-major:
+//
+//   x = [ vec(W) m·m | vec(V) m·d | b m | vec(A) p·m | c p | vec(H) m·T | vec(U) m·T ]
+//
+// Equalities c(x) = [vec(C1); vec(C2)] (two families of m·T, column t = time t);
+// the matching multipliers λ = [vec(Ξ1); vec(Ξ2)] are the ξ1_t, ξ2_t of DESIGN §3.2.
+//
+// Derivative of σ at a kink (u = 0): this problem's J_c uses the selection 0
+// (the limiting derivative {0,1} and the Clarke [0,1] both contain it). The
+// verifier (docs/verification.md) minimizes over the selections itself.
+//
+// The problem is also a BlockProblem (solvers/bcd/block_problem.h) with the
+// closed-form block minimizers of the augmented Lagrangian, blocks in the
+// reference order  w = (W, V, b),  a = (A, c),  h = H,  u = U
+// (docs/rnn_bcd.md derives each one). The AL's single penalty β is used for
+// both γ1 = γ2; the proximal weight σp of BcdOptions acts on the u block only.
+//
+// All evaluations work at matrix level (a few (m×T)(T×m)-shaped products);
+// nothing loops over time steps except the forward pass and the BPTT
+// recursion, which are sequential by nature. Not thread-safe: the block
+// minimizers keep O(m·T) work space in mutable members.
+#pragma once
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <Eigen/Cholesky>
+
+#include "almkit/core/problem.h"
+#include "almkit/problems/rnn/rnn_types.h"
+#include "almkit/solvers/bcd/block_problem.h"
+
+namespace almkit::rnn {
+
+/// Eigen::Map views of the blocks of x; S = double (mutable) or const double.
+template <class S>
+struct RnnBlockView {
+  using Mat = std::conditional_t<std::is_const_v<S>, const Matrix, Matrix>;
+  using Vec = std::conditional_t<std::is_const_v<S>, const Vector, Vector>;
+  Eigen::Map<Mat> W;  ///< m × m
+  Eigen::Map<Mat> V;  ///< m × d
+  Eigen::Map<Vec> b;  ///< m
+  Eigen::Map<Mat> A;  ///< p × m
+  Eigen::Map<Vec> c;  ///< p
+  Eigen::Map<Mat> H;  ///< m × T, column t = h_t
+  Eigen::Map<Mat> U;  ///< m × T, column t = u_t
+};
+using RnnConstView = RnnBlockView<const double>;
+using RnnMutableView = RnnBlockView<double>;
+
+/// The two m × T halves of λ (or of c(x)): Ξ1 for C1, Ξ2 for C2.
+struct RnnMultiplierView {
+  Eigen::Map<const Matrix> Xi1;
+  Eigen::Map<const Matrix> Xi2;
+};
+
+class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
+ public:
+  /// Block indices, in sweep order.
+  enum Block { kBlockW = 0, kBlockA = 1, kBlockH = 2, kBlockU = 3 };
+
+  /// `train` must have T ≥ 1, ω_t ≥ 0 with N = Σ ω_t > 0, sorted sequence
+  /// starts beginning with 0; m ≥ 1. Throws std::invalid_argument otherwise.
+  RnnTrainingProblem(RnnSeries train, int m, RnnRegularization reg = {});
+
+  // ----- sizes and layout --------------------------------------------------
+  int m() const { return m_; }
+  int d() const { return d_; }
+  int p() const { return p_; }
+  int T() const { return T_; }
+  const RnnSeries& data() const { return data_; }
+  const RnnRegularization& regularization() const { return reg_; }
+  /// Number of weight entries m·m + m·d + m + p·m + p (the head of x).
+  int num_weights() const { return off_H_; }
+  int offset_W() const { return 0; }
+  int offset_V() const { return off_V_; }
+  int offset_b() const { return off_b_; }
+  int offset_A() const { return off_A_; }
+  int offset_c() const { return off_c_; }
+  int offset_H() const { return off_H_; }
+  int offset_U() const { return off_U_; }
+
+  /// Map views of the blocks of x (no copies).
+  RnnConstView view(VectorCRef x) const { return view_impl<const double>(x.data()); }
+  RnnMutableView mutable_view(VectorRef x) const { return view_impl<double>(x.data()); }
+  /// The halves Ξ1, Ξ2 of a vector of num_equalities() entries (λ, or c(x)).
+  RnnMultiplierView multiplier_view(VectorCRef lambda) const;
+
+  // ----- weights <-> x -------------------------------------------------------
+  /// x with these weights and (H, U) from a forward pass: a feasible point.
+  Vector make_point(const RnnWeights& w) const;
+  /// The weights stored in x.
+  RnnWeights weights(VectorCRef x) const;
+  /// Sets the weights initial_point() starts from (default: see initial_point()).
+  void set_initial_weights(const RnnWeights& w);
+
+  /// BPTT adjoint multipliers λ = [vec(Ξ1); vec(Ξ2)] at x (DESIGN §3.2): solves
+  /// the ∂h_t, ∂u_t rows of the KKT system backwards from the end of each sequence,
+  ///   ξ2_t = Wᵀ ξ1_{t+1} − (2ω_t/N) Aᵀ r_t     (no ξ1_{t+1} at a sequence end)
+  ///   ξ1_t = D_t ξ2_t − 2λ6 u_t                (D_t = diag(u_t > 0), 0 at kinks)
+  /// so that the H and U components of ∇f + J_cᵀλ vanish exactly. Unique at
+  /// feasible points; then the W, V, b, A, c components of ∇f + J_cᵀλ are the
+  /// gradient of the reduced objective F(θ) = f(θ, H(θ), U(θ)).
+  Vector bptt_multipliers(VectorCRef x) const;
+
+  // ----- ConstrainedProblem ------------------------------------------------
+  std::string name() const override { return "rnn_training"; }
+  int num_variables() const override { return n_; }
+  int num_equalities() const override { return 2 * m_ * T_; }
+  std::vector<int> equality_family_sizes() const override { return {m_ * T_, m_ * T_}; }
+  /// The weights of set_initial_weights(), or else W, V, A ~ N(0, 1e-3²) from
+  /// std::mt19937_64(0) (the reference initialization), b = 0, c = 0; (H, U)
+  /// from a forward pass, so the start is feasible.
+  Vector initial_point() const override;
+  /// Recomputes (H, U) from the weights in x by a forward pass; always true.
+  bool restore_feasibility(VectorRef x) const override;
+  std::string structural_nnamcq_certificate() const override;
+
+  // ----- BlockProblem (docs/rnn_bcd.md) --------------------------------------
+  int num_blocks() const override { return 4; }
+  std::string block_name(int k) const override;
+  std::vector<Range> block_ranges(int k) const override;
+  /// λ = [vec(Ξ1); vec(Ξ2)], β = γ1 = γ2, μ must be empty (no inequalities,
+  /// no bounds), `proximal` = σp ≥ 0 is applied on the u block only.
+  void minimize_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,
+                      VectorRef x) const override;
+
+ protected:
+  double f_impl(VectorCRef x) const override;
+  double grad_f_impl(VectorCRef x, VectorRef grad) const override;
+  void c_impl(VectorCRef x, VectorRef c) const override;
+  void jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const override;
+  Matrix jac_c_impl(VectorCRef x) const override;
+  Eigen::SparseMatrix<double> jac_c_sparse_impl(VectorCRef x) const override;
+
+ private:
+  template <class S>
+  RnnBlockView<S> view_impl(S* x) const {
+    using Mat = typename RnnBlockView<S>::Mat;
+    using Vec = typename RnnBlockView<S>::Vec;
+    return RnnBlockView<S>{Eigen::Map<Mat>(x, m_, m_),           Eigen::Map<Mat>(x + off_V_, m_, d_),
+                           Eigen::Map<Vec>(x + off_b_, m_),       Eigen::Map<Mat>(x + off_A_, p_, m_),
+                           Eigen::Map<Vec>(x + off_c_, p_),       Eigen::Map<Mat>(x + off_H_, m_, T_),
+                           Eigen::Map<Mat>(x + off_U_, m_, T_)};
+  }
+  /// out(:, t) += α M in(:, t−1) for t not a sequence start (forward), or
+  /// out(:, t) += α M in(:, t+1) for t not a sequence end (backward).
+  void add_linked_product(double alpha, const Eigen::Ref<const Matrix>& M, const Eigen::Ref<const Matrix>& in,
+                          Eigen::Ref<Matrix> out, bool forward) const;
+  /// out = Σ_{t not a sequence start} L(:, t) R(:, t−1)ᵀ.
+  void linked_outer(const Eigen::Ref<const Matrix>& L, const Eigen::Ref<const Matrix>& R,
+                    Eigen::Ref<Matrix> out) const;
+  /// Residuals R = A H + c 1ᵀ − Y, weighted column-wise by ω (p × T).
+  void weighted_residuals(const RnnConstView& v, Matrix& R) const;
+
+  void minimize_w(VectorCRef lambda, double beta, VectorRef x) const;
+  void minimize_a(VectorRef x, bool after_w) const;
+  void minimize_h(VectorCRef lambda, double beta, VectorRef x) const;
+  void minimize_u(VectorCRef lambda, double beta, double proximal, VectorRef x, bool after_h) const;
+
+  /// Columns of the h block sharing one matrix: same ω_t, same "last step" flag.
+  struct HClass {
+    double omega = 1.0;
+    bool last = false;
+    std::vector<int> columns;  ///< empty for the first (majority) class: it takes all columns
+  };
+
+  RnnSeries data_;
+  RnnRegularization reg_;
+  int m_, d_, p_, T_, n_;
+  int off_V_, off_b_, off_A_, off_c_, off_H_, off_U_;
+  double N_;
+  bool omega_all_ones_;
+  std::vector<int> inner_starts_;  ///< sequence starts s > 0 (h_{s−1} does not feed step s)
+  std::vector<int> inner_ends_;    ///< sequence ends e < T−1
+  std::vector<int> all_ends_;      ///< every sequence end, T−1 included
+  std::vector<HClass> h_classes_;  ///< majority class first
+  Matrix XXt_;                     ///< X Xᵀ (d × d), constant
+  Vector X1_;                      ///< X 1 (d)
+  Matrix YOmega_;                  ///< Y diag(ω) with unobserved targets zeroed (p × T)
+  RnnWeights initial_weights_;
+  bool has_initial_weights_ = false;
+
+  // Work space of the block minimizers (docs/rnn_bcd.md "Memory"): two m × T
+  // matrices and small ones; allocated on the first call, reused afterwards.
+  mutable Matrix work1_, work2_;             // m × T each
+  mutable Matrix gram_, rhs_small_, theta_;  // (m+d+1)-sized normal equations
+  mutable Matrix HHt_;                       // H Hᵀ, shared by the w and a blocks
+  mutable Matrix WtW_, AtA_, h_inverse_;     // h block class matrices
+  mutable Matrix gather_, scatter_;          // minority h-class columns
+  mutable Matrix link_save_;                 // columns restored by add_linked_product
+  mutable Matrix P_V_;                       // V and b that work1_ = V X + b 1ᵀ was formed with
+  mutable Vector P_b_;
+  // Hand-overs inside a sweep (w → a: H Hᵀ; h → u: V X + b 1ᵀ) are used only
+  // when the blocks run consecutively on the same x, as BcdSolver calls them.
+  mutable const double* HHt_owner_ = nullptr;
+  mutable const double* last_x_ = nullptr;
+  mutable int last_block_ = -1;
+  mutable Eigen::LLT<Matrix> llt_;
+};
+
+}  // namespace almkit::rnn

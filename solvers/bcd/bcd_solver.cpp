@@ -1,0 +1,119 @@
+#include "almkit/solvers/bcd/bcd_solver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace almkit {
+
+const char* to_string(BcdChangeMeasure measure) {
+  switch (measure) {
+    case BcdChangeMeasure::kRelative: return "relative";
+    case BcdChangeMeasure::kAbsolute: return "absolute";
+  }
+  return "unknown";
+}
+
+bool parse(const std::string& text, BcdChangeMeasure* measure) {
+  if (text == "relative") *measure = BcdChangeMeasure::kRelative;
+  else if (text == "absolute") *measure = BcdChangeMeasure::kAbsolute;
+  else return false;
+  return true;
+}
+
+void BcdOptions::validate() const {
+  if (max_sweeps < 1) throw std::invalid_argument("BcdOptions: max_sweeps must be >= 1");
+  if (!(sigma_p >= 0.0) || !std::isfinite(sigma_p))
+    throw std::invalid_argument("BcdOptions: sigma_p must be finite and >= 0");
+}
+
+InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto* blocks = dynamic_cast<const BlockProblem*>(&L.problem());
+  if (blocks == nullptr)
+    throw std::invalid_argument("BcdSolver: problem '" + L.problem().name() +
+                                "' declares no blocks with exact minimizers (it does not implement "
+                                "almkit::BlockProblem); use another inner solver, e.g. lbfgs");
+  options_.validate();
+
+  const int nb = blocks->num_blocks();
+  std::vector<std::vector<BlockProblem::Range>> ranges(static_cast<size_t>(nb));
+  Eigen::Index largest = 0;
+  for (int k = 0; k < nb; ++k) {
+    ranges[static_cast<size_t>(k)] = blocks->block_ranges(k);
+    Eigen::Index size = 0;
+    for (const auto& r : ranges[static_cast<size_t>(k)]) size += r.size;
+    largest = std::max(largest, size);
+  }
+  if (saved_.size() < largest) saved_.resize(largest);
+  last_block_changes_.assign(static_cast<size_t>(nb), 0.0);
+
+  InnerResult result;
+  result.status = InnerStatus::kIterationLimit;
+  const bool relative = options_.change_measure == BcdChangeMeasure::kRelative;
+  double change = std::numeric_limits<double>::infinity();
+  int sweep = 0;
+  bool finite = true;
+  while (sweep < options_.max_sweeps) {
+    blocks->begin_sweep(x);
+    change = 0.0;
+    for (int k = 0; k < nb; ++k) {
+      // Keep block k as it was after the previous sweep (blocks are disjoint,
+      // so it has not moved since), update it, measure its change.
+      const auto& rk = ranges[static_cast<size_t>(k)];
+      Eigen::Index pos = 0;
+      for (const auto& r : rk) {
+        saved_.segment(pos, r.size) = x.segment(r.first, r.size);
+        pos += r.size;
+      }
+      blocks->minimize_block(k, L.lambda(), L.mu(), L.beta(), options_.sigma_p, x);
+      double diff2 = 0.0, norm2 = 0.0;
+      pos = 0;
+      for (const auto& r : rk) {
+        diff2 += (x.segment(r.first, r.size) - saved_.segment(pos, r.size)).squaredNorm();
+        norm2 += x.segment(r.first, r.size).squaredNorm();
+        pos += r.size;
+      }
+      const double dk = std::sqrt(diff2);
+      last_block_changes_[static_cast<size_t>(k)] = dk;
+      change += relative ? dk / std::max(1.0, std::sqrt(norm2)) : dk;
+    }
+    ++sweep;
+    if (!std::isfinite(change)) {
+      finite = false;
+      break;
+    }
+    if (options_.stop_test_enabled && change <= tolerance) {
+      result.status = InnerStatus::kConverged;
+      break;
+    }
+  }
+
+  result.iterations = sweep;
+  result.evaluations = static_cast<long>(sweep) * nb;
+  result.final_measure = change;
+  if (!finite || !x.allFinite()) {
+    result.status = InnerStatus::kNonFinite;
+    result.message = "non-finite iterate after sweep " + std::to_string(sweep);
+    result.final_value = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    result.final_value = L.value(x);
+    char buf[160];
+    if (result.status == InnerStatus::kConverged)
+      std::snprintf(buf, sizeof buf, "%s change %.3e <= %.3e after %d sweeps", to_string(options_.change_measure),
+                    change, tolerance, sweep);
+    else
+      std::snprintf(buf, sizeof buf, "sweep limit %d reached (%s change %.3e, tolerance %.3e%s)", sweep,
+                    to_string(options_.change_measure), change, tolerance,
+                    options_.stop_test_enabled ? "" : ", stop test disabled");
+    result.message = buf;
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace almkit

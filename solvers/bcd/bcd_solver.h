@@ -1,0 +1,86 @@
+// Block coordinate descent inner solver (docs/rnn_bcd.md §5, DESIGN §3.4, §4).
+//
+// For problems that implement BlockProblem (solvers/bcd/block_problem.h): each
+// sweep minimizes the augmented Lagrangian L_β(·; λ̄, μ̄) exactly over every
+// block in turn (Gauss–Seidel), so L never increases. Between sweeps the
+// change
+//
+//   kAbsolute (the reference code):  Δ = Σ_B ‖x_B − x_B⁻‖₂
+//   kRelative (default):             Δ = Σ_B ‖x_B − x_B⁻‖₂ / max(1, ‖x_B‖₂)
+//
+// (x_B⁻ = block B after the previous sweep) is compared with the tolerance ε
+// that the ALM passes; the solve stops when Δ ≤ ε (kConverged) or after
+// max_sweeps (kIterationLimit). The relative measure is invariant to the
+// length T of the series (‖ΔH‖ and ‖H‖ both grow like √T); the absolute one
+// grows like √T, so a fixed ε means more sweeps on longer series.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "almkit/solvers/bcd/block_problem.h"
+#include "almkit/solvers/inner_solver.h"
+
+namespace almkit {
+
+enum class BcdChangeMeasure {
+  kRelative,  ///< Σ_B ‖Δx_B‖ / max(1, ‖x_B‖)  (default; scale of T removed)
+  kAbsolute,  ///< Σ_B ‖Δx_B‖  (the reference code's measure, unscaled 2-norms)
+};
+const char* to_string(BcdChangeMeasure measure);
+/// Parses "relative" / "absolute"; returns false on anything else.
+bool parse(const std::string& text, BcdChangeMeasure* measure);
+
+struct BcdOptions {
+  /// Sweep limit per inner solve. 200 is the reference code's value; with the
+  /// stop test on, the early (loose-ε) outer iterations stop well before it.
+  int max_sweeps = 200;
+  /// false reproduces the reference code, which always runs max_sweeps.
+  bool stop_test_enabled = true;
+  BcdChangeMeasure change_measure = BcdChangeMeasure::kRelative;
+  /// Proximal weight σp ≥ 0 on the blocks the problem names (the RNN: u).
+  /// 1e-5 is the reference method's value: negligible next to β ≥ 1 in the
+  /// u update, yet it guarantees L decreases by (σp/2)‖Δu‖² per sweep. The
+  /// reference demo (and the reproduction test) uses 1e-8.
+  double sigma_p = 1e-5;
+
+  /// Calls v(name, field, description) for every option (CLI flags, JSON, docs).
+  template <class Visitor>
+  void visit(Visitor&& v) {
+    v("max_sweeps", max_sweeps, "BCD: sweep limit per inner solve");
+    v("stop_test_enabled", stop_test_enabled,
+      "BCD: stop when the change between sweeps <= the ALM's inner tolerance (false = always max_sweeps, as the reference code)");
+    v("change_measure", change_measure,
+      "BCD: change between sweeps: relative (sum_B |dx_B|/max(1,|x_B|)) | absolute (sum_B |dx_B|, the reference)");
+    v("sigma_p", sigma_p, "BCD: proximal weight on the u block (reference demo 1e-8)");
+  }
+  template <class Visitor>
+  void visit(Visitor&& v) const { const_cast<BcdOptions*>(this)->visit(std::forward<Visitor>(v)); }
+
+  /// Throws std::invalid_argument naming the first invalid option.
+  void validate() const;
+};
+
+class BcdSolver : public InnerSolver {
+ public:
+  explicit BcdSolver(BcdOptions options = {}) : options_(options) { options_.validate(); }
+
+  std::string name() const override { return "bcd"; }
+  /// Runs sweeps on x in place. Throws std::invalid_argument when L.problem()
+  /// is not a BlockProblem. InnerResult: iterations = sweeps, evaluations =
+  /// block minimizations, final_value = L_β(x), final_measure = last change Δ,
+  /// message = stop reason.
+  InnerResult minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) override;
+
+  const BcdOptions& options() const { return options_; }
+  BcdOptions& mutable_options() { return options_; }
+  /// Change of each block in the last sweep (‖Δx_B‖₂, unscaled), for logs.
+  const std::vector<double>& last_block_changes() const { return last_block_changes_; }
+
+ private:
+  BcdOptions options_;
+  Vector saved_;  // the block being updated, before its update (largest block size)
+  std::vector<double> last_block_changes_;
+};
+
+}  // namespace almkit
