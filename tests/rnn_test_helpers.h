@@ -1,0 +1,51 @@
+// Small random RNN instances shared by tests/test_rnn_problem.cpp and tests/test_bcd.cpp.
+#pragma once
+
+#include <random>
+#include <vector>
+
+#include "almkit/problems/rnn/rnn_problem.h"
+
+namespace almkit::rnn::testing {
+
+/// Random series: d × T inputs, p × T targets, ω with some zeros when
+/// `with_gaps`, sequences starting at `starts`.
+inline RnnSeries random_series(int d, int p, int T, std::vector<int> starts, bool with_gaps, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g(0.0, 1.0);
+  RnnSeries s;
+  s.X = Matrix::NullaryExpr(d, T, [&]() { return g(rng); });
+  s.Y = Matrix::NullaryExpr(p, T, [&]() { return g(rng); });
+  s.omega = Vector::Ones(T);
+  if (with_gaps)
+    for (int t = 1; t < T; t += 3) s.omega[t] = 0.0;
+  s.sequence_starts = std::move(starts);
+  return s;
+}
+
+inline RnnRegularization random_regularization(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0.01, 0.2);
+  return RnnRegularization{u(rng), u(rng), u(rng), u(rng), u(rng), u(rng)};
+}
+
+/// A random (infeasible) point whose U entries keep |u| ≥ margin away from the kink.
+inline Vector random_point(const RnnTrainingProblem& P, unsigned seed, double scale = 0.5, double margin = 0.05) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g(0.0, scale);
+  Vector x = Vector::NullaryExpr(P.num_variables(), [&]() { return g(rng); });
+  auto v = P.mutable_view(x);
+  for (Eigen::Index i = 0; i < v.U.size(); ++i) {
+    double& u = v.U.data()[i];
+    if (std::abs(u) < margin) u = u < 0 ? u - margin : u + margin;
+  }
+  return x;
+}
+
+inline Vector random_vector(Eigen::Index n, unsigned seed, double scale = 1.0) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g(0.0, scale);
+  return Vector::NullaryExpr(n, [&]() { return g(rng); });
+}
+
+}  // namespace almkit::rnn::testing
