@@ -1,11 +1,388 @@
-// Placeholder until the train command lands; replaced by its own issue's work.
+// almkit train: trains a ReLU RNN by the ALM on a CSV time series and writes
+// summary.json, history.csv, model.json, predictions.csv and plots
+// (docs/rnn.md §7–8). With no arguments: data/clean_SP500.csv, target
+// RV_SP500, the other 11 columns as inputs, 90/10 split, m = 20.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "almkit/core/alm_json.h"
+#include "almkit/core/io.h"
+#include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/problems/rnn/rnn_trainer.h"
 #include "commands.h"
 
 namespace almkit::cli {
 
+namespace {
+
+using rnn::TrainOptions;
+
+// --<prefix>.<name> for every field of an options struct with visit().
+template <class Options>
+void bind_visited(CLI::App* app, const std::string& prefix, Options& options, const std::string& group) {
+  options.visit([&](const char* name, auto& field, const char* doc) {
+    using T = std::decay_t<decltype(field)>;
+    const std::string flag = "--" + prefix + "." + name;
+    if constexpr (std::is_enum_v<T>) {
+      app->add_option_function<std::string>(
+             flag,
+             [&field, flag](const std::string& text) {
+               if (!parse(text, &field)) throw CLI::ValidationError(flag, "unknown value '" + text + "'");
+             },
+             doc)
+          ->default_str(to_string(field))
+          ->group(group);
+    } else {
+      app->add_option(flag, field, doc)->capture_default_str()->group(group);
+    }
+  });
+}
+
+// For --preset: target := preset, except the fields whose flag was given.
+template <class Options>
+void merge_given(const CLI::App* app, const std::string& prefix, Options& target, const Options& given) {
+  std::vector<const void*> given_fields;
+  const_cast<Options&>(given).visit([&](const char*, auto& field, const char*) { given_fields.push_back(&field); });
+  size_t i = 0;
+  target.visit([&](const char* name, auto& field, const char*) {
+    using T = std::decay_t<decltype(field)>;
+    if (app->count("--" + prefix + "." + name) > 0) field = *static_cast<const T*>(given_fields[i]);
+    ++i;
+  });
+}
+
+struct TrainArgs {
+  std::string data;
+  std::string target;
+  std::string inputs;
+  std::string univariate;
+  std::string scaling = "none";
+  double train_fraction = 0.9;
+  std::string policy = "reference";
+  std::string inner = "bcd";
+  std::string preset;
+  std::string init = "gaussian";
+  std::string init_from;
+  int outer = 30;
+  std::string out = "out/train";
+  bool print_options = false;
+  bool quiet = false;
+  bool no_plots = false;
+  bool test_continue = false;
+  TrainOptions opt = TrainOptions::defaults();
+};
+
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text + ",") {
+    if (ch == ',') {
+      size_t a = cur.find_first_not_of(' '), b = cur.find_last_not_of(' ');
+      if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  return out;
+}
+
+// Weights from a model.json ("weights") or a reference trace ("initial_weights"),
+// matrices as lists of rows.
+rnn::RnnWeights read_weights(const std::string& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(fmt::format("{}: not valid JSON ({})", path, e.what()));
+  }
+  const nlohmann::json* w = nullptr;
+  if (j.contains("initial_weights")) w = &j["initial_weights"];
+  else if (j.contains("weights")) w = &j["weights"];
+  if (w == nullptr) throw UsageError(fmt::format("{}: no 'weights' or 'initial_weights' object", path));
+  try {
+    auto mat = [&](const char* key) {
+      const auto& rows = w->at(key);
+      if (!rows.is_array() || rows.empty()) throw UsageError(fmt::format("{}: '{}' must be a list of rows", path, key));
+      Matrix M(rows.size(), rows[0].size());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].size() != rows[0].size()) throw UsageError(fmt::format("{}: '{}' has ragged rows", path, key));
+        for (size_t k = 0; k < rows[i].size(); ++k) M(i, k) = rows[i][k].get<double>();
+      }
+      return M;
+    };
+    auto vec = [&](const char* key) {
+      const auto& a = w->at(key);
+      Vector v(a.size());
+      for (size_t i = 0; i < a.size(); ++i) v(i) = a[i].get<double>();
+      return v;
+    };
+    rnn::RnnWeights out;
+    out.W = mat("W");
+    out.V = mat("V");
+    out.b = vec("b");
+    out.A = mat("A");
+    out.c = vec("c");
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(fmt::format("{}: bad weights ({})", path, e.what()));
+  }
+}
+
+std::string fmt_gamma(double g) { return std::isfinite(g) ? fmt::format("{:9.3g}", g) : fmt::format("{:>9}", "-"); }
+
+// Writes plots.gp and runs gnuplot on it (PNG via pngcairo, falling back to
+// png); without gnuplot, keeps the script and data and warns.
+void make_plots(const std::string& dir, const std::string& target_name) {
+  namespace fs = std::filesystem;
+  const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+  std::string terminal = "pngcairo size 900,600 enhanced font ',10'";
+  if (have_gnuplot && std::system("gnuplot -e \"set terminal pngcairo\" >/dev/null 2>&1") != 0)
+    terminal = "png size 900,600";
+  const std::string script = fmt::format(
+      "# almkit train plots (docs/rnn.md §8): run `gnuplot plots.gp` in this folder.\n"
+      "set terminal {0}\n"
+      "set datafile separator ','\n"
+      "set datafile missing ''\n"
+      "set grid\n"
+      "set output 'mse_vs_time.png.tmp'\n"
+      "set title 'ALM training: forward-pass MSE against wall time'\n"
+      "set xlabel 'seconds'\n"
+      "set ylabel 'MSE (scaled units)'\n"
+      "set logscale y\n"
+      "set key top right\n"
+      "plot 'history.csv' skip 1 using 2:3 with linespoints pt 7 ps 0.6 title 'train MSE', \\\n"
+      "     'history.csv' skip 1 using 2:4 with linespoints pt 5 ps 0.6 title 'test MSE'\n"
+      "unset logscale y\n"
+      "set output 'predictions.png.tmp'\n"
+      "set title 'Test part: prediction vs truth ({1})'\n"
+      "set xlabel 'row'\n"
+      "set ylabel '{1}'\n"
+      "set key top left\n"
+      "plot 'predictions.csv' skip 1 using 1:2 with lines lw 2 title 'truth', \\\n"
+      "     'predictions.csv' skip 1 using 1:3 with linespoints pt 7 ps 0.5 title 'prediction'\n"
+      "set output\n",
+      terminal, target_name);
+  write_file_atomically(dir + "/plots.gp", script);
+  if (!have_gnuplot) {
+    fmt::print(stderr, "almkit: warning: gnuplot not found; wrote {}/plots.gp (run it with gnuplot to draw the PNGs)\n", dir);
+    return;
+  }
+  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp >/dev/null 2>gnuplot.log", dir);
+  const int rc = std::system(cmd.c_str());
+  std::error_code ec;
+  if (rc != 0) {
+    fmt::print(stderr, "almkit: warning: gnuplot failed (see {}/gnuplot.log); plots.gp and the data are kept\n", dir);
+    return;
+  }
+  fs::remove(dir + "/gnuplot.log", ec);
+  for (const char* name : {"mse_vs_time.png", "predictions.png"}) {
+    fs::rename(dir + "/" + name + ".tmp", dir + "/" + name, ec);
+    if (ec) fmt::print(stderr, "almkit: warning: could not write {}/{}\n", dir, name);
+  }
+}
+
+nlohmann::json kkt_json(const KktReport& k) {
+  return {{"stationarity", k.stationarity},
+          {"infeasibility", k.infeasibility},
+          {"complementarity", k.complementarity},
+          {"scaled_stationarity", k.scaled_stationarity},
+          {"multiplier_norm", k.multiplier_norm}};
+}
+
+void run_train(const CLI::App* sub, TrainArgs& a) {
+  TrainOptions& o = a.opt;
+  // Options given by name on the command line (top level).
+  const TrainOptions given = o;
+  const bool preset = !a.preset.empty();
+  if (preset) {
+    if (a.preset != "reference") throw UsageError(fmt::format("--preset: unknown preset '{}' (known: reference)", a.preset));
+    TrainOptions p = TrainOptions::reference_preset();
+    merge_given(sub, "alm", p.alm, given.alm);
+    merge_given(sub, "bcd", p.bcd, given.bcd);
+    merge_given(sub, "lbfgs", p.lbfgs, given.lbfgs);
+    auto keep = [&](const char* flag, auto member) {
+      if (sub->count(flag) > 0) p.*member = given.*member;
+    };
+    keep("--hidden", &TrainOptions::hidden);
+    keep("--seed", &TrainOptions::seed);
+    keep("--init-std", &TrainOptions::init_std);
+    const char* lam[] = {"--lambda1", "--lambda2", "--lambda3", "--lambda4", "--lambda5", "--lambda6"};
+    double* pl[] = {&p.regularization.lambda1, &p.regularization.lambda2, &p.regularization.lambda3,
+                    &p.regularization.lambda4, &p.regularization.lambda5, &p.regularization.lambda6};
+    const double gl[] = {given.regularization.lambda1, given.regularization.lambda2, given.regularization.lambda3,
+                         given.regularization.lambda4, given.regularization.lambda5, given.regularization.lambda6};
+    for (int i = 0; i < 6; ++i)
+      if (sub->count(lam[i]) > 0) *pl[i] = gl[i];
+    o = p;
+  }
+  // Named flags that map onto nested options (applied only when given, so
+  // the generic --alm.policy / --alm.max_outer_iterations also work).
+  if (sub->count("--policy") > 0 && !parse(a.policy, &o.alm.policy))
+    throw UsageError(fmt::format("--policy: unknown policy '{}' (reference | safeguarded)", a.policy));
+  if (sub->count("--inner") > 0 && !parse(a.inner, &o.inner))
+    throw UsageError(fmt::format("--inner: unknown inner solver '{}' (bcd | lbfgs)", a.inner));
+  if (sub->count("--init") > 0 && !parse(a.init, &o.init))
+    throw UsageError(fmt::format("--init: unknown initialization '{}' (gaussian | he | glorot | lecun)", a.init));
+  if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
+  if (sub->count("--test-continue") > 0) o.test_continues_from_train = a.test_continue;
+  if (!a.init_from.empty()) o.initial_weights = read_weights(a.init_from);
+  o.validate();
+
+  rnn::DataSpec spec;
+  spec.path = a.data.empty() ? rnn::default_data_path() : a.data;
+  spec.target = a.target;
+  spec.inputs = split_names(a.inputs);
+  spec.univariate = a.univariate;
+  spec.train_fraction = a.train_fraction;
+  if (!rnn::parse(a.scaling, &spec.scaling))
+    throw UsageError(fmt::format("--scaling: unknown scaling '{}' (standardize | minmax | none)", a.scaling));
+  if (!spec.univariate.empty() && (!spec.target.empty() || !spec.inputs.empty()))
+    throw UsageError("--univariate cannot be combined with --target or --inputs");
+  const rnn::RnnDataset data = rnn::load_dataset(spec);
+
+  nlohmann::json options = o.to_json();
+  options["data"] = {{"path", spec.path},
+                     {"target", data.target_columns},
+                     {"inputs", data.input_columns},
+                     {"univariate", data.univariate},
+                     {"scaling", rnn::to_string(spec.scaling)},
+                     {"train_fraction", spec.train_fraction},
+                     {"train_steps", data.train.T()},
+                     {"test_steps", data.test.T()}};
+  options["preset"] = a.preset;
+  options["init_from"] = a.init_from;
+  if (a.print_options) fmt::print("{}\n", options.dump(2));
+
+  if (!a.quiet) {
+    fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
+               spec.path, data.train.T(), data.test.T(), data.train.d(), data.target_columns[0], o.hidden,
+               to_string(o.alm.policy), rnn::to_string(o.inner));
+    fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7}\n", "outer", "seconds", "train_mse", "test_mse",
+               "|C1|_2", "|C2|_2", "gamma", "sweeps");
+  }
+  auto log = [&](const rnn::TrainHistoryRow& r) {
+    if (!a.quiet) {
+      fmt::print("{:5d} {:9.3f} {:12.6e} {:12.6e} {:11.3e} {:11.3e} {} {:7d}\n", r.iteration, r.seconds, r.train_mse,
+                 r.test_mse, r.violation_c1, r.violation_c2, fmt_gamma(r.gamma), r.sweeps);
+      std::fflush(stdout);
+    }
+    return true;
+  };
+  const rnn::TrainResult res = rnn::train(data, o, log);
+
+  // ---- outputs (each file written atomically)
+  const std::string& dir = a.out;
+  nlohmann::json s;
+  s["train_mse"] = res.final_metrics.train_mse;
+  s["test_mse"] = res.final_metrics.test_mse;
+  s["test_mse_mode"] = o.test_continues_from_train ? "continued" : "restart_h0";
+  s["wall_seconds"] = res.wall_seconds;
+  s["outer_iterations"] = res.summary.outer_iterations;
+  s["sweeps"] = res.total_sweeps;
+  s["status"] = to_string(res.summary.status);
+  s["message"] = res.summary.message;
+  s["final_gamma"] = res.summary.final_penalty;
+  s["violation_c1"] = res.history.back().violation_c1;
+  s["violation_c2"] = res.history.back().violation_c2;
+  s["kkt"] = kkt_json(res.kkt_alm);
+  s["kkt"]["multipliers"] = "ALM (last iterate)";
+  s["kkt_bptt"] = kkt_json(res.kkt_bptt);
+  s["kkt_bptt"]["multipliers"] = "BPTT adjoints at the forward-pass point of the final weights";
+  s["nnamcq_certificate"] = res.certificate;
+  s["evaluations"] = {{"objective", res.summary.evaluations.objective},
+                      {"gradient", res.summary.evaluations.gradient},
+                      {"equalities", res.summary.evaluations.equalities},
+                      {"equality_jtprod", res.summary.evaluations.equality_jtprod}};
+  s["options"] = options;
+  write_file_atomically(dir + "/summary.json", s.dump(2) + "\n");
+  write_file_atomically(dir + "/history.csv", rnn::history_csv(res.history));
+
+  rnn::RnnModel model;
+  model.weights = res.weights;
+  model.regularization = o.regularization;
+  model.scaling = data.scaling;
+  model.input_columns = data.input_columns;
+  model.target_columns = data.target_columns;
+  model.univariate = data.univariate;
+  model.test_continues_from_train = o.test_continues_from_train;
+  model.options = options;
+  rnn::save_model(model, dir + "/model.json");
+
+  const Matrix pred = rnn::test_predictions(res.weights, data, o.test_continues_from_train);
+  const Matrix truth = data.scaling.targets.invert(data.test.Y);
+  write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
+  if (!a.no_plots) make_plots(dir, data.target_columns[0]);
+
+  fmt::print("status: {} ({})\n", to_string(res.summary.status), res.summary.message);
+  fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",
+             res.final_metrics.train_mse, res.final_metrics.test_mse,
+             o.test_continues_from_train ? "continued from the training state" : "restarted from h_0 = 0",
+             res.wall_seconds, res.summary.outer_iterations, res.total_sweeps);
+  fmt::print("constraint violation |C1|_2 {:.3e}  |C2|_2 {:.3e}\n", res.history.back().violation_c1,
+             res.history.back().violation_c2);
+  fmt::print("KKT (ALM multipliers, last iterate):          stationarity {:.3e}  infeasibility {:.3e}\n",
+             res.kkt_alm.stationarity, res.kkt_alm.infeasibility);
+  fmt::print("KKT (BPTT multipliers, forward-pass point):   stationarity {:.3e}  infeasibility {:.3e}\n",
+             res.kkt_bptt.stationarity, res.kkt_bptt.infeasibility);
+  fmt::print("NNAMCQ: {}\n", res.certificate);
+  fmt::print("wrote {}/{{summary.json, history.csv, model.json, predictions.csv{}}}\n", dir,
+             a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");
+}
+
+}  // namespace
+
 void register_train(CLI::App& app) {
-  auto* sub = app.add_subcommand("train", "(train: not implemented yet)");
-  sub->callback([] { throw UsageError("'train' is not implemented yet"); });
+  auto args = std::make_shared<TrainArgs>();
+  auto* sub = app.add_subcommand(
+      "train",
+      "Train a ReLU RNN by the ALM on a CSV time series (default: data/clean_SP500.csv, target RV_SP500; docs/rnn.md)");
+  TrainArgs& a = *args;
+  TrainOptions& o = a.opt;
+  const std::string g_data = "Data (docs/rnn.md §6)", g_model = "Model (docs/rnn.md §5)",
+                    g_run = "Training (docs/rnn.md §7)";
+  sub->add_option("--data", a.data, "CSV file with a header line (default: the shipped data/clean_SP500.csv)")->group(g_data);
+  sub->add_option("--target", a.target, "Target column (default: the last column)")->group(g_data);
+  sub->add_option("--inputs", a.inputs, "Comma-separated input columns (default: every other non-index column)")->group(g_data);
+  sub->add_option("--univariate", a.univariate, "Univariate mode on this column: x_t = s_t, y_t = s_{t+1}")->group(g_data);
+  sub->add_option("--scaling", a.scaling, "standardize | minmax | none, fitted on the training part")->capture_default_str()->group(g_data);
+  sub->add_option("--train-fraction", a.train_fraction, "First floor(F n) samples train, the rest test")->capture_default_str()->group(g_data);
+  sub->add_option("--hidden", o.hidden, "Hidden state size m")->capture_default_str()->group(g_model);
+  sub->add_option("--init", a.init, "Initialization: gaussian | he | glorot | lecun (biases 0)")->capture_default_str()->group(g_model);
+  sub->add_option("--init-std", o.init_std, "Standard deviation of --init gaussian")->capture_default_str()->group(g_model);
+  sub->add_option("--seed", o.seed, "Seed of the initialization (std::mt19937_64)")->capture_default_str()->group(g_model);
+  sub->add_option("--init-from", a.init_from, "Start from the weights in this JSON (model.json 'weights' or a reference trace's 'initial_weights')")->group(g_model);
+  sub->add_option("--lambda1", o.regularization.lambda1, "Weight of |A|^2")->capture_default_str()->group(g_model);
+  sub->add_option("--lambda2", o.regularization.lambda2, "Weight of |W|^2")->capture_default_str()->group(g_model);
+  sub->add_option("--lambda3", o.regularization.lambda3, "Weight of |V|^2")->capture_default_str()->group(g_model);
+  sub->add_option("--lambda4", o.regularization.lambda4, "Weight of |b|^2")->capture_default_str()->group(g_model);
+  sub->add_option("--lambda5", o.regularization.lambda5, "Weight of |c|^2")->capture_default_str()->group(g_model);
+  sub->add_option("--lambda6", o.regularization.lambda6, "Weight of |U|^2")->capture_default_str()->group(g_model);
+  sub->add_option("--policy", a.policy, "ALM policy: reference | safeguarded")->capture_default_str()->group(g_run);
+  sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
+  sub->add_option("--preset", a.preset, "reference: the reference study's demo settings (explicit flags override)")->group(g_run);
+  sub->add_option("--outer", a.outer, "Outer iterations (= --alm.max_outer_iterations)")->capture_default_str()->group(g_run);
+  sub->add_flag("--test-continue", a.test_continue, "Test MSE from the last training state instead of h_0 = 0")->group(g_run);
+  sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);
+  sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
+  sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);
+  sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
+  bind_visited(sub, "alm", o.alm, "ALM options (docs/alm.md)");
+  bind_visited(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
+  bind_visited(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
+  sub->callback([sub, args] { run_train(sub, *args); });
 }
 
 }  // namespace almkit::cli

@@ -13,6 +13,8 @@
 
 #include <fmt/core.h>
 
+#include "almkit/core/io.h"
+
 namespace almkit::rnn {
 
 namespace {
@@ -368,28 +370,7 @@ std::string default_data_dir() {
 std::string default_data_path() { return default_data_dir() + "/clean_SP500.csv"; }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  std::error_code ec;
-  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  std::random_device rd;
-  const fs::path tmp = target.string() + fmt::format(".tmp{:x}", (static_cast<unsigned long long>(rd()) << 32) ^ rd());
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (f == nullptr) throw std::runtime_error(fmt::format("cannot write {}", tmp.string()));
-    const size_t written = std::fwrite(content.data(), 1, content.size(), f);
-    const bool ok = written == content.size() && std::fflush(f) == 0;
-    std::fclose(f);
-    if (!ok) {
-      fs::remove(tmp, ec);
-      throw std::runtime_error(fmt::format("cannot write {}", tmp.string()));
-    }
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error(fmt::format("cannot rename into {}", path));
-  }
+  almkit::write_file_atomically(path, content);  // core/io.h
 }
 
 }  // namespace almkit::rnn

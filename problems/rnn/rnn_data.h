@@ -114,7 +114,7 @@ std::string default_data_dir();
 /// default_data_dir() + "/clean_SP500.csv": the embedded default of `almkit train`.
 std::string default_data_path();
 
-/// Writes `content` to `path` atomically: a temporary file in the same folder,
+/// Same as almkit::write_file_atomically (core/io.h): a temporary file in the same folder,
 /// flushed, then renamed over `path`. Creates missing parent folders.
 /// Throws std::runtime_error on failure.
 void write_file_atomically(const std::string& path, const std::string& content);

@@ -1,0 +1,219 @@
+#include "almkit/problems/rnn/rnn_trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "almkit/core/alm_json.h"
+#include "almkit/problems/rnn/rnn_problem.h"
+
+namespace almkit::rnn {
+
+const char* to_string(InnerKind kind) { return kind == InnerKind::kLbfgs ? "lbfgs" : "bcd"; }
+
+bool parse(const std::string& text, InnerKind* kind) {
+  if (text == "bcd") *kind = InnerKind::kBcd;
+  else if (text == "lbfgs") *kind = InnerKind::kLbfgs;
+  else return false;
+  return true;
+}
+
+TrainOptions TrainOptions::defaults() {
+  TrainOptions o;
+  o.alm.policy = AlmPolicy::kReference;
+  o.alm.max_outer_iterations = 30;
+  o.bcd.max_sweeps = 200;
+  o.bcd.stop_test_enabled = true;
+  o.bcd.change_measure = BcdChangeMeasure::kRelative;
+  o.bcd.sigma_p = 1e-5;
+  return o;
+}
+
+TrainOptions TrainOptions::reference_preset() {
+  TrainOptions o;
+  o.hidden = 20;
+  o.init = InitScheme::kGaussian;
+  o.init_std = 1e-3;
+  o.regularization = RnnRegularization{};  // λ1..λ5 = 0.01, λ6 = 1e-8
+  o.inner = InnerKind::kBcd;
+  o.test_continues_from_train = false;
+  o.alm.policy = AlmPolicy::kReference;
+  o.alm.ref_gamma0 = 1.0;
+  o.alm.max_outer_iterations = 5;
+  o.bcd.max_sweeps = 200;
+  o.bcd.stop_test_enabled = false;
+  o.bcd.change_measure = BcdChangeMeasure::kAbsolute;
+  o.bcd.sigma_p = 1e-8;
+  return o;
+}
+
+void TrainOptions::validate() const {
+  if (hidden < 1) throw std::invalid_argument(fmt::format("option hidden: expected an integer >= 1, got {}", hidden));
+  if (init == InitScheme::kGaussian && !(init_std >= 0.0 && std::isfinite(init_std)))
+    throw std::invalid_argument(fmt::format("option init-std: expected a finite number >= 0, got {}", init_std));
+  const double lambdas[] = {regularization.lambda1, regularization.lambda2, regularization.lambda3,
+                            regularization.lambda4, regularization.lambda5, regularization.lambda6};
+  for (int i = 0; i < 6; ++i)
+    if (!(lambdas[i] >= 0.0 && std::isfinite(lambdas[i])))
+      throw std::invalid_argument(fmt::format("option lambda{}: expected a finite number >= 0, got {}", i + 1, lambdas[i]));
+  alm.validate();
+  bcd.validate();
+  lbfgs.validate();
+}
+
+nlohmann::json TrainOptions::to_json() const {
+  nlohmann::json j;
+  j["hidden"] = hidden;
+  j["init"] = to_string(init);
+  j["init_std"] = init_std;
+  j["seed"] = seed;
+  j["initial_weights_given"] = initial_weights.has_value();
+  j["lambda1"] = regularization.lambda1;
+  j["lambda2"] = regularization.lambda2;
+  j["lambda3"] = regularization.lambda3;
+  j["lambda4"] = regularization.lambda4;
+  j["lambda5"] = regularization.lambda5;
+  j["lambda6"] = regularization.lambda6;
+  j["inner"] = to_string(inner);
+  j["test_continues_from_train"] = test_continues_from_train;
+  j["alm"] = options_to_json(alm);
+  j["bcd"] = options_to_json(bcd);
+  j["lbfgs"] = options_to_json(lbfgs);
+  return j;
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainCallback& callback) {
+  options.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  const int m = options.hidden, d = data.train.d(), p = data.train.p();
+  RnnTrainingProblem problem(data.train, m, options.regularization);
+  TrainResult result;
+  if (options.initial_weights) {
+    const RnnWeights& w = *options.initial_weights;
+    if (w.m() != m || w.V.cols() != d || w.A.rows() != p || w.V.rows() != m || w.A.cols() != m || w.b.size() != m ||
+        w.c.size() != p)
+      throw std::invalid_argument(fmt::format("initial weights do not match m = {}, d = {}, p = {}", m, d, p));
+    result.initial_weights = w;
+  } else {
+    result.initial_weights = initialize_weights(m, d, p, options.init, options.init_std, options.seed);
+  }
+  problem.set_initial_weights(result.initial_weights);
+
+  std::unique_ptr<InnerSolver> inner;
+  if (options.inner == InnerKind::kBcd) inner = std::make_unique<BcdSolver>(options.bcd);
+  else inner = std::make_unique<CeresLbfgsSolver>(options.lbfgs);
+
+  const int fam = m * data.train.T();
+  // Row of the history; the violations come from the driver (its ‖C1‖₂, ‖C2‖₂)
+  // except for row 0, so the problem's evaluation counters stay the ALM's own.
+  auto make_row = [&](int iteration, double seconds, const RnnWeights& w, const std::vector<double>& viol,
+                      double gamma, long sweeps) {
+    TrainHistoryRow row;
+    row.iteration = iteration;
+    row.seconds = seconds;
+    const ForwardMetrics fm = forward_metrics(w, data.train, data.test, options.test_continues_from_train);
+    row.train_mse = fm.train_mse;
+    row.test_mse = fm.test_mse;
+    row.violation_c1 = viol.size() > 0 ? viol[0] : 0.0;
+    row.violation_c2 = viol.size() > 1 ? viol[1] : 0.0;
+    row.gamma = gamma;
+    row.sweeps = sweeps;
+    return row;
+  };
+
+  bool keep_going = true;
+  {
+    const Vector x0 = problem.initial_point();
+    Vector c(problem.num_equalities());
+    problem.eval_c(x0, c);
+    problem.reset_counters();
+    const std::vector<double> viol0{c.head(fam).norm(), c.tail(fam).norm()};
+    TrainHistoryRow row0 = make_row(0, 0.0, problem.weights(x0), viol0, std::numeric_limits<double>::quiet_NaN(), 0);
+    result.history.push_back(row0);
+    if (callback) keep_going = callback(row0);
+  }
+  AlmOptions alm = options.alm;
+  if (!keep_going) alm.max_outer_iterations = 0;
+
+  auto on_iteration = [&](const AlmIteration& it, VectorCRef x) {
+    TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), problem.weights(x), it.family_violation,
+                                   it.penalty, it.inner.iterations);
+    result.history.push_back(row);
+    result.total_sweeps += it.inner.iterations;
+    return callback ? callback(row) : true;
+  };
+  result.summary = solve_alm(problem, *inner, alm, AlmStart{}, on_iteration);
+
+  const Vector& x = result.summary.x.size() == problem.num_variables() ? result.summary.x : problem.initial_point();
+  result.weights = problem.weights(x);
+  result.final_metrics = forward_metrics(result.weights, data.train, data.test, options.test_continues_from_train);
+
+  // KKT with the ALM's multipliers at the last iterate.
+  const Vector no_mu(0);
+  const Vector nu = Vector::Zero(problem.num_variables());
+  Vector lambda = result.summary.lambda;
+  if (lambda.size() != problem.num_equalities()) lambda = Vector::Zero(problem.num_equalities());
+  result.kkt_alm = kkt_residuals(problem, x, lambda, no_mu, nu);
+  // KKT with the BPTT adjoints at the forward-pass point of the final weights.
+  Vector xf = x;
+  problem.restore_feasibility(xf);
+  result.kkt_bptt = kkt_residuals(problem, xf, problem.bptt_multipliers(xf), no_mu, nu);
+  result.certificate = problem.structural_nnamcq_certificate();
+  result.wall_seconds = seconds_since(t0);
+  return result;
+}
+
+std::string history_csv(const std::vector<TrainHistoryRow>& history) {
+  std::string s = "iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps\n";
+  for (const auto& r : history) {
+    s += fmt::format("{},{:.6f},{:.17g},{:.17g},{:.17g},{:.17g},{},{}\n", r.iteration, r.seconds, r.train_mse,
+                     r.test_mse, r.violation_c1, r.violation_c2,
+                     std::isfinite(r.gamma) ? fmt::format("{:.17g}", r.gamma) : std::string("nan"), r.sweeps);
+  }
+  return s;
+}
+
+}  // namespace almkit::rnn
+
+namespace almkit::rnn {
+
+std::string predictions_csv(const std::vector<int>& rows, const Matrix& targets, const Matrix& predictions) {
+  const int p = static_cast<int>(predictions.rows());
+  std::string s = "t";
+  if (p == 1) {
+    s += ",target,prediction\n";
+  } else {
+    for (int k = 0; k < p; ++k) s += fmt::format(",target_{}", k + 1);
+    for (int k = 0; k < p; ++k) s += fmt::format(",prediction_{}", k + 1);
+    s += "\n";
+  }
+  auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : std::string(); };
+  for (int t = 0; t < predictions.cols(); ++t) {
+    s += fmt::format("{}", t < static_cast<int>(rows.size()) ? rows[t] : t);
+    for (int k = 0; k < p; ++k) s += "," + num(targets(k, t));
+    for (int k = 0; k < p; ++k) s += "," + num(predictions(k, t));
+    s += "\n";
+  }
+  return s;
+}
+
+Matrix test_predictions(const RnnWeights& w, const RnnDataset& data, bool test_continues_from_train) {
+  Vector h_last;
+  if (test_continues_from_train && data.train.T() > 0) h_last = forward_pass(w, data.train).H.col(data.train.T() - 1);
+  const Matrix yhat = predict_series(w, data.test, h_last.size() > 0 ? &h_last : nullptr);
+  return data.scaling.targets.invert(yhat);
+}
+
+}  // namespace almkit::rnn

@@ -1,0 +1,109 @@
+// The RNN trainer (docs/rnn.md §7): builds RnnTrainingProblem on the training
+// part, runs the ALM (core/alm.h) with the BCD (solvers/bcd) or Ceres L-BFGS
+// inner solver, and records after every outer iteration the forward-pass
+// metrics of docs/rnn.md §6 (train/test MSE of the current weights), both
+// constraint violations ‖C1‖₂, ‖C2‖₂, the penalty γ and the inner sweeps.
+// After the solve: KKT residuals with the ALM's multipliers and with the BPTT
+// adjoint multipliers, and the structural NNAMCQ certificate.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "almkit/core/alm.h"
+#include "almkit/core/kkt.h"
+#include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/solvers/bcd/bcd_solver.h"
+#include "almkit/solvers/lbfgs/ceres_lbfgs.h"
+
+namespace almkit::rnn {
+
+enum class InnerKind { kBcd, kLbfgs };
+const char* to_string(InnerKind kind);
+bool parse(const std::string& text, InnerKind* kind);
+
+/// Every knob of a training run (defaults: docs/rnn.md §7 says why).
+struct TrainOptions {
+  int hidden = 20;                             ///< m
+  InitScheme init = InitScheme::kGaussian;     ///< weight initialization
+  double init_std = 1e-3;                      ///< std of the Gaussian initialization
+  std::uint64_t seed = 0;                      ///< std::mt19937_64 seed of the initialization
+  std::optional<RnnWeights> initial_weights;   ///< overrides init/seed when set
+  RnnRegularization regularization;            ///< λ1..λ6
+  InnerKind inner = InnerKind::kBcd;
+  /// Test MSE from a forward pass continued from the last training state
+  /// (true) or restarted from h_0 = 0 (false, the reference code's choice).
+  bool test_continues_from_train = false;
+  AlmOptions alm;
+  BcdOptions bcd;
+  LbfgsOptions lbfgs;
+
+  /// The defaults of `almkit train`: reference policy, 30 outer iterations,
+  /// the working BCD stop test (relative change), σp = 1e-5.
+  static TrainOptions defaults();
+  /// The reference study's demo (`--preset reference`): reference policy,
+  /// γ0 = 1, λ1..λ5 = 0.01, λ6 = 1e-8, σp = 1e-8, 5 outer × 200 sweeps with
+  /// the stop test off, N(0, 1e-3²) initialization, test restarted from h_0 = 0.
+  static TrainOptions reference_preset();
+  /// Throws std::invalid_argument naming the first invalid option.
+  void validate() const;
+  /// Every option with its value (summary.json "options", model.json "options").
+  nlohmann::json to_json() const;
+};
+
+/// One row of history.csv.
+struct TrainHistoryRow {
+  int iteration = 0;        ///< outer iteration; 0 is the initial point
+  double seconds = 0.0;     ///< wall time since the start of the solve
+  double train_mse = 0.0;   ///< forward pass from h_0 = 0
+  double test_mse = 0.0;    ///< forward pass restarted or continued (TrainOptions)
+  double violation_c1 = 0.0;///< ‖C1‖₂ over all T·m entries
+  double violation_c2 = 0.0;///< ‖C2‖₂
+  double gamma = 0.0;       ///< penalty used in this outer iteration (NaN for row 0)
+  long sweeps = 0;          ///< inner iterations (BCD sweeps, L-BFGS iterations) of this outer iteration
+};
+
+struct TrainResult {
+  RnnWeights weights;                   ///< the last iterate's weights (the model)
+  RnnWeights initial_weights;
+  std::vector<TrainHistoryRow> history; ///< row 0 = initial point
+  AlmSummary summary;                   ///< the ALM's own summary
+  ForwardMetrics final_metrics;         ///< of `weights`
+  /// KKT residuals of (P) at the last iterate with the ALM's multipliers.
+  KktReport kkt_alm;
+  /// KKT residuals of (P) at the forward-pass point of `weights` (feasible)
+  /// with the BPTT adjoint multipliers: stationarity = ‖∇F(θ)‖∞.
+  KktReport kkt_bptt;
+  std::string certificate;              ///< structural NNAMCQ certificate of (P)
+  long total_sweeps = 0;
+  double wall_seconds = 0.0;
+};
+
+/// Return false to stop training (ALM status kStoppedByCallback).
+using TrainCallback = std::function<bool(const TrainHistoryRow&)>;
+
+/// Trains on data.train (evaluating on data.test) with the given options.
+TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainCallback& callback = {});
+
+/// history.csv content: header `iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps`.
+std::string history_csv(const std::vector<TrainHistoryRow>& history);
+
+}  // namespace almkit::rnn
+
+namespace almkit::rnn {
+
+/// predictions.csv content, original units: header `t,target,prediction`
+/// (t = data-row index of the target, 0-based, header excluded); with p > 1
+/// columns `target_k,prediction_k`. A NaN target (none in the file) is written empty.
+std::string predictions_csv(const std::vector<int>& rows, const Matrix& targets, const Matrix& predictions);
+
+/// Test-part predictions of a trained model in original units (forward pass
+/// restarted or continued from the training state, as the metrics).
+Matrix test_predictions(const RnnWeights& w, const RnnDataset& data, bool test_continues_from_train);
+
+}  // namespace almkit::rnn
