@@ -1,0 +1,257 @@
+// The RNN trainer and its command line (docs/rnn.md §7–8): the KKT identity
+// between RnnTrainingProblem's adjoint multipliers and the independent BPTT
+// gradient, a teacher–student run, the CLI output contract and error paths.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include <sys/wait.h>
+
+#include <doctest/doctest.h>
+#include <fmt/core.h>
+
+#include "almkit/core/kkt.h"
+#include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/problems/rnn/rnn_trainer.h"
+
+using namespace almkit;
+using namespace almkit::rnn;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("almkit_test_rnn_train_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct CliRun {
+  int code = -1;
+  std::string output;
+};
+
+// Runs the built CLI with output (stdout and stderr) captured in a temp file.
+CliRun run_cli(const std::string& args) {
+  static int counter = 0;
+  const fs::path log = fs::temp_directory_path() / fmt::format("almkit_test_rnn_cli_{}.txt", counter++);
+  const std::string cmd = fmt::format("\"{}\" {} >\"{}\" 2>&1", ALMKIT_CLI_PATH, args, log.string());
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.output = slurp(log);
+  fs::remove(log);
+  return r;
+}
+
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char ch : s) n += ch == '\n';
+  return n;
+}
+
+// Teacher ReLU RNN (DESIGN §5): weights N(0, 0.05²), inputs U(−1, 1), y + noise.
+struct TeacherData {
+  RnnDataset data;
+  double noise_variance = 0.0;
+};
+
+TeacherData teacher_student_data(int T, int d, int m_teacher, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  RnnWeights teacher = initialize_weights(m_teacher, d, 1, InitScheme::kGaussian, 0.05, seed + 1);
+  RnnSeries s;
+  s.X = Matrix::NullaryExpr(d, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
+  s.Y = Matrix::Zero(1, T);
+  s.omega = Vector::Ones(T);
+  const Matrix clean = predict_series(teacher, s);
+  // Targets standardized so the target variance is 1 (the teacher's output is
+  // O(1e-3)); the noise is 1 % of the signal variance.
+  const double mean = clean.mean();
+  const double sd = std::sqrt((clean.array() - mean).square().mean());
+  std::normal_distribution<double> noise(0.0, 0.1);
+  TeacherData out;
+  out.noise_variance = 0.01;
+  s.Y = ((clean.array() - mean) / sd).matrix();
+  for (int t = 0; t < T; ++t) s.Y(0, t) += noise(rng);
+  const int n_train = T * 4 / 5;
+  out.data.train.X = s.X.leftCols(n_train);
+  out.data.train.Y = s.Y.leftCols(n_train);
+  out.data.train.omega = Vector::Ones(n_train);
+  out.data.test.X = s.X.rightCols(T - n_train);
+  out.data.test.Y = s.Y.rightCols(T - n_train);
+  out.data.test.omega = Vector::Ones(T - n_train);
+  out.data.scaling.inputs = ColumnScaling::identity(d);
+  out.data.scaling.targets = ColumnScaling::identity(1);
+  out.data.input_columns = {"x1", "x2"};
+  out.data.target_columns = {"y"};
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("rnn train: KKT rows with the problem's adjoint multipliers equal the BPTT gradient of F") {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  RnnSeries data;
+  const int d = 3, p = 2, m = 5, T = 23;
+  data.X = Matrix::NullaryExpr(d, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
+  data.Y = Matrix::NullaryExpr(p, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
+  data.omega = Vector::Ones(T);
+  data.omega(4) = 0.0;
+  data.sequence_starts = {0, 8, 15};
+  RnnRegularization reg;
+  reg.lambda1 = 0.011;
+  reg.lambda2 = 0.012;
+  reg.lambda3 = 0.013;
+  reg.lambda4 = 0.014;
+  reg.lambda5 = 0.015;
+  reg.lambda6 = 0.016;
+  RnnWeights w = initialize_weights(m, d, p, InitScheme::kGaussian, 0.6, 9);
+  w.b = Vector::LinSpaced(m, -0.3, 0.4);
+  w.c = Vector::LinSpaced(p, 0.2, -0.1);
+  RnnTrainingProblem problem(data, m, reg);
+  const Vector x = problem.make_point(w);  // forward-pass point: feasible
+  CHECK(infeasibility(problem, x) < 1e-14);
+  const Vector lambda = problem.bptt_multipliers(x);
+  const Vector lg = lagrangian_gradient(problem, x, lambda, Vector(0), Vector::Zero(problem.num_variables()));
+  // Rows of H and U vanish; rows of W, V, b, A, c are ∇F (rnn_model.cpp, independent code).
+  CHECK(lg.tail(2 * m * T).lpNorm<Eigen::Infinity>() < 1e-13);
+  RnnWeights g;
+  reduced_objective(w, data, reg, {}, &g);
+  const Vector grad = flatten(g);
+  REQUIRE(grad.size() == problem.num_weights());
+  CHECK((lg.head(problem.num_weights()) - grad).lpNorm<Eigen::Infinity>() < 1e-13);
+  // And my adjoints are the problem's.
+  Matrix xi1, xi2;
+  bptt_multipliers(w, data, reg, &xi1, &xi2);
+  const auto mv = problem.multiplier_view(lambda);
+  CHECK((mv.Xi1 - xi1).lpNorm<Eigen::Infinity>() < 1e-13);
+  CHECK((mv.Xi2 - xi2).lpNorm<Eigen::Infinity>() < 1e-13);
+}
+
+TEST_CASE("rnn train: teacher-student run reaches < 10 % of the target variance") {
+  const TeacherData td = teacher_student_data(400, 2, 6, 77);
+  TrainOptions o = TrainOptions::defaults();
+  o.hidden = 12;
+  o.init = InitScheme::kGaussian;
+  o.init_std = 0.1;
+  o.seed = 3;
+  // λ = 1e-3: small next to the unit target variance; with λ ≤ 1e-5 the
+  // unregularized W drifts to spectral radius > 1 and the forward pass of the
+  // (only approximately feasible) iterate can blow up.
+  o.regularization = RnnRegularization{1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-8};
+  o.alm.max_outer_iterations = 15;
+  const TrainResult r = train(td.data, o);
+  const double var = (td.data.train.Y.array() - td.data.train.Y.mean()).square().mean();
+  MESSAGE(fmt::format("teacher-student: train MSE {:.4g} (target variance {:.4g}, noise floor {:.4g}), test MSE {:.4g}, "
+                      "{} outer, {} sweeps, {:.3f} s",
+                      r.final_metrics.train_mse, var, td.noise_variance, r.final_metrics.test_mse,
+                      r.summary.outer_iterations, r.total_sweeps, r.wall_seconds));
+  CHECK(r.final_metrics.train_mse < 0.1 * var);
+  CHECK(r.history.size() == static_cast<size_t>(r.summary.outer_iterations + 1));
+  CHECK(r.history.front().iteration == 0);
+  CHECK(r.kkt_bptt.infeasibility < 1e-12);
+  CHECK_FALSE(r.certificate.empty());
+}
+
+TEST_CASE("rnn train: CLI writes the output contract; predict reproduces the test predictions bit for bit") {
+  const fs::path dir = temp_dir("cli");
+  // A small multivariate series with an index column; 40 rows, 30 train.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  std::string csv = ",u,v,target\n", tail = ",u,v,target\n";
+  double s = 0.0;
+  for (int t = 0; t < 40; ++t) {
+    const double u = U(rng), v = U(rng);
+    s = 0.5 * s + 0.8 * u - 0.3 * v;
+    const std::string row = fmt::format("{},{:.17g},{:.17g},{:.17g}\n", t, u, v, 10.0 + 3.0 * s);
+    csv += row;
+    if (t >= 30) tail += row;
+  }
+  const fs::path data = dir / "series.csv", test_only = dir / "test_only.csv";
+  std::ofstream(data) << csv;
+  std::ofstream(test_only) << tail;
+  const fs::path out = dir / "out";
+  const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --scaling standardize --train-fraction 0.75 "
+                                       "--hidden 4 --outer 2 --bcd.max_sweeps 20 --no-plots --out \"{}\"",
+                                       data.string(), out.string()));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"summary.json", "history.csv", "model.json", "predictions.csv"}) CHECK(fs::exists(out / f));
+  const std::string history = slurp(out / "history.csv");
+  CHECK(history.rfind("iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps\n", 0) == 0);
+  CHECK(count_lines(history) == 4);  // header + rows 0, 1, 2
+  const std::string summary = slurp(out / "summary.json");
+  for (const char* key : {"\"train_mse\"", "\"test_mse\"", "\"wall_seconds\"", "\"outer_iterations\"", "\"sweeps\"",
+                          "\"status\"", "\"kkt\"", "\"stationarity\"", "\"infeasibility\"", "\"options\""})
+    CHECK(summary.find(key) != std::string::npos);
+  const std::string preds = slurp(out / "predictions.csv");
+  CHECK(preds.rfind("t,target,prediction\n30,", 0) == 0);
+  CHECK(count_lines(preds) == 11);
+
+  // The saved model on the test rows alone (restart from h_0 = 0, as the
+  // trainer's test pass) gives the same text, digit for digit.
+  const fs::path pred2 = dir / "pred2.csv";
+  const CliRun p = run_cli(fmt::format("predict \"{}\" \"{}\" --out \"{}\"", (out / "model.json").string(),
+                                       test_only.string(), pred2.string()));
+  INFO(p.output);
+  REQUIRE(p.code == 0);
+  const std::string again = slurp(pred2);
+  // Row labels differ (0.. in the new file); compare the value columns.
+  auto values = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) out.push_back(line.substr(line.find(',')));
+    return out;
+  };
+  CHECK(values(preds) == values(again));
+}
+
+TEST_CASE("rnn train: CLI error paths exit with code 2 and a one-line message") {
+  const fs::path dir = temp_dir("errors");
+  const fs::path bad = dir / "bad.csv";
+  std::ofstream(bad) << "a,b,y\n1,2,3\n4,oops,6\n7,8,9\n";
+  struct Case {
+    std::string args;
+    std::string expect;
+  };
+  const Case cases[] = {
+      {"train --hidden abc --no-plots", "hidden"},
+      {"train --scaling fancy --no-plots", "scaling"},
+      {"train --policy nope --no-plots", "policy"},
+      {"train --alm.ref_eta1 2 --no-plots", "ref_eta1"},
+      {"train --bcd.change_measure sideways --no-plots", "change_measure"},
+      {fmt::format("train --data \"{}\" --no-plots", (dir / "missing.csv").string()), "missing.csv"},
+      {"train --target NO_SUCH_COLUMN --no-plots", "NO_SUCH_COLUMN"},
+      {fmt::format("train --data \"{}\" --target y --no-plots", bad.string()), "bad.csv:3: column 'b'"},
+      {fmt::format("predict \"{}\" \"{}\"", (dir / "none.json").string(), bad.string()), "none.json"},
+  };
+  for (const auto& c : cases) {
+    const CliRun r = run_cli(c.args + fmt::format(" --out \"{}\"", (dir / "out").string()));
+    INFO(c.args, "\n", r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.rfind("almkit: error:", 0) == 0);
+    CHECK(r.output.find(c.expect) != std::string::npos);
+    // One line of error (CLI11 parse errors add the "Run with --help" hint).
+    const int lines = count_lines(r.output);
+    CHECK((lines == 1 || (lines == 2 && r.output.find("Run with --help") != std::string::npos)));
+  }
+}
