@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <Eigen/SVD>
+
 #include <fmt/core.h>
 
 #include "almkit/core/augmented_lagrangian.h"
@@ -204,6 +206,49 @@ class AlmRun {
            multiplier_change <= opt_.tol_multiplier_change * scale;
   }
 
+  // Tolerances met. Approximate KKT points also exist where no KKT point does
+  // (min x s.t. x² = 0): there the active constraint Jacobian is nearly
+  // singular and the multipliers are O(1/σ_min). Such a point is reported as
+  // kMultipliersDiverging, not as converged (docs/alm.md "Statuses").
+  void stop_converged() {
+    if (opt_.check_degeneracy && n_ <= 2000) {
+      const double mult = std::max(inf_norm(lambda_), inf_norm(mu_));
+      Vector grad(n_);
+      problem_.eval_grad_f(x_, grad);
+      if (mult >= 1e3 * std::max(1.0, inf_norm(grad))) {
+        std::vector<Vector> rows;
+        if (m_eq_) {
+          const Matrix Jc = problem_.eval_jac_c(x_);
+          for (int i = 0; i < Jc.rows(); ++i) rows.push_back(Jc.row(i).transpose());
+        }
+        if (m_in_) {
+          const Matrix Jg = problem_.eval_jac_g(x_);
+          for (int j = 0; j < m_in_; ++j)
+            if (mu_[j] > 0 || g_[j] >= -opt_.tol_feasibility) rows.push_back(Jg.row(j).transpose());
+        }
+        const auto& b = L_.bounds();
+        int j = m_in_;
+        for (int k : b.lower) if (mu_[j++] > 0) rows.push_back(Vector::Unit(n_, k));
+        for (int k : b.upper) if (mu_[j++] > 0) rows.push_back(Vector::Unit(n_, k));
+        if (!rows.empty() && rows.size() <= 2000) {
+          Matrix J(static_cast<Eigen::Index>(rows.size()), n_);
+          for (size_t i = 0; i < rows.size(); ++i) J.row(static_cast<Eigen::Index>(i)) = rows[i].transpose();
+          const Vector sv = Eigen::BDCSVD<Matrix>(J).singularValues();
+          const double smin = sv.size() ? sv.minCoeff() : 0.0, smax = sv.size() ? sv.maxCoeff() : 0.0;
+          if (J.rows() <= n_ && smin <= 1e-3 * std::max(1.0, smax)) {
+            stop(AlmStatus::kMultipliersDiverging,
+                 fmt::format("KKT residuals within tolerance, but the multipliers are large (‖λ,μ‖∞ = {:.3g}) and the "
+                             "active constraint Jacobian is nearly singular (σ_min = {:.3g}): an approximate KKT "
+                             "point where NNAMCQ probably fails, not a KKT point (check with almkit verify)",
+                             mult, smin));
+            return;
+          }
+        }
+      }
+    }
+    stop(AlmStatus::kConverged, "KKT residuals within tolerance");
+  }
+
   // Multipliers that grew by ≥ 10× over the last 5 iterations while feasible:
   // the limit is most likely a point where NNAMCQ fails and no KKT point exists.
   bool multipliers_diverging() const {
@@ -265,7 +310,7 @@ class AlmRun {
       const double change = std::max(inf_norm(lambda_ - lambda_old), inf_norm(mu_ - mu_old));
       if (!record(k, beta, eps, inner)) return;
       if (converged(change)) {
-        stop(AlmStatus::kConverged, "KKT residuals within tolerance");
+        stop_converged();
         return;
       }
       if (inner.status == InnerStatus::kFailure) {
@@ -296,7 +341,10 @@ class AlmRun {
       }
       lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
       mu_bar_ = mu_.cwiseMin(opt_.mu_max);
-      if (V > opt_.tau * V_prev) {
+      // No penalty increase once feasible to tolerance: V then sits at round-off
+      // level, where "no decrease by τ" is noise and a growing β only ruins the
+      // conditioning of the next subproblem.
+      if (V > opt_.tau * V_prev && V > opt_.tol_feasibility) {
         if (beta >= opt_.penalty_max) {
           stop_at_limit(AlmStatus::kPenaltyTooLarge,
                         fmt::format("penalty reached penalty_max = {:.3g} without enough decrease of the "
@@ -349,7 +397,7 @@ class AlmRun {
       V_hist.push_back(family_max(family_norms(c_)));
       if (!record(k + 1, gamma, eps, inner)) return;
       if (converged(change)) {
-        stop(AlmStatus::kConverged, "KKT residuals within tolerance");
+        stop_converged();
         return;
       }
       if (inner.status == InnerStatus::kFailure || inner.status == InnerStatus::kNonFinite) {

@@ -54,6 +54,9 @@ struct AlmOptions {
   /// Converged also needs a stable multiplier estimate:
   /// ‖(λ_{k+1}, μ_{k+1}) − (λ̄_k, μ̄_k)‖∞ ≤ tol_multiplier_change · max(1, ‖(λ_{k+1}, μ_{k+1})‖∞).
   double tol_multiplier_change = 0.1;
+  /// At convergence, report kMultipliersDiverging instead when ‖(λ,μ)‖∞ ≥ 1e3·max(1,‖∇f‖∞) and the
+  /// active constraint Jacobian has σ_min ≤ 1e-3·max(1, σ_max) (dense check, n ≤ 2000).
+  bool check_degeneracy = true;
 
   // ---- safeguarded policy (docs/alm.md §2)
   double tau = 0.5;               ///< β ← γ β when V_{k+1} > τ V_k
@@ -91,6 +94,7 @@ struct AlmOptions {
     v("tol_stationarity", tol_stationarity, "stop when KKT stationarity (inf-norm) <= this");
     v("tol_complementarity", tol_complementarity, "stop when max |mu_j g_j| <= this");
     v("tol_multiplier_change", tol_multiplier_change, "stop only when the relative multiplier change <= this");
+    v("check_degeneracy", check_degeneracy, "refuse convergence at large multipliers with a nearly singular active Jacobian");
     v("tau", tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
     v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
     v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = 10 max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");

@@ -132,19 +132,23 @@ class AutoDiffProblem final : public ConstrainedProblem {
 
  public:
   // ---- piecewise-smooth hooks (core/piecewise.h, docs/verification.md) ----
-  // Evaluate c or g once inside a pw::KinkContext: relu calls are numbered in
+  // Evaluate c or g inside a pw::KinkContext: relu calls are numbered in
   // execution order and recorded (active_kinks) or get the selected factor.
+  // Both hooks evaluate with T = Jet: C++ leaves the order of operands (a +
+  // b) unspecified, so only the same instantiation guarantees equal numbering.
   std::vector<Kink> active_kinks(VectorCRef x, double tol) const override {
     std::vector<Kink> kinks;
-    if constexpr (detail::HasEqualities<P, double>) {
+    std::vector<Jet> xj(static_cast<size_t>(x.size()));
+    for (Eigen::Index i = 0; i < x.size(); ++i) xj[static_cast<size_t>(i)] = Jet(x[i]);
+    if constexpr (detail::HasEqualities<P, Jet>) {
       pw::KinkContext ctx(ConstraintFamily::kEquality, tol, &kinks);
-      Vector c(num_equalities());
-      c_impl(x, c);
+      std::vector<Jet> cj(static_cast<size_t>(num_equalities()));
+      functor_.equalities(xj.data(), cj.data());
     }
-    if constexpr (detail::HasInequalities<P, double>) {
+    if constexpr (detail::HasInequalities<P, Jet>) {
       pw::KinkContext ctx(ConstraintFamily::kInequality, tol, &kinks);
-      Vector g(num_inequalities());
-      g_impl(x, g);
+      std::vector<Jet> gj(static_cast<size_t>(num_inequalities()));
+      functor_.inequalities(xj.data(), gj.data());
     }
     return kinks;
   }

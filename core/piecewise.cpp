@@ -88,6 +88,55 @@ SelectionModel build_selection_model(const ConstrainedProblem& problem, VectorCR
   return model;
 }
 
+const char* to_string(RowKind kind) {
+  switch (kind) {
+    case RowKind::kEquality: return "equality";
+    case RowKind::kInequality: return "inequality";
+    case RowKind::kLowerBound: return "lower-bound";
+    case RowKind::kUpperBound: return "upper-bound";
+  }
+  return "?";
+}
+
+Vector ModelRow::at(const SelectionModel& model, const Vector& s) const {
+  Vector a = a0;
+  for (int p : pieces) a += s[p] * model.pieces[static_cast<size_t>(p)].direction;
+  return a;
+}
+
+std::vector<ModelRow> model_rows(const ConstrainedProblem& problem, const SelectionModel& model,
+                                 VectorCRef x, double active_tol, bool all_inequalities) {
+  std::vector<ModelRow> rows;
+  const int n = problem.num_variables();
+  auto attach = [&](ModelRow& row, ConstraintFamily family) {
+    for (size_t p = 0; p < model.pieces.size(); ++p)
+      if (model.pieces[p].family == family && model.pieces[p].row == row.index) row.pieces.push_back(static_cast<int>(p));
+  };
+  for (int i = 0; i < problem.num_equalities(); ++i) {
+    ModelRow row{RowKind::kEquality, i, model.JE0.row(i).transpose(), {}};
+    attach(row, ConstraintFamily::kEquality);
+    rows.push_back(std::move(row));
+  }
+  if (problem.num_inequalities() > 0) {
+    Vector g(problem.num_inequalities());
+    problem.eval_g(x, g);
+    for (int j = 0; j < problem.num_inequalities(); ++j) {
+      if (!all_inequalities && !(g[j] >= -active_tol)) continue;
+      ModelRow row{RowKind::kInequality, j, model.JI0.row(j).transpose(), {}};
+      attach(row, ConstraintFamily::kInequality);
+      rows.push_back(std::move(row));
+    }
+  }
+  const Vector lo = problem.lower_bounds(), hi = problem.upper_bounds();
+  for (int k = 0; k < n; ++k) {
+    if (std::isfinite(lo[k]) && x[k] - lo[k] <= active_tol)
+      rows.push_back(ModelRow{RowKind::kLowerBound, k, -Vector::Unit(n, k), {}});
+    if (std::isfinite(hi[k]) && hi[k] - x[k] <= active_tol)
+      rows.push_back(ModelRow{RowKind::kUpperBound, k, Vector::Unit(n, k), {}});
+  }
+  return rows;
+}
+
 BvlsResult bvls(const Matrix& A, const Vector& b, const Vector& lo, const Vector& hi) {
   enum State { kFree, kLower, kUpper };
   const int n = static_cast<int>(A.cols());
@@ -99,7 +148,13 @@ BvlsResult bvls(const Matrix& A, const Vector& b, const Vector& lo, const Vector
     else if (hi[i] <= 0.0) { z[i] = hi[i]; state[i] = kUpper; }
     else { z[i] = 0.0; state[i] = kFree; }
   }
-  const double scale = std::max(1.0, A.cwiseAbs().maxCoeff()) * std::max(1.0, b.cwiseAbs().maxCoeff());
+  if (A.size() == 0) {
+    result.z = z;
+    result.residual = b.norm();
+    result.converged = true;
+    return result;
+  }
+  const double scale = std::max(1.0, A.cwiseAbs().maxCoeff()) * std::max(1.0, b.size() ? b.cwiseAbs().maxCoeff() : 0.0);
   const double eps = 1e-13 * scale;
   std::vector<char> banned(static_cast<size_t>(n), 0);
   const int max_iterations = 30 * (n + 2);

@@ -1,6 +1,9 @@
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <vector>
 #include <stdexcept>
 
 #include <ceres/ceres.h>
@@ -14,6 +17,7 @@ void LbfgsOptions::validate() const {
   if (!(function_tolerance >= 0)) throw std::invalid_argument("option function_tolerance: expected a number >= 0");
   if (!(parameter_tolerance >= 0)) throw std::invalid_argument("option parameter_tolerance: expected a number >= 0");
   if (!(max_seconds > 0)) throw std::invalid_argument("option max_seconds: expected a number > 0");
+  if (polish_iterations < 0) throw std::invalid_argument("option polish_iterations: expected an integer >= 0");
 }
 
 namespace {
@@ -39,6 +43,88 @@ class AlFunction final : public ceres::FirstOrderFunction {
   const AugmentedLagrangian& L_;
   const int n_;
 };
+
+// L-BFGS with a line search on the directional derivative only. Near a
+// minimizer the decrease of L along a step, ~‖∇L‖²/curvature, falls below the
+// rounding of L itself, so Ceres' Wolfe search (which needs a measurable
+// decrease) fails with ‖∇L‖ still above ε. φ'(α) = ∇L(x + αd)ᵀd keeps full
+// relative accuracy there; a sign change of φ' brackets the line minimizer,
+// and regula falsi (Illinois) narrows it down (docs/inner_solvers.md).
+struct PolishResult {
+  int iterations = 0;
+  long evaluations = 0;
+};
+
+PolishResult polish(const AugmentedLagrangian& L, Vector& x, Vector& grad, double tolerance, int max_iterations,
+                    int memory) {
+  PolishResult r;
+  const int n = static_cast<int>(x.size());
+  std::vector<Vector> S, Y;
+  std::vector<double> rho;
+  Vector d(n), xt(n), gt(n);
+  auto dphi = [&](double alpha) {
+    xt = x + alpha * d;
+    L.value_gradient(xt, gt);
+    ++r.evaluations;
+    return gt.allFinite() ? gt.dot(d) : std::numeric_limits<double>::quiet_NaN();
+  };
+  for (; r.iterations < max_iterations && grad.lpNorm<Eigen::Infinity>() > tolerance; ++r.iterations) {
+    // Two-loop recursion for d = −H ∇L.
+    d = -grad;
+    const int k = static_cast<int>(S.size());
+    std::vector<double> a(static_cast<size_t>(k));
+    for (int i = k - 1; i >= 0; --i) {
+      a[static_cast<size_t>(i)] = rho[static_cast<size_t>(i)] * S[static_cast<size_t>(i)].dot(d);
+      d -= a[static_cast<size_t>(i)] * Y[static_cast<size_t>(i)];
+    }
+    if (k > 0) d *= S.back().dot(Y.back()) / Y.back().squaredNorm();
+    else d *= 1.0 / std::max(1.0, grad.lpNorm<Eigen::Infinity>());
+    for (int i = 0; i < k; ++i) {
+      const double b = rho[static_cast<size_t>(i)] * Y[static_cast<size_t>(i)].dot(d);
+      d += (a[static_cast<size_t>(i)] - b) * S[static_cast<size_t>(i)];
+    }
+    double d0 = grad.dot(d);
+    if (!(d0 < 0)) {  // not a descent direction: restart from steepest descent
+      S.clear(), Y.clear(), rho.clear();
+      d = -grad / std::max(1.0, grad.lpNorm<Eigen::Infinity>());
+      d0 = grad.dot(d);
+    }
+    double lo = 0.0, dlo = d0, hi = 1.0, dhi = dphi(1.0);
+    for (int e = 0; e < 30 && dhi < 0; ++e) {  // expand until φ' changes sign
+      lo = hi, dlo = dhi;
+      hi *= 4.0;
+      dhi = dphi(hi);
+    }
+    if (!(dhi >= 0)) break;  // no bracket (unbounded direction or NaN)
+    double alpha = hi, dalpha = dhi;
+    int side = 0;
+    for (int it = 0; it < 30 && std::abs(dalpha) > 0.1 * std::abs(d0); ++it) {
+      alpha = (lo * dhi - hi * dlo) / (dhi - dlo);
+      dalpha = dphi(alpha);
+      if (!std::isfinite(dalpha)) break;
+      if (dalpha < 0) {
+        lo = alpha, dlo = dalpha;
+        if (side == -1) dhi *= 0.5;
+        side = -1;
+      } else {
+        hi = alpha, dhi = dalpha;
+        if (side == 1) dlo *= 0.5;
+        side = 1;
+      }
+    }
+    if (!std::isfinite(dalpha)) break;
+    dphi(alpha);  // leaves x + αd and its gradient in xt, gt
+    Vector s = xt - x, y = gt - grad;
+    const double sy = s.dot(y);
+    x = xt;
+    grad = gt;
+    if (sy > 1e-16 * s.norm() * y.norm()) {
+      if (static_cast<int>(S.size()) == memory) S.erase(S.begin()), Y.erase(Y.begin()), rho.erase(rho.begin());
+      S.push_back(std::move(s)), Y.push_back(std::move(y)), rho.push_back(1.0 / sy);
+    }
+  }
+  return r;
+}
 
 }  // namespace
 
@@ -89,6 +175,15 @@ InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x
   r.evaluations += summary.num_gradient_evaluations + summary.num_cost_evaluations;
   r.final_value = L.value_gradient(xv, grad);
   r.evaluations += 1;
+  // CONVERGENCE can come from |Δf| = 0 (function tolerance) before ‖∇L‖ ≤ ε.
+  if ((summary.termination_type == ceres::FAILURE || summary.termination_type == ceres::CONVERGENCE) &&
+      xv.allFinite() && grad.allFinite() &&
+      grad.lpNorm<Eigen::Infinity>() > tolerance && options_.polish_iterations > 0) {
+    const PolishResult p = polish(L, xv, grad, tolerance, options_.polish_iterations, options_.memory);
+    r.iterations += p.iterations;
+    r.evaluations += p.evaluations;
+    r.final_value = L.value(xv);
+  }
   r.final_measure = grad.allFinite() ? grad.lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::infinity();
   r.message = summary.message;
   if (!std::isfinite(r.final_value) || !xv.allFinite()) {

@@ -5,6 +5,8 @@
 // relative function tolerance 1e-6); here the only convergence test is the
 // ALM's: ‖∇L_β(x)‖∞ ≤ ε (Ceres' gradient_tolerance is absolute in the
 // line-search minimizer), and function/parameter tolerances are 0 unless set.
+// When Ceres' line search fails because the decrease of L_β falls below its
+// rounding error, a derivative-only line search continues (polish_iterations).
 // Bounds are never seen by this solver: the ALM moves finite bounds into the
 // augmented Lagrangian as inequalities (core/augmented_lagrangian.h).
 #pragma once
@@ -19,6 +21,9 @@ struct LbfgsOptions {
   double function_tolerance = 0.0;   ///< Ceres: stop when |Δf| ≤ function_tolerance · |f| (0: off)
   double parameter_tolerance = 0.0;  ///< Ceres: stop when ‖Δx‖ ≤ parameter_tolerance · (‖x‖ + parameter_tolerance) (0: off)
   double max_seconds = 1e9;          ///< per subproblem wall-clock limit
+  /// After a Ceres line-search failure with ‖∇L‖∞ > ε: at most this many
+  /// L-BFGS iterations with a derivative-only line search (0: off).
+  int polish_iterations = 200;
 
   template <class Visitor>
   void visit(Visitor&& v) {
@@ -27,6 +32,7 @@ struct LbfgsOptions {
     v("function_tolerance", function_tolerance, "relative function-change stop, 0 = off");
     v("parameter_tolerance", parameter_tolerance, "relative step stop, 0 = off");
     v("max_seconds", max_seconds, "wall-clock limit per subproblem, seconds");
+    v("polish_iterations", polish_iterations, "derivative-only L-BFGS iterations after a Ceres line-search failure, 0 = off");
   }
   template <class Visitor>
   void visit(Visitor&& v) const { const_cast<LbfgsOptions*>(this)->visit(std::forward<Visitor>(v)); }

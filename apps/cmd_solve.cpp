@@ -1,0 +1,81 @@
+// almkit solve PROBLEM: runs the ALM on a built-in problem, prints the
+// iteration log and the final KKT report, optionally writes JSON (docs/json.md).
+#include <memory>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "almkit/core/alm.h"
+#include "almkit/core/alm_json.h"
+#include "almkit/core/io.h"
+#include "almkit/problems/registry.h"
+#include "almkit/solvers/inner_solver_factory.h"
+#include "commands.h"
+#include "option_binding.h"
+#include "solve_report.h"
+
+namespace almkit::cli {
+
+namespace {
+struct SolveArgs {
+  std::string problem;
+  std::string inner = "lbfgs";
+  std::string json;
+  bool quiet = false;
+  bool print_options = false;
+  AlmOptions alm;
+  InnerSolverOptions inner_options;
+};
+}  // namespace
+
+void register_solve(CLI::App& app) {
+  auto args = std::make_shared<SolveArgs>();
+  auto* sub = app.add_subcommand("solve", "Solve a built-in problem with the ALM (see: almkit list)");
+  sub->add_option("problem", args->problem, "Problem name, as listed by 'almkit list'")->required();
+  sub->add_option("--inner", args->inner, "Inner solver: lbfgs")->capture_default_str();
+  sub->add_option("--json", args->json, "Write the result as one JSON object to this file (docs/json.md)");
+  sub->add_flag("--quiet", args->quiet, "Print only the final report");
+  sub->add_flag("--print-options", args->print_options, "Print every option with the value used, as JSON");
+  add_options(sub, "alm", args->alm, "ALM options (docs/alm.md)");
+  add_options(sub, "lbfgs", args->inner_options.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
+  sub->callback([args] {
+    const ProblemEntry* entry = find_problem(args->problem);
+    if (entry == nullptr) throw UsageError(fmt::format("unknown problem '{}' (run 'almkit list')", args->problem));
+    args->alm.validate();
+    auto inner = make_inner_solver(args->inner, args->inner_options);
+    auto problem = entry->make();
+    if (args->print_options) {
+      nlohmann::json o = {{"alm", options_to_json(args->alm)}, {"inner", args->inner}};
+      if (args->inner == "lbfgs") o["lbfgs"] = options_to_json(args->inner_options.lbfgs);
+      fmt::print("{}\n", o.dump(2));
+    }
+    AlmCallback log;
+    if (!args->quiet) {
+      fmt::print("{}\n", alm_log_header());
+      log = [](const AlmIteration& it, VectorCRef) {
+        fmt::print("{}\n", alm_log_line(it));
+        std::fflush(stdout);
+        return true;
+      };
+    }
+    const AlmSummary summary = solve_alm(*problem, *inner, args->alm, {}, log);
+    fmt::print("\n{}", summary.FullReport());
+    if (auto fstar = problem->known_optimal_value())
+      fmt::print("  known optimum f*       {:.12g}   (|f - f*| = {:.3e})\n", *fstar,
+                 std::abs(summary.objective - *fstar));
+    const std::string verification = solve_verification_report(*problem, summary);
+    if (!verification.empty()) fmt::print("\n{}", verification);
+    if (!args->json.empty()) {
+      nlohmann::json j = summary_to_json(summary);
+      j["options"] = {{"alm", options_to_json(args->alm)}, {"inner_solver", args->inner}};
+      if (args->inner == "lbfgs") j["options"]["lbfgs"] = options_to_json(args->inner_options.lbfgs);
+      try {
+        write_file_atomically(args->json, j.dump(2) + "\n");
+      } catch (const std::exception& e) {
+        throw UsageError(e.what());
+      }
+    }
+  });
+}
+
+}  // namespace almkit::cli

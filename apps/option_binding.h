@@ -1,0 +1,33 @@
+// Exposes every field of an options struct with a visit() member as a CLI
+// flag --<prefix>.<name>, with its default shown in --help (no hidden state).
+#pragma once
+
+#include <string>
+#include <type_traits>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+namespace almkit::cli {
+
+template <class Options>
+void add_options(CLI::App* app, const std::string& prefix, Options& options, const std::string& group) {
+  options.visit([&](const char* name, auto& field, const char* doc) {
+    using T = std::decay_t<decltype(field)>;
+    const std::string flag = "--" + prefix + "." + name;
+    if constexpr (std::is_enum_v<T>) {
+      app->add_option_function<std::string>(
+             flag,
+             [&field, flag](const std::string& text) {
+               if (!parse(text, &field)) throw CLI::ValidationError(flag, "unknown value '" + text + "'");
+             },
+             doc)
+          ->default_str(to_string(field))
+          ->group(group);
+    } else {
+      app->add_option(flag, field, doc)->capture_default_str()->group(group);
+    }
+  });
+}
+
+}  // namespace almkit::cli
