@@ -75,7 +75,7 @@ struct TrainArgs {
   std::string preset;
   std::string init = "gaussian";
   std::string init_from;
-  int outer = 30;
+  int outer = 20;
   std::string out = "out/train";
   bool print_options = false;
   bool quiet = false;
@@ -148,9 +148,9 @@ std::string fmt_gamma(double g) { return std::isfinite(g) ? fmt::format("{:9.3g}
 void make_plots(const std::string& dir, const std::string& target_name) {
   namespace fs = std::filesystem;
   const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  std::string terminal = "pngcairo size 900,600 enhanced font ',10'";
+  std::string terminal = "pngcairo size 900,600 noenhanced font ',10'";
   if (have_gnuplot && std::system("gnuplot -e \"set terminal pngcairo\" >/dev/null 2>&1") != 0)
-    terminal = "png size 900,600";
+    terminal = "png size 900,600 noenhanced";
   const std::string script = fmt::format(
       "# almkit train plots (docs/rnn.md §8): run `gnuplot plots.gp` in this folder.\n"
       "set terminal {0}\n"

@@ -25,7 +25,8 @@ bool parse(const std::string& text, InnerKind* kind) {
 TrainOptions TrainOptions::defaults() {
   TrainOptions o;
   o.alm.policy = AlmPolicy::kReference;
-  o.alm.max_outer_iterations = 30;
+  o.alm.max_outer_iterations = 20;
+  o.alm.ref_eps0 = 1e-3;
   o.bcd.max_sweeps = 200;
   o.bcd.stop_test_enabled = true;
   o.bcd.change_measure = BcdChangeMeasure::kRelative;

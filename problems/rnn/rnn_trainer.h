@@ -43,8 +43,10 @@ struct TrainOptions {
   BcdOptions bcd;
   LbfgsOptions lbfgs;
 
-  /// The defaults of `almkit train`: reference policy, 30 outer iterations,
-  /// the working BCD stop test (relative change), σp = 1e-5.
+  /// The defaults of `almkit train` (docs/rnn.md §7): reference policy, 20
+  /// outer iterations, ε0 = 1e-3 (not 0.1: a loose ε stops BCD after a few
+  /// sweeps and wastes outer iterations), the working BCD stop test (relative
+  /// change) with at most 200 sweeps, σp = 1e-5.
   static TrainOptions defaults();
   /// The reference study's demo (`--preset reference`): reference policy,
   /// γ0 = 1, λ1..λ5 = 0.01, λ6 = 1e-8, σp = 1e-8, 5 outer × 200 sweeps with
