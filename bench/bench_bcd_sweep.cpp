@@ -1,6 +1,13 @@
 // Time per BCD sweep of the RNN problem (docs/rnn_bcd.md "Cost" and "Benchmark").
 //
 //   bench_bcd_sweep [--quick] [--max-gib G] [--sweeps K]
+//   bench_bcd_sweep --stop-test [--quick]
+//
+// --stop-test: the BCD stop test across series lengths. Teacher-RNN data
+// (m = 20, d = p = 1) of T ∈ {1e2, 1e3, 1e4, 1e5}, the reference ALM policy
+// for 10 outer iterations with BcdOptions defaults, once with the relative
+// and once with the absolute change measure; prints the sweeps of every outer
+// iteration, the train MSE (forward pass) and the time.
 //
 // Rows: T ∈ {1e3, 1e4, 1e5, 1e6} × m ∈ {20, 64, 256} × d ∈ {1, 11}, p = 1,
 // random data and a random (infeasible) point; each row runs in a forked
@@ -25,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +42,9 @@
 #include <string>
 #include <vector>
 
+#include "almkit/core/alm.h"
 #include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/solvers/bcd/bcd_solver.h"
 
 using namespace almkit;
 using namespace almkit::rnn;
@@ -109,20 +119,70 @@ void run_row(long T, int m, int d, int sweeps) {
   std::fflush(stdout);
 }
 
+RnnSeries teacher_series(long T, int m, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g(0.0, 1.0);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  RnnWeights w;
+  w.W = Matrix::NullaryExpr(m, m, [&]() { return 0.5 / std::sqrt(m) * g(rng); });
+  w.V = Matrix::NullaryExpr(m, 1, [&]() { return g(rng); });
+  w.b = Vector::NullaryExpr(m, [&]() { return 0.1 * g(rng); });
+  w.A = Matrix::NullaryExpr(1, m, [&]() { return g(rng) / std::sqrt(m); });
+  w.c = Vector::Zero(1);
+  RnnSeries s;
+  s.X = Matrix::NullaryExpr(1, T, [&]() { return u(rng); });
+  s.Y = Matrix::Zero(1, T);
+  s.omega = Vector::Ones(T);
+  s.Y = predict(w, forward_pass(w, s).H);
+  s.Y += Matrix::NullaryExpr(1, T, [&]() { return 0.01 * g(rng); });
+  return s;
+}
+
+void stop_test_scaling(bool quick) {
+  std::printf("# reference ALM policy, 10 outer iterations, BcdOptions defaults except change_measure; m = 20, d = p = 1\n");
+  std::printf("%8s %9s %7s %11s %8s  %s\n", "T", "measure", "sweeps", "train_mse", "cpu_s", "sweeps per outer iteration");
+  const std::vector<long> Ts = quick ? std::vector<long>{100, 1000} : std::vector<long>{100, 1000, 10000, 100000};
+  for (long T : Ts)
+    for (auto measure : {BcdChangeMeasure::kRelative, BcdChangeMeasure::kAbsolute}) {
+      RnnTrainingProblem P(teacher_series(T, 20, 7), 20, RnnRegularization{});
+      BcdOptions bo;
+      bo.change_measure = measure;
+      BcdSolver bcd(bo);
+      AlmOptions ao;
+      ao.policy = AlmPolicy::kReference;
+      ao.max_outer_iterations = 10;
+      const double t0 = now();
+      const AlmSummary s = solve_alm(P, bcd, ao);
+      const double secs = now() - t0;
+      const RnnWeights w = P.weights(s.x);
+      const double mse = mean_squared_error(predict(w, forward_pass(w, P.data()).H), P.data());
+      std::string per;
+      for (const auto& it : s.history) per += std::to_string(it.inner.iterations) + " ";
+      std::printf("%8ld %9s %7ld %11.4e %8.2f  %s\n", T, to_string(measure), s.inner_iterations, mse, secs, per.c_str());
+      std::fflush(stdout);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool quick = false;
   double max_gib = 16.0;
   int sweeps = 5;
+  bool stop_test = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--stop-test")) stop_test = true;
     else if (!std::strcmp(argv[i], "--max-gib") && i + 1 < argc) max_gib = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--sweeps") && i + 1 < argc) sweeps = std::max(1, std::atoi(argv[++i]));
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--max-gib G] [--sweeps K]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--max-gib G] [--sweeps K] | --stop-test [--quick]\n", argv[0]);
       return 2;
     }
+  }
+  if (stop_test) {
+    stop_test_scaling(quick);
+    return 0;
   }
   const std::vector<long> Ts = quick ? std::vector<long>{1000, 10000} : std::vector<long>{1000, 10000, 100000, 1000000};
   const std::vector<int> ms = quick ? std::vector<int>{20, 64} : std::vector<int>{20, 64, 256};

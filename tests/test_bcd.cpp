@@ -186,6 +186,7 @@ TEST_CASE("bcd: solver options, stop test, errors") {
   CHECK_THROWS_AS(solver.minimize(Lnb, z, 1e-3), std::invalid_argument);
   CHECK_THROWS_AS(BcdSolver(BcdOptions{0, true, BcdChangeMeasure::kRelative, 1e-5}), std::invalid_argument);
   CHECK_THROWS_AS(BcdSolver(BcdOptions{10, true, BcdChangeMeasure::kRelative, -1.0}), std::invalid_argument);
+  CHECK_THROWS_AS(BcdSolver(BcdOptions{10, true, BcdChangeMeasure::kRelative, 1e-5, 0.0}), std::invalid_argument);
 
   int count = 0;
   BcdOptions opts;
@@ -194,7 +195,7 @@ TEST_CASE("bcd: solver options, stop test, errors") {
     CHECK(std::string(description).size() > 0);
     ++count;
   });
-  CHECK(count == 4);
+  CHECK(count == 5);
   BcdChangeMeasure cm;
   CHECK(parse("absolute", &cm));
   CHECK(cm == BcdChangeMeasure::kAbsolute);
@@ -204,8 +205,8 @@ TEST_CASE("bcd: solver options, stop test, errors") {
   const AugmentedLagrangian L = make_al(P, 32, 2.0);
   for (auto measure : {BcdChangeMeasure::kRelative, BcdChangeMeasure::kAbsolute}) {
     Vector x = P.initial_point();
-    BcdSolver s(BcdOptions{500, true, measure, 1e-5});
-    const InnerResult r = s.minimize(L, x, 1e-3);
+    BcdSolver s(BcdOptions{500, true, measure, 1e-5, 0.5});
+    const InnerResult r = s.minimize(L, x, 2e-3);  // stops at change <= 0.5 * 2e-3
     CHECK(r.status == InnerStatus::kConverged);
     CHECK(r.iterations < 500);
     CHECK(r.final_measure <= 1e-3);

@@ -490,12 +490,12 @@ void RnnTrainingProblem::minimize_h(VectorCRef lambda, double beta, VectorRef x)
       v.H.noalias() = M * work2_;  // every column; the other classes overwrite theirs below
     } else {
       const int nk = static_cast<int>(c.columns.size());
-      if (gather_.cols() != nk || gather_.rows() != m_) {
+      if (gather_.cols() < nk || gather_.rows() != m_) {
         gather_.resize(m_, nk);
         scatter_.resize(m_, nk);
       }
       for (int j = 0; j < nk; ++j) gather_.col(j) = work2_.col(c.columns[static_cast<size_t>(j)]);
-      scatter_.noalias() = M * gather_;
+      scatter_.leftCols(nk).noalias() = M * gather_.leftCols(nk);
       for (int j = 0; j < nk; ++j) v.H.col(c.columns[static_cast<size_t>(j)]) = scatter_.col(j);
     }
   }

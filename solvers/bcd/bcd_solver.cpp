@@ -29,6 +29,8 @@ void BcdOptions::validate() const {
   if (max_sweeps < 1) throw std::invalid_argument("BcdOptions: max_sweeps must be >= 1");
   if (!(sigma_p >= 0.0) || !std::isfinite(sigma_p))
     throw std::invalid_argument("BcdOptions: sigma_p must be finite and >= 0");
+  if (!(tolerance_scale > 0.0) || !std::isfinite(tolerance_scale))
+    throw std::invalid_argument("BcdOptions: tolerance_scale must be finite and > 0");
 }
 
 InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) {
@@ -56,6 +58,7 @@ InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, doubl
   result.status = InnerStatus::kIterationLimit;
   const bool relative = options_.change_measure == BcdChangeMeasure::kRelative;
   double change = std::numeric_limits<double>::infinity();
+  const double threshold = options_.tolerance_scale * tolerance;
   int sweep = 0;
   bool finite = true;
   while (sweep < options_.max_sweeps) {
@@ -87,7 +90,7 @@ InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, doubl
       finite = false;
       break;
     }
-    if (options_.stop_test_enabled && change <= tolerance) {
+    if (options_.stop_test_enabled && change <= threshold) {
       result.status = InnerStatus::kConverged;
       break;
     }
@@ -105,10 +108,10 @@ InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, doubl
     char buf[160];
     if (result.status == InnerStatus::kConverged)
       std::snprintf(buf, sizeof buf, "%s change %.3e <= %.3e after %d sweeps", to_string(options_.change_measure),
-                    change, tolerance, sweep);
+                    change, threshold, sweep);
     else
-      std::snprintf(buf, sizeof buf, "sweep limit %d reached (%s change %.3e, tolerance %.3e%s)", sweep,
-                    to_string(options_.change_measure), change, tolerance,
+      std::snprintf(buf, sizeof buf, "sweep limit %d reached (%s change %.3e, threshold %.3e%s)", sweep,
+                    to_string(options_.change_measure), change, threshold,
                     options_.stop_test_enabled ? "" : ", stop test disabled");
     result.message = buf;
   }
