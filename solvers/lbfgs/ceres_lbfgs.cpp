@@ -175,9 +175,10 @@ InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x
   r.evaluations += summary.num_gradient_evaluations + summary.num_cost_evaluations;
   r.final_value = L.value_gradient(xv, grad);
   r.evaluations += 1;
-  // CONVERGENCE can come from |Δf| = 0 (function tolerance) before ‖∇L‖ ≤ ε.
-  if ((summary.termination_type == ceres::FAILURE || summary.termination_type == ceres::CONVERGENCE) &&
-      xv.allFinite() && grad.allFinite() &&
+  // CONVERGENCE can come from |Δf| = 0 (function tolerance) before ‖∇L‖ ≤ ε;
+  // NO_CONVERGENCE often means Ceres crawled with steps whose decrease is at
+  // rounding level. The derivative-only search handles both.
+  if (summary.termination_type != ceres::USER_FAILURE && xv.allFinite() && grad.allFinite() &&
       grad.lpNorm<Eigen::Infinity>() > tolerance && options_.polish_iterations > 0) {
     const PolishResult p = polish(L, xv, grad, tolerance, options_.polish_iterations, options_.memory);
     r.iterations += p.iterations;

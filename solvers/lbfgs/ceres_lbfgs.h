@@ -16,7 +16,7 @@
 namespace almkit {
 
 struct LbfgsOptions {
-  int max_iterations = 10000;        ///< per subproblem (Ceres max_num_iterations)
+  int max_iterations = 1000;         ///< per subproblem (Ceres max_num_iterations), then the polish
   int memory = 20;                   ///< L-BFGS rank (Ceres max_lbfgs_rank)
   double function_tolerance = 0.0;   ///< Ceres: stop when |Δf| ≤ function_tolerance · |f| (0: off)
   double parameter_tolerance = 0.0;  ///< Ceres: stop when ‖Δx‖ ≤ parameter_tolerance · (‖x‖ + parameter_tolerance) (0: off)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# almkit set-up and run, idempotent, as root or with the packages already present.
+#   ./run.sh          install what is missing, build (Release), run the main job
+#   ./run.sh test     the same, then the whole test suite and the installed-package example
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mode="${1:-main}"
+build="${ALMKIT_BUILD_DIR:-$root/build}"
+jobs="${ALMKIT_JOBS:-2}"
+
+packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "almkit: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "almkit: error: missing packages (${missing[*]}) and not root; install them with apt-get" >&2
+    exit 2
+  fi
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release ${ALMKIT_CMAKE_ARGS:-}
+cmake --build "$build" -j"$jobs"
+
+case "$mode" in
+  main)
+    "$build/apps/almkit" train --out "$root/out/train"
+    ;;
+  test)
+    (cd "$build" && ctest --output-on-failure -j"$jobs")
+    # The README example, built against the installed package (find_package(almkit)).
+    rm -rf "$build/install" "$build/example"
+    cmake --install "$build" --prefix "$build/install" >/dev/null
+    cmake -S "$root/examples" -B "$build/example" -DCMAKE_PREFIX_PATH="$build/install" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build/example" -j"$jobs"
+    "$build/example/define_your_problem"
+    ;;
+  *)
+    echo "usage: ./run.sh [main|test]" >&2
+    exit 2
+    ;;
+esac
