@@ -325,6 +325,14 @@ NnamcqReport check_nnamcq(const ConstrainedProblem& problem, VectorCRef x, const
     rep.holds = true;
     if (!rep.structural.empty()) rep.certificate = NnamcqCertificate::kStructural;
     else rep.certificate = enumerate && hull_exact ? NnamcqCertificate::kEnumerated : NnamcqCertificate::kSampled;
+    double scale = 1.0;
+    for (const ModelRow& row : S.rows) scale = std::max(scale, row.a0.cwiseAbs().maxCoeff());
+    if (std::min(rep.margin, rep.clarke_margin) <= options.near_tolerance * scale) {
+      rep.nearly_violated = true;
+      rep.notes.push_back(fmt::format("nearly violated: margin {:.3e} <= {:.1e}; a nearby point may violate NNAMCQ and "
+                                      "multipliers there may be huge",
+                                      std::min(rep.margin, rep.clarke_margin), options.near_tolerance * scale));
+    }
   }
   return rep;
 }
@@ -357,7 +365,8 @@ double finite_or(double v, double alt) { return std::isfinite(v) ? v : alt; }
 
 std::string NnamcqReport::to_string() const {
   std::string s = fmt::format("NNAMCQ check of '{}': {} — certificate: {}\n", problem_name,
-                              holds ? "holds" : "FAILS", almkit::to_string(certificate));
+                              holds ? (nearly_violated ? "holds (nearly violated)" : "holds") : "FAILS",
+                              almkit::to_string(certificate));
   if (!structural.empty()) s += "  structural: " + structural + "\n";
   s += "  method: " + method + "\n";
   s += fmt::format("  active rows: {} ({} equalities), kinks: {}, kink-row pieces: {}, selections tested: {} of {:g}\n",
@@ -394,6 +403,7 @@ nlohmann::json NnamcqReport::to_json() const {
                       {"margin", finite_or(margin, -1.0)},
                       {"clarke_hull", clarke_hull},
                       {"clarke_margin", finite_or(clarke_margin, -1.0)},
+                      {"nearly_violated", nearly_violated},
                       {"notes", notes}};
   if (has_witness)
     j["witness"] = {{"source", witness_source}, {"lambda", jvec(witness_lambda)}, {"mu", jvec(witness_mu)},

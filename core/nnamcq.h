@@ -54,6 +54,9 @@ struct NnamcqOptions {
   int samples = 512;                    ///< sampled selections when P is too large
   unsigned seed = 1;                    ///< for the samples
   bool confirm_structural = true;       ///< run the numerical check too when P is small
+  /// "holds, but nearly violated" note when margin ≤ this · max(1, max |a_ij|):
+  /// a nearby point may violate NNAMCQ (x ≈ 1e−5 in min x s.t. x² = 0).
+  double near_tolerance = 1e-3;
 };
 
 struct NnamcqReport {
@@ -85,6 +88,7 @@ struct NnamcqReport {
   std::vector<PieceChoice> witness_selection;
   double witness_residual = 0.0;  ///< ‖Σ λ_i a_i(s) + Σ μ_j a_j(s)‖₂ with ‖(λ,μ)‖ normalized
   std::string witness_source;     ///< "vertex selection" or "Clarke hull (convex combination)"
+  bool nearly_violated = false;  ///< holds, but margin ≤ near_tolerance (see NnamcqOptions)
   std::vector<std::string> notes;
 
   std::string to_string() const;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include <Eigen/SVD>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -312,6 +313,27 @@ void finish(const Setup& S, KktVerification& v) {
   v.multiplier_norm = multiplier_norm(v.clarke);
   v.scaled_stationarity = v.clarke.residual / std::max(1.0, v.multiplier_norm / 100.0);
   const double tol = S.opt.tolerance;
+  const double degenerate_multiplier =
+      S.opt.degenerate_multiplier > 0.0 ? S.opt.degenerate_multiplier : 1.0 / std::sqrt(tol);
+  const double degenerate_sigma =
+      S.opt.degenerate_singular_value > 0.0 ? S.opt.degenerate_singular_value : std::sqrt(tol);
+  {
+    // σ_min of the active rows at the Clarke selection.
+    Vector s = Vector::Zero(static_cast<Eigen::Index>(S.model.pieces.size()));
+    for (size_t k = 0; k < S.relevant.size() && k < v.clarke.selection.size(); ++k) s[S.relevant[k]] = v.clarke.selection[k].factor;
+    std::vector<Vector> active;
+    for (const ModelRow& row : S.rows) {
+      if (row.kind == RowKind::kInequality && !(g[row.index] >= -S.opt.active_tolerance)) continue;
+      active.push_back(row.at(S.model, s));
+    }
+    v.active_singular_value = kInf;
+    if (!active.empty()) {
+      Matrix M(static_cast<Eigen::Index>(active.size()), S.x.size());
+      for (size_t i = 0; i < active.size(); ++i) M.row(static_cast<Eigen::Index>(i)) = active[i].transpose();
+      const Vector sv = Eigen::JacobiSVD<Matrix>(M).singularValues();
+      v.active_singular_value = M.rows() > M.cols() ? 0.0 : sv[sv.size() - 1];
+    }
+  }
   auto judge = [&](StationarityResult& r, std::vector<std::string>* failures) {
     const double comp = complementarity(r), mn = multiplier_norm(r);
     std::vector<std::string> f;
@@ -321,6 +343,10 @@ void finish(const Setup& S, KktVerification& v) {
                               r.exhaustive ? "" : " (local search: an upper bound)"));
     if (!(comp <= tol)) f.push_back(fmt::format("complementarity {:.3e} > tol {:.1e}", comp, tol));
     if (!(v.sign_violation <= tol)) f.push_back(fmt::format("multiplier sign: some mu_j < 0 by {:.3e}", v.sign_violation));
+    if (mn >= degenerate_multiplier && v.active_singular_value <= degenerate_sigma)
+      f.push_back(fmt::format("multipliers {:.3e} >= {:.1e} with a nearly singular active Jacobian (sigma_min {:.3e} <= "
+                              "{:.1e}): approximate KKT only, the multipliers likely diverge (NNAMCQ nearly fails)",
+                              mn, degenerate_multiplier, v.active_singular_value, degenerate_sigma));
     if (!(mn <= S.opt.multiplier_limit))
       f.push_back(fmt::format("multipliers {:.3e} > limit {:.1e} (approximate KKT only; see NNAMCQ)", mn,
                               S.opt.multiplier_limit));
@@ -485,12 +511,13 @@ std::string KktVerification::to_string() const {
   for (const std::string& f : failures) s += "    because: " + f + "\n";
   s += fmt::format("  multipliers: {}\n", multipliers_given ? "given" : "least squares (mu >= 0 on active inequalities)");
   s += fmt::format("  infeasibility          {:.3e}\n", infeasibility);
-  s += fmt::format("  stationarity (Clarke)  {:.3e}   {}\n", clarke.residual, clarke.method);
-  s += fmt::format("  stationarity (limiting){:.3e}   {}\n", limiting.residual, limiting.method);
+  s += fmt::format("  stationarity (Clarke)   {:.3e}   {}\n", clarke.residual, clarke.method);
+  s += fmt::format("  stationarity (limiting) {:.3e}   {}\n", limiting.residual, limiting.method);
   s += fmt::format("  scaled stationarity    {:.3e}   (Clarke / max(1, |y|inf/100))\n", scaled_stationarity);
   s += fmt::format("  complementarity        {:.3e}\n", complementarity);
   s += fmt::format("  multiplier sign viol.  {:.3e}\n", sign_violation);
   s += fmt::format("  multiplier norm        {:.3e}\n", multiplier_norm);
+  s += fmt::format("  active sigma_min       {:.3e}   (active rows at the Clarke selection)\n", active_singular_value);
   if (clarke.lambda.size() > 0) s += fmt::format("  lambda = {}\n", vec(clarke.lambda));
   if (clarke.mu.size() > 0) s += fmt::format("  mu     = {}\n", vec(clarke.mu));
   if (clarke.nu.size() > 0 && inf_norm(clarke.nu) > 0) s += fmt::format("  nu     = {}\n", vec(clarke.nu));
@@ -532,7 +559,8 @@ nlohmann::json KktVerification::to_json() const {
           {"kinks_separate", kinks_separate},
           {"model_affine", model_affine},
           {"active_inequalities", active_inequalities},
-          {"active_bounds", active_bounds}};
+          {"active_bounds", active_bounds},
+          {"active_singular_value", std::isfinite(active_singular_value) ? active_singular_value : -1.0}};
 }
 
 std::string verification_summary(const ConstrainedProblem& problem, const AlmSummary& summary) {

@@ -55,6 +55,13 @@ struct VerifyOptions {
   /// point where NNAMCQ fails (kink-square) tiny residuals are reachable only
   /// with exploding multipliers (approximate KKT, not KKT).
   double multiplier_limit = 1e8;
+  /// Degeneracy test (docs/verification.md §4.3): with ‖(λ,μ,ν)‖∞ ≥
+  /// degenerate_multiplier while σ_min of the active rows at the selection is
+  /// ≤ degenerate_singular_value, small residuals are an artefact of huge
+  /// multipliers near a point where NNAMCQ fails (min x s.t. x² = 0 at x ≈ 1e−5):
+  /// reported as a failure. Negative: 1/√tolerance and √tolerance.
+  double degenerate_multiplier = -1.0;
+  double degenerate_singular_value = -1.0;
 };
 
 /// The selection used at one kink–row piece (core/piecewise.h).
@@ -94,6 +101,9 @@ struct KktVerification {
   bool model_affine = true;              ///< no nested kinks (core/piecewise.h)
   int active_inequalities = 0;
   int active_bounds = 0;
+  /// σ_min of the active rows (equalities, active inequalities and bounds) at
+  /// the Clarke selection; 0 when there are more rows than variables.
+  double active_singular_value = 0.0;
 
   bool is_kkt = false;                   ///< KKT at the tolerance under the Clarke rule
   std::vector<std::string> failures;     ///< one line per residual above tolerance
