@@ -229,6 +229,15 @@ TEST_CASE("rnn train: CLI error paths exit with code 2 and a one-line message") 
   const fs::path dir = temp_dir("errors");
   const fs::path bad = dir / "bad.csv";
   std::ofstream(bad) << "a,b,y\n1,2,3\n4,oops,6\n7,8,9\n";
+  // A valid model whose input column the data file lacks.
+  RnnModel model;
+  model.weights = initialize_weights(3, 1, 1, InitScheme::kGaussian, 0.1, 1);
+  model.input_columns = {"zz"};
+  model.target_columns = {"y"};
+  model.scaling.inputs = ColumnScaling::identity(1);
+  model.scaling.targets = ColumnScaling::identity(1);
+  const fs::path model_path = dir / "model.json";
+  save_model(model, model_path.string());
   struct Case {
     std::string args;
     std::string expect;
@@ -243,6 +252,8 @@ TEST_CASE("rnn train: CLI error paths exit with code 2 and a one-line message") 
       {"train --target NO_SUCH_COLUMN --no-plots", "NO_SUCH_COLUMN"},
       {fmt::format("train --data \"{}\" --target y --no-plots", bad.string()), "bad.csv:3: column 'b'"},
       {fmt::format("predict \"{}\" \"{}\"", (dir / "none.json").string(), bad.string()), "none.json"},
+      {fmt::format("predict \"{}\" \"{}\"", model_path.string(), bad.string()), "bad.csv:1: column 'zz'"},
+      {fmt::format("predict \"{}\" \"{}\"", model_path.string(), (dir / "nodata.csv").string()), "nodata.csv"},
   };
   for (const auto& c : cases) {
     const CliRun r = run_cli(c.args + fmt::format(" --out \"{}\"", (dir / "out").string()));
