@@ -1,4 +1,4 @@
-// Time per BCD sweep of the RNN problem (docs/rnn_bcd.md "Cost" and "Benchmark").
+// Time per BCD sweep of the RNN problem (docs/rnn_bcd.md §3 and §5).
 //
 //   bench_bcd_sweep [--quick] [--max-gib G] [--sweeps K]
 //   bench_bcd_sweep --stop-test [--quick]

@@ -341,7 +341,7 @@ Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const {
 }
 
 // ============================================================================
-// closed-form block minimizers (docs/rnn_bcd.md §2–4)
+// closed-form block minimizers (docs/rnn_bcd.md §2)
 // ============================================================================
 
 void RnnTrainingProblem::minimize_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,

@@ -190,7 +190,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   RnnWeights initial_weights_;
   bool has_initial_weights_ = false;
 
-  // Work space of the block minimizers (docs/rnn_bcd.md "Memory"): two m × T
+  // Work space of the block minimizers (docs/rnn_bcd.md §3): two m × T
   // matrices and small ones; allocated on the first call, reused afterwards.
   mutable Matrix work1_, work2_;             // m × T each
   mutable Matrix gram_, rhs_small_, theta_;  // (m+d+1)-sized normal equations

@@ -1,4 +1,4 @@
-// Block coordinate descent inner solver (docs/rnn_bcd.md §5, DESIGN §3.4, §4).
+// Block coordinate descent inner solver (docs/rnn_bcd.md §4, DESIGN §3.4, §4).
 //
 // For problems that implement BlockProblem (solvers/bcd/block_problem.h): each
 // sweep minimizes the augmented Lagrangian L_β(·; λ̄, μ̄) exactly over every
@@ -47,7 +47,7 @@ struct BcdOptions {
   /// The test is Δ ≤ tolerance_scale · ε: the ALM's ε is shared by all inner
   /// solvers, and the change of one BCD sweep is far smaller than the
   /// distance to the block-wise optimum on the slow plateaus of RNN training
-  /// (docs/rnn_bcd.md "Stop test"), so it is compared with a fraction of ε.
+  /// (docs/rnn_bcd.md §4), so it is compared with a fraction of ε.
   double tolerance_scale = 1e-3;
 
   /// Calls v(name, field, description) for every option (CLI flags, JSON, docs).

@@ -1,5 +1,5 @@
 // Problems that split their variables into blocks with exact block minimizers
-// (docs/rnn_bcd.md §1, DESIGN §4 "BCD").
+// (docs/rnn_bcd.md §4, DESIGN §4 "BCD").
 //
 // A BlockProblem is a ConstrainedProblem that can minimize the augmented
 // Lagrangian of core/augmented_lagrangian.h
@@ -17,7 +17,7 @@
 // subproblem, with σ = BcdOptions::sigma_p (x_B⁻ its value before the update;
 // the RNN applies it to its u block only): L then still never increases, and
 // decreases by at least (σ/2)‖Δx_B‖², which makes the sweep-change stop test
-// finite (docs/rnn_bcd.md "Stop test").
+// finite (docs/rnn_bcd.md §4).
 #pragma once
 
 #include <string>
