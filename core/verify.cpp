@@ -140,7 +140,8 @@ Vector vertex(const Setup& S, unsigned long bits) {
   return s;
 }
 
-// Greedy single flips over the relevant pieces, evaluating with `eval`.
+// Greedy single flips over the relevant pieces (best 2-norm improvement per
+// round), evaluating with `eval`.
 template <class Eval>
 Candidate greedy(const Setup& S, Candidate best, Eval&& eval) {
   for (int round = 0; round < 10 * static_cast<int>(S.relevant.size()) + 1; ++round) {
@@ -149,9 +150,10 @@ Candidate greedy(const Setup& S, Candidate best, Eval&& eval) {
       Vector s = best.s;
       s[p] = s[p] >= 0.5 ? 0.0 : 1.0;
       Candidate c = eval(s);
-      if (c.residual < round_best.residual) round_best = c;
+      // The 2-norm decides: the ∞-norm stays flat while other coordinates dominate.
+      if (c.residual2 < round_best.residual2) round_best = c;
     }
-    if (!(round_best.residual < best.residual)) break;
+    if (!(round_best.residual2 < best.residual2 * (1.0 - 1e-12))) break;
     best = round_best;
   }
   return best;

@@ -134,3 +134,29 @@ TEST_CASE("nnamcq (verify): structural certificate is reported and confirmed") {
   CHECK(r.structural == "c = x has J = 1");
   CHECK(r.to_string().find("structural") != std::string::npos);
 }
+
+namespace {
+// 20 independent y_i = σ(x_i): P = 20 > 16, so selections are sampled.
+struct ManyKinks {
+  static constexpr int k = 20;
+  int num_variables() const { return 2 * k; }
+  int num_equalities() const { return k; }
+  Vector initial_point() const { return Vector::Zero(2 * k); }
+  template <class T> T objective(const T* z) const { return z[0]; }
+  template <class T> void equalities(const T* z, T* c) const {
+    for (int i = 0; i < k; ++i) c[i] = z[k + i] - relu(z[i]);
+  }
+};
+}  // namespace
+
+TEST_CASE("nnamcq (verify): 20 kinks are sampled, and say so") {
+  const auto p = make_autodiff_problem(ManyKinks{});
+  NnamcqOptions opt;
+  opt.samples = 64;
+  const NnamcqReport r = check_nnamcq(p, Vector::Zero(40), opt);
+  CHECK(r.holds);
+  CHECK(r.certificate == NnamcqCertificate::kSampled);
+  CHECK(r.selections_tested == 64);
+  CHECK(r.method.find("sample") != std::string::npos);
+  CHECK(r.smallest_singular_value >= 1.0 - 1e-12);
+}

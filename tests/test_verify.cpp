@@ -280,3 +280,39 @@ TEST_CASE("verify: the ALM on kink-square does not converge and its multipliers 
   const std::string text = verification_summary(p, s);
   CHECK(text.find("NNAMCQ") != std::string::npos);
 }
+
+namespace {
+// 20 copies of kink-relu-2d: z = (x_1..x_20, y_1..y_20), c_i = y_i − σ(x_i).
+// At z = 0 all 20 kinks are active (P = 20 > 16): the greedy, alternating and
+// sampled paths run. Known answer: λ_i = −2, s_i = 1.
+struct ManyKinks {
+  static constexpr int k = 20;
+  int num_variables() const { return 2 * k; }
+  int num_equalities() const { return k; }
+  Vector initial_point() const { return Vector::Zero(2 * k); }
+  template <class T> T objective(const T* z) const {
+    T f = T(0.0);
+    for (int i = 0; i < k; ++i) f += (z[i] - 1.0) * (z[i] - 1.0) + (z[k + i] + 1.0) * (z[k + i] + 1.0);
+    return f;
+  }
+  template <class T> void equalities(const T* z, T* c) const {
+    for (int i = 0; i < k; ++i) c[i] = z[k + i] - relu(z[i]);
+  }
+};
+}  // namespace
+
+TEST_CASE("verify: beyond the enumeration limits (20 kinks) greedy and alternating still find the KKT selection") {
+  const auto p = make_autodiff_problem(ManyKinks{});
+  const Vector z = Vector::Zero(40);
+  const KktVerification v = verify_kkt(p, z);
+  CHECK(v.num_pieces == 20);
+  CHECK_FALSE(v.limiting.exhaustive);
+  CHECK(v.limiting.method.find("greedy") != std::string::npos);
+  CHECK(v.is_kkt);
+  CHECK(v.limiting.is_kkt);
+  CHECK((v.clarke.lambda.array() + 2.0).abs().maxCoeff() <= 1e-9);
+  const KktVerification g = verify_kkt(p, z, Vector::Constant(20, -2.0), Vector());
+  CHECK(g.is_kkt);
+  CHECK(g.limiting.is_kkt);
+  for (const PieceChoice& c : g.limiting.selection) CHECK(c.factor == 1.0);
+}
