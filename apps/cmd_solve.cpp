@@ -9,6 +9,7 @@
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
 #include "almkit/problems/registry.h"
+#include "almkit/solvers/bcd/block_problem.h"
 #include "almkit/solvers/inner_solver_factory.h"
 #include "commands.h"
 #include "option_binding.h"
@@ -32,21 +33,25 @@ void register_solve(CLI::App& app) {
   auto args = std::make_shared<SolveArgs>();
   auto* sub = app.add_subcommand("solve", "Solve a built-in problem with the ALM (see: almkit list)");
   sub->add_option("problem", args->problem, "Problem name, as listed by 'almkit list'")->required();
-  sub->add_option("--inner", args->inner, "Inner solver: lbfgs")->capture_default_str();
+  sub->add_option("--inner", args->inner, "Inner solver: lbfgs | bcd (bcd needs a problem with closed-form blocks)")->capture_default_str();
   sub->add_option("--json", args->json, "Write the result as one JSON object to this file (docs/json.md)");
   sub->add_flag("--quiet", args->quiet, "Print only the final report");
   sub->add_flag("--print-options", args->print_options, "Print every option with the value used, as JSON");
   add_options(sub, "alm", args->alm, "ALM options (docs/alm.md)");
   add_options(sub, "lbfgs", args->inner_options.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
+  add_options(sub, "bcd", args->inner_options.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
   sub->callback([args] {
     const ProblemEntry* entry = find_problem(args->problem);
     if (entry == nullptr) throw UsageError(fmt::format("unknown problem '{}' (run 'almkit list')", args->problem));
     args->alm.validate();
     auto inner = make_inner_solver(args->inner, args->inner_options);
     auto problem = entry->make();
+    if (args->inner == "bcd" && dynamic_cast<const BlockProblem*>(problem.get()) == nullptr)
+      throw UsageError(fmt::format("--inner bcd: problem '{}' has no closed-form blocks; use --inner lbfgs", args->problem));
     if (args->print_options) {
       nlohmann::json o = {{"alm", options_to_json(args->alm)}, {"inner", args->inner}};
-      if (args->inner == "lbfgs") o["lbfgs"] = options_to_json(args->inner_options.lbfgs);
+      o[args->inner] = args->inner == "lbfgs" ? options_to_json(args->inner_options.lbfgs)
+                                              : options_to_json(args->inner_options.bcd);
       fmt::print("{}\n", o.dump(2));
     }
     AlmCallback log;
@@ -68,7 +73,8 @@ void register_solve(CLI::App& app) {
     if (!args->json.empty()) {
       nlohmann::json j = summary_to_json(summary);
       j["options"] = {{"alm", options_to_json(args->alm)}, {"inner_solver", args->inner}};
-      if (args->inner == "lbfgs") j["options"]["lbfgs"] = options_to_json(args->inner_options.lbfgs);
+      j["options"][args->inner] = args->inner == "lbfgs" ? options_to_json(args->inner_options.lbfgs)
+                                                         : options_to_json(args->inner_options.bcd);
       try {
         write_file_atomically(args->json, j.dump(2) + "\n");
       } catch (const std::exception& e) {

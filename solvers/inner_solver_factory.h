@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "almkit/solvers/inner_solver.h"
+#include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 
 namespace almkit {
@@ -13,6 +14,7 @@ namespace almkit {
 /// Options of every inner solver, so one struct can be filled from the CLI.
 struct InnerSolverOptions {
   LbfgsOptions lbfgs;
+  BcdOptions bcd;
 };
 
 /// Names accepted by make_inner_solver.
