@@ -1,11 +1,496 @@
-// Placeholder until the compare command lands; replaced by its own issue's work.
+// almkit compare: ALM variants against gradient baselines on the same reduced
+// RNN problem, data, initializations and budget (docs/compare.md). Writes
+// results.csv, curves.csv, results.md, results.json, predictions.csv and
+// plots (gnuplot) to --out.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "almkit/core/io.h"
+#include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
 
 namespace almkit::cli {
 
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct CompareArgs {
+  std::string data, target, inputs, univariate, scaling = "none";
+  double train_fraction = 0.9;
+  int hidden = 20;
+  std::string methods = "alm-bcd,alm-lbfgs,gd,sgd,adam,lbfgs";
+  std::string inits = "gaussian";
+  int seeds = 1;
+  double budget_seconds = 5.0;
+  double budget_evals = 0.0;
+  std::string learning_rates = "1e-4,1e-3,1e-2,1e-1,1";
+  double tune_fraction = 0.1;
+  int windows = 10;
+  int alm_outer = 20;
+  std::string out = "out/compare";
+  bool no_plots = false;
+  bool quiet = false;
+};
+
+struct Point {
+  double seconds, train_mse, test_mse;
+};
+
+struct RunRecord {
+  std::string method, init;
+  int seed = 0;
+  double learning_rate = kNaN;
+  double train_mse = kNaN, test_mse = kNaN, seconds = kNaN, time_to_target = kNaN, kkt = kNaN;
+  std::string status;
+  double diverged_at = kNaN;
+  std::vector<Point> curve;
+  rnn::RnnWeights weights;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text + ",") {
+    if (ch == ',') {
+      size_t a = cur.find_first_not_of(' '), b = cur.find_last_not_of(' ');
+      if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  return out;
+}
+
+bool is_alm(const std::string& m) { return m == "alm-bcd" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded"; }
+
+// ‖∇F(θ)‖∞ on the training series: the KKT stationarity of (P) with the BPTT adjoint multipliers (rnn_model.h).
+double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg) {
+  rnn::RnnWeights g;
+  rnn::reduced_objective(w, train, reg, {}, &g);
+  const Vector v = rnn::flatten(g);
+  return v.allFinite() ? v.lpNorm<Eigen::Infinity>() : kNaN;
+}
+
+std::string num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }  // shortest round-trip
+std::string short_num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "—"; }
+
+double median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+  if (v.empty()) return kNaN;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const CompareArgs& a, rnn::InitScheme init,
+                  int seed) {
+  rnn::TrainOptions o = rnn::TrainOptions::defaults();
+  o.hidden = a.hidden;
+  o.init = init;
+  o.seed = static_cast<std::uint64_t>(seed);
+  if (method == "alm-lbfgs") o.inner = rnn::InnerKind::kLbfgs;
+  if (method == "alm-bcd-safeguarded") o.alm.policy = AlmPolicy::kSafeguarded;
+  o.alm.max_outer_iterations = a.alm_outer;
+  if (a.budget_evals <= 0) {
+    o.alm.time_limit_seconds = a.budget_seconds;
+    o.lbfgs.max_seconds = a.budget_seconds;
+  }
+  o.validate();
+  RunRecord r;
+  const bool by_time = a.budget_evals <= 0;
+  const rnn::TrainResult res = rnn::train(data, o, [&](const rnn::TrainHistoryRow& row) {
+    r.curve.push_back({row.seconds, row.train_mse, row.test_mse});
+    return !(by_time && row.seconds >= a.budget_seconds) && std::isfinite(row.train_mse);
+  });
+  r.weights = res.weights;
+  r.train_mse = res.final_metrics.train_mse;
+  r.test_mse = res.final_metrics.test_mse;
+  r.seconds = res.wall_seconds;
+  r.kkt = res.kkt_bptt.stationarity;
+  r.status = std::isfinite(r.train_mse) ? to_string(res.summary.status) : "diverged";
+  if (r.status == "diverged") r.diverged_at = res.wall_seconds;
+  return r;
+}
+
+baselines::GradientResult run_gradient(baselines::Method method, double lr, const rnn::RnnDataset& data,
+                                       const CompareArgs& a, const Vector& x0, double seconds, double evals,
+                                       bool monitor) {
+  const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
+  const baselines::Objective f = baselines::make_rnn_objective(
+      data.train, reg, a.hidden, method == baselines::Method::kSgd ? a.windows : 1);
+  baselines::GradientOptions o;
+  o.method = method;
+  o.learning_rate = lr;
+  o.max_seconds = seconds;
+  o.max_evaluations = evals;
+  if (evals > 0) {  // an evaluation budget: deterministic history, no time limit
+    o.max_seconds = 1e9;
+    o.record_every_seconds = kInf;
+  }
+  const baselines::Monitor mon = monitor ? baselines::make_rnn_monitor(data.train, data.test, a.hidden, false)
+                                         : baselines::Monitor{};
+  return baselines::minimize(f, x0, o, mon);
+}
+
+RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, const CompareArgs& a,
+                       rnn::InitScheme init, int seed, const std::vector<double>& rates) {
+  baselines::Method method{};
+  baselines::parse(name, &method);
+  const int d = data.train.d(), p = data.train.p();
+  const rnn::TrainOptions defaults = rnn::TrainOptions::defaults();
+  const Vector x0 = rnn::flatten(
+      rnn::initialize_weights(a.hidden, d, p, init, defaults.init_std, static_cast<std::uint64_t>(seed)));
+  RunRecord r;
+  // Fair tuning: short runs over the grid, the rate with the lowest final training MSE.
+  if (baselines::has_learning_rate(method)) {
+    double best = kInf;
+    for (double lr : rates) {
+      const auto t = run_gradient(method, lr, data, a, x0, a.tune_fraction * a.budget_seconds,
+                                  a.budget_evals > 0 ? std::max(1.0, std::floor(a.tune_fraction * a.budget_evals)) : 0.0,
+                                  false);
+      double mse = kInf;
+      if (!t.diverged)
+        mse = rnn::forward_metrics(rnn::unflatten(t.x, a.hidden, d, p), data.train, data.test, false).train_mse;
+      if (std::isfinite(mse) && mse < best) {
+        best = mse;
+        r.learning_rate = lr;
+      }
+    }
+    // Every rate diverged: the smallest one (it diverges in the full run too and is reported so).
+    if (!std::isfinite(r.learning_rate)) r.learning_rate = *std::min_element(rates.begin(), rates.end());
+  }
+  const auto g = run_gradient(method, std::isfinite(r.learning_rate) ? r.learning_rate : 1.0, data, a, x0,
+                              a.budget_seconds, a.budget_evals, true);
+  for (const auto& h : g.history) r.curve.push_back({h.seconds, h.train_mse, h.test_mse});
+  r.weights = rnn::unflatten(g.x, a.hidden, d, p);
+  const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, false);
+  r.train_mse = fm.train_mse;
+  r.test_mse = fm.test_mse;
+  r.seconds = g.seconds;
+  r.status = g.status;
+  r.diverged_at = g.diverged_at_seconds;
+  r.kkt = grad_inf(r.weights, data.train, defaults.regularization);
+  return r;
+}
+
+void make_plots(const std::string& dir, const std::vector<std::string>& methods, const std::string& init,
+                const std::string& target) {
+  const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+  std::string terminal = "pngcairo size 900,600 noenhanced font ',10'";
+  if (have_gnuplot && std::system("gnuplot -e \"set terminal pngcairo\" >/dev/null 2>&1") != 0)
+    terminal = "png size 900,600 noenhanced";
+  std::string list;
+  for (const auto& m : methods) list += (list.empty() ? "" : " ") + m;
+  std::string pred_plot;
+  for (size_t i = 0; i < methods.size(); ++i)
+    pred_plot += fmt::format(", \\\n     'predictions.csv' skip 1 using 1:{} with lines title '{}'", i + 3, methods[i]);
+  const std::string script = fmt::format(
+      "# almkit compare plots (docs/compare.md): run `gnuplot plots.gp` in this folder.\n"
+      "set terminal {0}\n"
+      "set datafile separator ','\n"
+      "set grid\n"
+      "set output 'mse_vs_time.png.tmp'\n"
+      "set title 'Train MSE against wall time (init {2}, seed 0)'\n"
+      "set xlabel 'seconds'\nset ylabel 'train MSE (scaled units)'\nset logscale y\nset key top right\n"
+      "methods = \"{1}\"\n"
+      "plot for [m in methods] 'curves.csv' skip 1 using ((strcol(1) eq m && strcol(2) eq '{2}' && $3 == 0) ? $4 : NaN):5 "
+      "with lines lw 2 title m\n"
+      "unset logscale y\n"
+      "set output 'predictions.png.tmp'\n"
+      "set title 'Test part: predictions of the best run of each method vs truth ({3})'\n"
+      "set xlabel 'row'\nset ylabel '{3}'\nset key top left\n"
+      "plot 'predictions.csv' skip 1 using 1:2 with lines lw 3 lc rgb 'black' title 'truth'{4}\n"
+      "set output\n",
+      terminal, list, init, target, pred_plot);
+  write_file_atomically(dir + "/plots.gp", script);
+  if (!have_gnuplot) {
+    fmt::print(stderr, "almkit: warning: gnuplot not found; wrote {}/plots.gp\n", dir);
+    return;
+  }
+  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp >/dev/null 2>gnuplot.log", dir);
+  std::error_code ec;
+  if (std::system(cmd.c_str()) != 0) {
+    fmt::print(stderr, "almkit: warning: gnuplot failed (see {}/gnuplot.log)\n", dir);
+    return;
+  }
+  std::filesystem::remove(dir + "/gnuplot.log", ec);
+  for (const char* name : {"mse_vs_time.png", "predictions.png"})
+    std::filesystem::rename(dir + "/" + name + ".tmp", dir + "/" + name, ec);
+}
+
+void run_compare(CompareArgs& a) {
+  // ---- options
+  const std::vector<std::string> methods = split_list(a.methods);
+  if (methods.empty()) throw UsageError("--methods: empty list");
+  for (const auto& m : methods) {
+    baselines::Method bm;
+    if (!is_alm(m) && !baselines::parse(m, &bm))
+      throw UsageError(fmt::format(
+          "--methods: unknown method '{}' (alm-bcd, alm-lbfgs, alm-bcd-safeguarded, gd, gd-clip, momentum, nesterov, "
+          "sgd, adam, rmsprop, lbfgs)",
+          m));
+  }
+  std::vector<rnn::InitScheme> inits;
+  for (const auto& name : split_list(a.inits)) {
+    rnn::InitScheme s;
+    if (!rnn::parse(name, &s)) throw UsageError(fmt::format("--inits: unknown initialization '{}' (gaussian | he | glorot | lecun)", name));
+    inits.push_back(s);
+  }
+  if (inits.empty()) throw UsageError("--inits: empty list");
+  std::vector<double> rates;
+  for (const auto& t : split_list(a.learning_rates)) {
+    try {
+      size_t used = 0;
+      rates.push_back(std::stod(t, &used));
+      if (used != t.size() || !(rates.back() > 0)) throw std::invalid_argument(t);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--learning-rates: bad value '{}'", t));
+    }
+  }
+  if (rates.empty()) throw UsageError("--learning-rates: empty list");
+  if (a.seeds < 1) throw UsageError("--seeds must be >= 1");
+  if (!(a.budget_seconds > 0)) throw UsageError("--budget-seconds must be > 0");
+  if (a.budget_evals < 0) throw UsageError("--budget-evals must be >= 0");
+  if (!(a.tune_fraction > 0 && a.tune_fraction <= 1)) throw UsageError("--tune-fraction must be in (0, 1]");
+  if (a.windows < 1) throw UsageError("--windows must be >= 1");
+  if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
+  if (a.alm_outer < 1) throw UsageError("--alm-outer must be >= 1");
+
+  rnn::DataSpec spec;
+  spec.path = a.data.empty() ? rnn::default_data_path() : a.data;
+  spec.target = a.target;
+  spec.inputs = split_list(a.inputs);
+  spec.univariate = a.univariate;
+  spec.train_fraction = a.train_fraction;
+  if (!rnn::parse(a.scaling, &spec.scaling))
+    throw UsageError(fmt::format("--scaling: unknown scaling '{}' (standardize | minmax | none)", a.scaling));
+  if (!spec.univariate.empty() && (!spec.target.empty() || !spec.inputs.empty()))
+    throw UsageError("--univariate cannot be combined with --target or --inputs");
+  rnn::RnnDataset data;
+  try {
+    data = rnn::load_dataset(spec);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+
+  const std::string budget_text = a.budget_evals > 0
+                                      ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",
+                                                    a.budget_evals, a.alm_outer)
+                                      : fmt::format("{} s per run", a.budget_seconds);
+  const size_t total = methods.size() * inits.size() * static_cast<size_t>(a.seeds);
+  fmt::print("almkit compare: {} ({} train + {} test steps, d = {}, target {}), m = {}, budget {}, {} runs\n",
+             spec.path, data.train.T(), data.test.T(), data.train.d(), data.target_columns[0], a.hidden, budget_text,
+             total);
+  std::fflush(stdout);
+
+  // ---- runs
+  const auto t_start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
+  std::vector<RunRecord> runs;
+  size_t k = 0;
+  for (const auto& m : methods)
+    for (const auto init : inits)
+      for (int seed = 0; seed < a.seeds; ++seed) {
+        ++k;
+        if (!a.quiet) {
+          fmt::print("[{}/{}] {:<20} init {:<8} seed {:<3} elapsed {:7.1f} s ...", k, total, m, rnn::to_string(init), seed,
+                     elapsed());
+          std::fflush(stdout);
+        }
+        RunRecord r = is_alm(m) ? run_alm(m, data, a, init, seed) : run_baseline(m, data, a, init, seed, rates);
+        r.method = m;
+        r.init = rnn::to_string(init);
+        r.seed = seed;
+        if (!a.quiet) {
+          fmt::print(" train {}  test {}  {}{}\n", short_num(r.train_mse), short_num(r.test_mse), r.status,
+                     std::isfinite(r.learning_rate) ? fmt::format("  (lr {:g})", r.learning_rate) : "");
+          std::fflush(stdout);
+        }
+        runs.push_back(std::move(r));
+      }
+
+  // ---- time to the common target: 1.1 × the best train MSE any run reached
+  double best = kInf;
+  for (const auto& r : runs)
+    for (const auto& p : r.curve)
+      if (std::isfinite(p.train_mse)) best = std::min(best, p.train_mse);
+  const double target = 1.1 * best;
+  for (auto& r : runs)
+    for (const auto& p : r.curve)
+      if (p.train_mse <= target) {
+        r.time_to_target = p.seconds;
+        break;
+      }
+
+  // ---- files
+  const std::string& dir = a.out;
+  std::string csv = "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status\n";
+  std::string curves = "method,init,seed,seconds,train_mse,test_mse\n";
+  nlohmann::json jruns = nlohmann::json::array();
+  auto jnum = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  for (const auto& r : runs) {
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(r.learning_rate), num(r.train_mse),
+                       num(r.test_mse), num(r.seconds), num(r.time_to_target), num(r.kkt), r.status);
+    for (const auto& p : r.curve)
+      curves += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
+    jruns.push_back({{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", jnum(r.learning_rate)},
+                     {"train_mse", jnum(r.train_mse)}, {"test_mse", jnum(r.test_mse)}, {"seconds", jnum(r.seconds)},
+                     {"time_to_target", jnum(r.time_to_target)}, {"kkt_stationarity", jnum(r.kkt)},
+                     {"status", r.status}, {"diverged_at_seconds", jnum(r.diverged_at)}});
+  }
+  write_file_atomically(dir + "/results.csv", csv);
+  write_file_atomically(dir + "/curves.csv", curves);
+
+  // Markdown summary per method.
+  std::string md = fmt::format(
+      "# almkit compare\n\n"
+      "Data: `{}` ({} train + {} test steps, d = {}, target {}), m = {}, inits {}, seeds {}, budget {}.\n\n"
+      "ALM variants (alm-*) run with `almkit train` defaults: no per-data-set tuning. Gradient methods: learning rate "
+      "chosen from {{{}}} by the training MSE of short runs ({:g} of the budget); the same initial weights and objective "
+      "F(θ) for every method. Time to target: first recorded time with train MSE ≤ 1.1 × {:.6g} (the best train MSE any "
+      "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers).\n\n"
+      "| method | runs | learning rate | train MSE median [min, max] | test MSE median [min, max] | time to target s "
+      "median (reached) | KKT ‖∇F‖∞ median | status |\n"
+      "|---|---|---|---|---|---|---|---|\n",
+      spec.path, data.train.T(), data.test.T(), data.train.d(), data.target_columns[0], a.hidden, a.inits, a.seeds,
+      budget_text, a.learning_rates, a.tune_fraction, best);
+  nlohmann::json jmethods = nlohmann::json::object();
+  std::vector<std::string> plot_methods;
+  std::vector<const RunRecord*> best_runs;
+  for (const auto& m : methods) {
+    std::vector<double> tr, te, tt, kk, lr;
+    std::map<std::string, int> statuses;
+    const RunRecord* best_run = nullptr;
+    for (const auto& r : runs) {
+      if (r.method != m) continue;
+      tr.push_back(r.train_mse);
+      te.push_back(r.test_mse);
+      tt.push_back(r.time_to_target);
+      kk.push_back(r.kkt);
+      lr.push_back(r.learning_rate);
+      ++statuses[r.status];
+      if (std::isfinite(r.train_mse) && (best_run == nullptr || r.train_mse < best_run->train_mse)) best_run = &r;
+    }
+    auto range = [](const std::vector<double>& v) {
+      double lo = kInf, hi = -kInf;
+      for (double x : v)
+        if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
+      return std::isfinite(lo) ? fmt::format("[{:.4g}, {:.4g}]", lo, hi) : std::string("—");
+    };
+    const int reached = static_cast<int>(std::count_if(tt.begin(), tt.end(), [](double x) { return std::isfinite(x); }));
+    std::string st;
+    for (const auto& [s, c] : statuses) st += (st.empty() ? "" : ", ") + fmt::format("{} ×{}", s, c);
+    std::string lrs;
+    {
+      std::vector<double> u;
+      for (double x : lr)
+        if (std::isfinite(x) && std::find(u.begin(), u.end(), x) == u.end()) u.push_back(x);
+      for (double x : u) lrs += (lrs.empty() ? "" : ", ") + fmt::format("{:g}", x);
+      if (lrs.empty()) lrs = "—";
+    }
+    md += fmt::format("| {} | {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} |\n", m, tr.size(), lrs, short_num(median(tr)),
+                      range(tr), short_num(median(te)), range(te), short_num(median(tt)), reached, tt.size(),
+                      short_num(median(kk)), st);
+    jmethods[m] = {{"train_mse_median", jnum(median(tr))}, {"test_mse_median", jnum(median(te))},
+                   {"time_to_target_median", jnum(median(tt))}, {"reached_target", reached},
+                   {"kkt_stationarity_median", jnum(median(kk))}, {"learning_rates", lrs}};
+    if (best_run != nullptr) {
+      plot_methods.push_back(m);
+      best_runs.push_back(best_run);
+    }
+  }
+  fmt::print("\n{}", md);
+  md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best run of each method, original units)";
+  md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
+  write_file_atomically(dir + "/results.md", md);
+
+  nlohmann::json j;
+  j["data"] = {{"path", spec.path}, {"target", data.target_columns}, {"inputs", data.input_columns},
+               {"univariate", data.univariate}, {"scaling", a.scaling}, {"train_fraction", a.train_fraction},
+               {"train_steps", data.train.T()}, {"test_steps", data.test.T()}};
+  j["hidden"] = a.hidden;
+  j["budget"] = {{"seconds", a.budget_evals > 0 ? kNaN : a.budget_seconds}, {"evaluations", a.budget_evals},
+                 {"alm_outer_iterations", a.alm_outer}};
+  j["budget"]["seconds"] = a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds);
+  j["learning_rate_grid"] = rates;
+  j["tune_fraction"] = a.tune_fraction;
+  j["sgd_windows"] = a.windows;
+  j["target_train_mse"] = jnum(target);
+  j["best_train_mse"] = jnum(best);
+  j["methods"] = jmethods;
+  j["runs"] = jruns;
+  write_file_atomically(dir + "/results.json", j.dump(2) + "\n");
+
+  // Test predictions (original units) of each method's best run.
+  std::vector<Matrix> preds;
+  for (const auto* r : best_runs) preds.push_back(rnn::test_predictions(r->weights, data, false));
+  const Matrix truth = data.scaling.targets.invert(data.test.Y);
+  std::string pc = "t,truth";
+  for (const auto& m : plot_methods) pc += "," + m;
+  pc += "\n";
+  for (int t = 0; t < data.test.T(); ++t) {
+    pc += fmt::format("{},{}", data.test_rows[t], num(truth(0, t)));
+    for (const auto& P : preds) pc += "," + num(P(0, t));
+    pc += "\n";
+  }
+  write_file_atomically(dir + "/predictions.csv", pc);
+  if (!a.no_plots && !plot_methods.empty()) make_plots(dir, plot_methods, rnn::to_string(inits[0]), data.target_columns[0]);
+  fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv{}}} in {:.1f} s\n", dir,
+             a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png", elapsed());
+}
+
+}  // namespace
+
 void register_compare(CLI::App& app) {
-  auto* sub = app.add_subcommand("compare", "(compare: not implemented yet)");
-  sub->callback([] { throw UsageError("'compare' is not implemented yet"); });
+  auto args = std::make_shared<CompareArgs>();
+  CompareArgs& a = *args;
+  auto* sub = app.add_subcommand(
+      "compare",
+      "Compare the ALM with gradient baselines on the same RNN problem, data, inits and budget (docs/compare.md)");
+  const std::string g_data = "Data (as in train, docs/rnn.md §6)", g_run = "Comparison (docs/compare.md)";
+  sub->add_option("--data", a.data, "CSV file with a header line (default: the shipped data/clean_SP500.csv)")->group(g_data);
+  sub->add_option("--target", a.target, "Target column (default: the last column)")->group(g_data);
+  sub->add_option("--inputs", a.inputs, "Comma-separated input columns (default: every other non-index column)")->group(g_data);
+  sub->add_option("--univariate", a.univariate, "Univariate mode on this column: x_t = s_t, y_t = s_{t+1}")->group(g_data);
+  sub->add_option("--scaling", a.scaling, "standardize | minmax | none, fitted on the training part")->capture_default_str()->group(g_data);
+  sub->add_option("--train-fraction", a.train_fraction, "First floor(F n) samples train, the rest test")->capture_default_str()->group(g_data);
+  sub->add_option("--hidden", a.hidden, "Hidden state size m")->capture_default_str()->group(g_run);
+  sub->add_option("--methods", a.methods,
+                  "Comma-separated: alm-bcd, alm-lbfgs, alm-bcd-safeguarded, gd, gd-clip, momentum, nesterov, sgd, adam, rmsprop, lbfgs")
+      ->capture_default_str()->group(g_run);
+  sub->add_option("--inits", a.inits, "Comma-separated initializations: gaussian, he, glorot, lecun")->capture_default_str()->group(g_run);
+  sub->add_option("--seeds", a.seeds, "Seeds 0..K-1 of every initialization")->capture_default_str()->group(g_run);
+  auto* bs = sub->add_option("--budget-seconds", a.budget_seconds, "Wall-clock budget per run")->capture_default_str()->group(g_run);
+  auto* be = sub->add_option("--budget-evals", a.budget_evals,
+                             "Gradient-evaluation budget per gradient run instead of seconds (ALM: --alm-outer outer iterations)")
+                 ->group(g_run);
+  bs->excludes(be);
+  sub->add_option("--learning-rates", a.learning_rates, "Learning-rate grid of the fair tuning")->capture_default_str()->group(g_run);
+  sub->add_option("--tune-fraction", a.tune_fraction, "Budget fraction of each tuning run")->capture_default_str()->group(g_run);
+  sub->add_option("--windows", a.windows, "SGD: contiguous time windows per epoch (truncated BPTT)")->capture_default_str()->group(g_run);
+  sub->add_option("--alm-outer", a.alm_outer, "ALM outer iterations (train's default)")->capture_default_str()->group(g_run);
+  sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);
+  sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
+  sub->add_flag("--quiet", a.quiet, "No progress lines")->group(g_run);
+  sub->callback([args] { run_compare(*args); });
 }
 
 }  // namespace almkit::cli

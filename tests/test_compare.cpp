@@ -1,0 +1,145 @@
+// almkit compare (apps/cmd_compare.cpp, docs/compare.md) through the built
+// CLI on a tiny data file: same seed → same tables, a diverging method is
+// reported with its time and the comparison goes on, bad options exit 2.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <fmt/core.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path compare_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("almkit_test_compare_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int run(const std::string& args, const fs::path& log) {
+  const std::string cmd = fmt::format("\"{}\" {} >\"{}\" 2>&1", ALMKIT_CLI_PATH, args, log.string());
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A small seeded two-column series: x noisy sine, y the next value of x.
+fs::path tiny_data(const fs::path& dir) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> g(0.0, 0.1);
+  std::ofstream out(dir / "tiny.csv");
+  out << "x,y\n";
+  double prev = 0.0;
+  for (int t = 0; t < 41; ++t) {
+    const double x = std::sin(0.4 * t) + g(rng);
+    if (t > 0) out << prev << "," << x << "\n";
+    prev = x;
+  }
+  return dir / "tiny.csv";
+}
+
+std::vector<std::vector<std::string>> rows(const std::string& csv) {
+  std::vector<std::vector<std::string>> out;
+  std::stringstream ss(csv);
+  std::string line;
+  while (std::getline(ss, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    out.push_back(cells);
+  }
+  return out;
+}
+
+// The table without its wall-clock columns (seconds, time_to_target).
+std::string without_columns(const std::string& csv, std::vector<std::string> drop) {
+  const auto r = rows(csv);
+  std::string out;
+  for (const auto& row : r) {
+    for (size_t j = 0; j < row.size(); ++j) {
+      bool skip = false;
+      for (const auto& d : drop) skip = skip || r[0][j] == d;
+      if (!skip) out += row[j] + ";";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("compare: the same seeds give the same results table under an evaluation budget") {
+  const fs::path dir = compare_dir("repeat");
+  const fs::path data = tiny_data(dir);
+  const std::string args = fmt::format(
+      "compare --data \"{}\" --target y --hidden 3 --methods alm-bcd,gd,sgd,adam,lbfgs --inits gaussian,he "
+      "--seeds 2 --budget-evals 20 --alm-outer 2 --windows 4 --learning-rates 1e-2,1e-1 --no-plots --quiet",
+      data.string());
+  REQUIRE(run(args + fmt::format(" --out \"{}\"", (dir / "a").string()), dir / "a.log") == 0);
+  REQUIRE(run(args + fmt::format(" --out \"{}\"", (dir / "b").string()), dir / "b.log") == 0);
+  const std::string ra = slurp(dir / "a" / "results.csv"), rb = slurp(dir / "b" / "results.csv");
+  const auto table = rows(ra);
+  REQUIRE(table.size() == 1 + 5 * 2 * 2);
+  CHECK(slurp(dir / "a" / "results.csv").rfind(
+            "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status\n", 0) == 0);
+  CHECK(without_columns(ra, {"seconds", "time_to_target"}) == without_columns(rb, {"seconds", "time_to_target"}));
+  CHECK(without_columns(slurp(dir / "a" / "curves.csv"), {"seconds"}) ==
+        without_columns(slurp(dir / "b" / "curves.csv"), {"seconds"}));
+  for (const char* f : {"results.md", "results.json", "predictions.csv"}) CHECK(fs::exists(dir / "a" / f));
+  // Learning rates chosen from the grid for gradient methods, none for the ALM and L-BFGS.
+  for (size_t i = 1; i < table.size(); ++i) {
+    const bool has_rate = table[i][0] != "alm-bcd" && table[i][0] != "lbfgs";
+    CHECK((table[i][3].empty()) == !has_rate);
+    if (has_rate) CHECK((table[i][3] == "0.01" || table[i][3] == "0.1"));
+  }
+  CHECK(slurp(dir / "a" / "results.md").find("no per-data-set tuning") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: a diverging method is reported as diverged with its time and the comparison continues") {
+  const fs::path dir = compare_dir("diverge");
+  const fs::path data = tiny_data(dir);
+  const int code = run(fmt::format("compare --data \"{}\" --target y --hidden 3 --methods gd,lbfgs --budget-seconds 0.2 "
+                                   "--learning-rates 1e15 --no-plots --out \"{}\"",
+                                   data.string(), (dir / "out").string()),
+                       dir / "log.txt");
+  REQUIRE(code == 0);
+  const auto table = rows(slurp(dir / "out" / "results.csv"));
+  REQUIRE(table.size() == 3);
+  CHECK(table[1][0] == "gd");
+  CHECK(table[1][9] == "diverged");
+  CHECK(!table[1][6].empty());  // seconds: when it diverged
+  CHECK(std::stod(table[1][6]) <= 0.2 + 0.05);
+  CHECK(table[2][0] == "lbfgs");
+  CHECK(table[2][9] != "diverged");
+  CHECK(!table[2][4].empty());
+  CHECK(slurp(dir / "log.txt").find("diverged") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: bad options are one-line errors with exit code 2") {
+  const fs::path dir = compare_dir("bad");
+  CHECK(run("compare --methods alm-bcd,newton", dir / "1.log") == 2);
+  CHECK(slurp(dir / "1.log").find("unknown method 'newton'") != std::string::npos);
+  CHECK(run("compare --inits uniform", dir / "2.log") == 2);
+  CHECK(run("compare --learning-rates 1e-2,abc", dir / "3.log") == 2);
+  CHECK(run("compare --data /nonexistent/x.csv", dir / "4.log") == 2);
+  fs::remove_all(dir);
+}
