@@ -73,6 +73,22 @@ TEST_CASE("bcd: w, a, h blocks are exact minimizers of the AL over their block")
   }
 }
 
+TEST_CASE("bcd: w and a blocks without regularization and with a dead unit (semidefinite normal equations)") {
+  RnnTrainingProblem P(random_series(2, 1, 8, {0}, false, 51), 3, RnnRegularization{0, 0, 0, 0, 0, 0});
+  Vector x = random_point(P, 52);
+  P.mutable_view(x).H.row(1).setZero();  // unit 1 never fires: a zero row of Z and Φ
+  AugmentedLagrangian L(P);
+  L.set_parameters(random_vector(P.num_equalities(), 53, 0.5), kNoMu, 2.0);
+  for (int k : {RnnTrainingProblem::kBlockW, RnnTrainingProblem::kBlockA}) {
+    P.minimize_block(k, L.lambda(), L.mu(), 2.0, 0.0, x);
+    REQUIRE(x.allFinite());
+    Vector grad(P.num_variables());
+    const double Lx = L.value_gradient(x, grad);
+    const auto r = P.block_ranges(k).front();
+    CHECK(grad.segment(r.first, r.size).lpNorm<Eigen::Infinity>() <= 1e-10 * std::max(1.0, std::abs(Lx)));
+  }
+}
+
 TEST_CASE("bcd: u block is the global minimizer per entry (brute force), kinks included") {
   const RnnTrainingProblem P = small_problem(11);
   const double beta = 1.7, sigma = 0.05;

@@ -1,5 +1,7 @@
 #include "almkit/problems/rnn/rnn_problem.h"
 
+#include <Eigen/QR>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -367,6 +369,16 @@ void RnnTrainingProblem::minimize_block(int k, VectorCRef lambda, VectorCRef mu,
   last_x_ = x.data();
 }
 
+// theta_ = gram_⁻¹ rhs_smallᵀ by Cholesky. gram_ is only semidefinite when a
+// regularization weight is 0 and, e.g., a unit is dead (a zero row of H); the
+// right side then lies in its range, and the minimum-norm solution of the
+// complete orthogonal decomposition is still an exact block minimizer.
+void RnnTrainingProblem::solve_normal_equations() const {
+  llt_.compute(gram_);
+  if (llt_.info() == Eigen::Success) theta_ = llt_.solve(rhs_small_.transpose());
+  else theta_ = gram_.completeOrthogonalDecomposition().solve(rhs_small_.transpose());
+}
+
 // w = Θ = [W V b]:  Θ (β Z Zᵀ + 2 diag(λ2 1_m, λ3 1_d, λ4)) = (β U + Ξ1) Zᵀ,  Z = [Hprev; X; 1ᵀ].
 void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, VectorRef x) const {
   auto v = mutable_view(x);
@@ -402,9 +414,7 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, VectorRef x)
   rhs_small_.middleCols(m_, d_).noalias() = work1_ * data_.X.transpose();
   rhs_small_.col(q - 1) = work1_.rowwise().sum();
 
-  llt_.compute(gram_);
-  check(llt_.info() == Eigen::Success, "w block: the normal matrix is not positive definite");
-  theta_ = llt_.solve(rhs_small_.transpose());  // Θᵀ (q × m): Θ M = RHS, M symmetric
+  solve_normal_equations();  // Θᵀ (q × m): Θ M = RHS, M symmetric
   v.W = theta_.topRows(m_).transpose();
   v.V = theta_.middleRows(m_, d_).transpose();
   v.b = theta_.row(q - 1).transpose();
@@ -438,9 +448,7 @@ void RnnTrainingProblem::minimize_a(VectorRef x, bool after_w) const {
   rhs_small_.leftCols(m_).noalias() = s * YOmega_ * v.H.transpose();
   rhs_small_.col(m_) = s * YOmega_.rowwise().sum();
 
-  llt_.compute(gram_);
-  check(llt_.info() == Eigen::Success, "a block: the normal matrix is not positive definite");
-  theta_ = llt_.solve(rhs_small_.transpose());  // [A c]ᵀ
+  solve_normal_equations();  // [A c]ᵀ
   v.A = theta_.topRows(m_).transpose();
   v.c = theta_.row(m_).transpose();
 }

@@ -162,6 +162,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// Residuals R = A H + c 1ᵀ − Y, weighted column-wise by ω (p × T).
   void weighted_residuals(const RnnConstView& v, Matrix& R) const;
 
+  void solve_normal_equations() const;  // theta_ = gram_⁻¹ rhs_small_ᵀ
   void minimize_w(VectorCRef lambda, double beta, VectorRef x) const;
   void minimize_a(VectorRef x, bool after_w) const;
   void minimize_h(VectorCRef lambda, double beta, VectorRef x) const;
