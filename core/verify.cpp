@@ -568,6 +568,14 @@ nlohmann::json KktVerification::to_json() const {
 std::string verification_summary(const ConstrainedProblem& problem, const AlmSummary& summary) {
   if (summary.x.size() != problem.num_variables() || !summary.x.allFinite())
     return "verification: skipped (no finite final iterate)\n";
+  // The verifier works with dense Jacobians (docs/verification.md §3): keep it
+  // to problems where that is cheap.
+  const double entries = static_cast<double>(problem.num_variables()) *
+                         (problem.num_equalities() + problem.num_inequalities() + problem.num_variables());
+  if (entries > 4e6)
+    return fmt::format("verification: skipped ({} variables, {} constraints: too large for the dense verifier; "
+                       "use verify_kkt / check_nnamcq on a smaller instance)\n",
+                       problem.num_variables(), problem.num_equalities() + problem.num_inequalities());
   VerifyOptions opt;
   opt.tolerance = std::max({summary.options.tol_feasibility, summary.options.tol_stationarity,
                             summary.options.tol_complementarity});

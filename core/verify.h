@@ -120,7 +120,10 @@ KktVerification verify_kkt(const ConstrainedProblem& problem, VectorCRef x, Vect
                            VectorCRef mu, const VerifyOptions& options = {});
 
 /// The text `almkit solve` prints after a solve: the KKT verification at the
-/// final iterate with the ALM multipliers, and the NNAMCQ check there.
+/// final iterate with the ALM multipliers (tolerance: the largest of the ALM's
+/// three stopping tolerances), and the NNAMCQ check there. Skipped, with a
+/// one-line reason, when there is no finite iterate or the problem is too large
+/// for the dense verifier (n·(n + constraints) > 4e6).
 std::string verification_summary(const ConstrainedProblem& problem, const AlmSummary& summary);
 
 }  // namespace almkit
