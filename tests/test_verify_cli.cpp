@@ -24,13 +24,19 @@ struct Run {
   std::string out;  // stdout + stderr
 };
 
+// A scratch folder per test process, removed at exit.
+struct Scratch {
+  fs::path dir = fs::temp_directory_path() / ("almkit_verify_cli_" + std::to_string(::getpid()));
+  Scratch() { fs::create_directories(dir); }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
 fs::path scratch() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("almkit_verify_cli_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  static const Scratch s;
+  return s.dir;
 }
 
 fs::path write(const std::string& name, const std::string& content) {
