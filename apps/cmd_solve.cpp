@@ -72,6 +72,7 @@ void register_solve(CLI::App& app) {
     if (!verification.empty()) fmt::print("\n{}", verification);
     if (!args->json.empty()) {
       nlohmann::json j = summary_to_json(summary);
+      j["verification"] = solve_verification_json(*problem, summary);
       j["options"] = {{"alm", options_to_json(args->alm)}, {"inner_solver", args->inner}};
       j["options"][args->inner] = args->inner == "lbfgs" ? options_to_json(args->inner_options.lbfgs)
                                                          : options_to_json(args->inner_options.bcd);
