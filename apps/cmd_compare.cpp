@@ -192,7 +192,7 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
 }
 
 void make_plots(const std::string& dir, const std::vector<std::string>& methods, const std::string& init,
-                const std::string& target) {
+                const std::string& target, double y_max) {
   const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
   std::string terminal = "pngcairo size 900,600 noenhanced font ',10'";
   if (have_gnuplot && std::system("gnuplot -e \"set terminal pngcairo\" >/dev/null 2>&1") != 0)
@@ -210,6 +210,7 @@ void make_plots(const std::string& dir, const std::vector<std::string>& methods,
       "set output 'mse_vs_time.png.tmp'\n"
       "set title 'Train MSE against wall time (init {2}, seed 0)'\n"
       "set xlabel 'seconds'\nset ylabel 'train MSE (scaled units)'\nset logscale y\nset key top right\n"
+      "set yrange [*:{5:g}]  # 10 x the largest initial MSE: a diverging run leaves the top of the plot\n"
       "methods = \"{1}\"\n"
       "plot for [m in methods] 'curves.csv' skip 1 using ((strcol(1) eq m && strcol(2) eq '{2}' && $3 == 0) ? $4 : NaN):5 "
       "with lines lw 2 title m\n"
@@ -219,7 +220,7 @@ void make_plots(const std::string& dir, const std::vector<std::string>& methods,
       "set xlabel 'row'\nset ylabel '{3}'\nset key top left\n"
       "plot 'predictions.csv' skip 1 using 1:2 with lines lw 3 lc rgb 'black' title 'truth'{4}\n"
       "set output\n",
-      terminal, list, init, target, pred_plot);
+      terminal, list, init, target, pred_plot, y_max);
   write_file_atomically(dir + "/plots.gp", script);
   if (!have_gnuplot) {
     fmt::print(stderr, "almkit: warning: gnuplot not found; wrote {}/plots.gp\n", dir);
@@ -387,7 +388,7 @@ void run_compare(CompareArgs& a) {
       kk.push_back(r.kkt);
       lr.push_back(r.learning_rate);
       ++statuses[r.status];
-      if (std::isfinite(r.train_mse) && (best_run == nullptr || r.train_mse < best_run->train_mse)) best_run = &r;
+      if (std::isfinite(r.train_mse) && r.status != "diverged" && (best_run == nullptr || r.train_mse < best_run->train_mse)) best_run = &r;
     }
     auto range = [](const std::vector<double>& v) {
       double lo = kInf, hi = -kInf;
@@ -418,7 +419,7 @@ void run_compare(CompareArgs& a) {
     }
   }
   fmt::print("\n{}", md);
-  md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best run of each method, original units)";
+  md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best non-diverged run of each method, original units)";
   md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
   write_file_atomically(dir + "/results.md", md);
 
@@ -452,7 +453,12 @@ void run_compare(CompareArgs& a) {
     pc += "\n";
   }
   write_file_atomically(dir + "/predictions.csv", pc);
-  if (!a.no_plots && !plot_methods.empty()) make_plots(dir, plot_methods, rnn::to_string(inits[0]), data.target_columns[0]);
+  double y_max = 0.0;
+  for (const auto& r : runs)
+    if (!r.curve.empty() && std::isfinite(r.curve.front().train_mse)) y_max = std::max(y_max, 10 * r.curve.front().train_mse);
+  if (!(y_max > 0)) y_max = 1e3;
+  if (!a.no_plots && !plot_methods.empty())
+    make_plots(dir, plot_methods, rnn::to_string(inits[0]), data.target_columns[0], y_max);
   fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv{}}} in {:.1f} s\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png", elapsed());
 }

@@ -97,6 +97,7 @@ class Run {
 void first_order(const Objective& f, const GradientOptions& o, Run& run, GradientResult& r) {
   const Eigen::Index n = r.x.size();
   Vector x = r.x, g(n), v = Vector::Zero(n), s = Vector::Zero(n), y(n);
+  Vector last_good = r.x;  // the last iterate whose value was finite and below divergence_value
   double b1k = 1.0, b2k = 1.0;  // β1^k, β2^k
   const double a = o.learning_rate;
   int window = 0;
@@ -114,7 +115,11 @@ void first_order(const Objective& f, const GradientOptions& o, Run& run, Gradien
       default:
         run.eval(x, -1, &g);
     }
-    if (r.diverged) break;
+    if (r.diverged) {
+      r.x = last_good;
+      break;
+    }
+    last_good = x;
     if (o.gradient_tolerance > 0 && o.method != Method::kSgd && g.lpNorm<Eigen::Infinity>() <= o.gradient_tolerance) {
       r.status = "converged";
       break;

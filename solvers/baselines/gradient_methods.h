@@ -24,7 +24,8 @@
 // SGD costs 1/K). The time spent on monitoring (forward-pass metrics of the
 // history) is not charged to the budget.
 // Divergence: a non-finite value or gradient, or |f| > divergence_value →
-// status "diverged" with the time it happened; x is the last finite iterate.
+// status "diverged" with the time it happened; x is the last iterate whose
+// value was finite and at most divergence_value.
 #pragma once
 
 #include <functional>
@@ -105,7 +106,7 @@ struct HistoryPoint {
 };
 
 struct GradientResult {
-  Vector x;                          ///< the last finite iterate
+  Vector x;                          ///< the last iterate (before divergence: the last one with a valid value)
   std::vector<HistoryPoint> history; ///< point 0 = x0
   /// "budget_seconds" | "budget_evaluations" | "max_iterations" | "converged" | "diverged" | "lbfgs: <ceres message>"
   std::string status;
