@@ -22,33 +22,13 @@
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_trainer.h"
 #include "commands.h"
+#include "option_binding.h"
 
 namespace almkit::cli {
 
 namespace {
 
 using rnn::TrainOptions;
-
-// --<prefix>.<name> for every field of an options struct with visit().
-template <class Options>
-void bind_visited(CLI::App* app, const std::string& prefix, Options& options, const std::string& group) {
-  options.visit([&](const char* name, auto& field, const char* doc) {
-    using T = std::decay_t<decltype(field)>;
-    const std::string flag = "--" + prefix + "." + name;
-    if constexpr (std::is_enum_v<T>) {
-      app->add_option_function<std::string>(
-             flag,
-             [&field, flag](const std::string& text) {
-               if (!parse(text, &field)) throw CLI::ValidationError(flag, "unknown value '" + text + "'");
-             },
-             doc)
-          ->default_str(to_string(field))
-          ->group(group);
-    } else {
-      app->add_option(flag, field, doc)->capture_default_str()->group(group);
-    }
-  });
-}
 
 // For --preset: target := preset, except the fields whose flag was given.
 template <class Options>
@@ -83,21 +63,6 @@ struct TrainArgs {
   bool test_continue = false;
   TrainOptions opt = TrainOptions::defaults();
 };
-
-std::vector<std::string> split_names(const std::string& text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : text + ",") {
-    if (ch == ',') {
-      size_t a = cur.find_first_not_of(' '), b = cur.find_last_not_of(' ');
-      if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  return out;
-}
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
 // matrices as lists of rows.
@@ -244,7 +209,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   rnn::DataSpec spec;
   spec.path = a.data.empty() ? rnn::default_data_path() : a.data;
   spec.target = a.target;
-  spec.inputs = split_names(a.inputs);
+  spec.inputs = split_comma_list(a.inputs);
   spec.univariate = a.univariate;
   spec.train_fraction = a.train_fraction;
   if (!rnn::parse(a.scaling, &spec.scaling))
@@ -379,9 +344,9 @@ void register_train(CLI::App& app) {
   sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
   sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
-  bind_visited(sub, "alm", o.alm, "ALM options (docs/alm.md)");
-  bind_visited(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
-  bind_visited(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
+  add_options(sub, "alm", o.alm, "ALM options (docs/alm.md)");
+  add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
+  add_options(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
   sub->callback([sub, args] { run_train(sub, *args); });
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -28,6 +29,22 @@ void add_options(CLI::App* app, const std::string& prefix, Options& options, con
       app->add_option(flag, field, doc)->capture_default_str()->group(group);
     }
   });
+}
+
+/// "a, b,c" -> {"a", "b", "c"}: comma-separated CLI lists, blanks trimmed, empty items dropped.
+inline std::vector<std::string> split_comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text + ",") {
+    if (ch == ',') {
+      const size_t a = cur.find_first_not_of(' '), b = cur.find_last_not_of(' ');
+      if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  return out;
 }
 
 }  // namespace almkit::cli
