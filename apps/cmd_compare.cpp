@@ -214,7 +214,7 @@ void make_plots(const std::string& dir, const std::vector<std::string>& methods,
       "methods = \"{1}\"\n"
       "plot for [m in methods] 'curves.csv' skip 1 using ((strcol(1) eq m && strcol(2) eq '{2}' && $3 == 0) ? $4 : NaN):5 "
       "with lines lw 2 title m\n"
-      "unset logscale y\n"
+      "unset logscale y\nset autoscale y\n"
       "set output 'predictions.png.tmp'\n"
       "set title 'Test part: predictions of the best run of each method vs truth ({3})'\n"
       "set xlabel 'row'\nset ylabel '{3}'\nset key top left\n"

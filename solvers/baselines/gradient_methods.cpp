@@ -34,12 +34,16 @@ class Run {
   double seconds() const {
     return std::chrono::duration<double>(Clock::now() - start_).count() - excluded_;
   }
-  // Counted oracle call; flags divergence.
-  double eval(const Vector& x, int batch, Vector* g) {
+  // Counted oracle call; flags divergence unless `check` is false (L-BFGS
+  // line-search trial points may overshoot: only accepted iterates count).
+  double eval(const Vector& x, int batch, Vector* g, bool check = true) {
     r_->evaluations += batch < 0 ? 1.0 : 1.0 / f_.num_batches;
     const double v = f_.value_gradient(x, batch, g);
-    if (!std::isfinite(v) || std::abs(v) > o_.divergence_value || (g != nullptr && !g->allFinite())) diverge();
+    if (check && !valid(v, g)) diverge();
     return v;
+  }
+  bool valid(double v, const Vector* g) const {
+    return std::isfinite(v) && std::abs(v) <= o_.divergence_value && (g == nullptr || g->allFinite());
   }
   void diverge() {
     if (!r_->diverged) {
@@ -169,9 +173,10 @@ class CeresFunction final : public ceres::FirstOrderFunction {
   bool Evaluate(const double* parameters, double* cost, double* gradient) const override {
     const Vector x = Eigen::Map<const Vector>(parameters, n_);
     Vector g(n_);
-    *cost = run_->eval(x, -1, gradient ? &g : nullptr);
+    *cost = run_->eval(x, -1, gradient ? &g : nullptr, /*check=*/false);
     if (gradient) Eigen::Map<Vector>(gradient, n_) = g;
-    return std::isfinite(*cost) && (!gradient || g.allFinite());
+    // An invalid trial point is a failed evaluation: Ceres' line search backtracks.
+    return run_->valid(*cost, gradient ? &g : nullptr);
   }
   int NumParameters() const override { return n_; }
 
@@ -182,9 +187,14 @@ class CeresFunction final : public ceres::FirstOrderFunction {
 
 class CeresCallback final : public ceres::IterationCallback {
  public:
-  CeresCallback(Run* run, GradientResult* r, const double* params) : run_(run), r_(r), params_(params) {}
+  CeresCallback(Run* run, GradientResult* r, const double* params, double divergence_value)
+      : run_(run), r_(r), params_(params), divergence_value_(divergence_value) {}
   ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
     if (s.iteration == 0) return ceres::SOLVER_CONTINUE;
+    if (!std::isfinite(s.cost) || std::abs(s.cost) > divergence_value_) {  // an accepted iterate diverged
+      run_->diverge();
+      return ceres::SOLVER_TERMINATE_SUCCESSFULLY;
+    }
     const Vector x = Eigen::Map<const Vector>(params_, r_->x.size());
     if (x.allFinite()) r_->x = x;
     r_->iterations = s.iteration;
@@ -196,6 +206,7 @@ class CeresCallback final : public ceres::IterationCallback {
   Run* run_;
   GradientResult* r_;
   const double* params_;
+  double divergence_value_;
 };
 
 void lbfgs(const GradientOptions& o, Run& run, GradientResult& r) {
@@ -213,13 +224,13 @@ void lbfgs(const GradientOptions& o, Run& run, GradientResult& r) {
   co.gradient_tolerance = o.gradient_tolerance;
   co.logging_type = ceres::SILENT;
   co.update_state_every_iteration = true;
-  CeresCallback callback(&run, &r, params.data());
+  CeresCallback callback(&run, &r, params.data(), o.divergence_value);
   co.callbacks.push_back(&callback);
   ceres::GradientProblem problem(new CeresFunction(&run, n));  // Ceres 2.1 takes ownership
   ceres::GradientProblemSolver::Summary summary;
   ceres::Solve(co, problem, params.data(), &summary);
   const Vector x = Eigen::Map<const Vector>(params.data(), n);
-  if (x.allFinite()) r.x = x;
+  if (!r.diverged && x.allFinite()) r.x = x;
   r.iterations = summary.iterations.empty() ? 0 : summary.iterations.back().iteration;
   if (r.diverged) return;
   if (r.status.empty()) {
