@@ -133,6 +133,20 @@ TEST_CASE("baseline: evaluation budget, history and divergence") {
     CHECK(r.diverged_at_seconds >= 0.0);
     CHECK(r.x.allFinite());
   }
+  SUBCASE("lbfgs: an overshooting line-search trial is not a divergence") {
+    // f = 5 x², f(x0) = 1.8; the first trial step x0 − ∇f(x0) = −5.4 has f = 145.8 > divergence_value.
+    Objective steep;
+    steep.value_gradient = [](const Vector& x, int, Vector* g) {
+      if (g) *g = 10.0 * x;
+      return 5.0 * x.squaredNorm();
+    };
+    GradientOptions o = steps(Method::kLbfgs, 100);
+    o.divergence_value = 2.0;
+    o.gradient_tolerance = 1e-10;
+    const GradientResult r = minimize(steep, Vector::Constant(1, 0.6), o);
+    CHECK_FALSE(r.diverged);
+    CHECK(std::abs(r.x(0)) < 1e-8);
+  }
   SUBCASE("invalid options are refused") {
     GradientOptions o;
     o.learning_rate = -1;
