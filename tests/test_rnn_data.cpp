@@ -6,6 +6,8 @@
 #include <random>
 #include <string>
 
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include "almkit/problems/rnn/rnn_data.h"
@@ -16,7 +18,7 @@ using namespace almkit::rnn;
 namespace {
 
 std::string temp_csv(const std::string& name, const std::string& content) {
-  const auto dir = std::filesystem::temp_directory_path() / "almkit_test_rnn_data";
+  const auto dir = std::filesystem::temp_directory_path() / ("almkit_test_rnn_data_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / name).string();
   std::ofstream(path) << content;
@@ -215,7 +217,7 @@ TEST_CASE("rnn data: the shipped SP500 file loads as the reference split") {
 }
 
 TEST_CASE("rnn data: write_file_atomically replaces the file and leaves no temp file") {
-  const auto dir = std::filesystem::temp_directory_path() / "almkit_test_rnn_atomic" / "sub";
+  const auto dir = std::filesystem::temp_directory_path() / ("almkit_test_rnn_atomic_" + std::to_string(::getpid())) / "sub";
   std::filesystem::remove_all(dir.parent_path());
   const auto path = (dir / "f.txt").string();
   write_file_atomically(path, "one");

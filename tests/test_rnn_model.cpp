@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <random>
 
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include "almkit/problems/rnn/rnn_model.h"
@@ -228,7 +230,7 @@ TEST_CASE("rnn model: save then load reproduces predictions bit for bit") {
   model.scaling.targets.offset = Vector::Constant(1, 1.0 / 7.0);
   model.scaling.targets.scale = Vector::Constant(1, 2.0 / 3.0);
   model.options = {{"hidden", 6}};
-  const auto dir = std::filesystem::temp_directory_path() / "almkit_test_rnn_model";
+  const auto dir = std::filesystem::temp_directory_path() / ("almkit_test_rnn_model_" + std::to_string(::getpid()));
   const std::string path = (dir / "model.json").string();
   save_model(model, path);
   const RnnModel back = load_model(path);

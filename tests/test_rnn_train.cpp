@@ -12,6 +12,8 @@
 
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
@@ -28,7 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("almkit_test_rnn_train_" + name);
+  const fs::path dir = fs::temp_directory_path() / ("almkit_test_rnn_train_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -49,7 +51,7 @@ struct CliRun {
 // Runs the built CLI with output (stdout and stderr) captured in a temp file.
 CliRun run_cli(const std::string& args) {
   static int counter = 0;
-  const fs::path log = fs::temp_directory_path() / fmt::format("almkit_test_rnn_cli_{}.txt", counter++);
+  const fs::path log = fs::temp_directory_path() / fmt::format("almkit_test_rnn_cli_{}_{}.txt", ::getpid(), counter++);
   const std::string cmd = fmt::format("\"{}\" {} >\"{}\" 2>&1", ALMKIT_CLI_PATH, args, log.string());
   const int status = std::system(cmd.c_str());
   CliRun r;
