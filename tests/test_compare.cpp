@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
@@ -19,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path compare_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("almkit_test_compare_" + name);
+  const fs::path dir = fs::temp_directory_path() / ("almkit_test_compare_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

@@ -1,7 +1,7 @@
 // NNAMCQ on a hand-written piecewise-smooth problem: the RNN (DESIGN §3.3).
-// The RNN's kinks sit at u_{t,i} = 0 and are known in closed form, so a
-// subclass provides active_kinks / jacobian_with_selection in a few lines —
-// the recipe of docs/verification.md §2 — and check_nnamcq confirms the
+// The RNN's kinks sit at u_{t,i} = 0 and are known in closed form:
+// RnnTrainingProblem provides active_kinks / jacobian_with_selection (the
+// recipe of docs/verification.md §2), and check_nnamcq confirms the
 // structural certificate by enumerating every vertex selection.
 #include <doctest/doctest.h>
 
@@ -17,33 +17,6 @@
 using namespace almkit;
 using namespace almkit::rnn;
 
-namespace {
-
-class KinkedRnn : public RnnTrainingProblem {
- public:
-  using RnnTrainingProblem::RnnTrainingProblem;
-  // Kink k = flat (column-major) index of u_{t,i} in U; row m·T + k of c is C2's entry.
-  std::vector<Kink> active_kinks(VectorCRef x, double tol) const override {
-    std::vector<Kink> kinks;
-    const auto v = view(x);
-    for (Eigen::Index k = 0; k < v.U.size(); ++k)
-      if (std::abs(v.U.data()[k]) <= tol)
-        kinks.push_back(Kink{ConstraintFamily::kEquality, static_cast<int>(k), v.U.data()[k],
-                             fmt::format("u[{},{}]", k / m(), k % m())});
-    return kinks;
-  }
-  Matrix jacobian_with_selection(VectorCRef x, ConstraintFamily family, const KinkSelection& s) const override {
-    Matrix J = RnnTrainingProblem::jacobian_with_selection(x, family, s);  // ordinary Jacobian
-    if (family != ConstraintFamily::kEquality) return J;
-    const auto v = view(x);
-    for (Eigen::Index k = 0; k < v.U.size(); ++k)
-      if (std::abs(v.U.data()[k]) <= s.tolerance)  // ∂C2/∂u = −σ'(u) := −s_k
-        J(m() * T() + k, offset_U() + k) = -s.factor_of(static_cast<int>(k));
-    return J;
-  }
-};
-
-}  // namespace
 
 TEST_CASE("nnamcq (verify): the RNN's structural certificate is confirmed by enumeration at kinks") {
   const int d = 2, p = 1, T = 4, m = 2;
@@ -53,7 +26,7 @@ TEST_CASE("nnamcq (verify): the RNN's structural certificate is confirmed by enu
   data.X = Matrix::NullaryExpr(d, T, [&]() { return g(rng); });
   data.Y = Matrix::NullaryExpr(p, T, [&]() { return g(rng); });
   data.omega = Vector::Ones(T);
-  const KinkedRnn P(data, m);
+  const RnnTrainingProblem P(data, m);
   RnnWeights w;
   w.W = Matrix::NullaryExpr(m, m, [&]() { return 0.5 * g(rng); });
   w.V = Matrix::NullaryExpr(m, d, [&]() { return g(rng); });

@@ -160,6 +160,27 @@ bool RnnTrainingProblem::restore_feasibility(VectorRef x) const {
   return true;
 }
 
+std::vector<Kink> RnnTrainingProblem::active_kinks(VectorCRef x, double tol) const {
+  std::vector<Kink> kinks;
+  const auto v = view(x);
+  for (Eigen::Index k = 0; k < v.U.size(); ++k)
+    if (std::abs(v.U.data()[k]) <= tol)
+      kinks.push_back(Kink{ConstraintFamily::kEquality, static_cast<int>(k), v.U.data()[k],
+                           "u[" + std::to_string(k / m_) + "," + std::to_string(k % m_) + "]"});
+  return kinks;
+}
+
+Matrix RnnTrainingProblem::jacobian_with_selection(VectorCRef x, ConstraintFamily family,
+                                                   const KinkSelection& s) const {
+  Matrix J = ConstrainedProblem::jacobian_with_selection(x, family, s);
+  if (family != ConstraintFamily::kEquality) return J;
+  const auto v = view(x);
+  for (Eigen::Index k = 0; k < v.U.size(); ++k)
+    if (std::abs(v.U.data()[k]) <= s.tolerance)  // row of C2_{t,i}: ∂/∂u_{t,i} = −σ'(u) := −s_k
+      J(static_cast<Eigen::Index>(m_) * T_ + k, off_U_ + k) = -s.factor_of(static_cast<int>(k));
+  return J;
+}
+
 std::string RnnTrainingProblem::structural_nnamcq_certificate() const {
   return "NNAMCQ holds at every point: if J(x;s)^T xi = 0 for any selection s, the dh_t and du_t rows give, "
          "backwards from the last step of each sequence, xi2_t = W^T xi1_{t+1} = 0 and xi1_t = D_t xi2_t = 0, "

@@ -124,6 +124,12 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// Recomputes (H, U) from the weights in x by a forward pass; always true.
   bool restore_feasibility(VectorRef x) const override;
   std::string structural_nnamcq_certificate() const override;
+  /// The kinks of C2_t = h_t − σ(u_t): every u_{t,i} with |u_{t,i}| ≤ tol
+  /// (docs/verification.md §2); kink k is the column-major index of u_{t,i} in U.
+  std::vector<Kink> active_kinks(VectorCRef x, double tol) const override;
+  /// J_c with ∂C2_{t,i}/∂u_{t,i} = −s_k at the selected kinks (dense: for
+  /// verification of small instances).
+  Matrix jacobian_with_selection(VectorCRef x, ConstraintFamily family, const KinkSelection& s) const override;
 
   // ----- BlockProblem (docs/rnn_bcd.md) --------------------------------------
   int num_blocks() const override { return 4; }
