@@ -23,6 +23,8 @@
 #include "almkit/problems/rnn/rnn_trainer.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
+#include "data_options.h"
+#include "option_binding.h"
 
 namespace almkit::cli {
 
@@ -32,8 +34,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct CompareArgs {
-  std::string data, target, inputs, univariate, scaling = "none";
-  double train_fraction = 0.9;
+  DataArgs data;  // --data, --target, … (apps/data_options.h)
   int hidden = 20;
   std::string methods = "alm-bcd,alm-lbfgs,gd,sgd,adam,lbfgs";
   std::string inits = "gaussian";
@@ -63,21 +64,6 @@ struct RunRecord {
   std::vector<Point> curve;
   rnn::RnnWeights weights;
 };
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : text + ",") {
-    if (ch == ',') {
-      size_t a = cur.find_first_not_of(' '), b = cur.find_last_not_of(' ');
-      if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  return out;
-}
 
 bool is_alm(const std::string& m) { return m == "alm-bcd" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded"; }
 
@@ -239,7 +225,7 @@ void make_plots(const std::string& dir, const std::vector<std::string>& methods,
 
 void run_compare(CompareArgs& a) {
   // ---- options
-  const std::vector<std::string> methods = split_list(a.methods);
+  const std::vector<std::string> methods = split_comma_list(a.methods);
   if (methods.empty()) throw UsageError("--methods: empty list");
   for (const auto& m : methods) {
     baselines::Method bm;
@@ -250,14 +236,14 @@ void run_compare(CompareArgs& a) {
           m));
   }
   std::vector<rnn::InitScheme> inits;
-  for (const auto& name : split_list(a.inits)) {
+  for (const auto& name : split_comma_list(a.inits)) {
     rnn::InitScheme s;
     if (!rnn::parse(name, &s)) throw UsageError(fmt::format("--inits: unknown initialization '{}' (gaussian | he | glorot | lecun)", name));
     inits.push_back(s);
   }
   if (inits.empty()) throw UsageError("--inits: empty list");
   std::vector<double> rates;
-  for (const auto& t : split_list(a.learning_rates)) {
+  for (const auto& t : split_comma_list(a.learning_rates)) {
     try {
       size_t used = 0;
       rates.push_back(std::stod(t, &used));
@@ -276,21 +262,7 @@ void run_compare(CompareArgs& a) {
   if (a.alm_outer < 1) throw UsageError("--alm-outer must be >= 1");
 
   rnn::DataSpec spec;
-  spec.path = a.data.empty() ? rnn::default_data_path() : a.data;
-  spec.target = a.target;
-  spec.inputs = split_list(a.inputs);
-  spec.univariate = a.univariate;
-  spec.train_fraction = a.train_fraction;
-  if (!rnn::parse(a.scaling, &spec.scaling))
-    throw UsageError(fmt::format("--scaling: unknown scaling '{}' (standardize | minmax | none)", a.scaling));
-  if (!spec.univariate.empty() && (!spec.target.empty() || !spec.inputs.empty()))
-    throw UsageError("--univariate cannot be combined with --target or --inputs");
-  rnn::RnnDataset data;
-  try {
-    data = rnn::load_dataset(spec);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
+  const rnn::RnnDataset data = load_data(a.data, &spec);
 
   const std::string budget_text = a.budget_evals > 0
                                       ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",
@@ -425,7 +397,7 @@ void run_compare(CompareArgs& a) {
 
   nlohmann::json j;
   j["data"] = {{"path", spec.path}, {"target", data.target_columns}, {"inputs", data.input_columns},
-               {"univariate", data.univariate}, {"scaling", a.scaling}, {"train_fraction", a.train_fraction},
+               {"univariate", data.univariate}, {"scaling", a.data.scaling}, {"train_fraction", a.data.train_fraction},
                {"train_steps", data.train.T()}, {"test_steps", data.test.T()}};
   j["hidden"] = a.hidden;
   j["budget"] = {{"seconds", a.budget_evals > 0 ? kNaN : a.budget_seconds}, {"evaluations", a.budget_evals},
@@ -472,12 +444,7 @@ void register_compare(CLI::App& app) {
       "compare",
       "Compare the ALM with gradient baselines on the same RNN problem, data, inits and budget (docs/compare.md)");
   const std::string g_data = "Data (as in train, docs/rnn.md §6)", g_run = "Comparison (docs/compare.md)";
-  sub->add_option("--data", a.data, "CSV file with a header line (default: the shipped data/clean_SP500.csv)")->group(g_data);
-  sub->add_option("--target", a.target, "Target column (default: the last column)")->group(g_data);
-  sub->add_option("--inputs", a.inputs, "Comma-separated input columns (default: every other non-index column)")->group(g_data);
-  sub->add_option("--univariate", a.univariate, "Univariate mode on this column: x_t = s_t, y_t = s_{t+1}")->group(g_data);
-  sub->add_option("--scaling", a.scaling, "standardize | minmax | none, fitted on the training part")->capture_default_str()->group(g_data);
-  sub->add_option("--train-fraction", a.train_fraction, "First floor(F n) samples train, the rest test")->capture_default_str()->group(g_data);
+  add_data_options(sub, a.data, g_data);
   sub->add_option("--hidden", a.hidden, "Hidden state size m")->capture_default_str()->group(g_run);
   sub->add_option("--methods", a.methods,
                   "Comma-separated: alm-bcd, alm-lbfgs, alm-bcd-safeguarded, gd, gd-clip, momentum, nesterov, sgd, adam, rmsprop, lbfgs")

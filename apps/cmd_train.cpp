@@ -22,6 +22,7 @@
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_trainer.h"
 #include "commands.h"
+#include "data_options.h"
 #include "option_binding.h"
 
 namespace almkit::cli {
@@ -44,12 +45,7 @@ void merge_given(const CLI::App* app, const std::string& prefix, Options& target
 }
 
 struct TrainArgs {
-  std::string data;
-  std::string target;
-  std::string inputs;
-  std::string univariate;
-  std::string scaling = "none";
-  double train_fraction = 0.9;
+  DataArgs data;  // --data, --target, … (apps/data_options.h)
   std::string policy = "reference";
   std::string inner = "bcd";
   std::string preset;
@@ -207,16 +203,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   o.validate();
 
   rnn::DataSpec spec;
-  spec.path = a.data.empty() ? rnn::default_data_path() : a.data;
-  spec.target = a.target;
-  spec.inputs = split_comma_list(a.inputs);
-  spec.univariate = a.univariate;
-  spec.train_fraction = a.train_fraction;
-  if (!rnn::parse(a.scaling, &spec.scaling))
-    throw UsageError(fmt::format("--scaling: unknown scaling '{}' (standardize | minmax | none)", a.scaling));
-  if (!spec.univariate.empty() && (!spec.target.empty() || !spec.inputs.empty()))
-    throw UsageError("--univariate cannot be combined with --target or --inputs");
-  const rnn::RnnDataset data = rnn::load_dataset(spec);
+  const rnn::RnnDataset data = load_data(a.data, &spec);
 
   nlohmann::json options = o.to_json();
   options["data"] = {{"path", spec.path},
@@ -318,12 +305,7 @@ void register_train(CLI::App& app) {
   TrainOptions& o = a.opt;
   const std::string g_data = "Data (docs/rnn.md §6)", g_model = "Model (docs/rnn.md §5)",
                     g_run = "Training (docs/rnn.md §7)";
-  sub->add_option("--data", a.data, "CSV file with a header line (default: the shipped data/clean_SP500.csv)")->group(g_data);
-  sub->add_option("--target", a.target, "Target column (default: the last column)")->group(g_data);
-  sub->add_option("--inputs", a.inputs, "Comma-separated input columns (default: every other non-index column)")->group(g_data);
-  sub->add_option("--univariate", a.univariate, "Univariate mode on this column: x_t = s_t, y_t = s_{t+1}")->group(g_data);
-  sub->add_option("--scaling", a.scaling, "standardize | minmax | none, fitted on the training part")->capture_default_str()->group(g_data);
-  sub->add_option("--train-fraction", a.train_fraction, "First floor(F n) samples train, the rest test")->capture_default_str()->group(g_data);
+  add_data_options(sub, a.data, g_data);
   sub->add_option("--hidden", o.hidden, "Hidden state size m")->capture_default_str()->group(g_model);
   sub->add_option("--init", a.init, "Initialization: gaussian | he | glorot | lecun (biases 0)")->capture_default_str()->group(g_model);
   sub->add_option("--init-std", o.init_std, "Standard deviation of --init gaussian")->capture_default_str()->group(g_model);
