@@ -14,31 +14,17 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
+
+#include "cli_test_helpers.h"
 #include <fmt/core.h>
 
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path compare_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("almkit_test_compare_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int run(const std::string& args, const fs::path& log) {
-  const std::string cmd = fmt::format("\"{}\" {} >\"{}\" 2>&1", ALMKIT_CLI_PATH, args, log.string());
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+fs::path compare_dir(const std::string& name) { return almkit::testing::fresh_temp_dir("almkit_test_compare", name); }
+using almkit::testing::slurp;
+int run(const std::string& args, const fs::path& log) { return almkit::testing::run_cli_to(args, log); }
 
 // A small seeded two-column series: x noisy sine, y the next value of x.
 fs::path tiny_data(const fs::path& dir) {

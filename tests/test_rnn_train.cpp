@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
+
+#include "cli_test_helpers.h"
 #include <fmt/core.h>
 
 #include "almkit/core/kkt.h"
@@ -29,37 +31,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("almkit_test_rnn_train_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int code = -1;
-  std::string output;
-};
-
-// Runs the built CLI with output (stdout and stderr) captured in a temp file.
-CliRun run_cli(const std::string& args) {
-  static int counter = 0;
-  const fs::path log = fs::temp_directory_path() / fmt::format("almkit_test_rnn_cli_{}_{}.txt", ::getpid(), counter++);
-  const std::string cmd = fmt::format("\"{}\" {} >\"{}\" 2>&1", ALMKIT_CLI_PATH, args, log.string());
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = slurp(log);
-  fs::remove(log);
-  return r;
-}
+fs::path temp_dir(const std::string& name) { return almkit::testing::fresh_temp_dir("almkit_test_rnn_train", name); }
+using almkit::testing::CliRun;
+using almkit::testing::run_cli;
+using almkit::testing::slurp;
 
 int count_lines(const std::string& s) {
   int n = 0;

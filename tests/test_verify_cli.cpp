@@ -3,6 +3,8 @@
 // docs/verification.md §7.
 #include <doctest/doctest.h>
 
+#include "cli_test_helpers.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -46,16 +48,8 @@ fs::path write(const std::string& name, const std::string& content) {
 }
 
 Run run(const std::string& args) {
-  const fs::path log = scratch() / "out.txt";
-  const std::string cmd = std::string(ALMKIT_CLI_PATH) + " verify " + args + " > " + log.string() + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(log);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.out = ss.str();
-  return r;
+  const auto r = almkit::testing::run_cli("verify " + args);
+  return {r.code, r.output};
 }
 
 void expect_usage_error(const std::string& args, const std::string& fragment) {

@@ -1,0 +1,57 @@
+// Helpers for tests that run the built `almkit` executable (ALMKIT_CLI_PATH)
+// and inspect what it printed and wrote.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace almkit::testing {
+
+namespace fs = std::filesystem;
+
+/// An empty folder private to this test process (ctest runs cases in parallel).
+inline fs::path fresh_temp_dir(const std::string& prefix, const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / (prefix + "_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Runs `almkit ARGS` with stdout and stderr sent to `log`; returns the exit code (−1: killed).
+inline int run_cli_to(const std::string& args, const fs::path& log) {
+  const std::string cmd = "\"" + std::string(ALMKIT_CLI_PATH) + "\" " + args + " >\"" + log.string() + "\" 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct CliRun {
+  int code = -1;
+  std::string output;  ///< stdout and stderr
+};
+
+/// Runs `almkit ARGS` and returns its exit code and output.
+inline CliRun run_cli(const std::string& args) {
+  static int counter = 0;
+  const fs::path log = fs::temp_directory_path() / ("almkit_test_cli_" + std::to_string(::getpid()) + "_" +
+                                                    std::to_string(counter++) + ".txt");
+  CliRun r;
+  r.code = run_cli_to(args, log);
+  r.output = slurp(log);
+  fs::remove(log);
+  return r;
+}
+
+}  // namespace almkit::testing
