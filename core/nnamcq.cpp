@@ -102,13 +102,6 @@ Test test_at(const Setup& S, const Vector& s) {
   return t;
 }
 
-Vector vertex(const Setup& S, unsigned long bits) {
-  Vector s = Vector::Zero(static_cast<Eigen::Index>(S.model.pieces.size()));
-  for (size_t j = 0; j < S.relevant.size(); ++j)
-    if (bits >> j & 1UL) s[S.relevant[j]] = 1.0;
-  return s;
-}
-
 std::vector<PieceChoice> choices(const Setup& S, const Vector& s) {
   std::vector<PieceChoice> out;
   for (int p : S.relevant) {
@@ -291,7 +284,7 @@ NnamcqReport check_nnamcq(const ConstrainedProblem& problem, VectorCRef x, const
   };
   std::string vertex_method;
   if (enumerate) {
-    for (unsigned long bits = 0; bits < (1UL << P); ++bits) consider(vertex(S, bits), "vertex selection");
+    for (unsigned long bits = 0; bits < (1UL << P); ++bits) consider(S.model.vertex(S.relevant, bits), "vertex selection");
     vertex_method = P == 0 ? "no active kinks: one Jacobian" : fmt::format("all 2^{} vertex selections", P);
   } else {
     std::mt19937_64 rng(options.seed);

@@ -235,4 +235,11 @@ BvlsResult bvls(const Matrix& A, const Vector& b, const Vector& lo, const Vector
   return result;
 }
 
+Vector SelectionModel::vertex(const std::vector<int>& relevant, unsigned long bits) const {
+  Vector s = Vector::Zero(static_cast<Eigen::Index>(pieces.size()));
+  for (size_t j = 0; j < relevant.size(); ++j)
+    if (bits >> j & 1UL) s[relevant[j]] = 1.0;
+  return s;
+}
+
 }  // namespace almkit

@@ -116,6 +116,9 @@ struct SelectionModel {
 
   /// J_family(x; s) for piece factors s (pieces.size() entries).
   Matrix jacobian(ConstraintFamily family, const Vector& s) const;
+  /// The vertex selection numbered `bits`: s_p = 1 for relevant[j] with bit j
+  /// set, 0 elsewhere (enumeration of {0,1}^|relevant|).
+  Vector vertex(const std::vector<int>& relevant, unsigned long bits) const;
 };
 
 /// Builds the model with K + 2 generalized Jacobian evaluations per family.

@@ -22,32 +22,31 @@ void ConstrainedProblem::jac_g_t_prod_impl(VectorCRef /*x*/, VectorCRef /*y*/, V
   out.setZero();
 }
 
-// Dense Jacobians from Jᵀe_i products: one product per row. Problems with many
-// constraints override these (or the sparse variant).
-Matrix ConstrainedProblem::jac_c_impl(VectorCRef x) const {
-  const int m = num_equalities(), n = num_variables();
+namespace {
+// Dense m × n Jacobian from m products Jᵀe_i, one row each. Problems with many
+// constraints override jac_*_impl (or the sparse variant) instead.
+template <class JtProd>
+Matrix jacobian_from_jt_products(int m, int n, JtProd&& jt_prod) {
   Matrix J(m, n);
   Vector e = Vector::Zero(m), row(n);
   for (int i = 0; i < m; ++i) {
     e[i] = 1.0;
-    jac_c_t_prod_impl(x, e, row);
+    jt_prod(e, row);
     J.row(i) = row.transpose();
     e[i] = 0.0;
   }
   return J;
 }
+}  // namespace
+
+Matrix ConstrainedProblem::jac_c_impl(VectorCRef x) const {
+  return jacobian_from_jt_products(num_equalities(), num_variables(),
+                                   [&](const Vector& y, Vector& out) { jac_c_t_prod_impl(x, y, out); });
+}
 
 Matrix ConstrainedProblem::jac_g_impl(VectorCRef x) const {
-  const int m = num_inequalities(), n = num_variables();
-  Matrix J(m, n);
-  Vector e = Vector::Zero(m), row(n);
-  for (int i = 0; i < m; ++i) {
-    e[i] = 1.0;
-    jac_g_t_prod_impl(x, e, row);
-    J.row(i) = row.transpose();
-    e[i] = 0.0;
-  }
-  return J;
+  return jacobian_from_jt_products(num_inequalities(), num_variables(),
+                                   [&](const Vector& y, Vector& out) { jac_g_t_prod_impl(x, y, out); });
 }
 
 Eigen::SparseMatrix<double> ConstrainedProblem::jac_c_sparse_impl(VectorCRef x) const {

@@ -133,13 +133,6 @@ Candidate selection_for(const Setup& S, const Vector& y_in, const Vector& s_star
   return out;
 }
 
-Vector vertex(const Setup& S, unsigned long bits) {
-  Vector s = Vector::Zero(static_cast<Eigen::Index>(S.model.pieces.size()));
-  for (size_t j = 0; j < S.relevant.size(); ++j)
-    if (bits >> j & 1UL) s[S.relevant[j]] = 1.0;
-  return s;
-}
-
 // Greedy single flips over the relevant pieces (best 2-norm improvement per
 // round), evaluating with `eval`.
 template <class Eval>
@@ -167,7 +160,7 @@ Candidate limiting_search(const Setup& S, const Vector& start, Eval&& eval, std:
   if (static_cast<int>(P) <= S.opt.max_enumerated_pieces) {
     Candidate best;
     for (unsigned long bits = 0; bits < (1UL << P); ++bits) {
-      Candidate c = eval(vertex(S, bits));
+      Candidate c = eval(S.model.vertex(S.relevant, bits));
       if (c.residual < best.residual) best = c;
     }
     *method = P == 0 ? "no active kinks" : fmt::format("enumeration of all 2^{} vertex selections", P);
