@@ -125,33 +125,27 @@ TEST_CASE("hs: constraint Jacobian-transpose products match finite differences")
     const int m_eq = p->num_equalities(), m_in = p->num_inequalities();
     for (const Vector& x : test_points(*p, rng)) {
       INFO(e->name, " at x = ", x.transpose());
-      const Eigen::Index n = x.size();
-      if (m_eq > 0) {
-        const Vector y = random_vector(rng, m_eq);
-        Vector jty(n);
-        p->eval_jac_c_t_prod(x, y, jty);
+      // J_fᵀy against the central difference of yᵀ f(x), for f = c and f = g.
+      auto check_jt_prod = [&](int m, auto&& eval, auto&& eval_jt) {
+        if (m == 0) return;
+        const Vector y = random_vector(rng, m);
+        Vector jty(x.size());
+        eval_jt(x, y, jty);
         const Vector fd = central_gradient(
             [&](const Vector& z) {
-              Vector c(m_eq);
-              p->eval_c(z, c);
-              return y.dot(c);
+              Vector v(m);
+              eval(z, v);
+              return y.dot(v);
             },
             x);
         CHECK(rel_error(jty, fd) <= kFdTol);
-      }
-      if (m_in > 0) {
-        const Vector y = random_vector(rng, m_in);
-        Vector jty(n);
-        p->eval_jac_g_t_prod(x, y, jty);
-        const Vector fd = central_gradient(
-            [&](const Vector& z) {
-              Vector g(m_in);
-              p->eval_g(z, g);
-              return y.dot(g);
-            },
-            x);
-        CHECK(rel_error(jty, fd) <= kFdTol);
-      }
+      };
+      check_jt_prod(
+          m_eq, [&](const Vector& z, Vector& v) { p->eval_c(z, v); },
+          [&](const Vector& z, const Vector& y, Vector& out) { p->eval_jac_c_t_prod(z, y, out); });
+      check_jt_prod(
+          m_in, [&](const Vector& z, Vector& v) { p->eval_g(z, v); },
+          [&](const Vector& z, const Vector& y, Vector& out) { p->eval_jac_g_t_prod(z, y, out); });
     }
   }
 }
