@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "almkit/core/io.h"
@@ -44,14 +45,17 @@ struct CompareArgs {
   std::string learning_rates = "1e-4,1e-3,1e-2,1e-1,1";
   double tune_fraction = 0.1;
   int windows = 10;
-  int alm_outer = 20;
+  int alm_outer = 0;  // 0: no cap with a seconds budget (the ALM uses the budget), train's 20 with --budget-evals
   std::string out = "out/compare";
   bool no_plots = false;
   bool quiet = false;
 };
 
+// One recorded point of a run. `violation` is ‖(C1, C2)‖₂ of the split problem
+// (P) at the ALM iterate; the gradient methods keep the states from the forward
+// pass, so their iterates are feasible by construction (0).
 struct Point {
-  double seconds, train_mse, test_mse;
+  double seconds, train_mse, test_mse, violation;
 };
 
 struct RunRecord {
@@ -94,7 +98,10 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   o.seed = static_cast<std::uint64_t>(seed);
   if (method == "alm-lbfgs") o.inner = rnn::InnerKind::kLbfgs;
   if (method == "alm-bcd-safeguarded") o.alm.policy = AlmPolicy::kSafeguarded;
-  o.alm.max_outer_iterations = a.alm_outer;
+  // The ALM gets the same wall-clock budget as every other method: without an
+  // explicit cap it runs until it converges or the budget ends (docs/compare.md).
+  if (a.alm_outer > 0) o.alm.max_outer_iterations = a.alm_outer;
+  else if (a.budget_evals <= 0) o.alm.max_outer_iterations = 1000000;
   if (a.budget_evals <= 0) {
     o.alm.time_limit_seconds = a.budget_seconds;
     o.lbfgs.max_seconds = a.budget_seconds;
@@ -102,17 +109,26 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   o.validate();
   RunRecord r;
   const bool by_time = a.budget_evals <= 0;
+  // The gradient methods' divergence rule (gradient_methods.h), applied to the
+  // forward-pass MSE of the ALM's weights: a split-problem iterate can be nearly
+  // feasible while its weights blow up in the forward recursion.
+  const double limit = baselines::GradientOptions{}.divergence_value;
+  auto blown = [limit](double mse) { return !(std::isfinite(mse) && mse <= limit); };
   const rnn::TrainResult res = rnn::train(data, o, [&](const rnn::TrainHistoryRow& row) {
-    r.curve.push_back({row.seconds, row.train_mse, row.test_mse});
-    return !(by_time && row.seconds >= a.budget_seconds) && std::isfinite(row.train_mse);
+    r.curve.push_back({row.seconds, row.train_mse, row.test_mse, std::hypot(row.violation_c1, row.violation_c2)});
+    if (blown(row.train_mse) && !std::isfinite(r.diverged_at)) r.diverged_at = row.seconds;
+    return !(by_time && row.seconds >= a.budget_seconds) && !blown(row.train_mse);
   });
   r.weights = res.weights;
   r.train_mse = res.final_metrics.train_mse;
   r.test_mse = res.final_metrics.test_mse;
   r.seconds = res.wall_seconds;
   r.kkt = res.kkt_bptt.stationarity;
-  r.status = std::isfinite(r.train_mse) ? to_string(res.summary.status) : "diverged";
-  if (r.status == "diverged") r.diverged_at = res.wall_seconds;
+  r.status = to_string(res.summary.status);
+  if (blown(r.train_mse)) {
+    r.status = "diverged";
+    if (!std::isfinite(r.diverged_at)) r.diverged_at = res.wall_seconds;
+  }
   return r;
 }
 
@@ -165,7 +181,7 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
   }
   const auto g = run_gradient(method, std::isfinite(r.learning_rate) ? r.learning_rate : 1.0, data, a, x0,
                               a.budget_seconds, a.budget_evals, true);
-  for (const auto& h : g.history) r.curve.push_back({h.seconds, h.train_mse, h.test_mse});
+  for (const auto& h : g.history) r.curve.push_back({h.seconds, h.train_mse, h.test_mse, 0.0});
   r.weights = rnn::unflatten(g.x, a.hidden, d, p);
   const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, false);
   r.train_mse = fm.train_mse;
@@ -177,8 +193,11 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
   return r;
 }
 
+// With p > 1 targets the prediction plot shows the first one.
 void make_plots(const std::string& dir, const std::vector<std::string>& methods, const std::string& init,
-                const std::string& target, double y_max) {
+                const std::vector<std::string>& targets, double y_max) {
+  const int p = static_cast<int>(targets.size());
+  const std::string target = p > 1 ? fmt::format("{}, first of {} targets", targets[0], p) : targets[0];
   const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
   std::string terminal = "pngcairo size 900,600 noenhanced font ',10'";
   if (have_gnuplot && std::system("gnuplot -e \"set terminal pngcairo\" >/dev/null 2>&1") != 0)
@@ -187,7 +206,7 @@ void make_plots(const std::string& dir, const std::vector<std::string>& methods,
   for (const auto& m : methods) list += (list.empty() ? "" : " ") + m;
   std::string pred_plot;
   for (size_t i = 0; i < methods.size(); ++i)
-    pred_plot += fmt::format(", \\\n     'predictions.csv' skip 1 using 1:{} with lines title '{}'", i + 3, methods[i]);
+    pred_plot += fmt::format(", \\\n     'predictions.csv' skip 1 using 1:{} with lines title '{}'", 2 + p * (1 + static_cast<int>(i)), methods[i]);
   const std::string script = fmt::format(
       "# almkit compare plots (docs/compare.md): run `gnuplot plots.gp` in this folder.\n"
       "set terminal {0}\n"
@@ -259,18 +278,18 @@ void run_compare(CompareArgs& a) {
   if (!(a.tune_fraction > 0 && a.tune_fraction <= 1)) throw UsageError("--tune-fraction must be in (0, 1]");
   if (a.windows < 1) throw UsageError("--windows must be >= 1");
   if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
-  if (a.alm_outer < 1) throw UsageError("--alm-outer must be >= 1");
+  if (a.alm_outer < 0) throw UsageError("--alm-outer must be >= 0 (0: until convergence or the budget)");
 
   rnn::DataSpec spec;
   const rnn::RnnDataset data = load_data(a.data, &spec);
 
   const std::string budget_text = a.budget_evals > 0
                                       ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",
-                                                    a.budget_evals, a.alm_outer)
+                                                    a.budget_evals, a.alm_outer > 0 ? a.alm_outer : rnn::TrainOptions::defaults().alm.max_outer_iterations)
                                       : fmt::format("{} s per run", a.budget_seconds);
   const size_t total = methods.size() * inits.size() * static_cast<size_t>(a.seeds);
   fmt::print("almkit compare: {} ({} train + {} test steps, d = {}, target {}), m = {}, budget {}, {} runs\n",
-             spec.path, data.train.T(), data.test.T(), data.train.d(), data.target_columns[0], a.hidden, budget_text,
+             spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, budget_text,
              total);
   std::fflush(stdout);
 
@@ -328,6 +347,15 @@ void run_compare(CompareArgs& a) {
                      {"train_mse", jnum(r.train_mse)}, {"test_mse", jnum(r.test_mse)}, {"seconds", jnum(r.seconds)},
                      {"time_to_target", jnum(r.time_to_target)}, {"kkt_stationarity", jnum(r.kkt)},
                      {"status", r.status}, {"diverged_at_seconds", jnum(r.diverged_at)}});
+    nlohmann::json jc = {{"seconds", nlohmann::json::array()}, {"train_mse", nlohmann::json::array()},
+                         {"test_mse", nlohmann::json::array()}, {"violation", nlohmann::json::array()}};
+    for (const auto& p : r.curve) {
+      jc["seconds"].push_back(jnum(p.seconds));
+      jc["train_mse"].push_back(jnum(p.train_mse));
+      jc["test_mse"].push_back(jnum(p.test_mse));
+      jc["violation"].push_back(jnum(p.violation));
+    }
+    jruns.back()["curve"] = std::move(jc);
   }
   write_file_atomically(dir + "/results.csv", csv);
   write_file_atomically(dir + "/curves.csv", curves);
@@ -343,7 +371,7 @@ void run_compare(CompareArgs& a) {
       "| method | runs | learning rate | train MSE median [min, max] | test MSE median [min, max] | time to target s "
       "median (reached) | KKT ‖∇F‖∞ median | status |\n"
       "|---|---|---|---|---|---|---|---|\n",
-      spec.path, data.train.T(), data.test.T(), data.train.d(), data.target_columns[0], a.hidden, a.inits, a.seeds,
+      spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, a.inits, a.seeds,
       budget_text, a.learning_rates, a.tune_fraction, best);
   nlohmann::json jmethods = nlohmann::json::object();
   std::vector<std::string> plot_methods;
@@ -390,6 +418,25 @@ void run_compare(CompareArgs& a) {
       best_runs.push_back(best_run);
     }
   }
+  // Several initializations: the medians over seeds per method × init, so an
+  // init that suits one method and not another is visible (docs/compare.md).
+  if (inits.size() > 1) {
+    md += "\nBy initialization: train MSE / test MSE, median over seeds.\n\n| method |";
+    for (const auto init : inits) md += fmt::format(" {} |", rnn::to_string(init));
+    md += "\n|---|";
+    for (size_t i = 0; i < inits.size(); ++i) md += "---|";
+    md += "\n";
+    for (const auto& m : methods) {
+      md += fmt::format("| {} |", m);
+      for (const auto init : inits) {
+        std::vector<double> tr, te;
+        for (const auto& r : runs)
+          if (r.method == m && r.init == rnn::to_string(init)) tr.push_back(r.train_mse), te.push_back(r.test_mse);
+        md += fmt::format(" {} / {} |", short_num(median(tr)), short_num(median(te)));
+      }
+      md += "\n";
+    }
+  }
   fmt::print("\n{}", md);
   md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best non-diverged run of each method, original units)";
   md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
@@ -412,16 +459,23 @@ void run_compare(CompareArgs& a) {
   j["runs"] = jruns;
   write_file_atomically(dir + "/results.json", j.dump(2) + "\n");
 
-  // Test predictions (original units) of each method's best run.
+  // Test predictions (original units) of each method's best run. One truth
+  // column and one column per method for every target (p > 1: suffixed _1.._p).
   std::vector<Matrix> preds;
   for (const auto* r : best_runs) preds.push_back(rnn::test_predictions(r->weights, data, false));
   const Matrix truth = data.scaling.targets.invert(data.test.Y);
-  std::string pc = "t,truth";
-  for (const auto& m : plot_methods) pc += "," + m;
+  const int p = data.train.p();
+  auto col = [p](const std::string& name, int k) { return p == 1 ? name : fmt::format("{}_{}", name, k + 1); };
+  std::string pc = "t";
+  for (int k = 0; k < p; ++k) pc += "," + col("truth", k);
+  for (const auto& m : plot_methods)
+    for (int k = 0; k < p; ++k) pc += "," + col(m, k);
   pc += "\n";
   for (int t = 0; t < data.test.T(); ++t) {
-    pc += fmt::format("{},{}", data.test_rows[t], num(truth(0, t)));
-    for (const auto& P : preds) pc += "," + num(P(0, t));
+    pc += fmt::format("{}", data.test_rows[t]);
+    for (int k = 0; k < p; ++k) pc += "," + num(truth(k, t));
+    for (const auto& P : preds)
+      for (int k = 0; k < p; ++k) pc += "," + num(P(k, t));
     pc += "\n";
   }
   write_file_atomically(dir + "/predictions.csv", pc);
@@ -430,7 +484,7 @@ void run_compare(CompareArgs& a) {
     if (!r.curve.empty() && std::isfinite(r.curve.front().train_mse)) y_max = std::max(y_max, 10 * r.curve.front().train_mse);
   if (!(y_max > 0)) y_max = 1e3;
   if (!a.no_plots && !plot_methods.empty())
-    make_plots(dir, plot_methods, rnn::to_string(inits[0]), data.target_columns[0], y_max);
+    make_plots(dir, plot_methods, rnn::to_string(inits[0]), data.target_columns, y_max);
   fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv{}}} in {:.1f} s\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png", elapsed());
 }
@@ -459,7 +513,9 @@ void register_compare(CLI::App& app) {
   sub->add_option("--learning-rates", a.learning_rates, "Learning-rate grid of the fair tuning")->capture_default_str()->group(g_run);
   sub->add_option("--tune-fraction", a.tune_fraction, "Budget fraction of each tuning run")->capture_default_str()->group(g_run);
   sub->add_option("--windows", a.windows, "SGD: contiguous time windows per epoch (truncated BPTT)")->capture_default_str()->group(g_run);
-  sub->add_option("--alm-outer", a.alm_outer, "ALM outer iterations (train's default)")->capture_default_str()->group(g_run);
+  sub->add_option("--alm-outer", a.alm_outer,
+                  "ALM outer-iteration cap; 0: none with --budget-seconds (the ALM runs until it converges or the budget ends), "
+                  "train's 20 with --budget-evals")->capture_default_str()->group(g_run);
   sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
   sub->add_flag("--quiet", a.quiet, "No progress lines")->group(g_run);

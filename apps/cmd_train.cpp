@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "almkit/core/alm_json.h"
@@ -106,7 +107,11 @@ std::string fmt_gamma(double g) { return std::isfinite(g) ? fmt::format("{:9.3g}
 
 // Writes plots.gp and runs gnuplot on it (PNG via pngcairo, falling back to
 // png); without gnuplot, keeps the script and data and warns.
-void make_plots(const std::string& dir, const std::string& target_name) {
+// With p > 1 targets the prediction plot shows the first one (predictions.csv
+// holds t, target_1..p, prediction_1..p: rnn_trainer.h).
+void make_plots(const std::string& dir, const std::vector<std::string>& targets) {
+  const int p = static_cast<int>(targets.size());
+  const std::string target_name = p > 1 ? fmt::format("{}, first of {} targets", targets[0], p) : targets[0];
   namespace fs = std::filesystem;
   const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
   std::string terminal = "pngcairo size 900,600 noenhanced font ',10'";
@@ -133,9 +138,9 @@ void make_plots(const std::string& dir, const std::string& target_name) {
       "set ylabel '{1}'\n"
       "set key top left\n"
       "plot 'predictions.csv' skip 1 using 1:2 with lines lw 2 title 'truth', \\\n"
-      "     'predictions.csv' skip 1 using 1:3 with linespoints pt 7 ps 0.5 title 'prediction'\n"
+      "     'predictions.csv' skip 1 using 1:{2} with linespoints pt 7 ps 0.5 title 'prediction'\n"
       "set output\n",
-      terminal, target_name);
+      terminal, target_name, 2 + p);
   write_file_atomically(dir + "/plots.gp", script);
   if (!have_gnuplot) {
     fmt::print(stderr, "almkit: warning: gnuplot not found; wrote {}/plots.gp (run it with gnuplot to draw the PNGs)\n", dir);
@@ -220,7 +225,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
 
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
-               spec.path, data.train.T(), data.test.T(), data.train.d(), data.target_columns[0], o.hidden,
+               spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), o.hidden,
                to_string(o.alm.policy), rnn::to_string(o.inner));
     fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7}\n", "outer", "seconds", "train_mse", "test_mse",
                "|C1|_2", "|C2|_2", "gamma", "sweeps");
@@ -276,7 +281,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   const Matrix pred = rnn::test_predictions(res.weights, data, o.test_continues_from_train);
   const Matrix truth = data.scaling.targets.invert(data.test.Y);
   write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
-  if (!a.no_plots) make_plots(dir, data.target_columns[0]);
+  if (!a.no_plots) make_plots(dir, data.target_columns);
 
   fmt::print("status: {} ({})\n", to_string(res.summary.status), res.summary.message);
   fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",

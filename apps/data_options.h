@@ -11,7 +11,7 @@ namespace almkit::cli {
 
 struct DataArgs {
   std::string data;        ///< CSV path; empty: the shipped data/clean_SP500.csv
-  std::string target;      ///< target column; empty: the last column
+  std::string target;      ///< comma-separated target columns; empty: the last column
   std::string inputs;      ///< comma-separated input columns; empty: every other non-index column
   std::string univariate;  ///< univariate mode on this column
   std::string scaling = "none";

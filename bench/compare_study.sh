@@ -18,38 +18,41 @@ FIG="$ROOT/docs/results"
 mkdir -p "$FIG"
 
 # Synthetic teacher–student sets (DESIGN §5): a random teacher ReLU RNN with
-# weights N(0, 0.05²), inputs U(−1, 1), one output with noise of 1 % of its
-# standard deviation; seeded, so the files are the same on every run.
-# Arguments: file, m, d, T, seed. (The CSV loader takes one target column, so
-# the study uses p = 1 where DESIGN §5 mentions p = 10.)
+# weights N(0, 0.05²), inputs U(−1, 1), p outputs y1..yp, each with noise of
+# 1 % of its standard deviation; seeded, so the files are the same on every run.
+# Arguments: file, m, d, p, T, seed.
 teacher() {
 python3 - "$@" <<'PY'
 import math, random, sys
-path, m, d, T, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+path, m, d, p, T, seed = sys.argv[1], *map(int, sys.argv[2:7])
 rng = random.Random(seed)
 g = lambda: rng.gauss(0.0, 0.05)
 W = [[g() for _ in range(m)] for _ in range(m)]
 V = [[g() for _ in range(d)] for _ in range(m)]
 b = [g() for _ in range(m)]
-A = [g() for _ in range(m)]
-c = g()
+A = [[g() for _ in range(m)] for _ in range(p)]
+c = [g() for _ in range(p)]
 h = [0.0] * m
 rows, ys = [], []
 for t in range(T):
     x = [rng.uniform(-1, 1) for _ in range(d)]
     h = [max(0.0, sum(W[i][j] * h[j] for j in range(m)) + sum(V[i][k] * x[k] for k in range(d)) + b[i]) for i in range(m)]
-    ys.append(sum(A[i] * h[i] for i in range(m)) + c)
+    ys.append([sum(A[l][i] * h[i] for i in range(m)) + c[l] for l in range(p)])
     rows.append(x)
-mean = sum(ys) / T
-sd = math.sqrt(sum((y - mean) ** 2 for y in ys) / T)
+sd = []
+for l in range(p):
+    mean = sum(y[l] for y in ys) / T
+    sd.append(math.sqrt(sum((y[l] - mean) ** 2 for y in ys) / T))
 with open(path, "w") as f:
-    f.write(",".join([f"x{k + 1}" for k in range(d)] + ["y"]) + "\n")
+    f.write(",".join([f"x{k + 1}" for k in range(d)] + [f"y{l + 1}" for l in range(p)]) + "\n")
     for x, y in zip(rows, ys):
-        f.write(",".join(f"{v:.17g}" for v in x + [y + rng.gauss(0.0, 0.01 * sd)]) + "\n")
+        noisy = [y[l] + rng.gauss(0.0, 0.01 * sd[l]) for l in range(p)]
+        f.write(",".join(f"{v:.17g}" for v in x + noisy) + "\n")
 PY
 }
-teacher "$WORK/teacher_small.csv" 20 20 100 2024
-teacher "$WORK/teacher_large.csv" 50 10 2000 2025
+teacher "$WORK/teacher_small.csv" 20 20 10 100 2024
+teacher "$WORK/teacher_large.csv" 50 10 1 2000 2025
+TARGETS10="y1,y2,y3,y4,y5,y6,y7,y8,y9,y10"
 
 run() {  # name, title, compare arguments...
   local name="$1" title="$2"
@@ -64,10 +67,10 @@ run() {  # name, title, compare arguments...
 
 START=$(date +%s)
 run sp500 "S&P 500 realized volatility (data/clean_SP500.csv, m = 20)" --hidden 20
-run teacher_small "Synthetic teacher–student (m = 20, d = 20, p = 1, T = 100)" --data "$WORK/teacher_small.csv" \
-  --target y --scaling standardize --hidden 20
+run teacher_small "Synthetic teacher–student (m = 20, d = 20, p = 10, T = 100)" --data "$WORK/teacher_small.csv" \
+  --target "$TARGETS10" --scaling standardize --hidden 20
 run teacher_large "Synthetic teacher–student (m = 50, d = 10, p = 1, T = 2000)" --data "$WORK/teacher_large.csv" \
-  --target y --scaling standardize --hidden 50
+  --target y1 --scaling standardize --hidden 50
 run airpassengers_m10 "Air passengers, univariate (m = 10)" \
   --data "$ROOT/data/airpassengers.csv" --univariate passengers_thousands --scaling minmax --train-fraction 0.8 --hidden 10
 run airpassengers_m50 "Air passengers, univariate (m = 50)" \
@@ -112,7 +115,7 @@ PY
   echo "methods ${METHODS}; the study took $((END - START)) s. Machine load from other work on the same cores"
   echo "affects wall times; rerun the script to regenerate this file. Protocol: docs/compare.md."
   for spec in "sp500|S&P 500 realized volatility (data/clean_SP500.csv, m = 20)" \
-              "teacher_small|Synthetic teacher–student (DESIGN §5; teacher and student m = 20, d = 20, p = 1, T = 100, standardized)" \
+              "teacher_small|Synthetic teacher–student (DESIGN §5; teacher and student m = 20, d = 20, p = 10, T = 100, standardized)" \
               "teacher_large|Synthetic teacher–student (DESIGN §5; teacher and student m = 50, d = 10, p = 1, T = 2000, standardized)" \
               "airpassengers_m10|Air passengers, univariate (data/airpassengers.csv, min–max, 80/20, m = 10)" \
               "airpassengers_m50|Air passengers, univariate (data/airpassengers.csv, min–max, 80/20, m = 50)"; do

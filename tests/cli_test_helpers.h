@@ -10,16 +10,34 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace almkit::testing {
 
 namespace fs = std::filesystem;
 
-/// An empty folder private to this test process (ctest runs cases in parallel).
+/// Folders removed when the test process ends (a failed CHECK does not leak them).
+inline std::vector<fs::path>& temp_dirs_removed_at_exit() {
+  static struct Registry {
+    std::vector<fs::path> dirs;
+    ~Registry() {
+      for (const auto& d : dirs) {
+        std::error_code ec;
+        fs::remove_all(d, ec);
+      }
+    }
+  } registry;
+  return registry.dirs;
+}
+
+/// An empty folder private to this test process (ctest runs cases in
+/// parallel), removed with its contents when the process ends.
 inline fs::path fresh_temp_dir(const std::string& prefix, const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / (prefix + "_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
+  temp_dirs_removed_at_exit().push_back(dir);
   return dir;
 }
 

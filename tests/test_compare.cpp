@@ -131,3 +131,53 @@ TEST_CASE("compare: bad options are one-line errors with exit code 2") {
   CHECK(run("compare --data /nonexistent/x.csv", dir / "4.log") == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("compare: several targets (p = 2) give per-target prediction columns; curves carry the violation") {
+  const fs::path dir = compare_dir("multi");
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  {
+    std::ofstream out(dir / "two.csv");
+    out << "u,y1,y2\n";
+    double s = 0.0;
+    for (int t = 0; t < 40; ++t) {
+      const double u = U(rng);
+      s = 0.6 * s + u;
+      out << fmt::format("{:.17g},{:.17g},{:.17g}\n", u, s, -2.0 * s + 1.0);
+    }
+  }
+  REQUIRE(run(fmt::format("compare --data \"{}\" --target y1,y2 --inputs u --hidden 3 --methods alm-bcd,gd "
+                          "--budget-evals 10 --alm-outer 2 --learning-rates 1e-2 --no-plots --quiet --out \"{}\"",
+                          (dir / "two.csv").string(), (dir / "out").string()),
+              dir / "log.txt") == 0);
+  const auto pred = rows(slurp(dir / "out" / "predictions.csv"));
+  REQUIRE(pred.size() == 1 + 4);  // floor(0.9 · 40) = 36 train rows, 4 test rows
+  CHECK(pred[0] == std::vector<std::string>{"t", "truth_1", "truth_2", "alm-bcd_1", "alm-bcd_2", "gd_1", "gd_2"});
+  // Truth columns are the file's y1, y2 in original units: y2 = −2 y1 + 1.
+  for (size_t i = 1; i < pred.size(); ++i) CHECK(std::stod(pred[i][2]) == doctest::Approx(-2.0 * std::stod(pred[i][1]) + 1.0));
+  const std::string json = slurp(dir / "out" / "results.json");
+  CHECK(json.find("\"violation\"") != std::string::npos);
+  CHECK(json.find("\"y2\"") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: an ALM run whose forward-pass MSE blows up is reported as diverged, with its time") {
+  // Values of order 1e15 without scaling: the MSE at the initial weights is
+  // about 1e30, above the divergence threshold (1e20) shared with the gradient methods.
+  const fs::path dir = compare_dir("alm_diverge");
+  {
+    std::ofstream out(dir / "huge.csv");
+    out << "x,y\n";
+    for (int t = 0; t < 20; ++t) out << fmt::format("{},{}\n", 1e15 * (1 + t % 3), 1e15 * (2 + t % 5));
+  }
+  REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 2 --methods alm-bcd --budget-seconds 1 --no-plots "
+                          "--quiet --out \"{}\"",
+                          (dir / "huge.csv").string(), (dir / "out").string()),
+              dir / "log.txt") == 0);
+  const auto table = rows(slurp(dir / "out" / "results.csv"));
+  REQUIRE(table.size() == 2);
+  CHECK(table[1][9] == "diverged");
+  CHECK(std::stod(table[1][6]) < 1.0);
+  CHECK(slurp(dir / "out" / "results.json").find("\"diverged_at_seconds\": null") == std::string::npos);
+  fs::remove_all(dir);
+}

@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include "cli_test_helpers.h"
+
 #include "almkit/problems/rnn/rnn_data.h"
 
 using namespace almkit;
@@ -18,8 +20,7 @@ using namespace almkit::rnn;
 namespace {
 
 std::string temp_csv(const std::string& name, const std::string& content) {
-  const auto dir = std::filesystem::temp_directory_path() / ("almkit_test_rnn_data_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  static const auto dir = almkit::testing::fresh_temp_dir("almkit_test_rnn_data", "csv");
   const auto path = (dir / name).string();
   std::ofstream(path) << content;
   return path;
@@ -42,7 +43,7 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 TEST_CASE("rnn data: bad files give an error naming file, line and column") {
   const std::string good = "t,a,b,y\n0,1,2,3\n1,2,3,4\n2,3,4,5\n3,4,5,6\n";
   DataSpec spec;
-  spec.target = "y";
+  spec.targets = {"y"};
   spec.train_fraction = 0.5;
 
   SUBCASE("missing file") {
@@ -99,12 +100,12 @@ TEST_CASE("rnn data: bad files give an error naming file, line and column") {
   }
   SUBCASE("unknown column") {
     spec.path = temp_csv("good.csv", good);
-    spec.target = "nope";
+    spec.targets = {"nope"};
     auto e = error_of(spec);
     CHECK(contains(e, spec.path + ":1:"));
     CHECK(contains(e, "column 'nope'"));
     CHECK(contains(e, "unknown column"));
-    spec.target = "y";
+    spec.targets = {"y"};
     spec.inputs = {"a", "zz"};
     e = error_of(spec);
     CHECK(contains(e, "column 'zz'"));
@@ -150,10 +151,35 @@ TEST_CASE("rnn data: column selection, index column skipped, sequential split") 
   CHECK(ds.test.Y(0, 1) == 500);
   CHECK(ds.test_rows == std::vector<int>{3, 4});
   spec.inputs = {"b"};
-  spec.target = "a";
+  spec.targets = {"a"};
   const RnnDataset ds2 = load_dataset(spec);
   CHECK(ds2.train.d() == 1);
   CHECK(ds2.train.Y(0, 0) == 1);
+}
+
+TEST_CASE("rnn data: several target columns (p > 1), in the order given, each scaled on its own") {
+  DataSpec spec;
+  spec.path = temp_csv("multi.csv", "a,y1,b,y2\n1,10,100,-1\n2,20,200,-2\n3,30,300,-3\n4,40,400,-4\n5,50,500,-5\n");
+  spec.train_fraction = 0.6;
+  spec.targets = {"y2", "y1"};
+  spec.scaling = Scaling::kMinMax;
+  const RnnDataset ds = load_dataset(spec);
+  REQUIRE(ds.target_columns == std::vector<std::string>{"y2", "y1"});
+  REQUIRE(ds.input_columns == std::vector<std::string>{"a", "b"});  // targets are not inputs by default
+  REQUIRE(ds.train.p() == 2);
+  // Min–max on the training rows only: y2 ∈ [−3, −1], y1 ∈ [10, 30].
+  CHECK(ds.train.Y(0, 0) == doctest::Approx(1.0));   // y2 = −1 is its training max
+  CHECK(ds.train.Y(1, 0) == doctest::Approx(0.0));   // y1 = 10 is its training min
+  CHECK(ds.test.Y(1, 1) == doctest::Approx(2.0));    // y1 = 50 → (50 − 10)/20
+  const Matrix back = ds.scaling.targets.invert(ds.test.Y);
+  CHECK(back(0, 1) == doctest::Approx(-5.0));
+  CHECK(back(1, 0) == doctest::Approx(40.0));
+
+  spec.targets = {"y1", "y1"};
+  const std::string e = error_of(spec);
+  CHECK(contains(e, spec.path + ":1:"));
+  CHECK(contains(e, "column 'y1'"));
+  CHECK(contains(e, "given twice"));
 }
 
 TEST_CASE("rnn data: scaling is fitted on the training part only") {
@@ -217,8 +243,7 @@ TEST_CASE("rnn data: the shipped SP500 file loads as the reference split") {
 }
 
 TEST_CASE("rnn data: write_file_atomically replaces the file and leaves no temp file") {
-  const auto dir = std::filesystem::temp_directory_path() / ("almkit_test_rnn_atomic_" + std::to_string(::getpid())) / "sub";
-  std::filesystem::remove_all(dir.parent_path());
+  const auto dir = almkit::testing::fresh_temp_dir("almkit_test_rnn_atomic", "dir") / "sub";
   const auto path = (dir / "f.txt").string();
   write_file_atomically(path, "one");
   write_file_atomically(path, "two");

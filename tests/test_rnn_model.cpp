@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include "cli_test_helpers.h"
+
 #include "almkit/problems/rnn/rnn_model.h"
 
 using namespace almkit;
@@ -230,7 +232,7 @@ TEST_CASE("rnn model: save then load reproduces predictions bit for bit") {
   model.scaling.targets.offset = Vector::Constant(1, 1.0 / 7.0);
   model.scaling.targets.scale = Vector::Constant(1, 2.0 / 3.0);
   model.options = {{"hidden", 6}};
-  const auto dir = std::filesystem::temp_directory_path() / ("almkit_test_rnn_model_" + std::to_string(::getpid()));
+  const auto dir = almkit::testing::fresh_temp_dir("almkit_test_rnn_model", "save");
   const std::string path = (dir / "model.json").string();
   save_model(model, path);
   const RnnModel back = load_model(path);

@@ -1,6 +1,8 @@
 // The RNN trainer and its command line (docs/rnn.md §7–8): the KKT identity
 // between RnnTrainingProblem's adjoint multipliers and the independent BPTT
 // gradient, a teacher–student run, the CLI output contract and error paths.
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -200,6 +202,46 @@ TEST_CASE("rnn train: CLI writes the output contract; predict reproduces the tes
     return out;
   };
   CHECK(values(preds) == values(again));
+}
+
+TEST_CASE("rnn train: several target columns (p = 2) through train and predict") {
+  const fs::path dir = temp_dir("multi");
+  std::mt19937_64 rng(12);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  std::string csv = "u,a,b\n";
+  double s = 0.0;
+  for (int t = 0; t < 30; ++t) {
+    const double u = U(rng);
+    s = 0.5 * s + u;
+    csv += fmt::format("{:.17g},{:.17g},{:.17g}\n", u, s, 5.0 - s);
+  }
+  const fs::path data = dir / "two.csv", out = dir / "out";
+  std::ofstream(data) << csv;
+  const CliRun r = run_cli(fmt::format("train --data \"{}\" --target b,a --inputs u --scaling standardize --train-fraction 0.8 "
+                                       "--hidden 3 --outer 2 --bcd.max_sweeps 10 --no-plots --out \"{}\"",
+                                       data.string(), out.string()));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const std::string preds = slurp(out / "predictions.csv");
+  CHECK(preds.rfind("t,target_1,target_2,prediction_1,prediction_2\n24,", 0) == 0);
+  CHECK(count_lines(preds) == 7);
+  // target_1 is b, target_2 is a (the order given), in original units: b = 5 − a.
+  std::istringstream in(preds);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    double t = 0, y1 = 0, y2 = 0;
+    REQUIRE(std::sscanf(line.c_str(), "%lf,%lf,%lf", &t, &y1, &y2) == 3);
+    CHECK(y1 == doctest::Approx(5.0 - y2));
+  }
+  std::string model = slurp(out / "model.json");
+  model.erase(std::remove_if(model.begin(), model.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
+              model.end());
+  CHECK(model.find("\"target_columns\":[\"b\",\"a\"]") != std::string::npos);
+  const CliRun p = run_cli(fmt::format("predict \"{}\" \"{}\"", (out / "model.json").string(), data.string()));
+  INFO(p.output);
+  REQUIRE(p.code == 0);
+  CHECK(p.output.find("t,target_1,target_2,prediction_1,prediction_2") != std::string::npos);
 }
 
 TEST_CASE("rnn train: CLI error paths exit with code 2 and a one-line message") {

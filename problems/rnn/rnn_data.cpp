@@ -1,5 +1,6 @@
 #include "almkit/problems/rnn/rnn_data.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -227,29 +228,44 @@ RnnSeries make_series(Matrix X, Matrix Y) {
   return s;
 }
 
-// Resolves the multivariate column choice of a spec against the table.
-void resolve_columns(const CsvTable& table, const std::string& target_in, const std::vector<std::string>& inputs_in,
-                     std::vector<int>* input_idx, int* target_idx) {
-  if (target_in.empty()) {
+// Resolves the multivariate column choice of a spec against the table: the
+// targets in the order given (default: the last named column), the inputs as
+// given or every other non-index column that is not a target.
+void resolve_columns(const CsvTable& table, const std::vector<std::string>& targets_in,
+                     const std::vector<std::string>& inputs_in, std::vector<int>* input_idx,
+                     std::vector<int>* target_idx) {
+  target_idx->clear();
+  if (targets_in.empty()) {
     int last = -1;
     for (size_t j = 0; j < table.columns.size(); ++j)
       if (!is_index_column(table.columns[j])) last = static_cast<int>(j);
     if (last < 0) throw std::invalid_argument(bad(table.path, 1, "", "no named column to use as target"));
-    *target_idx = last;
+    target_idx->push_back(last);
   } else {
-    *target_idx = table.column_index(target_in);
+    for (const auto& name : targets_in) {
+      const int j = table.column_index(name);
+      if (std::find(target_idx->begin(), target_idx->end(), j) != target_idx->end())
+        throw std::invalid_argument(bad(table.path, 1, name, "target column given twice"));
+      target_idx->push_back(j);
+    }
   }
+  auto is_target = [&](int j) { return std::find(target_idx->begin(), target_idx->end(), j) != target_idx->end(); };
   input_idx->clear();
   if (inputs_in.empty()) {
     for (size_t j = 0; j < table.columns.size(); ++j) {
-      if (static_cast<int>(j) == *target_idx || is_index_column(table.columns[j])) continue;
+      if (is_target(static_cast<int>(j)) || is_index_column(table.columns[j])) continue;
       input_idx->push_back(static_cast<int>(j));
     }
     if (input_idx->empty())
-      throw std::invalid_argument(bad(table.path, 1, table.columns[*target_idx],
-                                      "no input columns besides the target (use --univariate for a single series)"));
+      throw std::invalid_argument(bad(table.path, 1, table.columns[target_idx->front()],
+                                      "no input columns besides the targets (use --univariate for a single series)"));
   } else {
-    for (const auto& name : inputs_in) input_idx->push_back(table.column_index(name));
+    for (const auto& name : inputs_in) {
+      const int j = table.column_index(name);
+      if (std::find(input_idx->begin(), input_idx->end(), j) != input_idx->end())
+        throw std::invalid_argument(bad(table.path, 1, name, "input column given twice"));
+      input_idx->push_back(j);
+    }
   }
 }
 
@@ -293,17 +309,16 @@ RnnDataset load_dataset(const DataSpec& spec) {
     for (int t = n_train; t < pairs; ++t) ds.test_rows.push_back(t + 1);
     return ds;
   }
-  std::vector<int> in_idx;
-  int tgt_idx = -1;
-  resolve_columns(table, spec.target, spec.inputs, &in_idx, &tgt_idx);
+  std::vector<int> in_idx, tgt_idx;
+  resolve_columns(table, spec.targets, spec.inputs, &in_idx, &tgt_idx);
   for (int j : in_idx) ds.input_columns.push_back(table.columns[j]);
-  ds.target_columns = {table.columns[tgt_idx]};
+  for (int j : tgt_idx) ds.target_columns.push_back(table.columns[j]);
   const Matrix X = gather(table, in_idx);
-  const Matrix Y = gather(table, {tgt_idx});
+  const Matrix Y = gather(table, tgt_idx);
   const int n = table.rows();
   const int n_train = static_cast<int>(std::floor(spec.train_fraction * n));
   if (n_train < 1 || n - n_train < 1)
-    throw std::invalid_argument(bad(spec.path, last_line, table.columns[tgt_idx],
+    throw std::invalid_argument(bad(spec.path, last_line, table.columns[tgt_idx.front()],
                                     fmt::format("too few rows ({}) for a train/test split with fraction {}", n,
                                                 spec.train_fraction)));
   ds.scaling.inputs = ColumnScaling::fit(spec.scaling, X.leftCols(n_train));

@@ -69,11 +69,11 @@ struct DataScaling {
 /// Which columns make the series and how (the CLI's --data/--target/...).
 struct DataSpec {
   std::string path;                 ///< CSV file with a header line
-  std::string target;               ///< target column; empty = the last column
-  std::vector<std::string> inputs;  ///< input columns; empty = every other non-index column
-  std::string univariate;           ///< non-empty: univariate mode on this column
+  std::vector<std::string> targets;  ///< target columns (p of them, in this order); empty = the last column
+  std::vector<std::string> inputs;   ///< input columns; empty = every other non-index column except the targets
+  std::string univariate;            ///< non-empty: univariate mode on this column
   Scaling scaling = Scaling::kNone;
-  double train_fraction = 0.9;      ///< first floor(F·n) samples train, the rest test
+  double train_fraction = 0.9;       ///< first floor(F·n) samples train, the rest test
 };
 
 /// Train and test parts, both one sequence each, in the scaled units.
