@@ -39,6 +39,7 @@ struct CompareArgs {
   int hidden = 20;
   std::string methods = "alm-bcd,alm-lbfgs,gd,sgd,adam,lbfgs";
   std::string inits = "gaussian";
+  double init_std = rnn::TrainOptions::defaults().init_std;  // std of the gaussian init (as almkit train)
   int seeds = 1;
   double budget_seconds = 5.0;
   double budget_evals = 0.0;
@@ -69,7 +70,10 @@ struct RunRecord {
   rnn::RnnWeights weights;
 };
 
-bool is_alm(const std::string& m) { return m == "alm-bcd" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded"; }
+// alm-<inner>[-safeguarded]: the 2 × 2 of inner solvers and policies (docs/compare.md).
+bool is_alm(const std::string& m) {
+  return m == "alm-bcd" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded" || m == "alm-lbfgs-safeguarded";
+}
 
 // ‖∇F(θ)‖∞ on the training series: the KKT stationarity of (P) with the BPTT adjoint multipliers (rnn_model.h).
 double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg) {
@@ -96,8 +100,9 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   o.hidden = a.hidden;
   o.init = init;
   o.seed = static_cast<std::uint64_t>(seed);
-  if (method == "alm-lbfgs") o.inner = rnn::InnerKind::kLbfgs;
-  if (method == "alm-bcd-safeguarded") o.alm.policy = AlmPolicy::kSafeguarded;
+  o.init_std = a.init_std;
+  if (method.rfind("alm-lbfgs", 0) == 0) o.inner = rnn::InnerKind::kLbfgs;
+  if (method.size() > 12 && method.compare(method.size() - 12, 12, "-safeguarded") == 0) o.alm.policy = AlmPolicy::kSafeguarded;
   // The ALM gets the same wall-clock budget as every other method: without an
   // explicit cap it runs until it converges or the budget ends (docs/compare.md).
   if (a.alm_outer > 0) o.alm.max_outer_iterations = a.alm_outer;
@@ -159,7 +164,7 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
   const int d = data.train.d(), p = data.train.p();
   const rnn::TrainOptions defaults = rnn::TrainOptions::defaults();
   const Vector x0 = rnn::flatten(
-      rnn::initialize_weights(a.hidden, d, p, init, defaults.init_std, static_cast<std::uint64_t>(seed)));
+      rnn::initialize_weights(a.hidden, d, p, init, a.init_std, static_cast<std::uint64_t>(seed)));
   RunRecord r;
   // Fair tuning: short runs over the grid, the rate with the lowest final training MSE.
   if (baselines::has_learning_rate(method)) {
@@ -250,7 +255,7 @@ void run_compare(CompareArgs& a) {
     baselines::Method bm;
     if (!is_alm(m) && !baselines::parse(m, &bm))
       throw UsageError(fmt::format(
-          "--methods: unknown method '{}' (alm-bcd, alm-lbfgs, alm-bcd-safeguarded, gd, gd-clip, momentum, nesterov, "
+          "--methods: unknown method '{}' (alm-bcd, alm-lbfgs, alm-bcd-safeguarded, alm-lbfgs-safeguarded, gd, gd-clip, momentum, nesterov, "
           "sgd, adam, rmsprop, lbfgs)",
           m));
   }
@@ -278,6 +283,7 @@ void run_compare(CompareArgs& a) {
   if (!(a.tune_fraction > 0 && a.tune_fraction <= 1)) throw UsageError("--tune-fraction must be in (0, 1]");
   if (a.windows < 1) throw UsageError("--windows must be >= 1");
   if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
+  if (!(a.init_std > 0) || !std::isfinite(a.init_std)) throw UsageError("--init-std must be a finite number > 0");
   if (a.alm_outer < 0) throw UsageError("--alm-outer must be >= 0 (0: until convergence or the budget)");
 
   rnn::DataSpec spec;
@@ -363,7 +369,7 @@ void run_compare(CompareArgs& a) {
   // Markdown summary per method.
   std::string md = fmt::format(
       "# almkit compare\n\n"
-      "Data: `{}` ({} train + {} test steps, d = {}, target {}), m = {}, inits {}, seeds {}, budget {}.\n\n"
+      "Data: `{}` ({} train + {} test steps, d = {}, target {}), m = {}, inits {} (gaussian std {:g}), seeds {}, budget {}.\n\n"
       "ALM variants (alm-*) run with `almkit train` defaults: no per-data-set tuning. Gradient methods: learning rate "
       "chosen from {{{}}} by the training MSE of short runs ({:g} of the budget); the same initial weights and objective "
       "F(θ) for every method. Time to target: first recorded time with train MSE ≤ 1.1 × {:.6g} (the best train MSE any "
@@ -371,7 +377,7 @@ void run_compare(CompareArgs& a) {
       "| method | runs | learning rate | train MSE median [min, max] | test MSE median [min, max] | time to target s "
       "median (reached) | KKT ‖∇F‖∞ median | status |\n"
       "|---|---|---|---|---|---|---|---|\n",
-      spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, a.inits, a.seeds,
+      spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, a.inits, a.init_std, a.seeds,
       budget_text, a.learning_rates, a.tune_fraction, best);
   nlohmann::json jmethods = nlohmann::json::object();
   std::vector<std::string> plot_methods;
@@ -447,6 +453,7 @@ void run_compare(CompareArgs& a) {
                {"univariate", data.univariate}, {"scaling", a.data.scaling}, {"train_fraction", a.data.train_fraction},
                {"train_steps", data.train.T()}, {"test_steps", data.test.T()}};
   j["hidden"] = a.hidden;
+  j["init_std"] = a.init_std;
   j["budget"] = {{"seconds", a.budget_evals > 0 ? kNaN : a.budget_seconds}, {"evaluations", a.budget_evals},
                  {"alm_outer_iterations", a.alm_outer}};
   j["budget"]["seconds"] = a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds);
@@ -501,9 +508,10 @@ void register_compare(CLI::App& app) {
   add_data_options(sub, a.data, g_data);
   sub->add_option("--hidden", a.hidden, "Hidden state size m")->capture_default_str()->group(g_run);
   sub->add_option("--methods", a.methods,
-                  "Comma-separated: alm-bcd, alm-lbfgs, alm-bcd-safeguarded, gd, gd-clip, momentum, nesterov, sgd, adam, rmsprop, lbfgs")
+                  "Comma-separated: alm-bcd, alm-lbfgs, alm-bcd-safeguarded, alm-lbfgs-safeguarded, gd, gd-clip, momentum, nesterov, sgd, adam, rmsprop, lbfgs")
       ->capture_default_str()->group(g_run);
   sub->add_option("--inits", a.inits, "Comma-separated initializations: gaussian, he, glorot, lecun")->capture_default_str()->group(g_run);
+  sub->add_option("--init-std", a.init_std, "Standard deviation of the gaussian initialization")->capture_default_str()->group(g_run);
   sub->add_option("--seeds", a.seeds, "Seeds 0..K-1 of every initialization")->capture_default_str()->group(g_run);
   auto* bs = sub->add_option("--budget-seconds", a.budget_seconds, "Wall-clock budget per run")->capture_default_str()->group(g_run);
   auto* be = sub->add_option("--budget-evals", a.budget_evals,

@@ -132,7 +132,7 @@ TEST_CASE("compare: bad options are one-line errors with exit code 2") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("compare: several targets (p = 2) give per-target prediction columns; curves carry the violation") {
+TEST_CASE("compare: several targets (p = 2) give per-target prediction columns — curves carry the violation") {
   const fs::path dir = compare_dir("multi");
   std::mt19937 rng(9);
   std::uniform_real_distribution<double> U(-1.0, 1.0);
@@ -179,5 +179,39 @@ TEST_CASE("compare: an ALM run whose forward-pass MSE blows up is reported as di
   CHECK(table[1][9] == "diverged");
   CHECK(std::stod(table[1][6]) < 1.0);
   CHECK(slurp(dir / "out" / "results.json").find("\"diverged_at_seconds\": null") == std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: every method starts from the same weights, drawn with --init-std — the 2 × 2 ALM variants run") {
+  const fs::path dir = compare_dir("same_start");
+  const fs::path data = tiny_data(dir);
+  auto first_points = [&](const std::string& std_text, const std::string& name) {
+    REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 3 --methods "
+                            "alm-bcd,alm-lbfgs,alm-bcd-safeguarded,alm-lbfgs-safeguarded,gd,adam --init-std {} "
+                            "--budget-evals 4 --alm-outer 1 --learning-rates 1e-2 --no-plots --quiet --out \"{}\"",
+                            data.string(), std_text, (dir / name).string()),
+                dir / (name + ".log")) == 0);
+    std::vector<std::string> out;  // train MSE of every run's first curve point (at the initial weights)
+    std::string last;
+    for (const auto& r : rows(slurp(dir / name / "curves.csv"))) {
+      if (r[0] == "method") continue;
+      if (r[0] != last) out.push_back(r[4]);
+      last = r[0];
+    }
+    return out;
+  };
+  const auto small = first_points("1e-3", "small"), large = first_points("0.5", "large");
+  REQUIRE(small.size() == 6);
+  REQUIRE(large.size() == 6);
+  for (size_t i = 1; i < small.size(); ++i) {
+    CHECK(std::stod(small[i]) == doctest::Approx(std::stod(small[0])).epsilon(1e-12));
+    CHECK(std::stod(large[i]) == doctest::Approx(std::stod(large[0])).epsilon(1e-12));
+  }
+  CHECK(std::stod(small[0]) != doctest::Approx(std::stod(large[0])));
+  const auto table = rows(slurp(dir / "small" / "results.csv"));
+  REQUIRE(table.size() == 7);
+  CHECK(table[4][0] == "alm-lbfgs-safeguarded");
+  CHECK(!table[4][4].empty());
+  CHECK(slurp(dir / "large" / "results.json").find("\"init_std\": 0.5") != std::string::npos);
   fs::remove_all(dir);
 }

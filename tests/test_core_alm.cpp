@@ -166,7 +166,7 @@ TEST_CASE("ALM: bound constraints handled as inequalities, bound multiplier sign
   CHECK(s.kkt.stationarity <= 1e-8);
 }
 
-TEST_CASE("ALM: both policies solve a nonconvex equality problem; warm start from the solution") {
+TEST_CASE("ALM: both policies solve a nonconvex equality problem — warm start from the solution") {
   auto p = make_autodiff_problem(Circle{});
   CeresLbfgsSolver lbfgs;
   for (AlmPolicy policy : {AlmPolicy::kSafeguarded, AlmPolicy::kReference}) {

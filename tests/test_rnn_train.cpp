@@ -149,7 +149,7 @@ TEST_CASE("rnn train: teacher-student run reaches < 10 % of the target variance"
   CHECK_FALSE(r.certificate.empty());
 }
 
-TEST_CASE("rnn train: CLI writes the output contract; predict reproduces the test predictions bit for bit") {
+TEST_CASE("rnn train: CLI writes the output contract — predict reproduces the test predictions bit for bit") {
   const fs::path dir = temp_dir("cli");
   // A small multivariate series with an index column; 40 rows, 30 train.
   std::mt19937_64 rng(11);
