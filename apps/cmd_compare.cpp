@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
@@ -48,6 +49,10 @@ struct CompareArgs {
   int windows = 10;
   int alm_outer = 0;  // 0: no cap with a seconds budget (the ALM uses the budget), train's 20 with --budget-evals
   std::string out = "out/compare";
+  // The gradient methods' fixed hyper-parameters (--grad.*); learning rate and
+  // budget are set per run by the comparison itself.
+  baselines::GradientOptions grad;
+  bool print_options = false;
   bool no_plots = false;
   bool quiet = false;
 };
@@ -94,8 +99,13 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const CompareArgs& a, rnn::InitScheme init,
-                  int seed) {
+// The gradient methods' divergence rule (gradient_methods.h) on a run's
+// forward-pass train MSE: not finite, or above divergence_value.
+bool blown(double mse, const CompareArgs& a) { return !(std::isfinite(mse) && mse <= a.grad.divergence_value); }
+
+// The `almkit train` defaults with the variant's inner solver and policy, the
+// run's init and seed, and the comparison's budget.
+rnn::TrainOptions alm_options(const std::string& method, const CompareArgs& a, rnn::InitScheme init, int seed) {
   rnn::TrainOptions o = rnn::TrainOptions::defaults();
   o.hidden = a.hidden;
   o.init = init;
@@ -112,17 +122,21 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
     o.lbfgs.max_seconds = a.budget_seconds;
   }
   o.validate();
+  return o;
+}
+
+RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const CompareArgs& a, rnn::InitScheme init,
+                  int seed) {
+  const rnn::TrainOptions o = alm_options(method, a, init, seed);
   RunRecord r;
   const bool by_time = a.budget_evals <= 0;
-  // The gradient methods' divergence rule (gradient_methods.h), applied to the
-  // forward-pass MSE of the ALM's weights: a split-problem iterate can be nearly
-  // feasible while its weights blow up in the forward recursion.
-  const double limit = baselines::GradientOptions{}.divergence_value;
-  auto blown = [limit](double mse) { return !(std::isfinite(mse) && mse <= limit); };
+  // The divergence rule on the forward-pass MSE of the ALM's weights: a
+  // split-problem iterate can be nearly feasible while its weights blow up in
+  // the forward recursion.
   const rnn::TrainResult res = rnn::train(data, o, [&](const rnn::TrainHistoryRow& row) {
     r.curve.push_back({row.seconds, row.train_mse, row.test_mse, std::hypot(row.violation_c1, row.violation_c2)});
-    if (blown(row.train_mse) && !std::isfinite(r.diverged_at)) r.diverged_at = row.seconds;
-    return !(by_time && row.seconds >= a.budget_seconds) && !blown(row.train_mse);
+    if (blown(row.train_mse, a) && !std::isfinite(r.diverged_at)) r.diverged_at = row.seconds;
+    return !(by_time && row.seconds >= a.budget_seconds) && !blown(row.train_mse, a);
   });
   r.weights = res.weights;
   r.train_mse = res.final_metrics.train_mse;
@@ -130,7 +144,7 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   r.seconds = res.wall_seconds;
   r.kkt = res.kkt_bptt.stationarity;
   r.status = to_string(res.summary.status);
-  if (blown(r.train_mse)) {
+  if (blown(r.train_mse, a)) {
     r.status = "diverged";
     if (!std::isfinite(r.diverged_at)) r.diverged_at = res.wall_seconds;
   }
@@ -143,7 +157,7 @@ baselines::GradientResult run_gradient(baselines::Method method, double lr, cons
   const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
   const baselines::Objective f = baselines::make_rnn_objective(
       data.train, reg, a.hidden, method == baselines::Method::kSgd ? a.windows : 1);
-  baselines::GradientOptions o;
+  baselines::GradientOptions o = a.grad;
   o.method = method;
   o.learning_rate = lr;
   o.max_seconds = seconds;
@@ -194,6 +208,12 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
   r.seconds = g.seconds;
   r.status = g.status;
   r.diverged_at = g.diverged_at_seconds;
+  // A start the method cannot leave (F(θ0) above the threshold: Ceres reports
+  // "Initial cost and jacobian evaluation failed") is a divergence too.
+  if (blown(r.train_mse, a) && r.status != "diverged") {
+    r.status = "diverged";
+    r.diverged_at = g.seconds;
+  }
   r.kkt = grad_inf(r.weights, data.train, defaults.regularization);
   return r;
 }
@@ -247,6 +267,28 @@ void make_plots(const std::string& dir, const std::vector<std::string>& methods,
     std::filesystem::rename(dir + "/" + name + ".tmp", dir + "/" + name, ec);
 }
 
+// Every setting a comparison uses (no hidden state): the comparison's own
+// flags, the gradient methods' fixed hyper-parameters, and the options of each
+// ALM variant (init and seed vary per run; shown for gaussian, seed 0).
+nlohmann::json options_json(const CompareArgs& a, const std::vector<std::string>& methods,
+                            const std::vector<double>& rates) {
+  nlohmann::json j;
+  j["compare"] = {{"methods", methods},         {"inits", split_comma_list(a.inits)},
+                  {"init_std", a.init_std},     {"seeds", a.seeds},
+                  {"hidden", a.hidden},         {"budget_seconds", a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds)},
+                  {"budget_evals", a.budget_evals}, {"learning_rates", rates},
+                  {"tune_fraction", a.tune_fraction}, {"windows", a.windows},
+                  {"alm_outer", a.alm_outer},   {"out", a.out}};
+  nlohmann::json g = options_to_json(a.grad);
+  for (const char* set_per_run : {"learning_rate", "max_seconds", "max_evaluations"}) g.erase(set_per_run);
+  j["gradient_methods"] = g;
+  nlohmann::json alm = nlohmann::json::object();
+  for (const auto& m : methods)
+    if (is_alm(m)) alm[m] = alm_options(m, a, rnn::InitScheme::kGaussian, 0).to_json();
+  j["alm"] = alm;
+  return j;
+}
+
 void run_compare(CompareArgs& a) {
   // ---- options
   const std::vector<std::string> methods = split_comma_list(a.methods);
@@ -285,9 +327,16 @@ void run_compare(CompareArgs& a) {
   if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
   if (!(a.init_std > 0) || !std::isfinite(a.init_std)) throw UsageError("--init-std must be a finite number > 0");
   if (a.alm_outer < 0) throw UsageError("--alm-outer must be >= 0 (0: until convergence or the budget)");
+  try {
+    a.grad.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("{} (flags --grad.*)", e.what()));
+  }
 
   rnn::DataSpec spec;
   const rnn::RnnDataset data = load_data(a.data, &spec);
+  const nlohmann::json options = options_json(a, methods, rates);
+  if (a.print_options) fmt::print("{}\n", options.dump(2));
 
   const std::string budget_text = a.budget_evals > 0
                                       ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",
@@ -373,12 +422,14 @@ void run_compare(CompareArgs& a) {
       "ALM variants (alm-*) run with `almkit train` defaults: no per-data-set tuning. Gradient methods: learning rate "
       "chosen from {{{}}} by the training MSE of short runs ({:g} of the budget); the same initial weights and objective "
       "F(θ) for every method. Time to target: first recorded time with train MSE ≤ 1.1 × {:.6g} (the best train MSE any "
-      "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers).\n\n"
+      "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers). "
+      "Medians and ranges are over the runs that did not diverge (forward-pass train MSE not finite or above {:g}, "
+      "also at the initial weights); the diverged runs are counted in the runs column.\n\n"
       "| method | runs | learning rate | train MSE median [min, max] | test MSE median [min, max] | time to target s "
       "median (reached) | KKT ‖∇F‖∞ median | status |\n"
       "|---|---|---|---|---|---|---|---|\n",
       spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, a.inits, a.init_std, a.seeds,
-      budget_text, a.learning_rates, a.tune_fraction, best);
+      budget_text, a.learning_rates, a.tune_fraction, best, a.grad.divergence_value);
   nlohmann::json jmethods = nlohmann::json::object();
   std::vector<std::string> plot_methods;
   std::vector<const RunRecord*> best_runs;
@@ -386,15 +437,22 @@ void run_compare(CompareArgs& a) {
     std::vector<double> tr, te, tt, kk, lr;
     std::map<std::string, int> statuses;
     const RunRecord* best_run = nullptr;
+    int n_runs = 0, n_diverged = 0;
     for (const auto& r : runs) {
       if (r.method != m) continue;
+      ++n_runs;
+      ++statuses[r.status];
+      lr.push_back(r.learning_rate);
+      tt.push_back(r.time_to_target);
+      // Medians and ranges over the runs that did not diverge; the diverged ones are counted.
+      if (r.status == "diverged") {
+        ++n_diverged;
+        continue;
+      }
       tr.push_back(r.train_mse);
       te.push_back(r.test_mse);
-      tt.push_back(r.time_to_target);
       kk.push_back(r.kkt);
-      lr.push_back(r.learning_rate);
-      ++statuses[r.status];
-      if (std::isfinite(r.train_mse) && r.status != "diverged" && (best_run == nullptr || r.train_mse < best_run->train_mse)) best_run = &r;
+      if (std::isfinite(r.train_mse) && (best_run == nullptr || r.train_mse < best_run->train_mse)) best_run = &r;
     }
     auto range = [](const std::vector<double>& v) {
       double lo = kInf, hi = -kInf;
@@ -413,12 +471,14 @@ void run_compare(CompareArgs& a) {
       for (double x : u) lrs += (lrs.empty() ? "" : ", ") + fmt::format("{:g}", x);
       if (lrs.empty()) lrs = "—";
     }
-    md += fmt::format("| {} | {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} |\n", m, tr.size(), lrs, short_num(median(tr)),
+    const std::string runs_text = n_diverged > 0 ? fmt::format("{} ({} diverged)", n_runs, n_diverged) : fmt::format("{}", n_runs);
+    md += fmt::format("| {} | {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} |\n", m, runs_text, lrs, short_num(median(tr)),
                       range(tr), short_num(median(te)), range(te), short_num(median(tt)), reached, tt.size(),
                       short_num(median(kk)), st);
     jmethods[m] = {{"train_mse_median", jnum(median(tr))}, {"test_mse_median", jnum(median(te))},
                    {"time_to_target_median", jnum(median(tt))}, {"reached_target", reached},
-                   {"kkt_stationarity_median", jnum(median(kk))}, {"learning_rates", lrs}};
+                   {"kkt_stationarity_median", jnum(median(kk))}, {"learning_rates", lrs},
+                   {"runs", n_runs}, {"diverged", n_diverged}};
     if (best_run != nullptr) {
       plot_methods.push_back(m);
       best_runs.push_back(best_run);
@@ -427,7 +487,7 @@ void run_compare(CompareArgs& a) {
   // Several initializations: the medians over seeds per method × init, so an
   // init that suits one method and not another is visible (docs/compare.md).
   if (inits.size() > 1) {
-    md += "\nBy initialization: train MSE / test MSE, median over seeds.\n\n| method |";
+    md += "\nBy initialization: train MSE / test MSE, median over the seeds that did not diverge.\n\n| method |";
     for (const auto init : inits) md += fmt::format(" {} |", rnn::to_string(init));
     md += "\n|---|";
     for (size_t i = 0; i < inits.size(); ++i) md += "---|";
@@ -436,9 +496,15 @@ void run_compare(CompareArgs& a) {
       md += fmt::format("| {} |", m);
       for (const auto init : inits) {
         std::vector<double> tr, te;
-        for (const auto& r : runs)
-          if (r.method == m && r.init == rnn::to_string(init)) tr.push_back(r.train_mse), te.push_back(r.test_mse);
-        md += fmt::format(" {} / {} |", short_num(median(tr)), short_num(median(te)));
+        int diverged = 0;
+        for (const auto& r : runs) {
+          if (r.method != m || r.init != rnn::to_string(init)) continue;
+          if (r.status == "diverged") ++diverged;
+          else tr.push_back(r.train_mse), te.push_back(r.test_mse);
+        }
+        md += tr.empty() ? std::string(" diverged |")
+                         : fmt::format(" {} / {}{} |", short_num(median(tr)), short_num(median(te)),
+                                       diverged > 0 ? fmt::format(" ({} diverged)", diverged) : "");
       }
       md += "\n";
     }
@@ -454,6 +520,7 @@ void run_compare(CompareArgs& a) {
                {"train_steps", data.train.T()}, {"test_steps", data.test.T()}};
   j["hidden"] = a.hidden;
   j["init_std"] = a.init_std;
+  j["options"] = options;
   j["budget"] = {{"seconds", a.budget_evals > 0 ? kNaN : a.budget_seconds}, {"evaluations", a.budget_evals},
                  {"alm_outer_iterations", a.alm_outer}};
   j["budget"]["seconds"] = a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds);
@@ -525,8 +592,11 @@ void register_compare(CLI::App& app) {
                   "ALM outer-iteration cap; 0: none with --budget-seconds (the ALM runs until it converges or the budget ends), "
                   "train's 20 with --budget-evals")->capture_default_str()->group(g_run);
   sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);
+  sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
   sub->add_flag("--quiet", a.quiet, "No progress lines")->group(g_run);
+  add_options(sub, "grad", a.grad, "Gradient methods' fixed hyper-parameters (docs/compare.md)",
+              {"learning_rate", "max_seconds", "max_evaluations"});
   sub->callback([args] { run_compare(*args); });
 }
 

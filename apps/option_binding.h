@@ -11,10 +11,14 @@
 
 namespace almkit::cli {
 
+/// Fields named in `skip` get no flag (a command that sets them itself).
 template <class Options>
-void add_options(CLI::App* app, const std::string& prefix, Options& options, const std::string& group) {
+void add_options(CLI::App* app, const std::string& prefix, Options& options, const std::string& group,
+                 const std::vector<std::string>& skip = {}) {
   options.visit([&](const char* name, auto& field, const char* doc) {
     using T = std::decay_t<decltype(field)>;
+    for (const auto& s : skip)
+      if (s == name) return;
     const std::string flag = "--" + prefix + "." + name;
     if constexpr (std::is_enum_v<T>) {
       app->add_option_function<std::string>(

@@ -129,6 +129,9 @@ TEST_CASE("compare: bad options are one-line errors with exit code 2") {
   CHECK(run("compare --inits uniform", dir / "2.log") == 2);
   CHECK(run("compare --learning-rates 1e-2,abc", dir / "3.log") == 2);
   CHECK(run("compare --data /nonexistent/x.csv", dir / "4.log") == 2);
+  CHECK(run("compare --grad.momentum 1.5", dir / "5.log") == 2);
+  CHECK(slurp(dir / "5.log").find("momentum must be in [0, 1)") != std::string::npos);
+  CHECK(run("compare --grad.learning_rate 0.1", dir / "6.log") != 0);  // set by the tuning, not a flag
   fs::remove_all(dir);
 }
 
@@ -170,14 +173,17 @@ TEST_CASE("compare: an ALM run whose forward-pass MSE blows up is reported as di
     out << "x,y\n";
     for (int t = 0; t < 20; ++t) out << fmt::format("{},{}\n", 1e15 * (1 + t % 3), 1e15 * (2 + t % 5));
   }
-  REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 2 --methods alm-bcd --budget-seconds 1 --no-plots "
-                          "--quiet --out \"{}\"",
+  REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 2 --methods alm-bcd,lbfgs --budget-seconds 1 "
+                          "--no-plots --quiet --out \"{}\"",
                           (dir / "huge.csv").string(), (dir / "out").string()),
               dir / "log.txt") == 0);
   const auto table = rows(slurp(dir / "out" / "results.csv"));
-  REQUIRE(table.size() == 2);
-  CHECK(table[1][9] == "diverged");
-  CHECK(std::stod(table[1][6]) < 1.0);
+  REQUIRE(table.size() == 3);
+  for (size_t i = 1; i < 3; ++i) {  // L-BFGS: Ceres refuses the start, counted as diverged too
+    CHECK(table[i][9] == "diverged");
+    CHECK(std::stod(table[i][6]) < 1.0);
+  }
+  CHECK(slurp(dir / "out" / "results.md").find("| 1 (1 diverged) |") != std::string::npos);
   CHECK(slurp(dir / "out" / "results.json").find("\"diverged_at_seconds\": null") == std::string::npos);
   fs::remove_all(dir);
 }
@@ -213,5 +219,22 @@ TEST_CASE("compare: every method starts from the same weights, drawn with --init
   CHECK(table[4][0] == "alm-lbfgs-safeguarded");
   CHECK(!table[4][4].empty());
   CHECK(slurp(dir / "large" / "results.json").find("\"init_std\": 0.5") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: --print-options shows every setting used, and results.json stores it") {
+  const fs::path dir = compare_dir("options");
+  const fs::path data = tiny_data(dir);
+  REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 2 --methods alm-bcd,momentum --grad.momentum 0.75 "
+                          "--budget-evals 3 --learning-rates 1e-2 --print-options --no-plots --quiet --out \"{}\"",
+                          data.string(), (dir / "out").string()),
+              dir / "log.txt") == 0);
+  const std::string log = slurp(dir / "log.txt"), json = slurp(dir / "out" / "results.json");
+  for (const std::string& text : {log, json}) {
+    CHECK(text.find("\"momentum\": 0.75") != std::string::npos);
+    CHECK(text.find("\"beta2\": 0.999") != std::string::npos);
+    CHECK(text.find("\"alm-bcd\": {") != std::string::npos);
+    CHECK(text.find("\"max_outer_iterations\": 20") != std::string::npos);  // --budget-evals: train's 20
+  }
   fs::remove_all(dir);
 }

@@ -31,6 +31,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "almkit/core/types.h"
@@ -91,6 +92,12 @@ struct GradientOptions {
     v("gradient_tolerance", gradient_tolerance, "stop when |grad f|_inf <= this");
     v("divergence_value", divergence_value, "|f| above this counts as diverged");
     v("record_every_seconds", record_every_seconds, "history spacing, seconds");
+  }
+  /// The same fields, read-only (JSON output): one list, so none can be missed.
+  template <class Visitor>
+  void visit(Visitor&& v) const {
+    const_cast<GradientOptions*>(this)->visit(
+        [&v](const char* name, auto& field, const char* doc) { v(name, std::as_const(field), doc); });
   }
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
