@@ -555,7 +555,10 @@ void run_compare(CompareArgs& a) {
   write_file_atomically(dir + "/predictions.csv", pc);
   double y_max = 0.0;
   for (const auto& r : runs)
-    if (!r.curve.empty() && std::isfinite(r.curve.front().train_mse)) y_max = std::max(y_max, 10 * r.curve.front().train_mse);
+    // Only the plotted runs (first init, seed 0), and only a start below the
+    // divergence threshold: one exploding init must not flatten every curve.
+    if (r.init == rnn::to_string(inits[0]) && r.seed == 0 && !r.curve.empty() && !blown(r.curve.front().train_mse, a))
+      y_max = std::max(y_max, 10 * r.curve.front().train_mse);
   if (!(y_max > 0)) y_max = 1e3;
   if (!a.no_plots && !plot_methods.empty())
     make_plots(dir, plot_methods, rnn::to_string(inits[0]), data.target_columns, y_max);

@@ -88,7 +88,7 @@ import csv, sys
 res = list(csv.DictReader(open(sys.argv[1])))
 cur = list(csv.DictReader(open(sys.argv[2])))
 f = lambda s: float(s) if s not in ("", None) else float("inf")
-alm = [r for r in res if r["method"] == "alm-bcd"]
+alm = [r for r in res if r["method"] == "alm-bcd" and r["status"] != "diverged"]
 grad = [r for r in res if not r["method"].startswith("alm-") and r["status"] != "diverged"]
 if not alm or not grad:
     print("(no alm-bcd or no converging gradient run)"); sys.exit()
