@@ -203,8 +203,9 @@ std::string predictions_csv(const std::vector<int>& rows, const Matrix& targets,
   auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : std::string(); };
   for (int t = 0; t < predictions.cols(); ++t) {
     s += fmt::format("{}", t < static_cast<int>(rows.size()) ? rows[t] : t);
-    for (int k = 0; k < p; ++k) s += "," + num(targets(k, t));
-    for (int k = 0; k < p; ++k) s += "," + num(predictions(k, t));
+    // Appended piecewise: `"," + std::string` trips a GCC 12 -Wrestrict false positive here.
+    for (int k = 0; k < p; ++k) (s += ',') += num(targets(k, t));
+    for (int k = 0; k < p; ++k) (s += ',') += num(predictions(k, t));
     s += "\n";
   }
   return s;

@@ -1,5 +1,6 @@
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -56,7 +57,7 @@ struct PolishResult {
 };
 
 PolishResult polish(const AugmentedLagrangian& L, Vector& x, Vector& grad, double tolerance, int max_iterations,
-                    int memory) {
+                    int memory, std::chrono::steady_clock::time_point deadline) {
   PolishResult r;
   const int n = static_cast<int>(x.size());
   std::vector<Vector> S, Y;
@@ -68,7 +69,11 @@ PolishResult polish(const AugmentedLagrangian& L, Vector& x, Vector& grad, doubl
     ++r.evaluations;
     return gt.allFinite() ? gt.dot(d) : std::numeric_limits<double>::quiet_NaN();
   };
-  for (; r.iterations < max_iterations && grad.lpNorm<Eigen::Infinity>() > tolerance; ++r.iterations) {
+  // The deadline is the subproblem's max_seconds: the polish never extends a
+  // time budget (almkit compare gives every method the same wall time).
+  for (; r.iterations < max_iterations && grad.lpNorm<Eigen::Infinity>() > tolerance &&
+         std::chrono::steady_clock::now() < deadline;
+       ++r.iterations) {
     // Two-loop recursion for d = −H ∇L.
     d = -grad;
     const int k = static_cast<int>(S.size());
@@ -180,7 +185,9 @@ InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x
   // rounding level. The derivative-only search handles both.
   if (summary.termination_type != ceres::USER_FAILURE && xv.allFinite() && grad.allFinite() &&
       grad.lpNorm<Eigen::Infinity>() > tolerance && options_.polish_iterations > 0) {
-    const PolishResult p = polish(L, xv, grad, tolerance, options_.polish_iterations, options_.memory);
+    const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(std::min(options_.max_seconds, 1e9)));
+    const PolishResult p = polish(L, xv, grad, tolerance, options_.polish_iterations, options_.memory, deadline);
     r.iterations += p.iterations;
     r.evaluations += p.evaluations;
     r.final_value = L.value(xv);

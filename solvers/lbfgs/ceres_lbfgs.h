@@ -20,7 +20,7 @@ struct LbfgsOptions {
   int memory = 20;                   ///< L-BFGS rank (Ceres max_lbfgs_rank)
   double function_tolerance = 0.0;   ///< Ceres: stop when |Δf| ≤ function_tolerance · |f| (0: off)
   double parameter_tolerance = 0.0;  ///< Ceres: stop when ‖Δx‖ ≤ parameter_tolerance · (‖x‖ + parameter_tolerance) (0: off)
-  double max_seconds = 1e9;          ///< per subproblem wall-clock limit
+  double max_seconds = 1e9;          ///< per subproblem wall-clock limit (Ceres and the polish together)
   /// After a Ceres line-search failure with ‖∇L‖∞ > ε: at most this many
   /// L-BFGS iterations with a derivative-only line search (0: off).
   int polish_iterations = 200;
@@ -31,7 +31,7 @@ struct LbfgsOptions {
     v("memory", memory, "L-BFGS memory (rank)");
     v("function_tolerance", function_tolerance, "relative function-change stop, 0 = off");
     v("parameter_tolerance", parameter_tolerance, "relative step stop, 0 = off");
-    v("max_seconds", max_seconds, "wall-clock limit per subproblem, seconds");
+    v("max_seconds", max_seconds, "wall-clock limit per subproblem (Ceres and the polish together), seconds");
     v("polish_iterations", polish_iterations, "derivative-only L-BFGS iterations after a Ceres line-search failure, 0 = off");
   }
   template <class Visitor>
