@@ -6,8 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
@@ -26,6 +24,7 @@
 #include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
 #include "data_options.h"
+#include "gnuplot_plots.h"
 #include "option_binding.h"
 
 namespace almkit::cli {
@@ -103,6 +102,15 @@ double median(std::vector<double> v) {
 // forward-pass train MSE: not finite, or above divergence_value.
 bool blown(double mse, const CompareArgs& a) { return !(std::isfinite(mse) && mse <= a.grad.divergence_value); }
 
+// The ALM's outer-iteration cap: --alm-outer when given; otherwise none under
+// a seconds budget (the ALM gets the same wall time as every other method and
+// runs until it converges or the budget ends, docs/compare.md) and train's
+// default under --budget-evals.
+int alm_outer_cap(const CompareArgs& a) {
+  if (a.alm_outer > 0) return a.alm_outer;
+  return a.budget_evals > 0 ? rnn::TrainOptions::defaults().alm.max_outer_iterations : 1000000;
+}
+
 // The `almkit train` defaults with the variant's inner solver and policy, the
 // run's init and seed, and the comparison's budget.
 rnn::TrainOptions alm_options(const std::string& method, const CompareArgs& a, rnn::InitScheme init, int seed) {
@@ -113,10 +121,7 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareArgs& a, r
   o.init_std = a.init_std;
   if (method.rfind("alm-lbfgs", 0) == 0) o.inner = rnn::InnerKind::kLbfgs;
   if (method.size() > 12 && method.compare(method.size() - 12, 12, "-safeguarded") == 0) o.alm.policy = AlmPolicy::kSafeguarded;
-  // The ALM gets the same wall-clock budget as every other method: without an
-  // explicit cap it runs until it converges or the budget ends (docs/compare.md).
-  if (a.alm_outer > 0) o.alm.max_outer_iterations = a.alm_outer;
-  else if (a.budget_evals <= 0) o.alm.max_outer_iterations = 1000000;
+  o.alm.max_outer_iterations = alm_outer_cap(a);
   if (a.budget_evals <= 0) {
     o.alm.time_limit_seconds = a.budget_seconds;
     o.lbfgs.max_seconds = a.budget_seconds;
@@ -218,53 +223,36 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
   return r;
 }
 
-// With p > 1 targets the prediction plot shows the first one.
+// Train MSE against time for the first init and seed 0, and the test
+// predictions of each method's best run (docs/compare.md). With p > 1 targets
+// the prediction plot shows the first one.
 void make_plots(const std::string& dir, const std::vector<std::string>& methods, const std::string& init,
                 const std::vector<std::string>& targets, double y_max) {
   const int p = static_cast<int>(targets.size());
-  const std::string target = p > 1 ? fmt::format("{}, first of {} targets", targets[0], p) : targets[0];
-  const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  std::string terminal = "pngcairo size 900,600 noenhanced font ',10'";
-  if (have_gnuplot && std::system("gnuplot -e \"set terminal pngcairo\" >/dev/null 2>&1") != 0)
-    terminal = "png size 900,600 noenhanced";
   std::string list;
   for (const auto& m : methods) list += (list.empty() ? "" : " ") + m;
   std::string pred_plot;
   for (size_t i = 0; i < methods.size(); ++i)
     pred_plot += fmt::format(", \\\n     'predictions.csv' skip 1 using 1:{} with lines title '{}'", 2 + p * (1 + static_cast<int>(i)), methods[i]);
-  const std::string script = fmt::format(
-      "# almkit compare plots (docs/compare.md): run `gnuplot plots.gp` in this folder.\n"
-      "set terminal {0}\n"
+  const std::string body = fmt::format(
       "set datafile separator ','\n"
       "set grid\n"
       "set output 'mse_vs_time.png.tmp'\n"
-      "set title 'Train MSE against wall time (init {2}, seed 0)'\n"
+      "set title 'Train MSE against wall time (init {1}, seed 0)'\n"
       "set xlabel 'seconds'\nset ylabel 'train MSE (scaled units)'\nset logscale y\nset key top right\n"
-      "set yrange [*:{5:g}]  # 10 x the largest initial MSE: a diverging run leaves the top of the plot\n"
-      "methods = \"{1}\"\n"
-      "plot for [m in methods] 'curves.csv' skip 1 using ((strcol(1) eq m && strcol(2) eq '{2}' && $3 == 0) ? $4 : NaN):5 "
+      "set yrange [*:{4:g}]  # 10 x the largest initial MSE: a diverging run leaves the top of the plot\n"
+      "methods = \"{0}\"\n"
+      "plot for [m in methods] 'curves.csv' skip 1 using ((strcol(1) eq m && strcol(2) eq '{1}' && $3 == 0) ? $4 : NaN):5 "
       "with lines lw 2 title m\n"
       "unset logscale y\nset autoscale y\n"
       "set output 'predictions.png.tmp'\n"
-      "set title 'Test part: predictions of the best run of each method vs truth ({3})'\n"
-      "set xlabel 'row'\nset ylabel '{3}'\nset key top left\n"
-      "plot 'predictions.csv' skip 1 using 1:2 with lines lw 3 lc rgb 'black' title 'truth'{4}\n"
+      "set title 'Test part: predictions of the best run of each method vs truth ({2})'\n"
+      "set xlabel 'row'\nset ylabel '{2}'\nset key top left\n"
+      "plot 'predictions.csv' skip 1 using 1:2 with lines lw 3 lc rgb 'black' title 'truth'{3}\n"
       "set output\n",
-      terminal, list, init, target, pred_plot, y_max);
-  write_file_atomically(dir + "/plots.gp", script);
-  if (!have_gnuplot) {
-    fmt::print(stderr, "almkit: warning: gnuplot not found; wrote {}/plots.gp\n", dir);
-    return;
-  }
-  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp >/dev/null 2>gnuplot.log", dir);
-  std::error_code ec;
-  if (std::system(cmd.c_str()) != 0) {
-    fmt::print(stderr, "almkit: warning: gnuplot failed (see {}/gnuplot.log)\n", dir);
-    return;
-  }
-  std::filesystem::remove(dir + "/gnuplot.log", ec);
-  for (const char* name : {"mse_vs_time.png", "predictions.png"})
-    std::filesystem::rename(dir + "/" + name + ".tmp", dir + "/" + name, ec);
+      list, init, first_target_label(targets), pred_plot, y_max);
+  write_and_run_plots(dir, "almkit compare plots (docs/compare.md): run `gnuplot plots.gp` in this folder.", body,
+                      {"mse_vs_time.png", "predictions.png"});
 }
 
 // Every setting a comparison uses (no hidden state): the comparison's own
@@ -340,7 +328,7 @@ void run_compare(CompareArgs& a) {
 
   const std::string budget_text = a.budget_evals > 0
                                       ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",
-                                                    a.budget_evals, a.alm_outer > 0 ? a.alm_outer : rnn::TrainOptions::defaults().alm.max_outer_iterations)
+                                                    a.budget_evals, alm_outer_cap(a))
                                       : fmt::format("{} s per run", a.budget_seconds);
   const size_t total = methods.size() * inits.size() * static_cast<size_t>(a.seeds);
   fmt::print("almkit compare: {} ({} train + {} test steps, d = {}, target {}), m = {}, budget {}, {} runs\n",
@@ -519,7 +507,6 @@ void run_compare(CompareArgs& a) {
                {"univariate", data.univariate}, {"scaling", a.data.scaling}, {"train_fraction", a.data.train_fraction},
                {"train_steps", data.train.T()}, {"test_steps", data.test.T()}};
   j["hidden"] = a.hidden;
-  j["init_std"] = a.init_std;
   j["options"] = options;
   j["budget"] = {{"seconds", a.budget_evals > 0 ? kNaN : a.budget_seconds}, {"evaluations", a.budget_evals},
                  {"alm_outer_iterations", a.alm_outer}};

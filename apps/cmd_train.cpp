@@ -4,8 +4,6 @@
 // RV_SP500, the other 11 columns as inputs, 90/10 split, m = 20.
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -24,6 +22,7 @@
 #include "almkit/problems/rnn/rnn_trainer.h"
 #include "commands.h"
 #include "data_options.h"
+#include "gnuplot_plots.h"
 #include "option_binding.h"
 
 namespace almkit::cli {
@@ -105,21 +104,12 @@ rnn::RnnWeights read_weights(const std::string& path) {
 
 std::string fmt_gamma(double g) { return std::isfinite(g) ? fmt::format("{:9.3g}", g) : fmt::format("{:>9}", "-"); }
 
-// Writes plots.gp and runs gnuplot on it (PNG via pngcairo, falling back to
-// png); without gnuplot, keeps the script and data and warns.
-// With p > 1 targets the prediction plot shows the first one (predictions.csv
-// holds t, target_1..p, prediction_1..p: rnn_trainer.h).
+// The training curve and the test predictions (docs/rnn.md §8). With p > 1
+// targets the prediction plot shows the first one (predictions.csv holds t,
+// target_1..p, prediction_1..p: rnn_trainer.h).
 void make_plots(const std::string& dir, const std::vector<std::string>& targets) {
-  const int p = static_cast<int>(targets.size());
-  const std::string target_name = p > 1 ? fmt::format("{}, first of {} targets", targets[0], p) : targets[0];
-  namespace fs = std::filesystem;
-  const bool have_gnuplot = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  std::string terminal = "pngcairo size 900,600 noenhanced font ',10'";
-  if (have_gnuplot && std::system("gnuplot -e \"set terminal pngcairo\" >/dev/null 2>&1") != 0)
-    terminal = "png size 900,600 noenhanced";
-  const std::string script = fmt::format(
-      "# almkit train plots (docs/rnn.md §8): run `gnuplot plots.gp` in this folder.\n"
-      "set terminal {0}\n"
+  const std::string label = first_target_label(targets);
+  const std::string body = fmt::format(
       "set datafile separator ','\n"
       "set datafile missing ''\n"
       "set grid\n"
@@ -133,31 +123,16 @@ void make_plots(const std::string& dir, const std::vector<std::string>& targets)
       "     'history.csv' skip 1 using 2:4 with linespoints pt 5 ps 0.6 title 'test MSE'\n"
       "unset logscale y\n"
       "set output 'predictions.png.tmp'\n"
-      "set title 'Test part: prediction vs truth ({1})'\n"
+      "set title 'Test part: prediction vs truth ({0})'\n"
       "set xlabel 'row'\n"
-      "set ylabel '{1}'\n"
+      "set ylabel '{0}'\n"
       "set key top left\n"
       "plot 'predictions.csv' skip 1 using 1:2 with lines lw 2 title 'truth', \\\n"
-      "     'predictions.csv' skip 1 using 1:{2} with linespoints pt 7 ps 0.5 title 'prediction'\n"
+      "     'predictions.csv' skip 1 using 1:{1} with linespoints pt 7 ps 0.5 title 'prediction'\n"
       "set output\n",
-      terminal, target_name, 2 + p);
-  write_file_atomically(dir + "/plots.gp", script);
-  if (!have_gnuplot) {
-    fmt::print(stderr, "almkit: warning: gnuplot not found; wrote {}/plots.gp (run it with gnuplot to draw the PNGs)\n", dir);
-    return;
-  }
-  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp >/dev/null 2>gnuplot.log", dir);
-  const int rc = std::system(cmd.c_str());
-  std::error_code ec;
-  if (rc != 0) {
-    fmt::print(stderr, "almkit: warning: gnuplot failed (see {}/gnuplot.log); plots.gp and the data are kept\n", dir);
-    return;
-  }
-  fs::remove(dir + "/gnuplot.log", ec);
-  for (const char* name : {"mse_vs_time.png", "predictions.png"}) {
-    fs::rename(dir + "/" + name + ".tmp", dir + "/" + name, ec);
-    if (ec) fmt::print(stderr, "almkit: warning: could not write {}/{}\n", dir, name);
-  }
+      label, 2 + static_cast<int>(targets.size()));
+  write_and_run_plots(dir, "almkit train plots (docs/rnn.md §8): run `gnuplot plots.gp` in this folder.", body,
+                      {"mse_vs_time.png", "predictions.png"});
 }
 
 nlohmann::json kkt_json(const KktReport& k) {
