@@ -8,7 +8,7 @@ mode="${1:-main}"
 build="${ALMKIT_BUILD_DIR:-$root/build}"
 jobs="${ALMKIT_JOBS:-2}"
 
-packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox)
+packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox pkg-config libnlopt-cxx-dev coinor-libipopt-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,6 @@
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
 #include "almkit/problems/registry.h"
-#include "almkit/solvers/bcd/block_problem.h"
 #include "almkit/solvers/inner_solver_factory.h"
 #include "commands.h"
 #include "option_binding.h"
@@ -44,10 +43,13 @@ void register_solve(CLI::App& app) {
     const ProblemEntry* entry = find_problem(args->problem);
     if (entry == nullptr) throw UsageError(fmt::format("unknown problem '{}' (run 'almkit list')", args->problem));
     args->alm.validate();
-    auto inner = make_inner_solver(args->inner, args->inner_options);
     auto problem = entry->make();
-    if (args->inner == "bcd" && dynamic_cast<const BlockProblem*>(problem.get()) == nullptr)
-      throw UsageError(fmt::format("--inner bcd: problem '{}' has no closed-form blocks; use --inner lbfgs", args->problem));
+    std::unique_ptr<InnerSolver> inner;
+    try {
+      inner = make_inner_solver(args->inner, *problem, args->inner_options);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--inner: {}", e.what()));
+    }
     if (args->print_options) {
       nlohmann::json o = {{"alm", options_to_json(args->alm)}, {"inner", args->inner}};
       o[args->inner] = args->inner == "lbfgs" ? options_to_json(args->inner_options.lbfgs)

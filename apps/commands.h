@@ -19,5 +19,6 @@ void register_verify(CLI::App& app);
 void register_train(CLI::App& app);
 void register_predict(CLI::App& app);
 void register_compare(CLI::App& app);
+void register_benchmark(CLI::App& app);
 
 }  // namespace almkit::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   almkit::cli::register_train(app);
   almkit::cli::register_predict(app);
   almkit::cli::register_compare(app);
+  almkit::cli::register_benchmark(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -36,6 +36,8 @@ const char* to_string(AlmStatus status) {
     case AlmStatus::kStoppedByCallback: return "stopped_by_callback";
     case AlmStatus::kToleranceExhausted: return "tolerance_exhausted";
     case AlmStatus::kMultipliersDiverging: return "multipliers_diverging";
+    case AlmStatus::kConvergedAtNoiseLevel: return "converged_at_noise_level";
+    case AlmStatus::kStagnated: return "stagnated";
   }
   return "unknown";
 }
@@ -70,6 +72,10 @@ void AlmOptions::validate() const {
   open_unit("inner_tolerance_factor", inner_tolerance_factor);
   positive("inner_tolerance_final", inner_tolerance_final);
   positive("infeasible_stationary_penalty", infeasible_stationary_penalty);
+  nonneg("stagnation_tolerance", stagnation_tolerance);
+  if (stagnation_iterations < 0) fail("stagnation_iterations", "an integer >= 0", stagnation_iterations);
+  nonneg("tol_stationarity_noise", tol_stationarity_noise);
+  positive("initial_penalty_factor", initial_penalty_factor);
   positive("ref_gamma0", ref_gamma0);
   open_unit("ref_eta1", ref_eta1);
   open_unit("ref_eta2", ref_eta2);
@@ -129,6 +135,13 @@ class AlmRun {
   AlmSummary run() {
     t0_ = Clock::now();
     problem_.reset_counters();
+    // The inner solver's time limit is the ALM's remaining time during the
+    // solve (docs/alm.md §4, time_limit_seconds) and is restored afterwards.
+    struct RestoreTimeLimit {
+      InnerSolver& inner;
+      double seconds;
+      ~RestoreTimeLimit() { inner.set_time_limit(seconds); }
+    } restore{inner_, inner_.time_limit()};
     if (opt_.policy == AlmPolicy::kReference) run_reference();
     else run_safeguarded();
     finish();
@@ -202,9 +215,21 @@ class AlmRun {
   // (approximate KKT sequences at non-KKT points, docs/alm.md "Statuses").
   bool converged(double multiplier_change) const {
     const double scale = std::max({1.0, inf_norm(lambda_), inf_norm(mu_)});
-    return s_.kkt.satisfied(opt_.tol_stationarity, opt_.tol_feasibility, opt_.tol_complementarity) &&
+    return s_.kkt.satisfied(opt_.tol_stationarity * stationarity_scale(), opt_.tol_feasibility,
+                            opt_.tol_complementarity) &&
            multiplier_change <= opt_.tol_multiplier_change * scale;
   }
+
+  // S of docs/alm.md §1 "Scaled stationarity" for the safeguarded policy with
+  // relative_stationarity; 1 (the absolute test) for the reference policy.
+  double stationarity_scale() const {
+    if (opt_.policy == AlmPolicy::kReference || !opt_.relative_stationarity) return 1.0;
+    return s_.kkt.stationarity_scale;
+  }
+
+  // The remaining wall-clock time handed to the inner solver (a hard limit for
+  // solvers that honour InnerSolver::set_time_limit).
+  void pass_time_limit() { inner_.set_time_limit(std::max(0.0, opt_.time_limit_seconds - seconds_since(t0_))); }
 
   // Tolerances met. Approximate KKT points also exist where no KKT point does
   // (min x s.t. x² = 0): there the active constraint Jacobian is nearly
@@ -275,8 +300,52 @@ class AlmRun {
 
   InnerResult solve_subproblem(double beta, double eps) {
     L_.set_parameters(lambda_bar_, mu_bar_, beta);
+    pass_time_limit();
     InnerResult r = inner_.minimize(L_, x_, eps);
     return r;
+  }
+
+  // ‖∇(½‖c‖² + ½‖g̃₊‖²)‖∞ = ‖J_cᵀc + J_g̃ᵀg̃₊‖∞ at x: small while the
+  // infeasibility is not means x is stationary for the infeasibility, where
+  // no penalty increase helps.
+  double infeasibility_gradient_norm() const {
+    Vector grad = Vector::Zero(n_), tmp(n_);
+    if (m_eq_) {
+      problem_.eval_jac_c_t_prod(x_, c_, tmp);
+      grad += tmp;
+    }
+    if (g_.size()) L_.add_extended_jt_prod(x_, g_.cwiseMax(0.0), grad);
+    return inf_norm(grad);
+  }
+
+  // Stagnation stop (docs/alm.md §5 "Stagnation"): converged_at_noise_level at
+  // a feasible point whose KKT residuals are within the noise tolerances;
+  // infeasible_stationary at an infeasible point that is stationary for the
+  // infeasibility; stagnated otherwise.
+  void stop_stagnated(const std::string& why) {
+    const double S = stationarity_scale();
+    const auto& kkt = s_.kkt;
+    if (kkt.infeasibility > opt_.tol_feasibility) {
+      const double r = infeasibility_gradient_norm();
+      if (r <= 1e-8 * std::max(1.0, kkt.infeasibility)) {
+        stop(AlmStatus::kInfeasibleStationary,
+             fmt::format("{}; infeasibility stalls at {:.3g} with ‖Jᵀ viol‖∞ = {:.3g}: a stationary point of the "
+                         "infeasibility, the problem may be infeasible",
+                         why, kkt.infeasibility, r));
+        return;
+      }
+    }
+    if (kkt.infeasibility <= opt_.tol_feasibility && kkt.stationarity <= opt_.tol_stationarity_noise * S &&
+        kkt.complementarity <= opt_.tol_complementarity * S && kkt.sign_violation <= opt_.tol_complementarity * S) {
+      stop(AlmStatus::kConvergedAtNoiseLevel,
+           fmt::format("{}; feasible ({:.3g}) with stationarity {:.3g} ≤ tol_stationarity_noise · S = {:.3g} "
+                       "(S = {:.3g}): the KKT residual is at the rounding level of the gradient",
+                       why, kkt.infeasibility, kkt.stationarity, opt_.tol_stationarity_noise * S, S));
+    } else {
+      stop_at_limit(AlmStatus::kStagnated,
+                    fmt::format("{}; infeasibility {:.3g}, stationarity {:.3g} (S = {:.3g}), complementarity {:.3g}",
+                                why, kkt.infeasibility, kkt.stationarity, S, kkt.complementarity));
+    }
   }
 
   void run_safeguarded() {
@@ -285,12 +354,19 @@ class AlmRun {
     double beta = opt_.initial_penalty;
     if (beta == 0.0) {
       const double viol2 = c_.squaredNorm() + g_.cwiseMax(0.0).squaredNorm();
-      beta = std::clamp(10.0 * std::max(1.0, std::abs(f0)) / std::max(1.0, 0.5 * viol2), 1e-8, 1e8);
+      beta = std::clamp(opt_.initial_penalty_factor * std::max(1.0, std::abs(f0)) / std::max(1.0, 0.5 * viol2),
+                        1e-8, 1e8);
     }
     lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
     mu_bar_ = mu_.cwiseMax(0.0).cwiseMin(opt_.mu_max);
     double V_prev = std::max(inf_norm(c_), inf_norm(g_.cwiseMax(-mu_bar_ / beta)));
     double eps = opt_.inner_tolerance_initial;
+    // Stagnation bookkeeping (docs/alm.md §5 "Stagnation").
+    Vector x_prev = x_;
+    double f_prev = f0, infeas_prev = infeasibility(problem_, x_);
+    int no_progress = 0;
+    double beta_prev = beta;
+    const double beta0 = beta;
     for (int k = 1;; ++k) {
       if (k > opt_.max_outer_iterations) {
         stop_at_limit(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", opt_.max_outer_iterations));
@@ -321,24 +397,47 @@ class AlmRun {
         stop(AlmStatus::kNonFinite, "inner solver met non-finite values: " + inner.message);
         return;
       }
-      if (V > opt_.tol_feasibility && beta >= opt_.infeasible_stationary_penalty) {
-        // ∇(½‖c‖² + ½‖g_+‖²) = J_cᵀc + J_gᵀg_+: small while V is not means x is
-        // stationary for the infeasibility, where no penalty increase helps.
-        Vector grad = Vector::Zero(n_), tmp(n_);
-        if (m_eq_) {
-          problem_.eval_jac_c_t_prod(x_, c_, tmp);
-          grad += tmp;
-        }
-        if (g_.size()) L_.add_extended_jt_prod(x_, g_.cwiseMax(0.0), grad);
-        const double r = inf_norm(grad);
-        if (r <= 1e-8 * std::max(1.0, V)) {
+      // The test uses the infeasibility of the KKT report (not V, which also
+      // measures complementarity through max(g̃, −μ̄/β)): a feasible point is
+      // never reported as a stationary point of the infeasibility.
+      if (s_.kkt.infeasibility > opt_.tol_feasibility && beta >= opt_.infeasible_stationary_penalty) {
+        const double r = infeasibility_gradient_norm();
+        if (r <= 1e-8 * std::max(1.0, s_.kkt.infeasibility)) {
           stop(AlmStatus::kInfeasibleStationary,
                fmt::format("infeasibility stalls at {:.3g} with ‖Jᵀ viol‖∞ = {:.3g}: a stationary point of the "
                            "infeasibility, the problem may be infeasible",
-                           V, r));
+                           s_.kkt.infeasibility, r));
           return;
         }
       }
+      // Multipliers that keep growing ≥ 10× per 5 iterations at a nearly feasible
+      // point after β grew by 1e6: the limit is no KKT point (hs013); more
+      // subproblems only push the multipliers and the cost up (docs/alm.md §5).
+      if (beta >= 1e6 * beta0 && s_.kkt.infeasibility <= opt_.tol_feasibility && multipliers_diverging()) {
+        stop_at_limit(AlmStatus::kMultipliersDiverging, fmt::format("penalty grew to {:.3g}", beta));
+        return;
+      }
+      // Progress of this outer iteration in x, f or the infeasibility.
+      const double f_k = s_.history.back().objective, infeas_k = s_.kkt.infeasibility;
+      const double dx = inf_norm(x_ - x_prev);
+      const bool x_moved = dx > opt_.stagnation_tolerance * std::max(1.0, inf_norm(x_));
+      // A penalty increase at an infeasible point (step 5 below, decided by the
+      // previous iteration) changes the subproblem: the driver is still acting.
+      const bool progress = x_moved ||
+                            std::abs(f_k - f_prev) > opt_.stagnation_tolerance * std::max(1.0, std::abs(f_k)) ||
+                            (infeas_prev > opt_.tol_feasibility && infeas_k < 0.9 * infeas_prev) ||
+                            (infeas_k > opt_.tol_feasibility && beta > beta_prev);
+      beta_prev = beta;
+      no_progress = progress ? 0 : no_progress + 1;
+      x_prev = x_;
+      f_prev = f_k;
+      infeas_prev = infeas_k;
+      if (opt_.stagnation_iterations > 0 && no_progress >= opt_.stagnation_iterations) {
+        stop_stagnated(fmt::format("no progress in x, f or infeasibility over {} outer iterations", no_progress));
+        return;
+      }
+      const Vector lambda_bar_old = lambda_bar_, mu_bar_old = mu_bar_;
+      const double beta_old = beta, eps_old = eps;
       lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
       mu_bar_ = mu_.cwiseMin(opt_.mu_max);
       // No penalty increase once feasible to tolerance: V then sits at round-off
@@ -356,6 +455,18 @@ class AlmRun {
       }
       V_prev = V;
       eps = std::max(opt_.inner_tolerance_final, opt_.inner_tolerance_factor * eps);
+      // The next subproblem would repeat this one: same start (x did not
+      // move), same β and ε, multipliers equal up to δ max(1, ‖·‖∞). Its
+      // answer is known, so stop now instead of paying for it again.
+      if (opt_.stagnation_iterations > 0 && !x_moved && beta == beta_old && eps == eps_old) {
+        const double dm = std::max(inf_norm(lambda_bar_ - lambda_bar_old), inf_norm(mu_bar_ - mu_bar_old));
+        const double mscale = std::max({1.0, inf_norm(lambda_bar_), inf_norm(mu_bar_)});
+        if (dm <= opt_.stagnation_tolerance * mscale) {
+          stop_stagnated("the next subproblem would repeat the last one (x, penalty, inner tolerance and "
+                         "multipliers unchanged)");
+          return;
+        }
+      }
     }
   }
 
@@ -384,6 +495,7 @@ class AlmRun {
         if (!problem_.restore_feasibility(x_) || !(L_.value(x_) <= opt_.ref_restart_threshold))
           x_ = problem_.initial_point();
       }
+      pass_time_limit();
       const InnerResult inner = inner_.minimize(L_, x_, eps);
       if (!x_.allFinite()) {
         stop(AlmStatus::kNonFinite, "the inner solver returned a non-finite point");

@@ -39,17 +39,29 @@ enum class AlmStatus {
   kStoppedByCallback,     ///< the progress callback asked to stop
   kToleranceExhausted,    ///< reference policy: ε < ε_min
   kMultipliersDiverging,  ///< nearly feasible, multipliers grew ≥ 10× in 5 iterations: no KKT point approached
+  /// Safeguarded: x, f and the infeasibility stopped changing (stagnation test) at a feasible
+  /// point whose stationarity is within tol_stationarity_noise · S, but above tol_stationarity · S.
+  kConvergedAtNoiseLevel,
+  /// Safeguarded: x, f and the infeasibility stopped changing (stagnation test) elsewhere.
+  kStagnated,
 };
 const char* to_string(AlmStatus status);
 
 struct AlmOptions {
   AlmPolicy policy = AlmPolicy::kSafeguarded;  ///< outer-loop policy
   int max_outer_iterations = 100;              ///< outer iteration limit
-  double time_limit_seconds = 1e9;             ///< wall-clock limit for the whole solve
+  /// Wall-clock limit for the whole solve; each subproblem gets the remaining time
+  /// (InnerSolver::set_time_limit), so it is a hard limit for inner solvers that honour it.
+  double time_limit_seconds = 1e9;
 
   // ---- stopping tolerances (both policies report them; safeguarded stops on them)
   double tol_feasibility = 1e-8;      ///< ‖(c, g_+, bounds)‖∞ ≤ tol_feasibility
-  double tol_stationarity = 1e-8;     ///< ‖∇f + J_cᵀλ + J_gᵀμ + ν‖∞ ≤ tol_stationarity
+  /// ‖∇f + J_cᵀλ + J_gᵀμ + ν‖∞ ≤ tol_stationarity · S, where S = max(1, ‖∇f‖∞, ‖J_cᵀλ‖∞, ‖J_gᵀμ‖∞, ‖ν‖∞)
+  /// with relative_stationarity (safeguarded policy), S = 1 otherwise (docs/alm.md §1 "Scaled stationarity").
+  double tol_stationarity = 1e-8;
+  /// Safeguarded: measure stationarity relative to S (above); false: absolute (S = 1).
+  /// The reference policy always uses S = 1.
+  bool relative_stationarity = true;
   double tol_complementarity = 1e-8;  ///< max_j |μ_j g_j| (bounds included) ≤ tol_complementarity
   /// Converged also needs a stable multiplier estimate:
   /// ‖(λ_{k+1}, μ_{k+1}) − (λ̄_k, μ̄_k)‖∞ ≤ tol_multiplier_change · max(1, ‖(λ_{k+1}, μ_{k+1})‖∞).
@@ -58,10 +70,26 @@ struct AlmOptions {
   /// active constraint Jacobian has σ_min ≤ 1e-3·max(1, σ_max) (dense check, n ≤ 2000).
   bool check_degeneracy = true;
 
+  // ---- stagnation (safeguarded policy, docs/alm.md §5 "Stagnation")
+  /// An outer iteration makes no progress when ‖x_k − x_{k−1}‖∞ ≤ δ max(1, ‖x_k‖∞),
+  /// |f_k − f_{k−1}| ≤ δ max(1, |f_k|) and the infeasibility did not drop below
+  /// 0.9 × its previous value (or was already ≤ tol_feasibility); δ = stagnation_tolerance.
+  double stagnation_tolerance = 1e-10;
+  /// Stop after this many consecutive outer iterations without progress (0: never). An
+  /// iteration whose next subproblem would repeat the last one exactly (same start, β, ε and
+  /// multipliers within δ) stops at once.
+  int stagnation_iterations = 3;
+  /// At a stagnation stop: converged_at_noise_level when infeasibility ≤ tol_feasibility,
+  /// complementarity ≤ tol_complementarity · S and stationarity ≤ tol_stationarity_noise · S; else stagnated.
+  double tol_stationarity_noise = 1e-6;
+
   // ---- safeguarded policy (docs/alm.md §2)
   double tau = 0.5;               ///< β ← γ β when V_{k+1} > τ V_k
   double penalty_increase = 10.0; ///< γ, the penalty growth factor
-  double initial_penalty = 0.0;   ///< β_0; 0 means ρ0 = 10 max(1,|f(x0)|) / max(1, ½‖viol(x0)‖²) clamped to [1e-8, 1e8]
+  /// β_0; 0 means β_0 = initial_penalty_factor · max(1,|f(x0)|) / max(1, ½‖viol(x0)‖²) clamped to [1e-8, 1e8]
+  double initial_penalty = 0.0;
+  /// The factor of the β_0 formula above (ALGENCAN uses 10).
+  double initial_penalty_factor = 10.0;
   double penalty_max = 1e20;      ///< β_max: stop with kPenaltyTooLarge beyond it
   double lambda_min = -1e20;      ///< safeguard box for λ̄
   double lambda_max = 1e20;       ///< safeguard box for λ̄
@@ -91,13 +119,18 @@ struct AlmOptions {
     v("max_outer_iterations", max_outer_iterations, "outer iteration limit");
     v("time_limit_seconds", time_limit_seconds, "wall-clock limit of the solve, seconds");
     v("tol_feasibility", tol_feasibility, "stop when infeasibility (inf-norm) <= this");
-    v("tol_stationarity", tol_stationarity, "stop when KKT stationarity (inf-norm) <= this");
+    v("tol_stationarity", tol_stationarity, "stop when KKT stationarity (inf-norm) <= this * S (S = 1 unless relative_stationarity)");
+    v("relative_stationarity", relative_stationarity, "safeguarded: S = max(1, |grad f|, |Jc^T lambda|, |Jg^T mu|, |nu|) (inf-norms) instead of 1");
     v("tol_complementarity", tol_complementarity, "stop when max |mu_j g_j| <= this");
     v("tol_multiplier_change", tol_multiplier_change, "stop only when the relative multiplier change <= this");
     v("check_degeneracy", check_degeneracy, "refuse convergence at large multipliers with a nearly singular active Jacobian");
+    v("stagnation_tolerance", stagnation_tolerance, "safeguarded: relative change of x and f below which an outer iteration made no progress");
+    v("stagnation_iterations", stagnation_iterations, "safeguarded: stop after this many outer iterations without progress (0 = never)");
+    v("tol_stationarity_noise", tol_stationarity_noise, "safeguarded: at a stagnation stop, converged_at_noise_level when stationarity <= this * S (and feasible)");
     v("tau", tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
     v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
-    v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = 10 max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
+    v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = factor max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
+    v("initial_penalty_factor", initial_penalty_factor, "safeguarded: the factor of the beta_0 formula");
     v("penalty_max", penalty_max, "safeguarded: largest penalty before stopping");
     v("lambda_min", lambda_min, "safeguarded: lower clip of equality multipliers");
     v("lambda_max", lambda_max, "safeguarded: upper clip of equality multipliers");

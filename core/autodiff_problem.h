@@ -22,11 +22,13 @@
 #pragma once
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <ceres/jet.h>
+#include <fmt/core.h>
 
 #include "almkit/core/piecewise.h"
 #include "almkit/core/problem.h"
@@ -38,7 +40,29 @@ template <class P, class T>
 concept HasEqualities = requires(const P& p, const T* x, T* c) { p.equalities(x, c); };
 template <class P, class T>
 concept HasInequalities = requires(const P& p, const T* x, T* g) { p.inequalities(x, g); };
+template <class P>
+concept DeclaresEqualities = requires(const P& p) { p.num_equalities(); };
+template <class P>
+concept DeclaresInequalities = requires(const P& p) { p.num_inequalities(); };
 }  // namespace detail
+
+// A size function without its member template (a misspelled `inequality`,
+// `equality`, a non-const or non-template member) would silently drop the
+// constraints; a member template without its size function would too. Both
+// are compile errors naming the member (docs/problem.md "Checks").
+template <class P>
+constexpr void check_problem_members() {
+  static_assert(!detail::DeclaresEqualities<P> || detail::HasEqualities<P, double>,
+                "almkit: the problem declares num_equalities() but has no member "
+                "'template <class T> void equalities(const T* x, T* c) const' (misspelled?)");
+  static_assert(!detail::DeclaresInequalities<P> || detail::HasInequalities<P, double>,
+                "almkit: the problem declares num_inequalities() but has no member "
+                "'template <class T> void inequalities(const T* x, T* g) const' (misspelled?)");
+  static_assert(detail::DeclaresEqualities<P> || !detail::HasEqualities<P, double>,
+                "almkit: the problem has equalities() but no 'int num_equalities() const'");
+  static_assert(detail::DeclaresInequalities<P> || !detail::HasInequalities<P, double>,
+                "almkit: the problem has inequalities() but no 'int num_inequalities() const'");
+}
 
 template <class P>
 class AutoDiffProblem final : public ConstrainedProblem {
@@ -49,10 +73,23 @@ class AutoDiffProblem final : public ConstrainedProblem {
 
   explicit AutoDiffProblem(P functor, std::string name = {})
       : functor_(std::move(functor)), name_(std::move(name)) {
+    check_problem_members<P>();
     if (name_.empty()) {
       if constexpr (requires { functor_.name(); }) name_ = functor_.name();
       else name_ = "unnamed";
     }
+    // Sizes the compiler cannot check (docs/problem.md "Checks").
+    const Eigen::Index n = functor_.num_variables();
+    auto check_size = [&](const char* what, Eigen::Index size) {
+      if (size != n)
+        throw std::invalid_argument(fmt::format("problem '{}': {}() has {} entries, num_variables() is {}", name_,
+                                                what, size, n));
+    };
+    check_size("initial_point", functor_.initial_point().size());
+    if constexpr (requires { functor_.lower_bounds(); }) check_size("lower_bounds", functor_.lower_bounds().size());
+    if constexpr (requires { functor_.upper_bounds(); }) check_size("upper_bounds", functor_.upper_bounds().size());
+    if (num_equalities() < 0 || num_inequalities() < 0)
+      throw std::invalid_argument(fmt::format("problem '{}': negative number of constraints", name_));
   }
 
   const P& functor() const { return functor_; }

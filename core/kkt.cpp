@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace almkit {
 
@@ -25,7 +26,27 @@ Vector lagrangian_gradient(const ConstrainedProblem& problem, VectorCRef x, Vect
 KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
                         VectorCRef mu, VectorCRef nu) {
   KktReport r;
-  const Vector grad = lagrangian_gradient(problem, x, lambda, mu, nu);
+  // ∇f + J_cᵀλ + J_gᵀμ + ν term by term (the same evaluations as
+  // lagrangian_gradient), so that the size of each term gives the scale S.
+  const int n = problem.num_variables();
+  Vector grad(n), tmp(n);
+  problem.eval_grad_f(x, grad);
+  double scale = std::max(1.0, grad.lpNorm<Eigen::Infinity>());
+  if (problem.num_equalities() > 0) {
+    problem.eval_jac_c_t_prod(x, lambda, tmp);
+    scale = std::max(scale, tmp.lpNorm<Eigen::Infinity>());
+    grad += tmp;
+  }
+  if (problem.num_inequalities() > 0) {
+    problem.eval_jac_g_t_prod(x, mu, tmp);
+    scale = std::max(scale, tmp.lpNorm<Eigen::Infinity>());
+    grad += tmp;
+  }
+  if (nu.size() == n) {
+    grad += nu;
+    if (n > 0) scale = std::max(scale, nu.lpNorm<Eigen::Infinity>());
+  }
+  r.stationarity_scale = std::isfinite(scale) ? scale : std::numeric_limits<double>::infinity();
   r.stationarity = grad.allFinite() ? grad.lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::quiet_NaN();
   r.infeasibility = infeasibility(problem, x);
   if (problem.num_inequalities() > 0) {

@@ -5,6 +5,9 @@
 //   complementarity  max(max_j |μ_j g_j(x)|, max_k |ν_k| dist(x_k, active bound))
 //   sign             max(max_j max(0, −μ_j), bound-multiplier sign violations)
 //   scaled           stationarity / max(1, ‖(λ, μ, ν)‖∞ / 100)   (Ipopt's s_d with s_max = 100)
+//   scale            S = max(1, ‖∇f‖∞, ‖J_cᵀλ‖∞, ‖J_gᵀμ‖∞, ‖ν‖∞): the size of the terms that
+//                    cancel in the stationarity residual; its rounding noise is ~ u·S
+//                    (docs/alm.md §1 "Scaled stationarity")
 //
 // Piecewise-smooth problems are handled by verify_kkt (docs/verification.md);
 // this function uses the problem's own derivative at kinks.
@@ -23,6 +26,8 @@ struct KktReport {
   double sign_violation = 0.0;
   double scaled_stationarity = 0.0;
   double multiplier_norm = 0.0;  ///< ‖(λ, μ, ν)‖∞
+  /// S = max(1, ‖∇f‖∞, ‖J_cᵀλ‖∞, ‖J_gᵀμ‖∞, ‖ν‖∞) (docs/alm.md §1 "Scaled stationarity").
+  double stationarity_scale = 1.0;
   /// True when every residual is ≤ its tolerance.
   bool satisfied(double tol_stationarity, double tol_feasibility, double tol_complementarity) const {
     return stationarity <= tol_stationarity && infeasibility <= tol_feasibility &&

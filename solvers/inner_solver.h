@@ -3,6 +3,7 @@
 // ε given by the ALM driver, and report what happened.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,16 @@ class InnerSolver {
   /// Minimizes L from x (in place) until the solver's criterion is ≤ tolerance
   /// or its own limits stop it. x stays finite on return when it was finite.
   virtual InnerResult minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) = 0;
+
+  /// Wall-clock budget, in seconds, of the following minimize calls: the ALM
+  /// sets the remaining part of its time_limit_seconds before every subproblem
+  /// (docs/inner_solvers.md "Time limit"). Solvers that honour it (Ceres
+  /// L-BFGS) stop by then; others ignore it. Default: unlimited.
+  void set_time_limit(double seconds) { time_limit_seconds_ = seconds; }
+  double time_limit() const { return time_limit_seconds_; }
+
+ private:
+  double time_limit_seconds_ = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace almkit

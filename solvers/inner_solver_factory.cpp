@@ -15,4 +15,26 @@ std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const In
       fmt::format("unknown inner solver '{}' (expected one of: {})", name, fmt::join(inner_solver_names(), ", ")));
 }
 
+std::string inner_solver_unsuitable(const std::string& name, const ConstrainedProblem& problem) {
+  if (name == "bcd" && dynamic_cast<const BlockProblem*>(&problem) == nullptr)
+    return fmt::format("inner solver 'bcd' needs a problem with closed-form blocks (a BlockProblem, such as the RNN "
+                       "training problem); problem '{}' has none: use 'lbfgs'",
+                       problem.name());
+  return {};
+}
+
+std::vector<std::string> inner_solver_names_for(const ConstrainedProblem& problem) {
+  std::vector<std::string> names;
+  for (const auto& name : inner_solver_names())
+    if (inner_solver_unsuitable(name, problem).empty()) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const ConstrainedProblem& problem,
+                                               const InnerSolverOptions& options) {
+  auto solver = make_inner_solver(name, options);  // unknown names first
+  if (std::string why = inner_solver_unsuitable(name, problem); !why.empty()) throw std::invalid_argument(why);
+  return solver;
+}
+
 }  // namespace almkit

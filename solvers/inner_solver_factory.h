@@ -22,4 +22,16 @@ std::vector<std::string> inner_solver_names();
 /// Throws std::invalid_argument "unknown inner solver 'x' (expected: ...)".
 std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const InnerSolverOptions& options = {});
 
+/// Empty when inner solver `name` can minimize the augmented Lagrangian of
+/// `problem`; otherwise the reason, one sentence (docs/inner_solvers.md):
+/// `bcd` needs a BlockProblem (closed-form blocks), `lbfgs` takes any problem.
+std::string inner_solver_unsuitable(const std::string& name, const ConstrainedProblem& problem);
+/// Names of the inner solvers that can solve `problem` (inner_solver_unsuitable is empty).
+std::vector<std::string> inner_solver_names_for(const ConstrainedProblem& problem);
+/// make_inner_solver after the check above: refuses an unsuitable solver up
+/// front with std::invalid_argument carrying the reason, instead of failing
+/// inside the first subproblem.
+std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const ConstrainedProblem& problem,
+                                               const InnerSolverOptions& options = {});
+
 }  // namespace almkit

@@ -220,6 +220,7 @@ TEST_CASE("hs: known solutions attain the published optimum and are feasible") {
 TEST_CASE("hs: known solutions are KKT points") {
   for (const auto& r : hs_references()) {
     INFO(r.name);
+    if (!r.kkt_point) continue;  // hs013: a minimizer where no multipliers exist
     const auto p = find_problem(r.name)->make();
     const Vector xs = *r.solution;
     const Eigen::Index n = xs.size();
@@ -271,12 +272,30 @@ TEST_CASE("hs: ALM + Ceres L-BFGS reaches every published optimum from the stand
     const auto p = find_problem(r.name)->make();
     CeresLbfgsSolver inner;
     const AlmSummary s = solve_alm(*p, inner);
-    INFO(r.name, ": ", s.BriefReport());
+    INFO(r.name, ": ", s.BriefReport(), " — ", s.message);
     const double tol_f = 1e-6 * std::max(1.0, std::abs(r.optimal_value));
-    CHECK(s.status == AlmStatus::kConverged);
+    if (!r.kkt_point) {
+      // hs013: x* is no KKT point, so no run may claim convergence (docs/alm.md §5).
+      CHECK(s.status != AlmStatus::kConverged);
+      CHECK(s.status != AlmStatus::kInfeasibleStationary);
+      CHECK(s.kkt.infeasibility <= 1e-6);
+      CHECK(std::abs(s.objective - r.optimal_value) <= 1e-2);
+      continue;
+    }
+    if (r.name == "hs106") {
+      // Known failure of the ALM with an unconstrained L-BFGS inner solver
+      // (docs/benchmark.md): badly scaled, L-BFGS stops moving at a feasible
+      // point with f ≈ 7053.75. The run must say so, not claim convergence
+      // nor repeat subproblems until the iteration limit.
+      CHECK(s.status == AlmStatus::kStagnated);
+      CHECK(s.kkt.infeasibility <= 1e-6);
+      CHECK(std::abs(s.objective - r.optimal_value) <= 1e-3 * r.optimal_value);
+      continue;
+    }
+    CHECK((s.status == AlmStatus::kConverged || s.status == AlmStatus::kConvergedAtNoiseLevel));
     CHECK(std::abs(s.objective - r.optimal_value) <= tol_f);
     CHECK(s.kkt.infeasibility <= 1e-6);
-    CHECK(s.kkt.stationarity <= 1e-6);
+    CHECK(s.kkt.stationarity <= 1e-6 * s.kkt.stationarity_scale);
     CHECK(infeasibility(*p, s.x) <= 1e-6);
     if (!r.nonunique_solution) CHECK((s.x - *r.solution).lpNorm<Eigen::Infinity>() <= 1e-3);
   }

@@ -588,13 +588,228 @@ struct Hs079 : HsBase<Hs079> {
 };
 
 // ---------------------------------------------------------------------------
+// The hard cases of the collection (docs/benchmark.md): a minimizer that is not
+// a KKT point (hs013), degenerate vertices (hs044), cubic/quartic equalities
+// from a far start (hs047), badly scaled constraints (hs100, hs106), many
+// inequalities (hs113, hs118).
+
+// HS13: min (x1 − 2)² + x2²  s.t. (1 − x1)³ − x2 ≥ 0 (HS form), x ≥ 0.
+// x0 = (−2, −2) (outside the bounds); x* = (1, 0), f* = 1. The constraint
+// gradients (0, −1) and the bound's (0, −1) are parallel at x* and ∇f = (−2, 0):
+// x* is the minimizer but not a KKT point (the multipliers diverge).
+struct Hs013 : HsBase<Hs013> {
+  static constexpr double kOptimalValue = 1.0;
+  static Vector solution() { return vec({1.0, 0.0}); }
+  int num_variables() const { return 2; }
+  int num_inequalities() const { return 1; }
+  Vector initial_point() const { return vec({-2.0, -2.0}); }
+  Vector lower_bounds() const { return constant(2, 0.0); }
+  Vector upper_bounds() const { return constant(2, kInf); }
+  template <class T> T objective(const T* x) const { return sq(x[0] - 2.0) + sq(x[1]); }
+  template <class T> void inequalities(const T* x, T* g) const {
+    const T a = 1.0 - x[0];
+    g[0] = x[1] - a * a * a;
+  }
+};
+
+// HS44: min x1 − x2 − x3 − x1x3 + x1x4 + x2x3 − x2x4
+// s.t. (HS form) 8 − x1 − 2x2 ≥ 0, 12 − 4x1 − x2 ≥ 0, 12 − 3x1 − 4x2 ≥ 0,
+// 8 − 2x3 − x4 ≥ 0, 8 − x3 − 2x4 ≥ 0, 5 − x3 − x4 ≥ 0, x ≥ 0.
+// x0 = 0; x* = (0, 3, 0, 4), f* = −15 (a degenerate vertex: 4 active
+// constraints in R⁴ besides the bound x3 = 0, 5 in all).
+struct Hs044 : HsBase<Hs044> {
+  static constexpr double kOptimalValue = -15.0;
+  static Vector solution() { return vec({0.0, 3.0, 0.0, 4.0}); }
+  int num_variables() const { return 4; }
+  int num_inequalities() const { return 6; }
+  Vector initial_point() const { return constant(4, 0.0); }
+  Vector lower_bounds() const { return constant(4, 0.0); }
+  Vector upper_bounds() const { return constant(4, kInf); }
+  template <class T> T objective(const T* x) const {
+    return x[0] - x[1] - x[2] - x[0] * x[2] + x[0] * x[3] + x[1] * x[2] - x[1] * x[3];
+  }
+  template <class T> void inequalities(const T* x, T* g) const {
+    g[0] = x[0] + 2.0 * x[1] - 8.0;
+    g[1] = 4.0 * x[0] + x[1] - 12.0;
+    g[2] = 3.0 * x[0] + 4.0 * x[1] - 12.0;
+    g[3] = 2.0 * x[2] + x[3] - 8.0;
+    g[4] = x[2] + 2.0 * x[3] - 8.0;
+    g[5] = x[2] + x[3] - 5.0;
+  }
+};
+
+// HS47: min (x1 − x2)² + (x2 − x3)³ + (x3 − x4)⁴ + (x4 − x5)⁴
+// s.t. x1 + x2² + x3³ − 3 = 0, x2 − x3² + x4 − 1 = 0, x1x5 − 1 = 0.
+// x0 = (2, √2, −1, 2 − √2, 0.5); x* = (1, 1, 1, 1, 1), f* = 0.
+struct Hs047 : HsBase<Hs047> {
+  static constexpr double kOptimalValue = 0.0;
+  static Vector solution() { return constant(5, 1.0); }
+  int num_variables() const { return 5; }
+  int num_equalities() const { return 3; }
+  Vector initial_point() const { return vec({2.0, kSqrt2, -1.0, 2.0 - kSqrt2, 0.5}); }
+  template <class T> T objective(const T* x) const {
+    const T b = x[1] - x[2];
+    return sq(x[0] - x[1]) + b * b * b + pow4(x[2] - x[3]) + pow4(x[3] - x[4]);
+  }
+  template <class T> void equalities(const T* x, T* c) const {
+    c[0] = x[0] + sq(x[1]) + x[2] * x[2] * x[2] - 3.0;
+    c[1] = x[1] - sq(x[2]) + x[3] - 1.0;
+    c[2] = x[0] * x[4] - 1.0;
+  }
+};
+
+// HS100: min (x1 − 10)² + 5(x2 − 12)² + x3⁴ + 3(x4 − 11)² + 10x5⁶ + 7x6² + x7⁴
+//            − 4x6x7 − 10x6 − 8x7
+// s.t. (HS form) 127 − 2x1² − 3x2⁴ − x3 − 4x4² − 5x5 ≥ 0,
+// 282 − 7x1 − 3x2 − 10x3² − x4 + x5 ≥ 0, 196 − 23x1 − x2² − 6x6² + 8x7 ≥ 0,
+// −4x1² − x2² + 3x1x2 − 2x3² − 5x6 + 11x7 ≥ 0.
+// x0 = (1, 2, 0, 4, 0, 1, 1); published x* = (2.330499, 1.951372, −0.4775414,
+// 4.365726, −0.6244870, 1.038131, 1.594227), f* = 680.6300573.
+// Stored x*: Newton-refined on the KKT system (constraints 1 and 4 active).
+struct Hs100 : HsBase<Hs100> {
+  static constexpr double kOptimalValue = 680.6300573;
+  static Vector solution() {
+    return vec({2.33049937287957, 1.951372372896889, -0.47754139238887161, 4.3657262336558098, -0.62448697052681745,
+                1.0381310186079582, 1.5942267116118685});
+  }
+  int num_variables() const { return 7; }
+  int num_inequalities() const { return 4; }
+  Vector initial_point() const { return vec({1.0, 2.0, 0.0, 4.0, 0.0, 1.0, 1.0}); }
+  template <class T> T objective(const T* x) const {
+    return sq(x[0] - 10.0) + 5.0 * sq(x[1] - 12.0) + pow4(x[2]) + 3.0 * sq(x[3] - 11.0) +
+           10.0 * pow6(x[4]) + 7.0 * sq(x[5]) + pow4(x[6]) - 4.0 * x[5] * x[6] - 10.0 * x[5] - 8.0 * x[6];
+  }
+  template <class T> void inequalities(const T* x, T* g) const {
+    g[0] = 2.0 * sq(x[0]) + 3.0 * pow4(x[1]) + x[2] + 4.0 * sq(x[3]) + 5.0 * x[4] - 127.0;
+    g[1] = 7.0 * x[0] + 3.0 * x[1] + 10.0 * sq(x[2]) + x[3] - x[4] - 282.0;
+    g[2] = 23.0 * x[0] + sq(x[1]) + 6.0 * sq(x[5]) - 8.0 * x[6] - 196.0;
+    g[3] = 4.0 * sq(x[0]) + sq(x[1]) - 3.0 * x[0] * x[1] + 2.0 * sq(x[2]) + 5.0 * x[5] - 11.0 * x[6];
+  }
+};
+
+// HS106 (heat exchanger design): min x1 + x2 + x3
+// s.t. (HS form) 1 − 0.0025(x4 + x6) ≥ 0, 1 − 0.0025(x5 + x7 − x4) ≥ 0,
+// 1 − 0.01(x8 − x5) ≥ 0, x1x6 − 833.33252x4 − 100x1 + 83333.333 ≥ 0,
+// x2x7 − 1250x5 − x2x4 + 1250x4 ≥ 0, x3x8 − 1250000 − x3x5 + 2500x5 ≥ 0,
+// 100 ≤ x1 ≤ 10000, 1000 ≤ x2, x3 ≤ 10000, 10 ≤ x4, …, x8 ≤ 1000.
+// x0 = (5000, 5000, 5000, 200, 350, 150, 225, 425). Badly scaled (constraint
+// values ~1e6 beside ~1). The book prints f* = 7049.330923 for a point
+// accurate to ~1e-5 only; the true optimum is f* = 7049.2480205 (all six
+// constraints active; as in the CUTEst version). Stored x*: Newton-refined.
+struct Hs106 : HsBase<Hs106> {
+  static constexpr double kOptimalValue = 7049.2480205;
+  static Vector solution() {
+    return vec({579.30668442535489, 1359.9706680516554, 5109.9706680516547, 182.0176995811199, 295.60117327793381,
+                217.9823004188801, 286.41652630318612, 395.60117327793381});
+  }
+  int num_variables() const { return 8; }
+  int num_inequalities() const { return 6; }
+  Vector initial_point() const { return vec({5000.0, 5000.0, 5000.0, 200.0, 350.0, 150.0, 225.0, 425.0}); }
+  Vector lower_bounds() const { return vec({100.0, 1000.0, 1000.0, 10.0, 10.0, 10.0, 10.0, 10.0}); }
+  Vector upper_bounds() const { return vec({10000.0, 10000.0, 10000.0, 1000.0, 1000.0, 1000.0, 1000.0, 1000.0}); }
+  template <class T> T objective(const T* x) const { return x[0] + x[1] + x[2]; }
+  template <class T> void inequalities(const T* x, T* g) const {
+    g[0] = 0.0025 * (x[3] + x[5]) - 1.0;
+    g[1] = 0.0025 * (x[4] + x[6] - x[3]) - 1.0;
+    g[2] = 0.01 * (x[7] - x[4]) - 1.0;
+    g[3] = -(x[0] * x[5] - 833.33252 * x[3] - 100.0 * x[0] + 83333.333);
+    g[4] = -(x[1] * x[6] - 1250.0 * x[4] - x[1] * x[3] + 1250.0 * x[3]);
+    g[5] = -(x[2] * x[7] - 1250000.0 - x[2] * x[4] + 2500.0 * x[4]);
+  }
+};
+
+// HS113 (Wong No. 2): min x1² + x2² + x1x2 − 14x1 − 16x2 + (x3 − 10)² + 4(x4 − 5)²
+//   + (x5 − 3)² + 2(x6 − 1)² + 5x7² + 7(x8 − 11)² + 2(x9 − 10)² + (x10 − 7)² + 45
+// s.t. (HS form) 105 − 4x1 − 5x2 + 3x7 − 9x8 ≥ 0, −10x1 + 8x2 + 17x7 − 2x8 ≥ 0,
+// 8x1 − 2x2 − 5x9 + 2x10 + 12 ≥ 0, −3(x1 − 2)² − 4(x2 − 3)² − 2x3² + 7x4 + 120 ≥ 0,
+// −5x1² − 8x2 − (x3 − 6)² + 2x4 + 40 ≥ 0, −0.5(x1 − 8)² − 2(x2 − 4)² − 3x5² + x6 + 30 ≥ 0,
+// −x1² − 2(x2 − 2)² + 2x1x2 − 14x5 + 6x6 ≥ 0, 3x1 − 6x2 − 12(x9 − 8)² + 7x10 ≥ 0.
+// x0 = (2, 3, 5, 5, 1, 2, 7, 3, 6, 10); published x* = (2.171996, 2.363683,
+// 8.773926, 5.095984, 0.9906548, 1.430574, 1.321644, 9.828726, 8.280092,
+// 8.375927), f* = 24.3062091. Stored x*: Newton-refined (six constraints active).
+struct Hs113 : HsBase<Hs113> {
+  static constexpr double kOptimalValue = 24.3062091;
+  static Vector solution() {
+    return vec({2.1719963712554553, 2.36368297369728, 8.7739257384768496, 5.0959844879484528, 0.99065476496385918,
+                1.4305739789363159, 1.3216442081617032, 9.8287258078863218, 8.2800916700983453, 8.375926663921323});
+  }
+  int num_variables() const { return 10; }
+  int num_inequalities() const { return 8; }
+  Vector initial_point() const { return vec({2.0, 3.0, 5.0, 5.0, 1.0, 2.0, 7.0, 3.0, 6.0, 10.0}); }
+  template <class T> T objective(const T* x) const {
+    return sq(x[0]) + sq(x[1]) + x[0] * x[1] - 14.0 * x[0] - 16.0 * x[1] + sq(x[2] - 10.0) +
+           4.0 * sq(x[3] - 5.0) + sq(x[4] - 3.0) + 2.0 * sq(x[5] - 1.0) + 5.0 * sq(x[6]) +
+           7.0 * sq(x[7] - 11.0) + 2.0 * sq(x[8] - 10.0) + sq(x[9] - 7.0) + 45.0;
+  }
+  template <class T> void inequalities(const T* x, T* g) const {
+    g[0] = -(105.0 - 4.0 * x[0] - 5.0 * x[1] + 3.0 * x[6] - 9.0 * x[7]);
+    g[1] = -(-10.0 * x[0] + 8.0 * x[1] + 17.0 * x[6] - 2.0 * x[7]);
+    g[2] = -(8.0 * x[0] - 2.0 * x[1] - 5.0 * x[8] + 2.0 * x[9] + 12.0);
+    g[3] = -(-3.0 * sq(x[0] - 2.0) - 4.0 * sq(x[1] - 3.0) - 2.0 * sq(x[2]) + 7.0 * x[3] + 120.0);
+    g[4] = -(-5.0 * sq(x[0]) - 8.0 * x[1] - sq(x[2] - 6.0) + 2.0 * x[3] + 40.0);
+    g[5] = -(-0.5 * sq(x[0] - 8.0) - 2.0 * sq(x[1] - 4.0) - 3.0 * sq(x[4]) + x[5] + 30.0);
+    g[6] = -(-sq(x[0]) - 2.0 * sq(x[1] - 2.0) + 2.0 * x[0] * x[1] - 14.0 * x[4] + 6.0 * x[5]);
+    g[7] = -(3.0 * x[0] - 6.0 * x[1] - 12.0 * sq(x[8] - 8.0) + 7.0 * x[9]);
+  }
+};
+
+// HS118 (quadratic production planning): min Σ_{k=0..4} (2.3 x_{3k+1} + 1e-4 x_{3k+1}²
+//   + 1.7 x_{3k+2} + 1e-4 x_{3k+2}² + 2.2 x_{3k+3} + 1.5e-4 x_{3k+3}²)
+// s.t. for j = 1..4 (HS form): 0 ≤ x_{3j+1} − x_{3j−2} + 7 ≤ 13, 0 ≤ x_{3j+2} − x_{3j−1} + 7 ≤ 14,
+// 0 ≤ x_{3j+3} − x_{3j} + 7 ≤ 13 (24 inequalities); x1 + x2 + x3 ≥ 60, x4 + x5 + x6 ≥ 50,
+// x7 + x8 + x9 ≥ 70, x10 + x11 + x12 ≥ 85, x13 + x14 + x15 ≥ 100;
+// 8 ≤ x1 ≤ 21, 43 ≤ x2 ≤ 57, 3 ≤ x3 ≤ 16, and for k = 1..4: 0 ≤ x_{3k+1} ≤ 90,
+// 0 ≤ x_{3k+2} ≤ 120, 0 ≤ x_{3k+3} ≤ 60.
+// x0 = (20, 55, 15, 20, 60, 20, 20, 60, 20, 20, 60, 20, 20, 60, 20);
+// x* = (8, 49, 3, 1, 56, 0, 1, 63, 6, 3, 70, 12, 5, 77, 18), f* = 664.82045.
+struct Hs118 : HsBase<Hs118> {
+  static constexpr double kOptimalValue = 664.82045;
+  static Vector solution() { return vec({8, 49, 3, 1, 56, 0, 1, 63, 6, 3, 70, 12, 5, 77, 18}); }
+  int num_variables() const { return 15; }
+  int num_inequalities() const { return 29; }
+  Vector initial_point() const {
+    return vec({20.0, 55.0, 15.0, 20.0, 60.0, 20.0, 20.0, 60.0, 20.0, 20.0, 60.0, 20.0, 20.0, 60.0, 20.0});
+  }
+  Vector lower_bounds() const {
+    Vector l = constant(15, 0.0);
+    l[0] = 8.0, l[1] = 43.0, l[2] = 3.0;
+    return l;
+  }
+  Vector upper_bounds() const {
+    Vector u(15);
+    u[0] = 21.0, u[1] = 57.0, u[2] = 16.0;
+    for (int k = 1; k < 5; ++k) u[3 * k] = 90.0, u[3 * k + 1] = 120.0, u[3 * k + 2] = 60.0;
+    return u;
+  }
+  template <class T> T objective(const T* x) const {
+    T f = T(0.0);
+    for (int k = 0; k < 5; ++k)
+      f += 2.3 * x[3 * k] + 1e-4 * sq(x[3 * k]) + 1.7 * x[3 * k + 1] + 1e-4 * sq(x[3 * k + 1]) +
+           2.2 * x[3 * k + 2] + 1.5e-4 * sq(x[3 * k + 2]);
+    return f;
+  }
+  template <class T> void inequalities(const T* x, T* g) const {
+    static constexpr double kUpper[3] = {13.0, 14.0, 13.0};
+    int j = 0;
+    for (int k = 1; k < 5; ++k)
+      for (int i = 0; i < 3; ++i) {
+        const T d = x[3 * k + i] - x[3 * (k - 1) + i] + 7.0;  // 0 ≤ d ≤ kUpper[i]
+        g[j++] = -d;
+        g[j++] = d - kUpper[i];
+      }
+    static constexpr double kDemand[5] = {60.0, 50.0, 70.0, 85.0, 100.0};
+    for (int k = 0; k < 5; ++k) g[j++] = kDemand[k] - x[3 * k] - x[3 * k + 1] - x[3 * k + 2];
+  }
+};
+
+// ---------------------------------------------------------------------------
 struct HsItem {
   ProblemEntry entry;
   HsReference reference;
 };
 
 template <class P>
-HsItem item(const std::string& name, const std::string& description, bool nonunique = false) {
+HsItem item(const std::string& name, const std::string& description, bool nonunique = false, bool kkt_point = true) {
   HsItem it;
   it.entry.name = name;
   it.entry.description = description;
@@ -605,6 +820,7 @@ HsItem item(const std::string& name, const std::string& description, bool nonuni
   it.reference.optimal_value = P::kOptimalValue;
   it.reference.solution = P::solution();
   it.reference.nonunique_solution = nonunique;
+  it.reference.kkt_point = kkt_point;
   return it;
 }
 
@@ -642,6 +858,13 @@ const std::vector<HsItem>& hs_items() {
     v.push_back(item<Hs077>("hs077", src + "77: 2 nonlinear equalities; f* = 0.24150513"));
     v.push_back(item<Hs078>("hs078", src + "78: product objective, 3 nonlinear equalities; f* = -2.91970041"));
     v.push_back(item<Hs079>("hs079", src + "79: 3 nonlinear equalities; f* = 0.0787768209"));
+    v.push_back(item<Hs013>("hs013", src + "13: minimizer (1,0) is not a KKT point, start outside the bounds; f* = 1", false, false));
+    v.push_back(item<Hs044>("hs044", src + "44: indefinite quadratic, 6 linear inequalities, degenerate vertex; f* = -15"));
+    v.push_back(item<Hs047>("hs047", src + "47: 3 nonlinear equalities, cubic term; f* = 0 at (1,...,1)"));
+    v.push_back(item<Hs100>("hs100", src + "100: 4 nonlinear inequalities, x5^6 term; f* = 680.6300573"));
+    v.push_back(item<Hs106>("hs106", src + "106: heat exchanger, badly scaled, 6 inequalities, bounds; f* = 7049.2480205"));
+    v.push_back(item<Hs113>("hs113", src + "113 (Wong 2): quadratic, 8 inequalities; f* = 24.3062091"));
+    v.push_back(item<Hs118>("hs118", src + "118: quadratic, 29 linear inequalities, bounds; f* = 664.82045"));
     std::sort(v.begin(), v.end(), [](const HsItem& a, const HsItem& b) { return a.entry.name < b.entry.name; });
     return v;
   }();

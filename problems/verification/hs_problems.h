@@ -28,6 +28,7 @@ struct HsReference {
   double optimal_value = 0.0;    ///< published f*
   std::optional<Vector> solution;  ///< a published minimizer x* (see the per-problem notes)
   bool nonunique_solution = false; ///< f* is attained at more than one point (hs009)
+  bool kkt_point = true;           ///< false when x* is a minimizer but not a KKT point (hs013)
 };
 
 /// Every HS problem of the collection with its reference data, sorted by name.

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
 #include <limits>
 #include <vector>
 #include <stdexcept>
 
 #include <ceres/ceres.h>
+#include <glog/logging.h>
 #include <fmt/core.h>
 
 namespace almkit {
@@ -19,30 +22,81 @@ void LbfgsOptions::validate() const {
   if (!(parameter_tolerance >= 0)) throw std::invalid_argument("option parameter_tolerance: expected a number >= 0");
   if (!(max_seconds > 0)) throw std::invalid_argument("option max_seconds: expected a number > 0");
   if (polish_iterations < 0) throw std::invalid_argument("option polish_iterations: expected an integer >= 0");
+  if (crawl_iterations < 0) throw std::invalid_argument("option crawl_iterations: expected an integer >= 0");
 }
 
 namespace {
+
+// L_β and ∇L_β at the last point asked for: the warm-start check, Ceres'
+// first evaluation, Ceres' last point and the final measure are mostly the
+// same x, and each repeat would cost one gradient of f and one Jᵀy
+// (docs/inner_solvers.md "Evaluations").
+class AlCache {
+ public:
+  explicit AlCache(const AugmentedLagrangian& L) : L_(L) {}
+  double value_gradient(VectorCRef x, VectorRef grad) {
+    if (!valid_ || x_.size() != x.size() || x_ != x) {
+      x_ = x;
+      grad_.resize(x.size());
+      value_ = L_.value_gradient(x_, grad_);
+      valid_ = true;
+      ++evaluations_;
+    }
+    grad = grad_;
+    return value_;
+  }
+  double value(VectorCRef x) {
+    if (valid_ && x_.size() == x.size() && x_ == x) return value_;
+    return L_.value(x);
+  }
+  long evaluations() const { return evaluations_; }
+
+ private:
+  const AugmentedLagrangian& L_;
+  Vector x_, grad_;
+  double value_ = 0.0;
+  bool valid_ = false;
+  long evaluations_ = 0;
+};
 
 // L_β as a Ceres first-order function; a non-finite value or gradient is
 // reported as an evaluation failure so that the line search backs off.
 class AlFunction final : public ceres::FirstOrderFunction {
  public:
-  explicit AlFunction(const AugmentedLagrangian& L) : L_(L), n_(L.problem().num_variables()) {}
+  AlFunction(AlCache& cache, int n) : cache_(cache), n_(n) {}
   bool Evaluate(const double* parameters, double* cost, double* gradient) const override {
     Eigen::Map<const Vector> x(parameters, n_);
     if (gradient != nullptr) {
       Eigen::Map<Vector> g(gradient, n_);
-      *cost = L_.value_gradient(x, g);
+      *cost = cache_.value_gradient(x, g);
       return std::isfinite(*cost) && g.allFinite();
     }
-    *cost = L_.value(x);
+    *cost = cache_.value(x);
     return std::isfinite(*cost);
   }
   int NumParameters() const override { return n_; }
 
  private:
-  const AugmentedLagrangian& L_;
+  AlCache& cache_;
   const int n_;
+};
+
+// Stops Ceres (USER_SUCCESS) after `window` consecutive iterations whose
+// decrease of L is at its rounding level: Ceres' Wolfe search then crawls
+// (hs047, hs048, hs050 ran into the 1000-iteration cap this way, issue 10),
+// while the derivative-only polish below still makes progress.
+class CrawlStop final : public ceres::IterationCallback {
+ public:
+  explicit CrawlStop(int window) : window_(window) {}
+  ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
+    if (s.iteration == 0) return ceres::SOLVER_CONTINUE;
+    const double level = 10.0 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(s.cost));
+    count_ = s.cost_change <= level ? count_ + 1 : 0;
+    return count_ >= window_ ? ceres::SOLVER_TERMINATE_SUCCESSFULLY : ceres::SOLVER_CONTINUE;
+  }
+
+ private:
+  int window_, count_ = 0;
 };
 
 // L-BFGS with a line search on the directional derivative only. Near a
@@ -56,7 +110,7 @@ struct PolishResult {
   long evaluations = 0;
 };
 
-PolishResult polish(const AugmentedLagrangian& L, Vector& x, Vector& grad, double tolerance, int max_iterations,
+PolishResult polish(AlCache& L, Vector& x, Vector& grad, double tolerance, int max_iterations,
                     int memory, std::chrono::steady_clock::time_point deadline) {
   PolishResult r;
   const int n = static_cast<int>(x.size());
@@ -133,7 +187,24 @@ PolishResult polish(const AugmentedLagrangian& L, Vector& x, Vector& grad, doubl
 
 }  // namespace
 
-CeresLbfgsSolver::CeresLbfgsSolver(LbfgsOptions options) : options_(options) { options_.validate(); }
+// Ceres logs through glog. Unless the program initialized glog itself or set
+// GLOG_minloglevel, keep it quiet (docs/inner_solvers.md "Logging"): messages
+// go to stderr (no log files in /tmp) and only errors pass, so neither
+// "Logging before InitGoogleLogging" nor line-search warnings appear during
+// solves. Done once, at the first solver construction.
+static void quiet_glog_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (google::IsGoogleLoggingInitialized() || std::getenv("GLOG_minloglevel") != nullptr) return;
+    FLAGS_logtostderr = true;
+    FLAGS_minloglevel = std::max(FLAGS_minloglevel, static_cast<int>(google::GLOG_ERROR));
+  });
+}
+
+CeresLbfgsSolver::CeresLbfgsSolver(LbfgsOptions options) : options_(options) {
+  options_.validate();
+  quiet_glog_once();
+}
 
 InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -146,9 +217,9 @@ InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x
     r.final_value = L.value(xv);
     return r;
   }
+  AlCache cache(L);
   // Already stationary enough: Ceres would still take one step.
-  r.final_value = L.value_gradient(xv, grad);
-  r.evaluations = 1;
+  r.final_value = cache.value_gradient(xv, grad);
   if (!std::isfinite(r.final_value) || !grad.allFinite()) {
     r.status = InnerStatus::kNonFinite;
     r.message = "non-finite augmented Lagrangian at the warm start";
@@ -157,6 +228,7 @@ InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x
   r.final_measure = grad.lpNorm<Eigen::Infinity>();
   if (r.final_measure <= tolerance) {
     r.status = InnerStatus::kConverged;
+    r.evaluations = cache.evaluations();
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   }
@@ -166,32 +238,35 @@ InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x
   o.line_search_type = ceres::WOLFE;
   o.max_lbfgs_rank = options_.memory;
   o.max_num_iterations = options_.max_iterations;
-  o.max_solver_time_in_seconds = options_.max_seconds;
+  // The subproblem's budget: max_seconds, cut to the ALM's remaining time
+  // (InnerSolver::set_time_limit, docs/inner_solvers.md "Time limit").
+  const double max_seconds = std::max(0.0, std::min(options_.max_seconds, time_limit()));
+  o.max_solver_time_in_seconds = max_seconds;
   o.gradient_tolerance = tolerance;
   o.function_tolerance = options_.function_tolerance;
   o.parameter_tolerance = options_.parameter_tolerance;
   o.logging_type = ceres::SILENT;
   o.minimizer_progress_to_stdout = false;
-  ceres::GradientProblem problem(new AlFunction(L));  // Ceres 2.1 takes ownership
+  CrawlStop crawl(options_.crawl_iterations);
+  if (options_.crawl_iterations > 0) o.callbacks.push_back(&crawl);
+  ceres::GradientProblem problem(new AlFunction(cache, n));  // Ceres 2.1 takes ownership
   ceres::GradientProblemSolver::Summary summary;
   ceres::Solve(o, problem, xv.data(), &summary);
 
   r.iterations = summary.iterations.empty() ? 0 : static_cast<int>(summary.iterations.size()) - 1;
-  r.evaluations += summary.num_gradient_evaluations + summary.num_cost_evaluations;
-  r.final_value = L.value_gradient(xv, grad);
-  r.evaluations += 1;
+  r.final_value = cache.value_gradient(xv, grad);
   // CONVERGENCE can come from |Δf| = 0 (function tolerance) before ‖∇L‖ ≤ ε;
   // NO_CONVERGENCE often means Ceres crawled with steps whose decrease is at
   // rounding level. The derivative-only search handles both.
   if (summary.termination_type != ceres::USER_FAILURE && xv.allFinite() && grad.allFinite() &&
       grad.lpNorm<Eigen::Infinity>() > tolerance && options_.polish_iterations > 0) {
     const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                   std::chrono::duration<double>(std::min(options_.max_seconds, 1e9)));
-    const PolishResult p = polish(L, xv, grad, tolerance, options_.polish_iterations, options_.memory, deadline);
+                                   std::chrono::duration<double>(std::min(max_seconds, 1e9)));
+    const PolishResult p = polish(cache, xv, grad, tolerance, options_.polish_iterations, options_.memory, deadline);
     r.iterations += p.iterations;
-    r.evaluations += p.evaluations;
-    r.final_value = L.value(xv);
+    r.final_value = cache.value(xv);
   }
+  r.evaluations = cache.evaluations();
   r.final_measure = grad.allFinite() ? grad.lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::infinity();
   r.message = summary.message;
   if (!std::isfinite(r.final_value) || !xv.allFinite()) {

@@ -24,6 +24,11 @@ struct LbfgsOptions {
   /// After a Ceres line-search failure with ‖∇L‖∞ > ε: at most this many
   /// L-BFGS iterations with a derivative-only line search (0: off).
   int polish_iterations = 200;
+  /// Hand over from Ceres to the polish after this many consecutive Ceres
+  /// iterations whose decrease of L is ≤ 10 u max(1, |L|) (u = 2.2e-16: the
+  /// rounding level of L, where Ceres' Wolfe search only crawls); 0: off
+  /// (docs/inner_solvers.md "Crawl stop").
+  int crawl_iterations = 5;
 
   template <class Visitor>
   void visit(Visitor&& v) {
@@ -33,6 +38,7 @@ struct LbfgsOptions {
     v("parameter_tolerance", parameter_tolerance, "relative step stop, 0 = off");
     v("max_seconds", max_seconds, "wall-clock limit per subproblem (Ceres and the polish together), seconds");
     v("polish_iterations", polish_iterations, "derivative-only L-BFGS iterations after a Ceres line-search failure, 0 = off");
+    v("crawl_iterations", crawl_iterations, "hand over to the polish after this many Ceres iterations with a decrease at the rounding level of L, 0 = off");
   }
   template <class Visitor>
   void visit(Visitor&& v) const { const_cast<LbfgsOptions*>(this)->visit(std::forward<Visitor>(v)); }

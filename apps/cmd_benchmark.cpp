@@ -1,0 +1,352 @@
+// almkit benchmark: every solver on every built-in problem with a known
+// optimum, judged by one criterion; a table (CSV, Markdown, JSON) and
+// Dolan–Moré performance profiles (docs/benchmark.md).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "almkit/core/alm.h"
+#include "almkit/core/alm_json.h"
+#include "almkit/core/io.h"
+#include "almkit/problems/registry.h"
+#include "almkit/solvers/inner_solver_factory.h"
+#include "benchmark_peers.h"
+#include "commands.h"
+#include "gnuplot_plots.h"
+#include "option_binding.h"
+
+namespace almkit::cli {
+
+namespace {
+
+/// The almkit solver of the benchmark: the safeguarded ALM with Ceres L-BFGS,
+/// both with their defaults unless --alm.* / --lbfgs.* say otherwise.
+constexpr const char* kAlmkitSolver = "alm-lbfgs";
+
+struct BenchmarkArgs {
+  std::string problems = "all";
+  std::string solvers = "all";
+  std::string out = "out/benchmark";
+  double time_limit = 60.0;
+  bool quiet = false;
+  AlmOptions alm;
+  LbfgsOptions lbfgs;
+};
+
+struct Row {
+  std::string problem, solver, status;
+  int n = 0, m_eq = 0, m_in = 0;
+  double f_star = 0.0, f = 0.0, violation = 0.0, seconds = 0.0;
+  long gradient_evaluations = 0, function_evaluations = 0;
+  bool solved = false;
+};
+
+// docs/benchmark.md "Criterion".
+bool is_solved(double f, double f_star, double violation) {
+  return std::isfinite(f) && std::abs(f - f_star) <= 1e-6 * std::max(1.0, std::abs(f_star)) && violation <= 1e-6;
+}
+
+std::string fmt_g(double v) { return std::isfinite(v) ? fmt::format("{:.10g}", v) : std::string("nan"); }
+
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+Row run_one(const ProblemEntry& entry, const std::string& solver, const BenchmarkArgs& a) {
+  auto problem = entry.make();
+  Row r;
+  r.problem = entry.name;
+  r.solver = solver;
+  r.n = problem->num_variables();
+  r.m_eq = problem->num_equalities();
+  r.m_in = problem->num_inequalities();
+  r.f_star = *problem->known_optimal_value();
+  Vector x = problem->initial_point();
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    if (solver == kAlmkitSolver) {
+      AlmOptions o = a.alm;
+      o.time_limit_seconds = std::min(o.time_limit_seconds, a.time_limit);
+      CeresLbfgsSolver inner(a.lbfgs);
+      const AlmSummary s = solve_alm(*problem, inner, o);
+      x = s.x;
+      r.status = to_string(s.status);
+    } else {
+      problem->reset_counters();
+      PeerOptions po;
+      po.time_limit_seconds = a.time_limit;
+      const PeerResult p = run_peer(solver, *problem, po);
+      x = p.x;
+      r.status = p.status;
+    }
+  } catch (const std::exception& e) {
+    r.status = fmt::format("error: {}", e.what());
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.gradient_evaluations = problem->counters().gradient;
+  r.function_evaluations = problem->counters().objective;
+  r.f = x.allFinite() ? problem->eval_f(x) : std::numeric_limits<double>::quiet_NaN();
+  r.violation = x.allFinite() ? infeasibility(*problem, x) : std::numeric_limits<double>::infinity();
+  r.solved = is_solved(r.f, r.f_star, r.violation);
+  return r;
+}
+
+// Dolan–Moré profile of one cost: per problem, ratio = cost / best cost among
+// the solvers that solved it (∞ when unsolved); ρ_s(τ) = share of problems with
+// ratio ≤ τ. Returns per solver the sorted finite ratios.
+std::map<std::string, std::vector<double>> profile_ratios(const std::vector<Row>& rows,
+                                                          const std::vector<std::string>& problems,
+                                                          const std::vector<std::string>& solvers,
+                                                          double (*cost)(const Row&)) {
+  std::map<std::string, std::vector<double>> ratios;
+  for (const auto& s : solvers) ratios[s];
+  for (const auto& p : problems) {
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto& r : rows)
+      if (r.problem == p && r.solved) best = std::min(best, cost(r));
+    if (!std::isfinite(best)) continue;
+    for (const auto& r : rows)
+      if (r.problem == p && r.solved) ratios[r.solver].push_back(cost(r) / best);
+  }
+  for (auto& [s, v] : ratios) std::sort(v.begin(), v.end());
+  return ratios;
+}
+
+double eval_cost(const Row& r) { return std::max(1.0, static_cast<double>(r.gradient_evaluations)); }
+double time_cost(const Row& r) { return std::max(1e-6, r.seconds); }
+
+// One gnuplot data block per solver (separated by two blank lines): the
+// step function ρ_s(τ) from τ = 1 to tau_max.
+std::string profile_data(const std::map<std::string, std::vector<double>>& ratios,
+                         const std::vector<std::string>& solvers, size_t num_problems, double tau_max) {
+  std::string out;
+  for (const auto& s : solvers) {
+    const auto& v = ratios.at(s);
+    out += fmt::format("# {}\n# tau rho\n", s);
+    size_t count = 0;
+    while (count < v.size() && v[count] <= 1.0) ++count;
+    out += fmt::format("1 {:.6g}\n", static_cast<double>(count) / static_cast<double>(num_problems));
+    for (size_t i = count; i < v.size(); ++i)
+      out += fmt::format("{:.6g} {:.6g}\n", v[i], static_cast<double>(i + 1) / static_cast<double>(num_problems));
+    out += fmt::format("{:.6g} {:.6g}\n\n\n", tau_max, static_cast<double>(v.size()) / static_cast<double>(num_problems));
+  }
+  return out;
+}
+
+void write_outputs(const std::string& dir, const std::vector<Row>& rows, const std::vector<std::string>& problems,
+                   const std::vector<std::string>& solvers, const BenchmarkArgs& a) {
+  // ---- CSV: one line per (problem, solver)
+  std::string csv = "problem,n,m_eq,m_in,solver,solved,f,f_star,violation,gradient_evaluations,"
+                    "function_evaluations,seconds,status\n";
+  for (const auto& r : rows)
+    csv += fmt::format("{},{},{},{},{},{},{},{},{:.3e},{},{},{:.6f},\"{}\"\n", r.problem, r.n, r.m_eq, r.m_in, r.solver,
+                       r.solved ? 1 : 0, fmt_g(r.f), fmt_g(r.f_star), r.violation, r.gradient_evaluations,
+                       r.function_evaluations, r.seconds, r.status);
+  write_file_atomically(dir + "/benchmark.csv", csv);
+
+  // ---- totals per solver
+  struct Total {
+    int solved = 0;
+    long evals = 0;
+    double seconds = 0.0;
+  };
+  std::map<std::string, Total> totals;
+  for (const auto& r : rows) {
+    auto& t = totals[r.solver];
+    t.solved += r.solved ? 1 : 0;
+    t.evals += r.gradient_evaluations;
+    t.seconds += r.seconds;
+  }
+  auto find = [&](const std::string& p, const std::string& s) -> const Row* {
+    for (const auto& r : rows)
+      if (r.problem == p && r.solver == s) return &r;
+    return nullptr;
+  };
+
+  // ---- Markdown: per problem the gradient evaluations of each solver, ✗ when unsolved
+  std::string md = "| problem | n | m_eq | m_in |";
+  std::string rule = "|---|---|---|---|";
+  for (const auto& s : solvers) md += fmt::format(" {} |", s), rule += "---|";
+  md += "\n" + rule + "\n";
+  for (const auto& p : problems) {
+    const Row* first = find(p, solvers.front());
+    md += fmt::format("| {} | {} | {} | {} |", p, first->n, first->m_eq, first->m_in);
+    for (const auto& s : solvers) {
+      const Row* r = find(p, s);
+      md += r->solved ? fmt::format(" {} |", r->gradient_evaluations)
+                      : fmt::format(" ✗ {} ({}) |", r->gradient_evaluations, r->status);
+    }
+    md += "\n";
+  }
+  md += "| **solved** | | | |";
+  for (const auto& s : solvers) md += fmt::format(" {} / {} |", totals[s].solved, problems.size());
+  md += "\n| **gradient evaluations** | | | |";
+  for (const auto& s : solvers) md += fmt::format(" {} |", totals[s].evals);
+  md += "\n| **seconds** | | | |";
+  for (const auto& s : solvers) md += fmt::format(" {:.2f} |", totals[s].seconds);
+  md += "\n";
+
+  // ---- almkit against NLopt AUGLAG (docs/benchmark.md "Goal")
+  nlohmann::json versus = nullptr;
+  if (std::find(solvers.begin(), solvers.end(), "nlopt-auglag") != solvers.end() &&
+      std::find(solvers.begin(), solvers.end(), kAlmkitSolver) != solvers.end()) {
+    std::vector<std::string> missed;
+    double worst = 0.0;
+    std::string worst_problem;
+    long ours = 0, theirs = 0;
+    for (const auto& p : problems) {
+      const Row *a_row = find(p, kAlmkitSolver), *n_row = find(p, "nlopt-auglag");
+      ours += a_row->gradient_evaluations;
+      theirs += n_row->gradient_evaluations;
+      if (n_row->solved && !a_row->solved) missed.push_back(p);
+      if (n_row->solved) {
+        const double ratio = eval_cost(*a_row) / eval_cost(*n_row);
+        if (ratio > worst) worst = ratio, worst_problem = p;
+      }
+    }
+    md += fmt::format("\n{} vs nlopt-auglag: gradient evaluations {} vs {}; problems solved by nlopt-auglag but not by "
+                      "{}: {}; largest ratio on a problem nlopt-auglag solved: {:.2f} ({})\n",
+                      kAlmkitSolver, ours, theirs, kAlmkitSolver, missed.empty() ? "none" : fmt::format("{}", fmt::join(missed, ", ")),
+                      worst, worst_problem);
+    versus = {{"almkit_gradient_evaluations", ours},
+              {"nlopt_auglag_gradient_evaluations", theirs},
+              {"solved_by_nlopt_auglag_not_almkit", missed},
+              {"largest_ratio", worst},
+              {"largest_ratio_problem", worst_problem}};
+  }
+  write_file_atomically(dir + "/benchmark.md", md);
+
+  // ---- JSON
+  nlohmann::json j;
+  j["criterion"] = "|f - f*| <= 1e-6 max(1, |f*|) and violation <= 1e-6 at the returned x";
+  j["solvers"] = solvers;
+  j["problems"] = problems;
+  j["time_limit_seconds"] = a.time_limit;
+  j["options"] = {{"alm", options_to_json(a.alm)}, {"lbfgs", options_to_json(a.lbfgs)}};
+  nlohmann::json jr = nlohmann::json::array();
+  for (const auto& r : rows)
+    jr.push_back({{"problem", r.problem}, {"solver", r.solver}, {"solved", r.solved}, {"f", num(r.f)},
+                  {"f_star", r.f_star}, {"violation", num(r.violation)},
+                  {"gradient_evaluations", r.gradient_evaluations}, {"function_evaluations", r.function_evaluations},
+                  {"seconds", r.seconds}, {"status", r.status}});
+  j["rows"] = jr;
+  nlohmann::json jt;
+  for (const auto& s : solvers)
+    jt[s] = {{"solved", totals[s].solved}, {"gradient_evaluations", totals[s].evals}, {"seconds", totals[s].seconds}};
+  j["totals"] = jt;
+  j["almkit_vs_nlopt_auglag"] = versus;
+  write_file_atomically(dir + "/benchmark.json", j.dump(2) + "\n");
+
+  // ---- performance profiles
+  std::string plot_body;
+  std::vector<std::string> pngs;
+  for (const auto& [key, label, cost] :
+       {std::tuple{"evaluations", "gradient evaluations", &eval_cost}, std::tuple{"time", "wall time", &time_cost}}) {
+    const auto ratios = profile_ratios(rows, problems, solvers, cost);
+    double tau_max = 2.0;
+    for (const auto& [s, v] : ratios)
+      if (!v.empty()) tau_max = std::max(tau_max, 1.2 * v.back());
+    write_file_atomically(fmt::format("{}/profile_{}.dat", dir, key),
+                          profile_data(ratios, solvers, problems.size(), tau_max));
+    std::string plot = fmt::format(
+        "set output 'profile_{0}.png.tmp'\n"
+        "set title 'Dolan-More performance profile: {1} ({2} problems)'\n"
+        "set logscale x 2\nset xrange [1:{3:.6g}]\nset yrange [0:1.05]\n"
+        "set xlabel 'tau: {1} / best solver on the problem'\n"
+        "set ylabel 'share of problems solved within tau of the best'\nset key bottom right\nset grid\nplot ",
+        key, label, problems.size(), tau_max);
+    for (size_t i = 0; i < solvers.size(); ++i)
+      plot += fmt::format("{}'profile_{}.dat' index {} using 1:2 with steps lw 2 title '{}'", i ? ", \\\n     " : "", key,
+                          i, solvers[i]);
+    plot_body += plot + "\nset output\n";
+    pngs.push_back(fmt::format("profile_{}.png", key));
+  }
+  write_and_run_plots(dir, "almkit benchmark performance profiles (docs/benchmark.md): run `gnuplot plots.gp` here.",
+                      plot_body, pngs);
+}
+
+void run_benchmark(const BenchmarkArgs& a) {
+  a.alm.validate();
+  a.lbfgs.validate();
+  if (!(a.time_limit > 0)) throw UsageError(fmt::format("--time-limit: expected a number > 0, got {}", a.time_limit));
+  // Problems: every built-in one with a published optimum, or the given list.
+  std::vector<const ProblemEntry*> entries;
+  if (a.problems == "all") {
+    for (const auto& e : builtin_problems())
+      if (e.make()->known_optimal_value()) entries.push_back(&e);
+  } else {
+    for (const auto& name : split_comma_list(a.problems)) {
+      const ProblemEntry* e = find_problem(name);
+      if (e == nullptr) throw UsageError(fmt::format("--problems: unknown problem '{}' (run 'almkit list')", name));
+      if (!e->make()->known_optimal_value())
+        throw UsageError(fmt::format("--problems: problem '{}' has no known optimal value to judge against", name));
+      entries.push_back(e);
+    }
+  }
+  if (entries.empty()) throw UsageError("--problems: no problem selected");
+  // Solvers: almkit's, then the reference solvers compiled in.
+  std::vector<std::string> available{kAlmkitSolver};
+  for (const auto& s : peer_solver_names()) available.push_back(s);
+  std::vector<std::string> solvers;
+  if (a.solvers == "all") {
+    solvers = available;
+  } else {
+    for (const auto& s : split_comma_list(a.solvers)) {
+      if (std::find(available.begin(), available.end(), s) != available.end()) {
+        if (std::find(solvers.begin(), solvers.end(), s) == solvers.end()) solvers.push_back(s);
+        continue;
+      }
+      const auto known = known_peer_solver_names();
+      if (std::find(known.begin(), known.end(), s) != known.end())
+        throw UsageError(fmt::format("--solvers: '{}' was not found when almkit was built (install its Debian "
+                                     "package and rebuild; see docs/benchmark.md)",
+                                     s));
+      throw UsageError(fmt::format("--solvers: unknown solver '{}' (available: {})", s, fmt::join(available, ", ")));
+    }
+  }
+  if (solvers.empty()) throw UsageError("--solvers: no solver selected");
+
+  std::vector<Row> rows;
+  std::vector<std::string> problems;
+  for (const auto* e : entries) {
+    problems.push_back(e->name);
+    for (const auto& s : solvers) {
+      rows.push_back(run_one(*e, s, a));
+      const Row& r = rows.back();
+      if (!a.quiet)
+        fmt::print("{:<8} {:<13} {:<7} f = {:<17.10g} viol {:.1e}  grad evals {:>7}  {:>8.3f} s  {}\n", r.problem,
+                   r.solver, r.solved ? "solved" : "FAILED", r.f, r.violation, r.gradient_evaluations, r.seconds,
+                   r.status);
+    }
+  }
+  write_outputs(a.out, rows, problems, solvers, a);
+  fmt::print("wrote {0}/benchmark.csv, {0}/benchmark.md, {0}/benchmark.json and the performance profiles\n", a.out);
+}
+
+}  // namespace
+
+void register_benchmark(CLI::App& app) {
+  auto a = std::make_shared<BenchmarkArgs>();
+  auto* sub = app.add_subcommand(
+      "benchmark", "Run every solver on every built-in problem with a known optimum; table and performance profiles");
+  sub->add_option("--problems", a->problems, "all | comma-separated problem names (see: almkit list)")
+      ->capture_default_str();
+  std::string solvers_help = fmt::format("all | comma-separated list of: {}", kAlmkitSolver);
+  for (const auto& s : peer_solver_names()) solvers_help += ", " + s;
+  sub->add_option("--solvers", a->solvers, solvers_help)->capture_default_str();
+  sub->add_option("--out", a->out, "Output folder (benchmark.csv/.md/.json, profile_*.png)")->capture_default_str();
+  sub->add_option("--time-limit", a->time_limit, "Wall-clock limit per run, seconds")->capture_default_str();
+  sub->add_flag("--quiet", a->quiet, "Print only the output location");
+  add_options(sub, "alm", a->alm, "ALM options of alm-lbfgs (docs/alm.md)", {"time_limit_seconds"});
+  add_options(sub, "lbfgs", a->lbfgs, "L-BFGS options of alm-lbfgs (docs/inner_solvers.md)");
+  sub->callback([a] { run_benchmark(*a); });
+}
+
+}  // namespace almkit::cli
