@@ -40,6 +40,7 @@ struct CompareArgs {
   std::string methods = "alm-bcd,alm-lbfgs,gd,sgd,adam,lbfgs";
   std::string inits = "gaussian";
   double init_std = rnn::TrainOptions::defaults().init_std;  // std of the gaussian init (as almkit train)
+  double irnn_scale = rnn::kDefaultIrnnScale;                 // s of the irnn init, W = s I (as almkit train)
   int seeds = 1;
   double budget_seconds = 5.0;
   double budget_evals = 0.0;
@@ -72,6 +73,7 @@ struct RunRecord {
   double diverged_at = kNaN;
   std::vector<Point> curve;
   rnn::RnnWeights weights;
+  rnn::InitDiagnostics start;  // θ0 of the run (docs/rnn.md §5): start.explodes = diverged before training
 };
 
 // alm-<inner>[-safeguarded]: the 2 × 2 of inner solvers and policies (docs/compare.md).
@@ -101,6 +103,12 @@ double median(std::vector<double> v) {
 // The gradient methods' divergence rule (gradient_methods.h) on a run's
 // forward-pass train MSE: not finite, or above divergence_value.
 bool blown(double mse, const CompareArgs& a) { return !(std::isfinite(mse) && mse <= a.grad.divergence_value); }
+
+// θ0 of every method for this init and seed: the weights the trainer draws (docs/compare.md).
+rnn::RnnWeights start_weights(const CompareArgs& a, const rnn::RnnDataset& data, rnn::InitScheme init, int seed) {
+  return rnn::initialize_weights(a.hidden, data.train.d(), data.train.p(), init, a.init_std,
+                                 static_cast<std::uint64_t>(seed), a.irnn_scale);
+}
 
 // The ALM's outer-iteration cap: --alm-outer when given; otherwise none under
 // a seconds budget (the ALM gets the same wall time as every other method and
@@ -132,7 +140,9 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareArgs& a, r
 
 RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const CompareArgs& a, rnn::InitScheme init,
                   int seed) {
-  const rnn::TrainOptions o = alm_options(method, a, init, seed);
+  rnn::TrainOptions o = alm_options(method, a, init, seed);
+  // The IRNN scale is not a TrainOptions field (rnn_trainer.h): that start goes in as weights.
+  if (init == rnn::InitScheme::kIrnn) o.initial_weights = start_weights(a, data, init, seed);
   RunRecord r;
   const bool by_time = a.budget_evals <= 0;
   // The divergence rule on the forward-pass MSE of the ALM's weights: a
@@ -182,8 +192,7 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
   baselines::parse(name, &method);
   const int d = data.train.d(), p = data.train.p();
   const rnn::TrainOptions defaults = rnn::TrainOptions::defaults();
-  const Vector x0 = rnn::flatten(
-      rnn::initialize_weights(a.hidden, d, p, init, a.init_std, static_cast<std::uint64_t>(seed)));
+  const Vector x0 = rnn::flatten(start_weights(a, data, init, seed));
   RunRecord r;
   // Fair tuning: short runs over the grid, the rate with the lowest final training MSE.
   if (baselines::has_learning_rate(method)) {
@@ -262,7 +271,7 @@ nlohmann::json options_json(const CompareArgs& a, const std::vector<std::string>
                             const std::vector<double>& rates) {
   nlohmann::json j;
   j["compare"] = {{"methods", methods},         {"inits", split_comma_list(a.inits)},
-                  {"init_std", a.init_std},     {"seeds", a.seeds},
+                  {"init_std", a.init_std},     {"irnn_scale", a.irnn_scale}, {"seeds", a.seeds},
                   {"hidden", a.hidden},         {"budget_seconds", a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds)},
                   {"budget_evals", a.budget_evals}, {"learning_rates", rates},
                   {"tune_fraction", a.tune_fraction}, {"windows", a.windows},
@@ -292,7 +301,7 @@ void run_compare(CompareArgs& a) {
   std::vector<rnn::InitScheme> inits;
   for (const auto& name : split_comma_list(a.inits)) {
     rnn::InitScheme s;
-    if (!rnn::parse(name, &s)) throw UsageError(fmt::format("--inits: unknown initialization '{}' (gaussian | he | glorot | lecun)", name));
+    if (!rnn::parse(name, &s)) throw UsageError(fmt::format("--inits: unknown initialization '{}' ({})", name, rnn::init_scheme_names()));
     inits.push_back(s);
   }
   if (inits.empty()) throw UsageError("--inits: empty list");
@@ -314,6 +323,7 @@ void run_compare(CompareArgs& a) {
   if (a.windows < 1) throw UsageError("--windows must be >= 1");
   if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
   if (!(a.init_std > 0) || !std::isfinite(a.init_std)) throw UsageError("--init-std must be a finite number > 0");
+  if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
   if (a.alm_outer < 0) throw UsageError("--alm-outer must be >= 0 (0: until convergence or the budget)");
   try {
     a.grad.validate();
@@ -354,9 +364,12 @@ void run_compare(CompareArgs& a) {
         r.method = m;
         r.init = rnn::to_string(init);
         r.seed = seed;
+        // The gradient methods' threshold, so a start flagged here is one they count as diverged at θ0.
+        r.start = rnn::diagnose_start(start_weights(a, data, init, seed), data.train, a.grad.divergence_value);
         if (!a.quiet) {
-          fmt::print(" train {}  test {}  {}{}\n", short_num(r.train_mse), short_num(r.test_mse), r.status,
-                     std::isfinite(r.learning_rate) ? fmt::format("  (lr {:g})", r.learning_rate) : "");
+          fmt::print(" train {}  test {}  {}{}{}\n", short_num(r.train_mse), short_num(r.test_mse), r.status,
+                     std::isfinite(r.learning_rate) ? fmt::format("  (lr {:g})", r.learning_rate) : "",
+                     r.start.explodes ? "  (start explodes)" : "");
           std::fflush(stdout);
         }
         runs.push_back(std::move(r));
@@ -377,19 +390,23 @@ void run_compare(CompareArgs& a) {
 
   // ---- files
   const std::string& dir = a.out;
-  std::string csv = "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status\n";
+  std::string csv = "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status,start_explodes\n";
   std::string curves = "method,init,seed,seconds,train_mse,test_mse\n";
   nlohmann::json jruns = nlohmann::json::array();
   auto jnum = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   for (const auto& r : runs) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(r.learning_rate), num(r.train_mse),
-                       num(r.test_mse), num(r.seconds), num(r.time_to_target), num(r.kkt), r.status);
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(r.learning_rate), num(r.train_mse),
+                       num(r.test_mse), num(r.seconds), num(r.time_to_target), num(r.kkt), r.status, r.start.explodes);
     for (const auto& p : r.curve)
       curves += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
     jruns.push_back({{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", jnum(r.learning_rate)},
                      {"train_mse", jnum(r.train_mse)}, {"test_mse", jnum(r.test_mse)}, {"seconds", jnum(r.seconds)},
                      {"time_to_target", jnum(r.time_to_target)}, {"kkt_stationarity", jnum(r.kkt)},
-                     {"status", r.status}, {"diverged_at_seconds", jnum(r.diverged_at)}});
+                     {"status", r.status}, {"diverged_at_seconds", jnum(r.diverged_at)},
+                     {"start_explodes", r.start.explodes},
+                     {"start", {{"spectral_radius", jnum(r.start.spectral_radius)},
+                                {"max_abs_state", jnum(r.start.max_abs_state)},
+                                {"train_mse", jnum(r.start.train_mse)}}}});
     nlohmann::json jc = {{"seconds", nlohmann::json::array()}, {"train_mse", nlohmann::json::array()},
                          {"test_mse", nlohmann::json::array()}, {"violation", nlohmann::json::array()}};
     for (const auto& p : r.curve) {
@@ -484,19 +501,31 @@ void run_compare(CompareArgs& a) {
       md += fmt::format("| {} |", m);
       for (const auto init : inits) {
         std::vector<double> tr, te;
-        int diverged = 0;
+        int diverged = 0, exploding = 0;
         for (const auto& r : runs) {
           if (r.method != m || r.init != rnn::to_string(init)) continue;
+          if (r.start.explodes) ++exploding;
           if (r.status == "diverged") ++diverged;
           else tr.push_back(r.train_mse), te.push_back(r.test_mse);
         }
-        md += tr.empty() ? std::string(" diverged |")
-                         : fmt::format(" {} / {}{} |", short_num(median(tr)), short_num(median(te)),
-                                       diverged > 0 ? fmt::format(" ({} diverged)", diverged) : "");
+        md += (tr.empty() ? std::string(" diverged")
+                          : fmt::format(" {} / {}{}", short_num(median(tr)), short_num(median(te)),
+                                        diverged > 0 ? fmt::format(" ({} diverged)", diverged) : "")) +
+              (exploding > 0 ? fmt::format(" (start explodes ×{})", exploding) : "") + " |";
       }
       md += "\n";
     }
   }
+  // Starts that explode at θ0 (docs/rnn.md §5): no method is to blame for those runs.
+  std::string exploding_starts;
+  for (const auto& r : runs)
+    if (r.method == methods.front() && r.start.explodes)
+      exploding_starts += fmt::format("{}{} seed {} (train MSE {})", exploding_starts.empty() ? "" : ", ", r.init, r.seed,
+                                      short_num(r.start.train_mse));
+  if (!exploding_starts.empty())
+    md += fmt::format("\nStarts that explode at θ0 (forward-pass train MSE not finite or above {:g}; results.csv "
+                      "start_explodes): {}.\n",
+                      a.grad.divergence_value, exploding_starts);
   fmt::print("\n{}", md);
   md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best non-diverged run of each method, original units)";
   md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
@@ -567,8 +596,9 @@ void register_compare(CLI::App& app) {
   sub->add_option("--methods", a.methods,
                   "Comma-separated: alm-bcd, alm-lbfgs, alm-bcd-safeguarded, alm-lbfgs-safeguarded, gd, gd-clip, momentum, nesterov, sgd, adam, rmsprop, lbfgs")
       ->capture_default_str()->group(g_run);
-  sub->add_option("--inits", a.inits, "Comma-separated initializations: gaussian, he, glorot, lecun")->capture_default_str()->group(g_run);
+  sub->add_option("--inits", a.inits, "Comma-separated initializations: gaussian, he, glorot, lecun, pytorch, irnn (docs/rnn.md §5)")->capture_default_str()->group(g_run);
   sub->add_option("--init-std", a.init_std, "Standard deviation of the gaussian initialization")->capture_default_str()->group(g_run);
+  sub->add_option("--irnn-scale", a.irnn_scale, "s of the irnn initialization: W = s I")->capture_default_str()->group(g_run);
   sub->add_option("--seeds", a.seeds, "Seeds 0..K-1 of every initialization")->capture_default_str()->group(g_run);
   auto* bs = sub->add_option("--budget-seconds", a.budget_seconds, "Wall-clock budget per run")->capture_default_str()->group(g_run);
   auto* be = sub->add_option("--budget-evals", a.budget_evals,

@@ -20,6 +20,7 @@
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
 #include "data_options.h"
 #include "gnuplot_plots.h"
@@ -51,6 +52,10 @@ struct TrainArgs {
   std::string preset;
   std::string init = "gaussian";
   std::string init_from;
+  double irnn_scale = rnn::kDefaultIrnnScale;  // s of --init irnn (not a TrainOptions field: passed as weights)
+  // The start counts as exploding above this forward-pass train MSE: the
+  // gradient baselines' divergence threshold (docs/rnn.md §5).
+  double divergence_value = baselines::GradientOptions{}.divergence_value;
   int outer = 20;
   std::string out = "out/train";
   bool print_options = false;
@@ -176,10 +181,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   if (sub->count("--inner") > 0 && !parse(a.inner, &o.inner))
     throw UsageError(fmt::format("--inner: unknown inner solver '{}' (bcd | lbfgs)", a.inner));
   if (sub->count("--init") > 0 && !parse(a.init, &o.init))
-    throw UsageError(fmt::format("--init: unknown initialization '{}' (gaussian | he | glorot | lecun)", a.init));
+    throw UsageError(fmt::format("--init: unknown initialization '{}' ({})", a.init, rnn::init_scheme_names()));
   if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
   if (sub->count("--test-continue") > 0) o.test_continues_from_train = a.test_continue;
   if (!a.init_from.empty()) o.initial_weights = read_weights(a.init_from);
+  if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
+  if (!(a.divergence_value > 0)) throw UsageError("--divergence-value must be > 0");
   o.validate();
 
   rnn::DataSpec spec;
@@ -196,7 +203,23 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
                      {"test_steps", data.test.T()}};
   options["preset"] = a.preset;
   options["init_from"] = a.init_from;
+  options["irnn_scale"] = a.irnn_scale;
+  options["divergence_value"] = a.divergence_value;
   if (a.print_options) fmt::print("{}\n", options.dump(2));
+  // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
+  // goes to the trainer as weights (after `options`, which records the scheme).
+  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
+    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
+                                                a.irnn_scale);
+  // Say before training when θ0 already explodes (docs/rnn.md §5).
+  const rnn::InitDiagnostics start = rnn::diagnose_start(
+      o.initial_weights ? *o.initial_weights
+                        : rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed),
+      data.train, a.divergence_value);
+  if (start.explodes)
+    fmt::print("warning: the start explodes at theta0: forward-pass train MSE {:.3e} (threshold {:g}), "
+               "spectral radius of W {:.3g}, max |h_t| {:.3e} (docs/rnn.md §5)\n",
+               start.train_mse, start.divergence_value, start.spectral_radius, start.max_abs_state);
 
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
@@ -238,6 +261,11 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
                       {"gradient", res.summary.evaluations.gradient},
                       {"equalities", res.summary.evaluations.equalities},
                       {"equality_jtprod", res.summary.evaluations.equality_jtprod}};
+  s["start"] = {{"spectral_radius", start.spectral_radius},
+                {"max_abs_state", start.max_abs_state},
+                {"train_mse", start.train_mse},
+                {"divergence_value", start.divergence_value},
+                {"explodes", start.explodes}};
   s["options"] = options;
   write_file_atomically(dir + "/summary.json", s.dump(2) + "\n");
   write_file_atomically(dir + "/history.csv", rnn::history_csv(res.history));
@@ -287,8 +315,12 @@ void register_train(CLI::App& app) {
                     g_run = "Training (docs/rnn.md §7)";
   add_data_options(sub, a.data, g_data);
   sub->add_option("--hidden", o.hidden, "Hidden state size m")->capture_default_str()->group(g_model);
-  sub->add_option("--init", a.init, "Initialization: gaussian | he | glorot | lecun (biases 0)")->capture_default_str()->group(g_model);
+  sub->add_option("--init", a.init, fmt::format("Initialization: {} (docs/rnn.md §5)", rnn::init_scheme_names()))->capture_default_str()->group(g_model);
   sub->add_option("--init-std", o.init_std, "Standard deviation of --init gaussian")->capture_default_str()->group(g_model);
+  sub->add_option("--irnn-scale", a.irnn_scale, "s of --init irnn: W = s I")->capture_default_str()->group(g_model);
+  sub->add_option("--divergence-value", a.divergence_value,
+                  "The start explodes when its forward-pass train MSE exceeds this (summary.json 'start')")
+      ->capture_default_str()->group(g_model);
   sub->add_option("--seed", o.seed, "Seed of the initialization (std::mt19937_64)")->capture_default_str()->group(g_model);
   sub->add_option("--init-from", a.init_from, "Start from the weights in this JSON (model.json 'weights' or a reference trace's 'initial_weights')")->group(g_model);
   sub->add_option("--lambda1", o.regularization.lambda1, "Weight of |A|^2")->capture_default_str()->group(g_model);

@@ -86,7 +86,9 @@ TEST_CASE("compare: the same seeds give the same results table under an evaluati
   const auto table = rows(ra);
   REQUIRE(table.size() == 1 + 5 * 2 * 2);
   CHECK(slurp(dir / "a" / "results.csv").rfind(
-            "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status\n", 0) == 0);
+            "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status,"
+            "start_explodes\n",
+            0) == 0);
   CHECK(without_columns(ra, {"seconds", "time_to_target"}) == without_columns(rb, {"seconds", "time_to_target"}));
   CHECK(without_columns(slurp(dir / "a" / "curves.csv"), {"seconds"}) ==
         without_columns(slurp(dir / "b" / "curves.csv"), {"seconds"}));

@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 
+#include <Eigen/Eigenvalues>
 #include <fmt/core.h>
 
 namespace almkit::rnn {
@@ -30,21 +32,41 @@ Vector flatten(const RnnWeights& w) {
   return theta;
 }
 
-RnnWeights unflatten(VectorCRef theta, int m, int d, int p) {
+void flatten(const RnnWeights& w, Vector* theta) {
+  const int m = w.m(), d = static_cast<int>(w.V.cols()), p = static_cast<int>(w.A.rows());
+  const int n = num_parameters(m, d, p);
+  if (theta->size() != n) theta->resize(n);
+  int k = 0;
+  auto put = [&](const auto& M) {
+    theta->segment(k, M.size()) = Eigen::Map<const Vector>(M.data(), M.size());
+    k += static_cast<int>(M.size());
+  };
+  put(w.W);
+  put(w.V);
+  put(w.b);
+  put(w.A);
+  put(w.c);
+}
+
+void unflatten(VectorCRef theta, int m, int d, int p, RnnWeights* out) {
   if (theta.size() != num_parameters(m, d, p))
     throw std::invalid_argument(fmt::format("unflatten: {} entries, expected {}", theta.size(), num_parameters(m, d, p)));
-  RnnWeights w;
   int k = 0;
-  auto take = [&](int rows, int cols) {
-    Matrix M = Eigen::Map<const Matrix>(theta.data() + k, rows, cols);
+  auto take = [&](auto& M, int rows, int cols) {
+    if (M.rows() != rows || M.cols() != cols) M.resize(rows, cols);
+    M = Eigen::Map<const Matrix>(theta.data() + k, rows, cols);
     k += rows * cols;
-    return M;
   };
-  w.W = take(m, m);
-  w.V = take(m, d);
-  w.b = take(m, 1);
-  w.A = take(p, m);
-  w.c = take(p, 1);
+  take(out->W, m, m);
+  take(out->V, m, d);
+  take(out->b, m, 1);
+  take(out->A, p, m);
+  take(out->c, p, 1);
+}
+
+RnnWeights unflatten(VectorCRef theta, int m, int d, int p) {
+  RnnWeights w;
+  unflatten(theta, m, d, p, &w);
   return w;
 }
 
@@ -52,21 +74,31 @@ RnnWeights unflatten(VectorCRef theta, int m, int d, int p) {
 
 namespace {
 
+// Views of workspace buffers. AlignedMax: the buffers are Eigen-allocated, so
+// the vectorized kernels (and their summation order) match those of a plain
+// Matrix of the same shape, which keeps the results bit-identical.
+using MatrixView = Eigen::Map<Matrix, Eigen::AlignedMax>;
+
+// A rows × cols view of `buffer`, grown (never shrunk) to hold it: windows of
+// different lengths share one allocation (docs/rnn.md §5).
+MatrixView view(Matrix& buffer, Eigen::Index rows, Eigen::Index cols) {
+  if (buffer.size() < rows * cols) buffer.resize(rows * cols, 1);
+  return MatrixView(buffer.data(), rows, cols);
+}
+
 struct WindowPass {
   int t0 = 0, len = 0;
-  Matrix Hprev;  // m × len: h_{t−1} used at step t (0 at sequence starts, h_initial at t0)
-  Matrix U, H;   // m × len
+  MatrixView Hprev;  // m × len: h_{t−1} used at step t (0 at sequence starts, h_initial at t0)
+  MatrixView U, H;   // m × len
 };
 
-WindowPass window_forward(const RnnWeights& w, const RnnSeries& data, int t0, int t1, const Vector* h_initial) {
-  WindowPass P;
-  P.t0 = t0;
-  P.len = t1 - t0;
-  const int m = w.m();
+WindowPass window_forward(const RnnWeights& w, const RnnSeries& data, int t0, int t1, const Vector* h_initial,
+                          ReducedWorkspace& ws) {
+  const int m = w.m(), len = t1 - t0;
+  WindowPass P{t0, len, view(ws.Hprev, m, len), view(ws.U, m, len), view(ws.H, m, len)};
   P.U.noalias() = w.V * data.X.middleCols(t0, P.len);
   P.U.colwise() += w.b;
-  P.H.resize(m, P.len);
-  P.Hprev.setZero(m, P.len);
+  P.Hprev.setZero();
   for (int k = 0; k < P.len; ++k) {
     const int t = t0 + k;
     if (k == 0) {
@@ -80,39 +112,57 @@ WindowPass window_forward(const RnnWeights& w, const RnnSeries& data, int t0, in
   return P;
 }
 
-// Backward recursion: returns Δ (δ_t = ∂F/∂u_t) and G (g_t = ∂F/∂h_t), m × len.
-void window_backward(const RnnWeights& w, const RnnSeries& data, const RnnRegularization& reg, const WindowPass& P,
-                     const Matrix& R, double normalization, Matrix* Delta, Matrix* G) {
+// Residuals r_t = A h_t + c − y_t weighted by ω_t, zeroed where ω_t = 0
+// (targets there may be NaN): p × len.
+MatrixView weighted_residuals(const RnnWeights& w, const RnnSeries& data, const WindowPass& P, ReducedWorkspace& ws) {
+  MatrixView R = view(ws.R, w.A.rows(), P.len);
+  R.noalias() = w.A * P.H;
+  R.colwise() += w.c;
+  for (int k = 0; k < P.len; ++k) {
+    const double om = data.omega(P.t0 + k);
+    if (om != 0.0) R.col(k) = om * (R.col(k) - data.Y.col(P.t0 + k));
+    else R.col(k).setZero();
+  }
+  return R;
+}
+
+// Backward recursion: Δ (δ_t = ∂F/∂u_t) and G (g_t = ∂F/∂h_t), m × len, in
+// the workspace; returns Δ.
+MatrixView window_backward(const RnnWeights& w, const RnnSeries& data, const RnnRegularization& reg,
+                           const WindowPass& P, const MatrixView& R, double normalization, ReducedWorkspace& ws) {
   const int m = w.m();
-  Delta->resize(m, P.len);
-  G->noalias() = (2.0 / normalization) * (w.A.transpose() * R);  // R columns already weighted by ω
+  MatrixView Delta = view(ws.Delta, m, P.len), G = view(ws.G, m, P.len);
+  G.noalias() = (2.0 / normalization) * (w.A.transpose() * R);  // R columns already weighted by ω
   for (int k = P.len - 1; k >= 0; --k) {
     const int t = P.t0 + k;
-    if (k + 1 < P.len && !data.is_sequence_start(t + 1)) G->col(k).noalias() += w.W.transpose() * Delta->col(k + 1);
-    for (int i = 0; i < m; ++i)
-      (*Delta)(i, k) = (P.U(i, k) > 0.0 ? (*G)(i, k) : 0.0) + 2.0 * reg.lambda6 * P.U(i, k);
+    if (k + 1 < P.len && !data.is_sequence_start(t + 1)) G.col(k).noalias() += w.W.transpose() * Delta.col(k + 1);
+    for (int i = 0; i < m; ++i) Delta(i, k) = (P.U(i, k) > 0.0 ? G(i, k) : 0.0) + 2.0 * reg.lambda6 * P.U(i, k);
   }
+  return Delta;
+}
+
+// Resizes only when the shape differs: an output of the right size is reused.
+void shape(Matrix& M, Eigen::Index rows, Eigen::Index cols) {
+  if (M.rows() != rows || M.cols() != cols) M.resize(rows, cols);
 }
 
 }  // namespace
 
 ReducedValue reduced_objective(const RnnWeights& w, const RnnSeries& data, const RnnRegularization& reg,
-                               const ReducedWindow& window, RnnWeights* gradient, Vector* grad_h_initial) {
+                               const ReducedWindow& window, RnnWeights* gradient, Vector* grad_h_initial,
+                               ReducedWorkspace* workspace) {
   const int T = data.T();
   const int t0 = window.t0, t1 = window.t1 < 0 ? T : window.t1;
   if (t0 < 0 || t1 > T || t0 >= t1)
     throw std::invalid_argument(fmt::format("reduced_objective: bad window [{}, {}) for T = {}", t0, t1, T));
-  const WindowPass P = window_forward(w, data, t0, t1, window.h_initial);
+  // Without a caller's workspace a local one: the same code path, hence the same bits.
+  ReducedWorkspace local;
+  ReducedWorkspace& ws = workspace != nullptr ? *workspace : local;
+  const WindowPass P = window_forward(w, data, t0, t1, window.h_initial, ws);
   const auto omega = data.omega.segment(t0, P.len);
   double Nn = window.normalization > 0 ? window.normalization : omega.sum();
   if (!(Nn > 0)) Nn = 1.0;  // no observed target in the window: the loss is 0 anyway
-  // Residuals r_t = A h_t + c − y_t, zeroed where ω_t = 0 (targets there may be NaN).
-  Matrix R = w.A * P.H;
-  R.colwise() += w.c;
-  for (int k = 0; k < P.len; ++k) {
-    if (omega(k) != 0.0) R.col(k) = omega(k) * (R.col(k) - data.Y.col(t0 + k));
-    else R.col(k).setZero();
-  }
+  const MatrixView R = weighted_residuals(w, data, P, ws);
   // ω ∈ {0,1} in the design; for general weights ω_t ‖r‖² = (ω_t r)ᵀ r / ω_t: keep ω r in R and divide once.
   double loss_sum = 0.0;
   for (int k = 0; k < P.len; ++k)
@@ -124,12 +174,16 @@ ReducedValue reduced_objective(const RnnWeights& w, const RnnSeries& data, const
               s * (reg.lambda1 * w.A.squaredNorm() + reg.lambda2 * w.W.squaredNorm() + reg.lambda3 * w.V.squaredNorm() +
                    reg.lambda4 * w.b.squaredNorm() + reg.lambda5 * w.c.squaredNorm()) +
               reg.lambda6 * P.U.squaredNorm();
-  out.h_last = P.H.col(P.len - 1);
+  if (workspace != nullptr) workspace->h_last = P.H.col(P.len - 1);
+  else out.h_last = P.H.col(P.len - 1);
   if (gradient == nullptr && grad_h_initial == nullptr) return out;
 
-  Matrix Delta, G;
-  window_backward(w, data, reg, P, R, Nn, &Delta, &G);
+  const MatrixView Delta = window_backward(w, data, reg, P, R, Nn, ws);
   if (gradient != nullptr) {
+    const int m = w.m();
+    shape(gradient->W, m, m);
+    shape(gradient->V, m, w.V.cols());
+    shape(gradient->A, w.A.rows(), m);
     gradient->W.noalias() = Delta * P.Hprev.transpose();
     gradient->W += 2.0 * s * reg.lambda2 * w.W;
     gradient->V.noalias() = Delta * data.X.middleCols(t0, P.len).transpose();
@@ -140,27 +194,26 @@ ReducedValue reduced_objective(const RnnWeights& w, const RnnSeries& data, const
     gradient->c = (2.0 / Nn) * R.rowwise().sum() + 2.0 * s * reg.lambda5 * w.c;
   }
   if (grad_h_initial != nullptr) {
-    if (window.h_initial != nullptr) *grad_h_initial = w.W.transpose() * Delta.col(0);
-    else *grad_h_initial = Vector::Zero(w.m());
+    if (window.h_initial != nullptr) {
+      grad_h_initial->resize(w.m());
+      grad_h_initial->noalias() = w.W.transpose() * Delta.col(0);
+    } else {
+      grad_h_initial->setZero(w.m());
+    }
   }
   return out;
 }
 
 void bptt_multipliers(const RnnWeights& w, const RnnSeries& data, const RnnRegularization& reg, Matrix* xi1,
                       Matrix* xi2) {
-  const WindowPass P = window_forward(w, data, 0, data.T(), nullptr);
-  Matrix R = w.A * P.H;
-  R.colwise() += w.c;
-  for (int t = 0; t < data.T(); ++t) {
-    if (data.omega(t) != 0.0) R.col(t) = data.omega(t) * (R.col(t) - data.Y.col(t));
-    else R.col(t).setZero();
-  }
+  ReducedWorkspace ws;
+  const WindowPass P = window_forward(w, data, 0, data.T(), nullptr, ws);
+  const MatrixView R = weighted_residuals(w, data, P, ws);
   double N = data.N();
   if (!(N > 0)) N = 1.0;
-  Matrix Delta, G;
-  window_backward(w, data, reg, P, R, N, &Delta, &G);
-  *xi1 = -Delta;
-  *xi2 = -G;
+  window_backward(w, data, reg, P, R, N, ws);
+  *xi1 = -view(ws.Delta, w.m(), P.len);
+  *xi2 = -view(ws.G, w.m(), P.len);
 }
 
 // ------------------------------------------------------------ initialization
@@ -171,6 +224,8 @@ const char* to_string(InitScheme scheme) {
     case InitScheme::kHe: return "he";
     case InitScheme::kGlorot: return "glorot";
     case InitScheme::kLecun: return "lecun";
+    case InitScheme::kPytorch: return "pytorch";
+    case InitScheme::kIrnn: return "irnn";
   }
   return "gaussian";
 }
@@ -180,35 +235,83 @@ bool parse(const std::string& text, InitScheme* scheme) {
   else if (text == "he") *scheme = InitScheme::kHe;
   else if (text == "glorot") *scheme = InitScheme::kGlorot;
   else if (text == "lecun") *scheme = InitScheme::kLecun;
+  else if (text == "pytorch") *scheme = InitScheme::kPytorch;
+  else if (text == "irnn") *scheme = InitScheme::kIrnn;
   else return false;
   return true;
 }
 
-RnnWeights initialize_weights(int m, int d, int p, InitScheme scheme, double std_dev, std::uint64_t seed) {
+const char* init_scheme_names() { return "gaussian | he | glorot | lecun | pytorch | irnn"; }
+
+RnnWeights initialize_weights(int m, int d, int p, InitScheme scheme, double std_dev, std::uint64_t seed,
+                              double irnn_scale) {
   if (m < 1 || d < 1 || p < 1) throw std::invalid_argument(fmt::format("initialize_weights: bad sizes m={} d={} p={}", m, d, p));
   if (scheme == InitScheme::kGaussian && !(std_dev >= 0 && std::isfinite(std_dev)))
     throw std::invalid_argument(fmt::format("init std must be finite and >= 0, got {}", std_dev));
+  if (scheme == InitScheme::kIrnn && !std::isfinite(irnn_scale))
+    throw std::invalid_argument(fmt::format("irnn scale must be finite, got {}", irnn_scale));
   std::mt19937_64 rng(seed);
+  RnnWeights w;
+  if (scheme == InitScheme::kPytorch) {
+    // nn.RNN and nn.Linear(m, p) both draw from U(−1/√m, 1/√m) (fan_in of
+    // Linear is m); one bias b stands for PyTorch's b_ih + b_hh (docs/rnn.md §5).
+    const double bound = 1.0 / std::sqrt(static_cast<double>(m));
+    std::uniform_real_distribution<double> dist(-bound, bound);
+    auto draw = [&](auto& M, int rows, int cols) {
+      M.resize(rows, cols);
+      for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) M(i, j) = dist(rng);
+    };
+    draw(w.W, m, m);
+    draw(w.V, m, d);
+    draw(w.b, m, 1);
+    draw(w.A, p, m);
+    draw(w.c, p, 1);
+    return w;
+  }
   auto fill = [&](Matrix& M, int rows, int cols, double fan_in, double fan_out) {
     double sd = std_dev;
     switch (scheme) {
       case InitScheme::kGaussian: break;
       case InitScheme::kHe: sd = std::sqrt(2.0 / fan_in); break;
       case InitScheme::kGlorot: sd = std::sqrt(2.0 / (fan_in + fan_out)); break;
-      case InitScheme::kLecun: sd = std::sqrt(1.0 / fan_in); break;
+      case InitScheme::kLecun:
+      case InitScheme::kIrnn: sd = std::sqrt(1.0 / fan_in); break;  // irnn: LeCun for V and A (docs/rnn.md §5)
+      case InitScheme::kPytorch: break;  // drawn uniformly above
     }
     std::normal_distribution<double> dist(0.0, 1.0);
     M.resize(rows, cols);
     for (int i = 0; i < rows; ++i)
       for (int j = 0; j < cols; ++j) M(i, j) = sd * dist(rng);
   };
-  RnnWeights w;
-  fill(w.W, m, m, m, m);
+  if (scheme == InitScheme::kIrnn) w.W = irnn_scale * Matrix::Identity(m, m);
+  else fill(w.W, m, m, m, m);
   fill(w.V, m, d, d, m);
   fill(w.A, p, m, m, p);
   w.b = Vector::Zero(m);
   w.c = Vector::Zero(p);
   return w;
+}
+
+InitDiagnostics diagnose_start(const RnnWeights& w, const RnnSeries& train, double divergence_value) {
+  const int m = w.m();
+  if (w.W.cols() != m || w.V.rows() != m || w.V.cols() != train.d() || w.b.size() != m || w.A.rows() != train.p() ||
+      w.A.cols() != m || w.c.size() != train.p())
+    throw std::invalid_argument(fmt::format("initial weights do not match m = {}, d = {}, p = {}", m, train.d(), train.p()));
+  InitDiagnostics out;
+  out.divergence_value = divergence_value;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // EigenSolver needs finite input; ρ(W) > 1 is the usual sign of an exploding recursion (docs/rnn.md §5).
+  out.spectral_radius =
+      w.W.allFinite() ? Eigen::EigenSolver<Matrix>(w.W, /*computeEigenvectors=*/false).eigenvalues().cwiseAbs().maxCoeff()
+                      : nan;
+  const RnnStates s = forward_pass(w, train);
+  out.max_abs_state = s.H.size() == 0 ? 0.0
+                      : s.H.allFinite() ? s.H.cwiseAbs().maxCoeff()
+                                        : std::numeric_limits<double>::infinity();
+  out.train_mse = mean_squared_error(predict(w, s.H), train);
+  out.explodes = !(std::isfinite(out.train_mse) && out.train_mse <= divergence_value);
+  return out;
 }
 
 // ------------------------------------------------------------ metrics

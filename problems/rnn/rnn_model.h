@@ -12,7 +12,7 @@
 //   δ_t  = D_t g_t + 2λ6 u_t                      (D_t = diag(1[u_t > 0]))
 //   ∂W = 2λ2 W + Σ δ_t h_{t−1}ᵀ,  ∂V = 2λ3 V + Σ δ_t x_tᵀ,  ∂b = 2λ4 b + Σ δ_t,
 //   ∂A = 2λ1 A + (2/N) Σ ω_t r_t h_tᵀ,  ∂c = 2λ5 c + (2/N) Σ ω_t r_t.
-// With ξ1_t = −δ_t and ξ2_t = −g_t these are exactly the KKT rows of (P) (DESIGN §3.2).
+// With ξ1_t = −δ_t and ξ2_t = −g_t these are exactly the KKT rows of (P) (docs/rnn.md §3).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,10 @@ int num_parameters(int m, int d, int p);
 /// leading part of RnnTrainingProblem's layout [W, V, b, A, c, H, U].
 Vector flatten(const RnnWeights& w);
 RnnWeights unflatten(VectorCRef theta, int m, int d, int p);
+/// The same two maps into existing storage (no allocation when `out` already
+/// has the sizes): for callers that convert θ at every evaluation.
+void flatten(const RnnWeights& w, Vector* theta);
+void unflatten(VectorCRef theta, int m, int d, int p, RnnWeights* out);
 
 // ------------------------------------------------------------ reduced objective
 
@@ -57,14 +61,32 @@ struct ReducedWindow {
 struct ReducedValue {
   double value = 0.0;    ///< F over the window
   double loss = 0.0;     ///< (1/N) Σ ω_t ‖r_t‖² part only
-  Vector h_last;         ///< h_{t1−1}: the state to carry into the next window
+  Vector h_last;         ///< h_{t1−1}: the state to carry into the next window (empty with a workspace)
+};
+
+/// Storage for the m × len and p × len matrices of one evaluation
+/// (docs/rnn.md §5). A caller that evaluates F many times (the gradient
+/// baselines, SGD over windows) keeps one and passes it to reduced_objective:
+/// the buffers grow to the largest window seen and are never shrunk, so
+/// further calls allocate none of them, also when window lengths differ by a
+/// step (Eigen's GEMM may still take blocking buffers of its own for large
+/// products). Results are bit-identical with or without a workspace.
+/// Not thread-safe: one workspace per concurrent caller.
+struct ReducedWorkspace {
+  // Buffers only (viewed as m × len or p × len inside reduced_objective);
+  // their shapes carry no meaning.
+  Matrix Hprev, U, H, R, Delta, G;
+  Vector h_last;  ///< output: h_{t1−1} of the last call (ReducedValue::h_last stays empty)
 };
 
 /// F(θ) over a window; fills `gradient` (same shapes as w) when non-null and
-/// ∂F/∂h_{t0−1} into `grad_h_initial` when non-null.
+/// ∂F/∂h_{t0−1} into `grad_h_initial` when non-null. Output matrices and
+/// vectors already of the right size are overwritten in place. `workspace`
+/// (optional) holds the intermediate matrices across calls; with one, the last
+/// state is returned in workspace->h_last instead of ReducedValue::h_last.
 ReducedValue reduced_objective(const RnnWeights& w, const RnnSeries& data, const RnnRegularization& reg,
                                const ReducedWindow& window = {}, RnnWeights* gradient = nullptr,
-                               Vector* grad_h_initial = nullptr);
+                               Vector* grad_h_initial = nullptr, ReducedWorkspace* workspace = nullptr);
 
 /// The BPTT adjoints of a full-series forward pass, as KKT multipliers of (P):
 /// ξ1_t = −δ_t, ξ2_t = −g_t (m × T each). Independent of RnnTrainingProblem.
@@ -78,14 +100,47 @@ enum class InitScheme {
   kHe,        ///< N(0, 2 / fan_in)
   kGlorot,    ///< N(0, 2 / (fan_in + fan_out))
   kLecun,     ///< N(0, 1 / fan_in)
+  /// PyTorch's default for nn.RNN(d, m) + nn.Linear(m, p): every entry of W,
+  /// V, b, A, c ~ U(−1/√m, 1/√m). One bias b (PyTorch's b_ih + b_hh has
+  /// variance 2/(3m); ours 1/(3m)).
+  kPytorch,
+  /// IRNN (Le, Jaitly & Hinton 2015): W = s·I (s = irnn_scale), b = c = 0,
+  /// V ~ N(0, 1/d), A ~ N(0, 1/m) (LeCun for the non-recurrent weights).
+  kIrnn,
 };
 const char* to_string(InitScheme scheme);
 bool parse(const std::string& text, InitScheme* scheme);
+/// "gaussian | he | glorot | lecun | pytorch | irnn", for help texts and errors.
+const char* init_scheme_names();
 
-/// Seeded weights (std::mt19937_64, std::normal_distribution), biases b, c = 0.
-/// Draw order: W, V, A, each row by row (the row-major order of model.json).
-/// fan_in of W is m, of V is d, of A is m; fan_out is m, m, p.
-RnnWeights initialize_weights(int m, int d, int p, InitScheme scheme, double std_dev, std::uint64_t seed);
+/// Default of the IRNN scale s in W = s·I (the identity of Le et al. 2015).
+inline constexpr double kDefaultIrnnScale = 1.0;
+
+/// Seeded weights (std::mt19937_64), docs/rnn.md §5:
+/// * gaussian, he, glorot, lecun: std::normal_distribution; draw order W, V,
+///   A, each row by row (the row-major order of model.json); b, c = 0.
+///   fan_in of W is m, of V is d, of A is m; fan_out is m, m, p.
+/// * pytorch: std::uniform_real_distribution on [−1/√m, 1/√m); draw order W,
+///   V, b, A, c, each row by row.
+/// * irnn: W = irnn_scale·I (no draws), then V ~ N(0, 1/d) and A ~ N(0, 1/m)
+///   row by row; b, c = 0.
+/// `std_dev` is used by gaussian only, `irnn_scale` (finite) by irnn only.
+RnnWeights initialize_weights(int m, int d, int p, InitScheme scheme, double std_dev, std::uint64_t seed,
+                              double irnn_scale = kDefaultIrnnScale);
+
+/// Whether a start already explodes at θ0 (docs/rnn.md §5): a forward pass of
+/// the initial weights over the training series, before any training.
+struct InitDiagnostics {
+  double spectral_radius = 0.0;  ///< ρ(W) = max |λ_i(W)| (Eigen::EigenSolver); NaN for non-finite W
+  double max_abs_state = 0.0;    ///< max_{t,i} |h_t,i| of the forward pass from h_0 = 0; +inf if any is not finite
+  double train_mse = 0.0;        ///< forward-pass train MSE (docs/rnn.md §6) at θ0
+  double divergence_value = 0.0; ///< the threshold used
+  bool explodes = false;         ///< train_mse not finite or > divergence_value
+};
+/// `divergence_value`: pass the gradient baselines' threshold
+/// (baselines::GradientOptions::divergence_value, default 1e20) so a start
+/// flagged here is one the baselines count as diverged at θ0.
+InitDiagnostics diagnose_start(const RnnWeights& w, const RnnSeries& train, double divergence_value);
 
 // ------------------------------------------------------------ metrics
 

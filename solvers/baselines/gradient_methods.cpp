@@ -169,20 +169,21 @@ void first_order(const Objective& f, const GradientOptions& o, Run& run, Gradien
 
 class CeresFunction final : public ceres::FirstOrderFunction {
  public:
-  CeresFunction(Run* run, int n) : run_(run), n_(n) {}
+  CeresFunction(Run* run, int n) : run_(run), n_(n), x_(n), g_(n) {}
   bool Evaluate(const double* parameters, double* cost, double* gradient) const override {
-    const Vector x = Eigen::Map<const Vector>(parameters, n_);
-    Vector g(n_);
-    *cost = run_->eval(x, -1, gradient ? &g : nullptr, /*check=*/false);
-    if (gradient) Eigen::Map<Vector>(gradient, n_) = g;
+    x_ = Eigen::Map<const Vector>(parameters, n_);
+    *cost = run_->eval(x_, -1, gradient ? &g_ : nullptr, /*check=*/false);
+    if (gradient) Eigen::Map<Vector>(gradient, n_) = g_;
     // An invalid trial point is a failed evaluation: Ceres' line search backtracks.
-    return run_->valid(*cost, gradient ? &g : nullptr);
+    return run_->valid(*cost, gradient ? &g_ : nullptr);
   }
   int NumParameters() const override { return n_; }
 
  private:
   Run* run_;
   int n_;
+  // Reused by every evaluation (no allocation per call); Evaluate is const in Ceres' interface.
+  mutable Vector x_, g_;
 };
 
 class CeresCallback final : public ceres::IterationCallback {
@@ -195,7 +196,7 @@ class CeresCallback final : public ceres::IterationCallback {
       run_->diverge();
       return ceres::SOLVER_TERMINATE_SUCCESSFULLY;
     }
-    const Vector x = Eigen::Map<const Vector>(params_, r_->x.size());
+    const Eigen::Map<const Vector> x(params_, r_->x.size());
     if (x.allFinite()) r_->x = x;
     r_->iterations = s.iteration;
     run_->maybe_record(r_->x);
@@ -294,15 +295,19 @@ Objective make_rnn_objective(const rnn::RnnSeries& series, const rnn::RnnRegular
                              int num_windows) {
   const int d = series.d(), p = series.p(), T = series.T();
   num_windows = std::max(1, std::min(num_windows, T));
+  // Everything an evaluation needs besides x, kept across calls so that
+  // repeated evaluations allocate nothing (docs/rnn.md §5, ReducedWorkspace).
   struct State {
     Vector h;      // state carried into the next window
     int next = 0;  // the window whose start the carried state belongs to
+    rnn::RnnWeights w, g;
+    rnn::ReducedWorkspace ws;
   };
   auto state = std::make_shared<State>();
   Objective f;
   f.num_batches = num_windows;
   f.value_gradient = [&series, reg, m, d, p, T, num_windows, state](const Vector& x, int batch, Vector* grad) {
-    const rnn::RnnWeights w = rnn::unflatten(x, m, d, p);
+    rnn::unflatten(x, m, d, p, &state->w);
     rnn::ReducedWindow win;
     if (batch >= 0) {
       win.t0 = static_cast<int>(static_cast<long>(T) * batch / num_windows);
@@ -310,11 +315,11 @@ Objective make_rnn_objective(const rnn::RnnSeries& series, const rnn::RnnRegular
       // Carried only from the window just before; window 0 (and any jump) starts from h = 0.
       if (batch > 0 && state->next == batch && state->h.size() == m) win.h_initial = &state->h;
     }
-    rnn::RnnWeights g;
-    const rnn::ReducedValue v = rnn::reduced_objective(w, series, reg, win, grad ? &g : nullptr);
-    if (grad) *grad = rnn::flatten(g);
+    const rnn::ReducedValue v =
+        rnn::reduced_objective(state->w, series, reg, win, grad ? &state->g : nullptr, nullptr, &state->ws);
+    if (grad) rnn::flatten(state->g, grad);
     if (batch >= 0) {
-      state->h = v.h_last;
+      state->h = state->ws.h_last;
       state->next = batch + 1;
     }
     return v.value;

@@ -132,6 +132,9 @@ GradientResult minimize(const Objective& f, const Vector& x0, const GradientOpti
 /// F(θ) of rnn_model.h on `series` with θ = flatten(weights); num_windows
 /// contiguous windows [t0, t1) of (almost) equal length for SGD, with the
 /// state carried between consecutive windows (window 0 starts from h = 0).
+/// The oracle owns one rnn::ReducedWorkspace and the weight/gradient buffers
+/// (shared by its copies: not for concurrent calls), so repeated evaluations
+/// allocate nothing after the first (docs/rnn.md §5).
 Objective make_rnn_objective(const rnn::RnnSeries& series, const rnn::RnnRegularization& reg, int m,
                              int num_windows = 1);
 
