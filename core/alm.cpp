@@ -354,8 +354,18 @@ class AlmRun {
     double beta = opt_.initial_penalty;
     if (beta == 0.0) {
       const double viol2 = c_.squaredNorm() + g_.cwiseMax(0.0).squaredNorm();
-      beta = std::clamp(opt_.initial_penalty_factor * std::max(1.0, std::abs(f0)) / std::max(1.0, 0.5 * viol2),
-                        1e-8, 1e8);
+      // ALGENCAN's balance of |f| against the squared violation, capped by the
+      // size of ∇f: a large |f(x0)| says nothing about the curvature (hs113,
+      // hs118: f0 ~ 1e3, β0 ~ 1e4 made the first subproblem cost 1.2–1.5k
+      // evaluations; docs/alm.md §3 "Initial penalty").
+      beta = opt_.initial_penalty_factor * std::max(1.0, std::abs(f0)) / std::max(1.0, 0.5 * viol2);
+      if (opt_.initial_penalty_gradient_cap) {
+        Vector grad0(n_);
+        problem_.eval_grad_f(x_, grad0);
+        if (grad0.allFinite())
+          beta = std::min(beta, opt_.initial_penalty_factor * std::max(1.0, inf_norm(grad0)));
+      }
+      beta = std::clamp(beta, 1e-8, 1e8);
     }
     lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
     mu_bar_ = mu_.cwiseMax(0.0).cwiseMin(opt_.mu_max);

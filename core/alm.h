@@ -90,6 +90,8 @@ struct AlmOptions {
   double initial_penalty = 0.0;
   /// The factor of the β_0 formula above (ALGENCAN uses 10).
   double initial_penalty_factor = 10.0;
+  /// β_0 (when initial_penalty = 0) ≤ initial_penalty_factor · max(1, ‖∇f(x0)‖∞) (one gradient).
+  bool initial_penalty_gradient_cap = true;
   double penalty_max = 1e20;      ///< β_max: stop with kPenaltyTooLarge beyond it
   double lambda_min = -1e20;      ///< safeguard box for λ̄
   double lambda_max = 1e20;       ///< safeguard box for λ̄
@@ -131,6 +133,7 @@ struct AlmOptions {
     v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
     v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = factor max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
     v("initial_penalty_factor", initial_penalty_factor, "safeguarded: the factor of the beta_0 formula");
+    v("initial_penalty_gradient_cap", initial_penalty_gradient_cap, "safeguarded: cap beta_0 at factor max(1, |grad f(x0)|) (inf-norm)");
     v("penalty_max", penalty_max, "safeguarded: largest penalty before stopping");
     v("lambda_min", lambda_min, "safeguarded: lower clip of equality multipliers");
     v("lambda_max", lambda_max, "safeguarded: upper clip of equality multipliers");

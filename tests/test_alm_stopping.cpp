@@ -201,3 +201,25 @@ TEST_CASE("glog is quiet: no glog lines on stderr during solves (hs106 makes Cer
   CHECK(run.output.find("line_search") == std::string::npos);
   CHECK(run.output.find("status") != std::string::npos);
 }
+
+TEST_CASE("almkit benchmark: table files written, bad input is one line and exit code 2") {
+  const auto dir = almkit::testing::fresh_temp_dir("almkit_bench", "out");
+  const auto run = almkit::testing::run_cli("benchmark --problems hs006,hs071 --solvers alm-lbfgs --quiet --out \"" +
+                                            dir.string() + "\"");
+  INFO(run.output);
+  CHECK(run.code == 0);
+  const std::string csv = almkit::testing::slurp(dir / "benchmark.csv");
+  CHECK(csv.rfind("problem,n,m_eq,m_in,solver,solved,", 0) == 0);
+  CHECK(csv.find("hs006,2,1,0,alm-lbfgs,1,") != std::string::npos);
+  CHECK(csv.find("hs071,4,1,1,alm-lbfgs,1,") != std::string::npos);
+  CHECK(almkit::testing::slurp(dir / "benchmark.md").find("| **solved** | | | | 2 / 2 |") != std::string::npos);
+  CHECK(almkit::testing::slurp(dir / "benchmark.json").find("\"totals\"") != std::string::npos);
+  CHECK(std::filesystem::exists(dir / "profile_evaluations.dat"));
+  for (const char* bad : {"benchmark --solvers nosuch", "benchmark --problems hs999", "benchmark --time-limit 0",
+                          "benchmark --alm.tau 2"}) {
+    const auto r = almkit::testing::run_cli(std::string(bad) + " --out \"" + dir.string() + "\"");
+    INFO(bad, ": ", r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find("error") != std::string::npos);
+  }
+}

@@ -125,8 +125,13 @@ PolishResult polish(AlCache& L, Vector& x, Vector& grad, double tolerance, int m
   };
   // The deadline is the subproblem's max_seconds: the polish never extends a
   // time budget (almkit compare gives every method the same wall time).
+  // Stall stop: the polish is for the last digits of ‖∇L‖; when 10 iterations
+  // in a row do not lower the best ‖∇L‖∞ by 10 %, it is not converging
+  // (badly scaled subproblems, hs106) and further line searches are wasted.
+  double best = grad.lpNorm<Eigen::Infinity>();
+  int stalled = 0;
   for (; r.iterations < max_iterations && grad.lpNorm<Eigen::Infinity>() > tolerance &&
-         std::chrono::steady_clock::now() < deadline;
+         std::chrono::steady_clock::now() < deadline && stalled < 10;
        ++r.iterations) {
     // Two-loop recursion for d = −H ∇L.
     d = -grad;
@@ -177,6 +182,9 @@ PolishResult polish(AlCache& L, Vector& x, Vector& grad, double tolerance, int m
     const double sy = s.dot(y);
     x = xt;
     grad = gt;
+    const double norm = grad.lpNorm<Eigen::Infinity>();
+    if (norm < 0.9 * best) best = norm, stalled = 0;
+    else ++stalled;
     if (sy > 1e-16 * s.norm() * y.norm()) {
       if (static_cast<int>(S.size()) == memory) S.erase(S.begin()), Y.erase(Y.begin()), rho.erase(rho.begin());
       S.push_back(std::move(s)), Y.push_back(std::move(y)), rho.push_back(1.0 / sy);
