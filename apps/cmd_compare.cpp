@@ -48,6 +48,7 @@ struct CompareArgs {
   double tune_fraction = 0.1;
   int windows = 10;
   int alm_outer = 0;  // 0: no cap with a seconds budget (the ALM uses the budget), train's 20 with --budget-evals
+  double hybrid_fraction = 0.5;  // alm-bcd+lbfgs: budget share of the ALM-BCD phase (L-BFGS gets the rest)
   std::string out = "out/compare";
   // The gradient methods' fixed hyper-parameters (--grad.*); learning rate and
   // budget are set per run by the comparison itself.
@@ -78,7 +79,8 @@ struct RunRecord {
 
 // alm-<inner>[-safeguarded]: the 2 × 2 of inner solvers and policies (docs/compare.md).
 bool is_alm(const std::string& m) {
-  return m == "alm-bcd" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded" || m == "alm-lbfgs-safeguarded";
+  return m == "alm-bcd" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded" || m == "alm-lbfgs-safeguarded" ||
+         m == "alm-bcd+lbfgs" || m == "alm-bcd-reference";
 }
 
 // ‖∇F(θ)‖∞ on the training series: the KKT stationarity of (P) with the BPTT adjoint multipliers (rnn_model.h).
@@ -112,11 +114,13 @@ rnn::RnnWeights start_weights(const CompareArgs& a, const rnn::RnnDataset& data,
 
 // The ALM's outer-iteration cap: --alm-outer when given; otherwise none under
 // a seconds budget (the ALM gets the same wall time as every other method and
-// runs until it converges or the budget ends, docs/compare.md) and train's
-// default under --budget-evals.
+// runs until it converges or the budget ends, docs/compare.md); under
+// --budget-evals, one outer iteration per gradient evaluation (an outer
+// iteration of the rollout policy costs one forward and one BPTT pass, as a
+// gradient evaluation does, plus one w and one a block step).
 int alm_outer_cap(const CompareArgs& a) {
   if (a.alm_outer > 0) return a.alm_outer;
-  return a.budget_evals > 0 ? rnn::TrainOptions::defaults().alm.max_outer_iterations : 1000000;
+  return a.budget_evals > 0 ? std::max(1, static_cast<int>(a.budget_evals)) : 1000000;
 }
 
 // The `almkit train` defaults with the variant's inner solver and policy, the
@@ -127,17 +131,35 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareArgs& a, r
   o.init = init;
   o.seed = static_cast<std::uint64_t>(seed);
   o.init_std = a.init_std;
-  if (method.rfind("alm-lbfgs", 0) == 0) o.inner = rnn::InnerKind::kLbfgs;
-  if (method.size() > 12 && method.compare(method.size() - 12, 12, "-safeguarded") == 0) o.alm.policy = AlmPolicy::kSafeguarded;
+  // alm-bcd and alm-bcd+lbfgs: train's default policy (rollout); the others
+  // name their policy, and the L-BFGS inner solver runs the generic driver.
+  if (method.rfind("alm-lbfgs", 0) == 0) {
+    o.inner = rnn::InnerKind::kLbfgs;
+    o.rollout_policy = false;
+  }
+  if (method.size() > 12 && method.compare(method.size() - 12, 12, "-safeguarded") == 0) {
+    o.rollout_policy = false;
+    o.alm.policy = AlmPolicy::kSafeguarded;
+  }
+  if (method == "alm-bcd-reference") {
+    o.rollout_policy = false;
+    o.alm.policy = AlmPolicy::kReference;
+  }
   o.alm.max_outer_iterations = alm_outer_cap(a);
   if (a.budget_evals <= 0) {
-    o.alm.time_limit_seconds = a.budget_seconds;
+    o.alm.time_limit_seconds = method == "alm-bcd+lbfgs" ? a.hybrid_fraction * a.budget_seconds : a.budget_seconds;
     o.lbfgs.max_seconds = a.budget_seconds;
   }
   o.validate();
   return o;
 }
 
+baselines::GradientResult run_gradient(baselines::Method method, double lr, const rnn::RnnDataset& data,
+                                       const CompareArgs& a, const Vector& x0, double seconds, double evals,
+                                       bool monitor);
+
+// alm-* variants; alm-bcd+lbfgs runs ALM-BCD for hybrid_fraction of the budget
+// (or until it stops on its own), then L-BFGS on F from its weights for the rest.
 RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const CompareArgs& a, rnn::InitScheme init,
                   int seed) {
   rnn::TrainOptions o = alm_options(method, a, init, seed);
@@ -145,20 +167,40 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   if (init == rnn::InitScheme::kIrnn) o.initial_weights = start_weights(a, data, init, seed);
   RunRecord r;
   const bool by_time = a.budget_evals <= 0;
+  const bool hybrid = method == "alm-bcd+lbfgs";
+  const double alm_budget = hybrid ? a.hybrid_fraction * a.budget_seconds : a.budget_seconds;
   // The divergence rule on the forward-pass MSE of the ALM's weights: a
   // split-problem iterate can be nearly feasible while its weights blow up in
   // the forward recursion.
   const rnn::TrainResult res = rnn::train(data, o, [&](const rnn::TrainHistoryRow& row) {
     r.curve.push_back({row.seconds, row.train_mse, row.test_mse, std::hypot(row.violation_c1, row.violation_c2)});
     if (blown(row.train_mse, a) && !std::isfinite(r.diverged_at)) r.diverged_at = row.seconds;
-    return !(by_time && row.seconds >= a.budget_seconds) && !blown(row.train_mse, a);
+    return !(by_time && row.seconds >= alm_budget) && !blown(row.train_mse, a);
   });
   r.weights = res.weights;
   r.train_mse = res.final_metrics.train_mse;
   r.test_mse = res.final_metrics.test_mse;
-  r.seconds = res.wall_seconds;
+  // The method's own clock (monitoring excluded, as for the gradient methods).
+  r.seconds = r.curve.empty() ? res.wall_seconds : r.curve.back().seconds;
   r.kkt = res.kkt_bptt.stationarity;
   r.status = to_string(res.summary.status);
+  if (hybrid && !blown(r.train_mse, a)) {
+    const double rest = std::max(0.0, a.budget_seconds - r.seconds);
+    const double t_off = r.seconds;
+    const int d = data.train.d(), p = data.train.p();
+    const auto g = run_gradient(baselines::Method::kLbfgs, 1.0, data, a, rnn::flatten(res.weights),
+                                by_time ? rest : 0.0, by_time ? 0.0 : a.budget_evals, true);
+    for (const auto& h : g.history) r.curve.push_back({t_off + h.seconds, h.train_mse, h.test_mse, 0.0});
+    if (!g.diverged) {
+      r.weights = rnn::unflatten(g.x, a.hidden, d, p);
+      const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, false);
+      r.train_mse = fm.train_mse;
+      r.test_mse = fm.test_mse;
+      r.kkt = grad_inf(r.weights, data.train, o.regularization);
+    }
+    r.seconds = t_off + g.seconds;
+    r.status = fmt::format("alm: {}; lbfgs: {}", r.status, g.status);
+  }
   if (blown(r.train_mse, a)) {
     r.status = "diverged";
     if (!std::isfinite(r.diverged_at)) r.diverged_at = res.wall_seconds;
@@ -274,7 +316,7 @@ nlohmann::json options_json(const CompareArgs& a, const std::vector<std::string>
                   {"init_std", a.init_std},     {"irnn_scale", a.irnn_scale}, {"seeds", a.seeds},
                   {"hidden", a.hidden},         {"budget_seconds", a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds)},
                   {"budget_evals", a.budget_evals}, {"learning_rates", rates},
-                  {"tune_fraction", a.tune_fraction}, {"windows", a.windows},
+                  {"tune_fraction", a.tune_fraction}, {"hybrid_fraction", a.hybrid_fraction}, {"windows", a.windows},
                   {"alm_outer", a.alm_outer},   {"out", a.out}};
   nlohmann::json g = options_to_json(a.grad);
   for (const char* set_per_run : {"learning_rate", "max_seconds", "max_evaluations"}) g.erase(set_per_run);
@@ -294,7 +336,7 @@ void run_compare(CompareArgs& a) {
     baselines::Method bm;
     if (!is_alm(m) && !baselines::parse(m, &bm))
       throw UsageError(fmt::format(
-          "--methods: unknown method '{}' (alm-bcd, alm-lbfgs, alm-bcd-safeguarded, alm-lbfgs-safeguarded, gd, gd-clip, momentum, nesterov, "
+          "--methods: unknown method '{}' (alm-bcd, alm-bcd+lbfgs, alm-bcd-reference, alm-lbfgs, alm-bcd-safeguarded, alm-lbfgs-safeguarded, gd, gd-clip, momentum, nesterov, "
           "sgd, adam, rmsprop, lbfgs)",
           m));
   }
@@ -320,6 +362,7 @@ void run_compare(CompareArgs& a) {
   if (!(a.budget_seconds > 0)) throw UsageError("--budget-seconds must be > 0");
   if (a.budget_evals < 0) throw UsageError("--budget-evals must be >= 0");
   if (!(a.tune_fraction > 0 && a.tune_fraction <= 1)) throw UsageError("--tune-fraction must be in (0, 1]");
+  if (!(a.hybrid_fraction > 0 && a.hybrid_fraction < 1)) throw UsageError("--hybrid-fraction must be in (0, 1)");
   if (a.windows < 1) throw UsageError("--windows must be >= 1");
   if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
   if (!(a.init_std > 0) || !std::isfinite(a.init_std)) throw UsageError("--init-std must be a finite number > 0");
@@ -594,7 +637,7 @@ void register_compare(CLI::App& app) {
   add_data_options(sub, a.data, g_data);
   sub->add_option("--hidden", a.hidden, "Hidden state size m")->capture_default_str()->group(g_run);
   sub->add_option("--methods", a.methods,
-                  "Comma-separated: alm-bcd, alm-lbfgs, alm-bcd-safeguarded, alm-lbfgs-safeguarded, gd, gd-clip, momentum, nesterov, sgd, adam, rmsprop, lbfgs")
+                  "Comma-separated: alm-bcd, alm-bcd+lbfgs, alm-bcd-reference, alm-lbfgs, alm-bcd-safeguarded, alm-lbfgs-safeguarded, gd, gd-clip, momentum, nesterov, sgd, adam, rmsprop, lbfgs")
       ->capture_default_str()->group(g_run);
   sub->add_option("--inits", a.inits, "Comma-separated initializations: gaussian, he, glorot, lecun, pytorch, irnn (docs/rnn.md §5)")->capture_default_str()->group(g_run);
   sub->add_option("--init-std", a.init_std, "Standard deviation of the gaussian initialization")->capture_default_str()->group(g_run);
@@ -608,6 +651,10 @@ void register_compare(CLI::App& app) {
   sub->add_option("--learning-rates", a.learning_rates, "Learning-rate grid of the fair tuning")->capture_default_str()->group(g_run);
   sub->add_option("--tune-fraction", a.tune_fraction, "Budget fraction of each tuning run")->capture_default_str()->group(g_run);
   sub->add_option("--windows", a.windows, "SGD: contiguous time windows per epoch (truncated BPTT)")->capture_default_str()->group(g_run);
+  sub->add_option("--hybrid-fraction", a.hybrid_fraction,
+                  "alm-bcd+lbfgs: share of the budget for the ALM-BCD phase; L-BFGS on F gets the rest")
+      ->capture_default_str()
+      ->group(g_run);
   sub->add_option("--alm-outer", a.alm_outer,
                   "ALM outer-iteration cap; 0: none with --budget-seconds (the ALM runs until it converges or the budget ends), "
                   "train's 20 with --budget-evals")->capture_default_str()->group(g_run);

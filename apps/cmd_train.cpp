@@ -47,7 +47,7 @@ void merge_given(const CLI::App* app, const std::string& prefix, Options& target
 
 struct TrainArgs {
   DataArgs data;  // --data, --target, … (apps/data_options.h)
-  std::string policy = "reference";
+  std::string policy = "rollout";
   std::string inner = "bcd";
   std::string preset;
   std::string init = "gaussian";
@@ -176,10 +176,16 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   }
   // Named flags that map onto nested options (applied only when given, so
   // the generic --alm.policy / --alm.max_outer_iterations also work).
-  if (sub->count("--policy") > 0 && !parse(a.policy, &o.alm.policy))
-    throw UsageError(fmt::format("--policy: unknown policy '{}' (reference | safeguarded)", a.policy));
+  if (sub->count("--policy") > 0) {
+    o.rollout_policy = a.policy == "rollout";
+    if (!o.rollout_policy && !parse(a.policy, &o.alm.policy))
+      throw UsageError(fmt::format("--policy: unknown policy '{}' (rollout | reference | safeguarded)", a.policy));
+  }
   if (sub->count("--inner") > 0 && !parse(a.inner, &o.inner))
     throw UsageError(fmt::format("--inner: unknown inner solver '{}' (bcd | lbfgs)", a.inner));
+  // The rollout policy runs BCD steps; an L-BFGS inner solver without a named
+  // policy gets the reference policy (docs/rnn.md §7).
+  if (o.inner == rnn::InnerKind::kLbfgs && sub->count("--policy") == 0) o.rollout_policy = false;
   if (sub->count("--init") > 0 && !parse(a.init, &o.init))
     throw UsageError(fmt::format("--init: unknown initialization '{}' ({})", a.init, rnn::init_scheme_names()));
   if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
@@ -224,14 +230,15 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
                spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), o.hidden,
-               to_string(o.alm.policy), rnn::to_string(o.inner));
-    fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7}\n", "outer", "seconds", "train_mse", "test_mse",
-               "|C1|_2", "|C2|_2", "gamma", "sweeps");
+               o.policy_name(), rnn::to_string(o.inner));
+    fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7} {:>10} {:>10}\n", "outer", "seconds", "train_mse",
+               "test_mse", "|C1|_2", "|C2|_2", "gamma", "sweeps", "|gradF|", "gap");
   }
   auto log = [&](const rnn::TrainHistoryRow& r) {
     if (!a.quiet) {
-      fmt::print("{:5d} {:9.3f} {:12.6e} {:12.6e} {:11.3e} {:11.3e} {} {:7d}\n", r.iteration, r.seconds, r.train_mse,
-                 r.test_mse, r.violation_c1, r.violation_c2, fmt_gamma(r.gamma), r.sweeps);
+      fmt::print("{:5d} {:9.3f} {:12.6e} {:12.6e} {:11.3e} {:11.3e} {} {:7d} {:10.3e} {:10.3e}{}\n", r.iteration,
+                 r.seconds, r.train_mse, r.test_mse, r.violation_c1, r.violation_c2, fmt_gamma(r.gamma), r.sweeps,
+                 r.grad_inf, r.rollout_gap, r.accepted == 0 ? " rejected" : "");
       std::fflush(stdout);
     }
     return true;
@@ -252,6 +259,10 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   s["final_gamma"] = res.summary.final_penalty;
   s["violation_c1"] = res.history.back().violation_c1;
   s["violation_c2"] = res.history.back().violation_c2;
+  s["policy"] = o.policy_name();
+  s["rollout_gap"] = res.history.back().rollout_gap;
+  s["grad_inf"] = res.history.back().grad_inf;
+  s["objective"] = res.history.back().objective;
   s["kkt"] = kkt_json(res.kkt_alm);
   s["kkt"]["multipliers"] = "ALM (last iterate)";
   s["kkt_bptt"] = kkt_json(res.kkt_bptt);
@@ -329,7 +340,7 @@ void register_train(CLI::App& app) {
   sub->add_option("--lambda4", o.regularization.lambda4, "Weight of |b|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda5", o.regularization.lambda5, "Weight of |c|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda6", o.regularization.lambda6, "Weight of |U|^2")->capture_default_str()->group(g_model);
-  sub->add_option("--policy", a.policy, "ALM policy: reference | safeguarded")->capture_default_str()->group(g_run);
+  sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §7)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
   sub->add_option("--preset", a.preset, "reference: the reference study's demo settings (explicit flags override)")->group(g_run);
   sub->add_option("--outer", a.outer, "Outer iterations (= --alm.max_outer_iterations)")->capture_default_str()->group(g_run);
@@ -341,6 +352,7 @@ void register_train(CLI::App& app) {
   add_options(sub, "alm", o.alm, "ALM options (docs/alm.md)");
   add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
   add_options(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
+  add_options(sub, "rollout", o.rollout, "Rollout policy options (docs/rnn_bcd.md §7)");
   sub->callback([sub, args] { run_train(sub, *args); });
 }
 

@@ -178,6 +178,37 @@ TEST_CASE("bcd: the AL never increases, block by block and sweep by sweep") {
   }
 }
 
+TEST_CASE("bcd: extrapolated sweeps keep the AL monotone sweep by sweep, or fall back") {
+  int kept_total = 0, rejected_total = 0;
+  for (unsigned seed : {31u, 32u, 33u}) {
+    const RnnTrainingProblem P(random_series(3, 2, 20, {0, 9}, seed % 2 == 0, seed), 4, random_regularization(seed + 1));
+    const Vector x0 = random_point(P, seed + 2, 0.8);
+    for (double beta : {0.5, 2.0}) {
+      const AugmentedLagrangian L = make_al(P, seed + 3, beta);
+      BcdOptions o;
+      o.max_sweeps = 60;
+      o.stop_test_enabled = false;
+      o.extrapolation = 0.5;
+      BcdSolver solver(o);
+      Vector x = x0;
+      const InnerResult r = solver.minimize(L, x, 0.0);
+      const auto& values = solver.last_values();
+      REQUIRE(values.size() == static_cast<size_t>(r.iterations) + 1);
+      CHECK(values.front() == doctest::Approx(L.value(x0)).epsilon(1e-14));
+      for (size_t j = 1; j < values.size(); ++j) {
+        CAPTURE(seed);
+        CAPTURE(j);
+        CHECK(values[j] <= values[j - 1] + 1e-12 * std::max(1.0, std::abs(values[j - 1])));
+      }
+      CHECK(values.back() == doctest::Approx(L.value(x)).epsilon(1e-14));
+      for (bool e : solver.last_extrapolated()) (e ? kept_total : rejected_total) += 1;
+    }
+  }
+  // Both branches are exercised: some extrapolated sweeps are kept, some fall back.
+  CHECK(kept_total > 0);
+  CHECK(rejected_total > 0);
+}
+
 namespace {
 class NoBlocks : public ConstrainedProblem {
  public:
@@ -211,7 +242,7 @@ TEST_CASE("bcd: solver options, stop test, errors") {
     CHECK(std::string(description).size() > 0);
     ++count;
   });
-  CHECK(count == 5);
+  CHECK(count == 9);
   BcdChangeMeasure cm;
   CHECK(parse("absolute", &cm));
   CHECK(cm == BcdChangeMeasure::kAbsolute);

@@ -236,7 +236,7 @@ TEST_CASE("compare: --print-options shows every setting used, and results.json s
     CHECK(text.find("\"momentum\": 0.75") != std::string::npos);
     CHECK(text.find("\"beta2\": 0.999") != std::string::npos);
     CHECK(text.find("\"alm-bcd\": {") != std::string::npos);
-    CHECK(text.find("\"max_outer_iterations\": 20") != std::string::npos);  // --budget-evals: train's 20
+    CHECK(text.find("\"max_outer_iterations\": 3") != std::string::npos);  // --budget-evals 3: 3 outer iterations
   }
   fs::remove_all(dir);
 }

@@ -174,7 +174,7 @@ TEST_CASE("rnn train: CLI writes the output contract — predict reproduces the 
   REQUIRE(r.code == 0);
   for (const char* f : {"summary.json", "history.csv", "model.json", "predictions.csv"}) CHECK(fs::exists(out / f));
   const std::string history = slurp(out / "history.csv");
-  CHECK(history.rfind("iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps\n", 0) == 0);
+  CHECK(history.rfind("iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,accepted\n", 0) == 0);
   CHECK(count_lines(history) == 4);  // header + rows 0, 1, 2
   const std::string summary = slurp(out / "summary.json");
   for (const char* key : {"\"train_mse\"", "\"test_mse\"", "\"wall_seconds\"", "\"outer_iterations\"", "\"sweeps\"",

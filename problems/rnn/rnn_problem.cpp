@@ -348,7 +348,9 @@ Matrix RnnTrainingProblem::jac_c_impl(VectorCRef x) const { return Matrix(jac_c_
 // BPTT adjoint multipliers (DESIGN §3.2)
 // ============================================================================
 
-Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const {
+Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const { return bptt_multipliers(x, -1.0, 0.0); }
+
+Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x, double kink_tolerance, double kink_selection) const {
   const auto v = view(x);
   Vector lambda(num_equalities());
   Eigen::Map<Matrix> Xi1(lambda.data(), m_, T_), Xi2(lambda.data() + m_ * T_, m_, T_);
@@ -358,9 +360,36 @@ Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const {
   const Matrix Wt = v.W.transpose();
   for (int t = T_ - 1; t >= 0; --t) {
     if (!data_.is_sequence_end(t)) Xi2.col(t).noalias() += Wt * Xi1.col(t + 1);
-    Xi1.col(t) = (v.U.col(t).array() > 0.0).select(Xi2.col(t), 0.0) - 2.0 * reg_.lambda6 * v.U.col(t);
+    if (kink_tolerance < 0.0) {
+      Xi1.col(t) = (v.U.col(t).array() > 0.0).select(Xi2.col(t), 0.0) - 2.0 * reg_.lambda6 * v.U.col(t);
+    } else {
+      for (int i = 0; i < m_; ++i) {
+        const double u = v.U(i, t);
+        const double sel = std::abs(u) <= kink_tolerance ? kink_selection : (u > 0.0 ? 1.0 : 0.0);
+        Xi1(i, t) = sel * Xi2(i, t) - 2.0 * reg_.lambda6 * u;
+      }
+    }
   }
   return lambda;
+}
+
+void RnnTrainingProblem::weight_gradient(VectorCRef x, VectorCRef lambda, VectorRef grad) const {
+  check(grad.size() == num_weights(), "weight_gradient: grad must have num_weights() entries");
+  const auto v = view(x);
+  const auto xi = multiplier_view(lambda);
+  Eigen::Map<Matrix> gW(grad.data(), m_, m_), gV(grad.data() + off_V_, m_, d_), gA(grad.data() + off_A_, p_, m_);
+  Eigen::Map<Vector> gb(grad.data() + off_b_, m_), gc(grad.data() + off_c_, p_);
+  // ∇f rows (docs/rnn_bcd.md §1) plus J_cᵀλ: W: −Ξ1 Hprevᵀ, V: −Ξ1 Xᵀ, b: −Ξ1 1; A, c: none.
+  linked_outer(xi.Xi1, v.H, gW);
+  gW = 2.0 * reg_.lambda2 * v.W - gW;
+  gV.noalias() = -xi.Xi1 * data_.X.transpose();
+  gV += 2.0 * reg_.lambda3 * v.V;
+  gb = 2.0 * reg_.lambda4 * v.b - xi.Xi1.rowwise().sum();
+  Matrix R;
+  weighted_residuals(v, R);
+  gA.noalias() = (2.0 / N_) * R * v.H.transpose();
+  gA += 2.0 * reg_.lambda1 * v.A;
+  gc = (2.0 / N_) * R.rowwise().sum() + 2.0 * reg_.lambda5 * v.c;
 }
 
 // ============================================================================

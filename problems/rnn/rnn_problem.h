@@ -111,6 +111,15 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// feasible points; then the W, V, b, A, c components of ∇f + J_cᵀλ are the
   /// gradient of the reduced objective F(θ) = f(θ, H(θ), U(θ)).
   Vector bptt_multipliers(VectorCRef x) const;
+  /// The same recursion with the selection `kink_selection` ∈ [0, 1] of σ′ at
+  /// every |u_{t,i}| ≤ kink_tolerance (an element of the Clarke derivative
+  /// [0, 1] there; docs/rnn_bcd.md §7): the multipliers of a generalized
+  /// gradient of F at points on or next to a kink.
+  Vector bptt_multipliers(VectorCRef x, double kink_tolerance, double kink_selection) const;
+  /// The weight rows (W, V, b, A, c; num_weights() entries) of ∇f(x) + J_c(x)ᵀλ,
+  /// without forming the H and U rows. With λ = bptt_multipliers(x) at a
+  /// feasible x this is ∇F(θ), the BPTT gradient of the reduced objective.
+  void weight_gradient(VectorCRef x, VectorCRef lambda, VectorRef grad) const;
 
   // ----- ConstrainedProblem ------------------------------------------------
   std::string name() const override { return "rnn_training"; }

@@ -24,8 +24,12 @@ bool parse(const std::string& text, InnerKind* kind) {
 
 TrainOptions TrainOptions::defaults() {
   TrainOptions o;
+  o.rollout_policy = true;
+  // The rollout policy stops on its own (‖∇F‖∞ ≤ rollout.tol_gradient, or no
+  // decreasing step at any penalty); the cap only bounds a slow run.
+  o.alm.max_outer_iterations = 10000;
+  // For --policy reference | safeguarded (the generic driver):
   o.alm.policy = AlmPolicy::kReference;
-  o.alm.max_outer_iterations = 20;
   o.alm.ref_eps0 = 1e-3;
   o.bcd.max_sweeps = 200;
   o.bcd.stop_test_enabled = true;
@@ -36,6 +40,7 @@ TrainOptions TrainOptions::defaults() {
 
 TrainOptions TrainOptions::reference_preset() {
   TrainOptions o;
+  o.rollout_policy = false;
   o.hidden = 20;
   o.init = InitScheme::kGaussian;
   o.init_std = 1e-3;
@@ -64,7 +69,12 @@ void TrainOptions::validate() const {
   alm.validate();
   bcd.validate();
   lbfgs.validate();
+  rollout.validate();
+  if (rollout_policy && inner != InnerKind::kBcd)
+    throw std::invalid_argument("option policy: the rollout policy runs BCD sweeps; it needs inner = bcd");
 }
+
+std::string TrainOptions::policy_name() const { return rollout_policy ? "rollout" : to_string(alm.policy); }
 
 nlohmann::json TrainOptions::to_json() const {
   nlohmann::json j;
@@ -80,10 +90,14 @@ nlohmann::json TrainOptions::to_json() const {
   j["lambda5"] = regularization.lambda5;
   j["lambda6"] = regularization.lambda6;
   j["inner"] = to_string(inner);
+  j["policy"] = policy_name();
   j["test_continues_from_train"] = test_continues_from_train;
   j["alm"] = options_to_json(alm);
   j["bcd"] = options_to_json(bcd);
   j["lbfgs"] = options_to_json(lbfgs);
+  nlohmann::json r;
+  rollout.visit([&r](const char* name, const auto& field, const char*) { r[name] = field; });
+  j["rollout"] = r;
   return j;
 }
 
@@ -119,14 +133,43 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   const int fam = m * data.train.T();
   // Row of the history; the violations come from the driver (its ‖C1‖₂, ‖C2‖₂)
   // except for row 0, so the problem's evaluation counters stay the ALM's own.
-  auto make_row = [&](int iteration, double seconds, const RnnWeights& w, const std::vector<double>& viol,
-                      double gamma, long sweeps) {
+  // Monitoring (test MSE, ‖∇F‖∞, the rollout gap) is not charged to the
+  // method: row.seconds excludes it, as the gradient baselines' clock does.
+  double monitor_seconds = 0.0;
+  // `known` (the rollout policy): x is the feasible point of the row's weights
+  // and F, ‖∇F‖∞ and the gap were computed by the policy itself.
+  struct Known {
+    double F, grad_inf, gap;
+  };
+  auto make_row = [&](int iteration, double seconds, VectorCRef x, const std::vector<double>& viol, double gamma,
+                      long sweeps, const Known* known = nullptr) {
+    const auto m0 = std::chrono::steady_clock::now();
+    const RnnWeights w = problem.weights(x);
     TrainHistoryRow row;
     row.iteration = iteration;
-    row.seconds = seconds;
-    const ForwardMetrics fm = forward_metrics(w, data.train, data.test, options.test_continues_from_train);
-    row.train_mse = fm.train_mse;
-    row.test_mse = fm.test_mse;
+    if (known != nullptr) {
+      const auto v = problem.view(x);
+      row.train_mse = mean_squared_error(predict(w, v.H), data.train);
+      if (data.test.T() > 0) {
+        const Vector h_last = v.H.col(data.train.T() - 1);
+        row.test_mse = mean_squared_error(
+            predict_series(w, data.test, options.test_continues_from_train ? &h_last : nullptr), data.test);
+      }
+      row.objective = known->F;
+      row.grad_inf = known->grad_inf;
+      row.rollout_gap = known->gap;
+    } else {
+      const ForwardMetrics fm = forward_metrics(w, data.train, data.test, options.test_continues_from_train);
+      row.train_mse = fm.train_mse;
+      row.test_mse = fm.test_mse;
+      RnnWeights g;
+      row.objective = reduced_objective(w, data.train, options.regularization, {}, &g).value;
+      const Vector gv = flatten(g);
+      row.grad_inf = gv.allFinite() ? gv.lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::infinity();
+      row.rollout_gap = rollout_gap(problem, x);
+    }
+    monitor_seconds += seconds_since(m0);
+    row.seconds = seconds - monitor_seconds;
     row.violation_c1 = viol.size() > 0 ? viol[0] : 0.0;
     row.violation_c2 = viol.size() > 1 ? viol[1] : 0.0;
     row.gamma = gamma;
@@ -141,7 +184,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
     problem.eval_c(x0, c);
     problem.reset_counters();
     const std::vector<double> viol0{c.head(fam).norm(), c.tail(fam).norm()};
-    TrainHistoryRow row0 = make_row(0, 0.0, problem.weights(x0), viol0, std::numeric_limits<double>::quiet_NaN(), 0);
+    TrainHistoryRow row0 = make_row(0, 0.0, x0, viol0, std::numeric_limits<double>::quiet_NaN(), 0);
     result.history.push_back(row0);
     if (callback) keep_going = callback(row0);
   }
@@ -149,13 +192,28 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   if (!keep_going) alm.max_outer_iterations = 0;
 
   auto on_iteration = [&](const AlmIteration& it, VectorCRef x) {
-    TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), problem.weights(x), it.family_violation,
-                                   it.penalty, it.inner.iterations);
+    TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), x, it.family_violation, it.penalty,
+                                   it.inner.iterations);
     result.history.push_back(row);
     result.total_sweeps += it.inner.iterations;
     return callback ? callback(row) : true;
   };
-  result.summary = solve_alm(problem, *inner, alm, AlmStart{}, on_iteration);
+  if (options.rollout_policy) {
+    auto on_rollout = [&](const AlmIteration& it, const RolloutStep& st, VectorCRef x) {
+      // The gap is the inner iterate's, before the restart.
+      const Known known{it.objective, st.grad_inf, st.rollout_gap};
+      TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), x, it.family_violation, it.penalty,
+                                     it.inner.iterations, &known);
+      row.accepted = st.accepted ? 1 : 0;
+      result.history.push_back(row);
+      result.total_sweeps += it.inner.iterations;
+      return callback ? callback(row) : true;
+    };
+    result.summary = solve_rollout(problem, options.rollout, options.bcd, alm, on_rollout,
+                                   [&monitor_seconds] { return monitor_seconds; });
+  } else {
+    result.summary = solve_alm(problem, *inner, alm, AlmStart{}, on_iteration);
+  }
 
   const Vector& x = result.summary.x.size() == problem.num_variables() ? result.summary.x : problem.initial_point();
   result.weights = problem.weights(x);
@@ -177,11 +235,14 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
 }
 
 std::string history_csv(const std::vector<TrainHistoryRow>& history) {
-  std::string s = "iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps\n";
+  std::string s =
+      "iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,"
+      "accepted\n";
   for (const auto& r : history) {
-    s += fmt::format("{},{:.6f},{:.17g},{:.17g},{:.17g},{:.17g},{},{}\n", r.iteration, r.seconds, r.train_mse,
-                     r.test_mse, r.violation_c1, r.violation_c2,
-                     std::isfinite(r.gamma) ? fmt::format("{:.17g}", r.gamma) : std::string("nan"), r.sweeps);
+    s += fmt::format("{},{:.6f},{:.17g},{:.17g},{:.17g},{:.17g},{},{},{:.17g},{:.17g},{:.17g},{}\n", r.iteration,
+                     r.seconds, r.train_mse, r.test_mse, r.violation_c1, r.violation_c2,
+                     std::isfinite(r.gamma) ? fmt::format("{:.17g}", r.gamma) : std::string("nan"), r.sweeps,
+                     r.objective, r.grad_inf, r.rollout_gap, r.accepted);
   }
   return s;
 }

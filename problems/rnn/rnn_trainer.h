@@ -18,6 +18,7 @@
 #include "almkit/core/kkt.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/problems/rnn/rnn_rollout.h"
 #include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 
@@ -42,11 +43,20 @@ struct TrainOptions {
   AlmOptions alm;
   BcdOptions bcd;
   LbfgsOptions lbfgs;
+  /// Outer loop: false = the generic ALM driver with alm.policy (reference |
+  /// safeguarded); true = the rollout-consistent policy of rnn_rollout.h
+  /// (BCD inner solver only; limits from alm.max_outer_iterations and
+  /// alm.time_limit_seconds).
+  bool rollout_policy = false;
+  RolloutOptions rollout;
+  /// Name of the outer policy in use: "reference", "safeguarded" or "rollout".
+  std::string policy_name() const;
 
-  /// The defaults of `almkit train` (docs/rnn.md §7): reference policy, 20
-  /// outer iterations, ε0 = 1e-3 (not 0.1: a loose ε stops BCD after a few
-  /// sweeps and wastes outer iterations), the working BCD stop test (relative
-  /// change) with at most 200 sweeps, σp = 1e-5.
+  /// The defaults of `almkit train` (docs/rnn.md §7, chosen by the study of
+  /// docs/rnn_bcd.md §7): the rollout policy with one BCD w/a step per outer
+  /// iteration, at most 10000 outer iterations. For --policy reference |
+  /// safeguarded: ε0 = 1e-3, the relative BCD stop test with at most 200
+  /// sweeps, σp = 1e-5.
   static TrainOptions defaults();
   /// The reference study's demo (`--preset reference`): reference policy,
   /// γ0 = 1, λ1..λ5 = 0.01, λ6 = 1e-8, σp = 1e-8, 5 outer × 200 sweeps with
@@ -68,6 +78,13 @@ struct TrainHistoryRow {
   double violation_c2 = 0.0;///< ‖C2‖₂
   double gamma = 0.0;       ///< penalty used in this outer iteration (NaN for row 0)
   long sweeps = 0;          ///< inner iterations (BCD sweeps, L-BFGS iterations) of this outer iteration
+  double objective = 0.0;   ///< F(θ): f at the forward-pass point of the row's weights
+  double grad_inf = 0.0;    ///< ‖∇F(θ)‖∞ (BPTT): the KKT stationarity of (P) at the forward-pass point
+  /// ‖H − H(θ)‖_F / √(mT): the iterate's states against the forward pass of its
+  /// own weights (docs/rnn_bcd.md §6). The rollout policy reports the inner
+  /// iterate's gap before it restores feasibility.
+  double rollout_gap = 0.0;
+  int accepted = -1;        ///< rollout policy: 1 step accepted, 0 rejected; -1 other policies
 };
 
 struct TrainResult {
@@ -92,7 +109,8 @@ using TrainCallback = std::function<bool(const TrainHistoryRow&)>;
 /// Trains on data.train (evaluating on data.test) with the given options.
 TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainCallback& callback = {});
 
-/// history.csv content: header `iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps`.
+/// history.csv content: header
+/// `iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,accepted`.
 std::string history_csv(const std::vector<TrainHistoryRow>& history);
 
 }  // namespace almkit::rnn

@@ -31,6 +31,12 @@ void BcdOptions::validate() const {
     throw std::invalid_argument("BcdOptions: sigma_p must be finite and >= 0");
   if (!(tolerance_scale > 0.0) || !std::isfinite(tolerance_scale))
     throw std::invalid_argument("BcdOptions: tolerance_scale must be finite and > 0");
+  if (!(extrapolation >= 0.0 && extrapolation <= extrapolation_max) || !std::isfinite(extrapolation_max))
+    throw std::invalid_argument("BcdOptions: extrapolation must be in [0, extrapolation_max] (finite)");
+  if (!(extrapolation_grow >= 1.0) || !std::isfinite(extrapolation_grow))
+    throw std::invalid_argument("BcdOptions: extrapolation_grow must be finite and >= 1");
+  if (!(extrapolation_shrink > 0.0 && extrapolation_shrink < 1.0))
+    throw std::invalid_argument("BcdOptions: extrapolation_shrink must be in (0, 1)");
 }
 
 InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) {
@@ -61,7 +67,56 @@ InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, doubl
   const double threshold = options_.tolerance_scale * tolerance;
   int sweep = 0;
   bool finite = true;
+  const bool extrapolate = options_.extrapolation > 0.0;
+  double beta_x = options_.extrapolation;
+  double value = 0.0;
+  last_values_.clear();
+  last_extrapolated_.clear();
+  if (extrapolate) {
+    value = L.value(x);
+    last_values_.push_back(value);
+    previous_ = x;
+  }
   while (sweep < options_.max_sweeps) {
+    // Extrapolated attempt (from the second sweep on): sweep from
+    // y = x + β (x − x_prev); keep it only when the AL does not increase.
+    if (extrapolate && sweep >= 1) {
+      trial_ = x + beta_x * (x - previous_);
+      blocks->begin_sweep(trial_);
+      for (int k = 0; k < nb; ++k) blocks->minimize_block(k, L.lambda(), L.mu(), L.beta(), options_.sigma_p, trial_);
+      const double v = L.value(trial_);
+      if (v <= value) {
+        change = 0.0;
+        for (int k = 0; k < nb; ++k) {
+          double diff2 = 0.0, norm2 = 0.0;
+          for (const auto& r : ranges[static_cast<size_t>(k)]) {
+            diff2 += (trial_.segment(r.first, r.size) - x.segment(r.first, r.size)).squaredNorm();
+            norm2 += trial_.segment(r.first, r.size).squaredNorm();
+          }
+          const double dk = std::sqrt(diff2);
+          last_block_changes_[static_cast<size_t>(k)] = dk;
+          change += relative ? dk / std::max(1.0, std::sqrt(norm2)) : dk;
+        }
+        previous_ = x;
+        x = trial_;
+        value = v;
+        last_values_.push_back(v);
+        last_extrapolated_.push_back(true);
+        beta_x = std::min(options_.extrapolation_max, options_.extrapolation_grow * beta_x);
+        ++sweep;
+        if (!std::isfinite(change)) {
+          finite = false;
+          break;
+        }
+        if (options_.stop_test_enabled && change <= threshold) {
+          result.status = InnerStatus::kConverged;
+          break;
+        }
+        continue;
+      }
+      beta_x *= options_.extrapolation_shrink;
+    }
+    if (extrapolate) previous_ = x;
     blocks->begin_sweep(x);
     change = 0.0;
     for (int k = 0; k < nb; ++k) {
@@ -86,6 +141,11 @@ InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, doubl
       change += relative ? dk / std::max(1.0, std::sqrt(norm2)) : dk;
     }
     ++sweep;
+    if (extrapolate) {
+      value = L.value(x);
+      last_values_.push_back(value);
+      last_extrapolated_.push_back(false);
+    }
     if (!std::isfinite(change)) {
       finite = false;
       break;

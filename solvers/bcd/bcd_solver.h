@@ -49,6 +49,16 @@ struct BcdOptions {
   /// distance to the block-wise optimum on the slow plateaus of RNN training
   /// (docs/rnn_bcd.md §4), so it is compared with a fraction of ε.
   double tolerance_scale = 1e-3;
+  /// Extrapolated sweeps (docs/rnn_bcd.md §4, "Extrapolation"): from sweep 2
+  /// on, the sweep starts at y = x_j + β_j (x_j − x_{j−1}) and its result z is
+  /// kept only when L(z) ≤ L(x_j); otherwise a plain sweep from x_j is run
+  /// (the AL stays monotone either way). β_{j+1} = min(extrapolation_max,
+  /// extrapolation_grow β_j) after a kept step, extrapolation_shrink β_j after
+  /// a rejected one. extrapolation = β_1; 0 turns it off (the default).
+  double extrapolation = 0.0;
+  double extrapolation_max = 1.0;     ///< cap on β
+  double extrapolation_grow = 1.5;    ///< β growth after a kept extrapolated sweep
+  double extrapolation_shrink = 0.5;  ///< β shrink after a rejected one
 
   /// Calls v(name, field, description) for every option (CLI flags, JSON, docs).
   template <class Visitor>
@@ -60,6 +70,10 @@ struct BcdOptions {
       "BCD: change between sweeps: relative (sum_B |dx_B|/max(1,|x_B|)) | absolute (sum_B |dx_B|, the reference)");
     v("sigma_p", sigma_p, "BCD: proximal weight on the u block (reference demo 1e-8)");
     v("tolerance_scale", tolerance_scale, "BCD: stop when change <= tolerance_scale * (ALM inner tolerance)");
+    v("extrapolation", extrapolation, "BCD: initial extrapolation weight beta (0 = off); kept only when the AL decreases");
+    v("extrapolation_max", extrapolation_max, "BCD: largest extrapolation weight");
+    v("extrapolation_grow", extrapolation_grow, "BCD: beta <- grow * beta after a kept extrapolated sweep");
+    v("extrapolation_shrink", extrapolation_shrink, "BCD: beta <- shrink * beta after a rejected one");
   }
   template <class Visitor>
   void visit(Visitor&& v) const { const_cast<BcdOptions*>(this)->visit(std::forward<Visitor>(v)); }
@@ -83,11 +97,18 @@ class BcdSolver : public InnerSolver {
   BcdOptions& mutable_options() { return options_; }
   /// Change of each block in the last sweep (‖Δx_B‖₂, unscaled), for logs.
   const std::vector<double>& last_block_changes() const { return last_block_changes_; }
+  /// With extrapolation on: L_β after every sweep of the last solve (index 0:
+  /// the start), and whether that sweep's extrapolated result was kept.
+  const std::vector<double>& last_values() const { return last_values_; }
+  const std::vector<bool>& last_extrapolated() const { return last_extrapolated_; }
 
  private:
   BcdOptions options_;
   Vector saved_;  // the block being updated, before its update (largest block size)
+  Vector previous_, trial_;  // x_{j−1} and the extrapolated sweep's iterate
   std::vector<double> last_block_changes_;
+  std::vector<double> last_values_;
+  std::vector<bool> last_extrapolated_;
 };
 
 }  // namespace almkit

@@ -1,0 +1,226 @@
+#include "almkit/problems/rnn/rnn_rollout.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "almkit/core/kkt.h"
+
+namespace almkit::rnn {
+
+void RolloutOptions::validate() const {
+  auto positive = [](const char* name, double v) {
+    if (!(v > 0.0) || !std::isfinite(v))
+      throw std::invalid_argument(fmt::format("option rollout.{}: expected a finite number > 0, got {}", name, v));
+  };
+  positive("gamma0", gamma0);
+  positive("gamma_min", gamma_min);
+  positive("gamma_max", gamma_max);
+  if (!(gamma_min <= gamma0 && gamma0 <= gamma_max))
+    throw std::invalid_argument(fmt::format("option rollout.gamma0: expected gamma_min <= gamma0 <= gamma_max, got {} <= {} <= {}",
+                                            gamma_min, gamma0, gamma_max));
+  if (!(accept_ratio > 0.0 && accept_ratio < 1.0))
+    throw std::invalid_argument(fmt::format("option rollout.accept_ratio: expected a number in (0, 1), got {}", accept_ratio));
+  if (!(expand_ratio >= accept_ratio && expand_ratio < 1.0))
+    throw std::invalid_argument(
+        fmt::format("option rollout.expand_ratio: expected a number in [accept_ratio, 1), got {}", expand_ratio));
+  if (!(gamma_decrease > 0.0 && gamma_decrease <= 1.0))
+    throw std::invalid_argument(fmt::format("option rollout.gamma_decrease: expected a number in (0, 1], got {}", gamma_decrease));
+  if (!(gamma_increase > 1.0) || !std::isfinite(gamma_increase))
+    throw std::invalid_argument(fmt::format("option rollout.gamma_increase: expected a finite number > 1, got {}", gamma_increase));
+  if (sweeps < 1) throw std::invalid_argument(fmt::format("option rollout.sweeps: expected an integer >= 1, got {}", sweeps));
+  if (!(extrapolation >= 0.0 && extrapolation <= extrapolation_max) || !std::isfinite(extrapolation_max))
+    throw std::invalid_argument(fmt::format(
+        "option rollout.extrapolation: expected a number in [0, extrapolation_max], got {}", extrapolation));
+  if (!(extrapolation_grow >= 1.0) || !std::isfinite(extrapolation_grow))
+    throw std::invalid_argument(
+        fmt::format("option rollout.extrapolation_grow: expected a finite number >= 1, got {}", extrapolation_grow));
+  if (!(extrapolation_shrink > 0.0 && extrapolation_shrink < 1.0))
+    throw std::invalid_argument(
+        fmt::format("option rollout.extrapolation_shrink: expected a number in (0, 1), got {}", extrapolation_shrink));
+  if (!(kink_selection >= 0.0 && kink_selection <= 1.0))
+    throw std::invalid_argument(fmt::format("option rollout.kink_selection: expected a number in [0, 1], got {}", kink_selection));
+  if (!std::isfinite(kink_tolerance))
+    throw std::invalid_argument("option rollout.kink_tolerance: expected a finite number");
+  if (!(tol_gradient >= 0.0))
+    throw std::invalid_argument(fmt::format("option rollout.tol_gradient: expected a number >= 0, got {}", tol_gradient));
+}
+
+double rollout_gap(const RnnTrainingProblem& problem, VectorCRef x) {
+  Vector xf = x;
+  problem.restore_feasibility(xf);
+  const auto v = problem.view(x);
+  const auto vf = problem.view(xf);
+  return (v.H - vf.H).norm() / std::sqrt(static_cast<double>(v.H.size()));
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The state of the policy at an accepted (feasible) point: F, the BPTT
+// multipliers and ∇F = the θ rows of ∇f + J_cᵀξ (the H, U rows vanish).
+struct FeasiblePoint {
+  Vector x, xi;
+  double F = 0.0;
+  double grad_inf = 0.0;
+};
+
+FeasiblePoint at_feasible(const RnnTrainingProblem& problem, Vector x, const RolloutOptions& o) {
+  FeasiblePoint p;
+  p.x = std::move(x);
+  p.F = problem.eval_f(p.x);
+  p.xi = problem.bptt_multipliers(p.x);
+  Vector g(problem.num_weights());
+  problem.weight_gradient(p.x, p.xi, g);
+  p.grad_inf = g.lpNorm<Eigen::Infinity>();
+  if (o.kink_tolerance >= 0.0) {
+    const double tol = o.kink_tolerance * std::max(1.0, problem.view(p.x).U.lpNorm<Eigen::Infinity>());
+    p.xi = problem.bptt_multipliers(p.x, tol, o.kink_selection);
+  }
+  return p;
+}
+
+}  // namespace
+
+AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions& options, const BcdOptions& bcd_options,
+                         const AlmOptions& alm, const RolloutCallback& callback,
+                         const std::function<double()>& excluded_seconds) {
+  options.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  AlmSummary s;
+  s.problem_name = problem.name();
+  s.inner_solver_name = "bcd";
+  s.options = alm;
+  // sweeps − 1 full sweeps, then the w and a blocks only: the h and u blocks of
+  // the last sweep cannot change θ̃, which the restart keeps alone.
+  BcdOptions bo = bcd_options;
+  bo.max_sweeps = std::max(1, options.sweeps - 1);
+  bo.stop_test_enabled = false;
+  BcdSolver bcd(bo);
+  AugmentedLagrangian L(problem);
+  const double N = problem.data().N();
+  const int fam = problem.m() * problem.T();
+
+  Vector x0 = problem.initial_point();
+  problem.restore_feasibility(x0);
+  FeasiblePoint cur = at_feasible(problem, std::move(x0), options);
+  double gamma_hat = options.gamma0;  // γ·N
+  double beta_e = options.extrapolation;
+  const int nw = problem.num_weights();
+  Vector trial(problem.num_variables()), rolled(problem.num_variables()), c(problem.num_equalities());
+  const Vector no_mu(0);
+
+  auto finish = [&](AlmStatus status, std::string message) {
+    s.status = status;
+    s.message = std::move(message);
+    s.x = cur.x;
+    s.lambda = problem.bptt_multipliers(cur.x);  // one-sided: the KKT report of the problem's own J
+    s.mu = Vector(0);
+    s.nu = Vector::Zero(problem.num_variables());
+    s.objective = cur.F;
+    s.kkt = kkt_residuals(problem, cur.x, s.lambda, no_mu, s.nu);
+    s.final_penalty = gamma_hat / N;
+    s.evaluations = problem.counters();
+    s.seconds = seconds_since(t0);
+    s.has_best_feasible = true;
+    s.best_feasible_x = cur.x;
+    s.best_feasible_objective = cur.F;
+    return s;
+  };
+
+  if (!std::isfinite(cur.F) || !std::isfinite(cur.grad_inf))
+    return finish(AlmStatus::kNonFinite, "the forward pass of the initial weights is not finite (the start explodes)");
+  for (int k = 1;; ++k) {
+    if (cur.grad_inf <= options.tol_gradient)
+      return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} at the "
+                                                       "forward-pass point (a KKT point of (P))",
+                                                       cur.grad_inf, options.tol_gradient));
+    if (k > alm.max_outer_iterations)
+      return finish(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", alm.max_outer_iterations));
+    if (seconds_since(t0) - (excluded_seconds ? excluded_seconds() : 0.0) >= alm.time_limit_seconds)
+      return finish(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", alm.time_limit_seconds));
+    if (gamma_hat > options.gamma_max)
+      return finish(AlmStatus::kPenaltyTooLarge,
+                    fmt::format("gamma * N = {:.3g} > rollout.gamma_max: no step decreases F (|grad F|_inf = {:.3e})",
+                                gamma_hat, cur.grad_inf));
+
+    const double gamma = gamma_hat / N;
+    L.set_parameters(cur.xi, no_mu, gamma);
+    trial = cur.x;
+    InnerResult inner;
+    if (options.sweeps > 1) inner = bcd.minimize(L, trial, 0.0);
+    problem.minimize_block(RnnTrainingProblem::kBlockW, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
+    problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
+    inner.iterations += 1;
+    inner.evaluations += 2;
+    inner.final_value = L.value(trial);
+    inner.status = InnerStatus::kIterationLimit;
+    RolloutStep st;
+    st.F_before = cur.F;
+    st.L_inner = inner.final_value;
+    problem.eval_c(trial, c);
+    const std::vector<double> viol{c.head(fam).norm(), c.tail(fam).norm()};
+    rolled = trial;
+    problem.restore_feasibility(rolled);
+    {
+      const auto vt = problem.view(trial);
+      const auto vr = problem.view(rolled);
+      st.rollout_gap = (vt.H - vr.H).norm() / std::sqrt(static_cast<double>(vt.H.size()));
+    }
+    st.F_trial = problem.eval_f(rolled);
+    const double predicted = cur.F - st.L_inner;
+    st.ratio = predicted > 0.0 && std::isfinite(st.F_trial) ? (cur.F - st.F_trial) / predicted
+                                                             : -std::numeric_limits<double>::infinity();
+    const double gamma_used = gamma;
+    if (st.ratio >= options.accept_ratio) {
+      FeasiblePoint next = at_feasible(problem, rolled, options);
+      if (std::isfinite(next.grad_inf)) {
+        st.accepted = true;
+        if (beta_e > 0.0) {
+          trial = next.x;
+          trial.head(nw) += beta_e * (next.x.head(nw) - cur.x.head(nw));
+          problem.restore_feasibility(trial);
+          const double F_e = problem.eval_f(trial);
+          if (F_e < next.F) {
+            FeasiblePoint ext = at_feasible(problem, trial, options);
+            if (std::isfinite(ext.grad_inf)) {
+              next = std::move(ext);
+              st.extrapolated = true;
+            }
+          }
+          beta_e = st.extrapolated ? std::min(options.extrapolation_max, options.extrapolation_grow * beta_e)
+                                   : std::max(options.extrapolation_shrink * beta_e, 1e-3 * options.extrapolation);
+        }
+        cur = std::move(next);
+        if (st.ratio >= options.expand_ratio)
+          gamma_hat = std::max(options.gamma_min, options.gamma_decrease * gamma_hat);
+      }
+    }
+    if (!st.accepted) gamma_hat *= options.gamma_increase;
+    st.grad_inf = cur.grad_inf;
+
+    AlmIteration it;
+    it.iteration = k;
+    it.objective = cur.F;
+    it.infeasibility = std::max(c.lpNorm<Eigen::Infinity>(), 0.0);
+    it.stationarity = cur.grad_inf;
+    it.penalty = gamma_used;
+    it.multiplier_norm = cur.xi.lpNorm<Eigen::Infinity>();
+    it.inner = inner;
+    it.seconds = seconds_since(t0);
+    it.family_violation = viol;
+    s.history.push_back(it);
+    s.outer_iterations = k;
+    s.inner_iterations += inner.iterations;
+    if (callback && !callback(it, st, cur.x))
+      return finish(AlmStatus::kStoppedByCallback, "the progress callback asked to stop");
+  }
+}
+
+}  // namespace almkit::rnn

@@ -1,0 +1,114 @@
+// The rollout-consistent ALM policy for the RNN problem (docs/rnn_bcd.md §7).
+//
+// Every outer iteration starts from a *feasible* point: the forward pass
+// (H(θ_k), U(θ_k)) of the current weights, with the BPTT multipliers ξ(θ_k)
+// (docs/rnn_bcd.md §1, "BPTT multipliers"). There the augmented Lagrangian
+// L_γ(·; ξ) has the value F(θ_k), zero gradient in (H, U) and gradient ∇F(θ_k)
+// in θ: it is a first-order model of the reduced objective F. A few BCD sweeps
+// decrease it to L_γ(x̃); the weights θ̃ of x̃ are then judged by their own
+// forward pass (the rollout), as in a trust-region method whose radius is 1/γ:
+//
+//   ρ = (F(θ_k) − F(θ̃)) / (F(θ_k) − L_γ(x̃))          (actual / predicted decrease)
+//   ρ ≥ accept_ratio:  θ_{k+1} = θ̃;   and if ρ ≥ expand_ratio: γ ← max(gamma_min, gamma_decrease · γ)
+//   otherwise:         θ_{k+1} = θ_k;  γ ← gamma_increase · γ
+//
+// F therefore never increases from one outer iteration to the next, the
+// rollout of every accepted iterate is finite, and the stop test is the KKT
+// stationarity of (P) at the forward-pass point, ‖∇F(θ_k)‖∞ ≤ tol_gradient.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "almkit/core/alm.h"
+#include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/solvers/bcd/bcd_solver.h"
+
+namespace almkit::rnn {
+
+struct RolloutOptions {
+  /// γ_0 = gamma0 / N (N = Σ ω_t): the penalty in units of the loss, whose
+  /// 1/N normalization makes a per-step penalty of 1 outweigh the data by N.
+  double gamma0 = 1.0;
+  double gamma_min = 1e-6;        ///< smallest γ·N (a step cannot be larger than this allows)
+  double gamma_max = 1e12;        ///< stop (kPenaltyTooLarge) when γ·N exceeds this: no step decreases F
+  double accept_ratio = 0.01;     ///< accept θ̃ when ρ ≥ accept_ratio
+  double expand_ratio = 0.5;      ///< γ ← gamma_decrease γ when ρ ≥ expand_ratio
+  double gamma_decrease = 0.5;    ///< factor < 1 after a good step
+  double gamma_increase = 4.0;    ///< factor > 1 after a rejected step
+  /// BCD sweeps per outer iteration; the last one runs the w and a blocks only
+  /// (its h and u blocks could not change θ̃). 1 = one w step and one a step
+  /// from the forward-pass point: measured best (docs/rnn_bcd.md §7).
+  int sweeps = 1;
+  double tol_gradient = 1e-5;     ///< stop (kConverged) when ‖∇F(θ)‖∞ ≤ this
+  /// Kinks: where |u_{t,i}| ≤ kink_tolerance · max(1, ‖U‖∞) the model's
+  /// multipliers use σ′ = kink_selection (a Clarke element) instead of the
+  /// one-sided 0 or 1 (docs/rnn_bcd.md §7). Negative: one-sided everywhere.
+  double kink_tolerance = -1.0;
+  double kink_selection = 0.5;
+  /// Extrapolation of accepted steps (docs/rnn_bcd.md §7): after θ_k → θ_{k+1}
+  /// is accepted, θ_e = θ_{k+1} + β (θ_{k+1} − θ_k) replaces it when
+  /// F(θ_e) < F(θ_{k+1}) (F stays monotone); β ← min(extrapolation_max,
+  /// extrapolation_grow β) then, β ← extrapolation_shrink β otherwise.
+  /// extrapolation = the first β; 0 turns it off.
+  double extrapolation = 0.0;
+  double extrapolation_max = 1.0;
+  double extrapolation_grow = 1.5;
+  double extrapolation_shrink = 0.5;
+
+  template <class Visitor>
+  void visit(Visitor&& v) {
+    v("gamma0", gamma0, "rollout: initial penalty gamma_0 * N");
+    v("gamma_min", gamma_min, "rollout: smallest penalty gamma * N");
+    v("gamma_max", gamma_max, "rollout: stop when gamma * N exceeds this (no decreasing step found)");
+    v("accept_ratio", accept_ratio, "rollout: accept when (F_k - F(rollout)) >= accept_ratio (F_k - L(inner))");
+    v("expand_ratio", expand_ratio, "rollout: decrease gamma when the ratio >= expand_ratio");
+    v("gamma_decrease", gamma_decrease, "rollout: gamma <- gamma_decrease * gamma after a good step");
+    v("gamma_increase", gamma_increase, "rollout: gamma <- gamma_increase * gamma after a rejected step");
+    v("sweeps", sweeps, "rollout: BCD sweeps per outer iteration");
+    v("tol_gradient", tol_gradient, "rollout: stop when |grad F|_inf <= this at the forward-pass point");
+    v("kink_tolerance", kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
+    v("kink_selection", kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
+    v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
+    v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
+    v("extrapolation_grow", extrapolation_grow, "rollout: weight <- grow * weight after a kept extrapolation");
+    v("extrapolation_shrink", extrapolation_shrink, "rollout: weight <- shrink * weight after a rejected one");
+  }
+  template <class Visitor>
+  void visit(Visitor&& v) const { const_cast<RolloutOptions*>(this)->visit(std::forward<Visitor>(v)); }
+
+  /// Throws std::invalid_argument naming the first invalid option.
+  void validate() const;
+};
+
+/// What one outer iteration of the rollout policy saw, beyond AlmIteration.
+struct RolloutStep {
+  double F_before = 0.0;     ///< F(θ_k)
+  double F_trial = 0.0;      ///< F(θ̃), the rollout of the inner iterate
+  double L_inner = 0.0;      ///< L_γ(x̃) after the sweeps
+  double ratio = 0.0;        ///< ρ
+  bool accepted = false;
+  bool extrapolated = false; ///< the accepted step was extrapolated
+  double grad_inf = 0.0;     ///< ‖∇F(θ_{k+1})‖∞
+  double rollout_gap = 0.0;  ///< ‖H̃ − H(θ̃)‖_F / √(mT): inner iterate vs its own rollout
+};
+
+/// Called after every outer iteration with the ALM-style record, the
+/// rollout's own, and the current (feasible) point; return false to stop.
+using RolloutCallback = std::function<bool(const AlmIteration&, const RolloutStep&, VectorCRef x)>;
+
+/// Runs the policy from problem.initial_point() (made feasible) with the BCD
+/// options `bcd` (max_sweeps is replaced by options.sweeps) and the limits
+/// alm.max_outer_iterations and alm.time_limit_seconds. The summary's x is the
+/// last accepted, feasible point, λ its BPTT multipliers, kkt its KKT report.
+/// `excluded_seconds` (optional) returns the time the callback spent on
+/// monitoring so far; it is not charged to alm.time_limit_seconds.
+AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions& options, const BcdOptions& bcd,
+                         const AlmOptions& alm, const RolloutCallback& callback = {},
+                         const std::function<double()>& excluded_seconds = {});
+
+/// ‖H − H(θ)‖_F / √(m T): the RMS distance between the states stored in x and
+/// the forward pass of the weights stored in x (0 at feasible points).
+double rollout_gap(const RnnTrainingProblem& problem, VectorCRef x);
+
+}  // namespace almkit::rnn

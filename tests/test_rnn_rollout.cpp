@@ -1,0 +1,110 @@
+// The rollout policy (docs/rnn_bcd.md §7) and the rollout gap (§6), checked
+// against independent computations: rnn::forward_pass for the gap, the BPTT
+// gradient of rnn_model for ∇F, and F itself for the monotone outer loop.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/problems/rnn/rnn_rollout.h"
+#include "almkit/problems/rnn/rnn_trainer.h"
+#include "rnn_test_helpers.h"
+
+using namespace almkit;
+using namespace almkit::rnn;
+
+TEST_CASE("rnn rollout: the gap equals the RMS distance to an independent forward pass") {
+  const RnnSeries s = testing::random_series(3, 2, 40, {0, 17}, true, 5);
+  const RnnRegularization reg = testing::random_regularization(6);
+  RnnTrainingProblem P(s, 4, reg);
+  const Vector x = testing::random_point(P, 7);
+  const auto v = P.view(x);
+  RnnWeights w{v.W, v.V, v.b, v.A, v.c};
+  // forward_pass from rnn_types: the same recursion written independently of the problem.
+  const RnnStates f = forward_pass(w, s);
+  double sum = 0.0;
+  for (int t = 0; t < s.T(); ++t)
+    for (int i = 0; i < 4; ++i) sum += (v.H(i, t) - f.H(i, t)) * (v.H(i, t) - f.H(i, t));
+  const double expected = std::sqrt(sum / (4.0 * s.T()));
+  CHECK(expected > 0.1);
+  CHECK(rollout_gap(P, x) == doctest::Approx(expected).epsilon(1e-13));
+  // At the forward-pass point the gap is exactly 0.
+  CHECK(rollout_gap(P, P.make_point(w)) == 0.0);
+}
+
+TEST_CASE("rnn rollout: weight_gradient with BPTT multipliers is the gradient of F") {
+  const RnnSeries s = testing::random_series(3, 2, 30, {0, 11}, true, 8);
+  const RnnRegularization reg = testing::random_regularization(9);
+  RnnTrainingProblem P(s, 5, reg);
+  const Vector xr = testing::random_point(P, 10);
+  const auto v = P.view(xr);
+  const RnnWeights w{v.W, v.V, v.b, v.A, v.c};
+  const Vector x = P.make_point(w);
+  Vector g(P.num_weights());
+  P.weight_gradient(x, P.bptt_multipliers(x), g);
+  RnnWeights gw;
+  reduced_objective(w, s, reg, {}, &gw);
+  CHECK((g - flatten(gw)).lpNorm<Eigen::Infinity>() <= 1e-12 * std::max(1.0, g.lpNorm<Eigen::Infinity>()));
+  // And it is the θ part of the full ∇f + J_cᵀλ.
+  const Vector full = lagrangian_gradient(P, x, P.bptt_multipliers(x), Vector(0), Vector::Zero(P.num_variables()));
+  CHECK((g - full.head(P.num_weights())).lpNorm<Eigen::Infinity>() <= 1e-13);
+}
+
+TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward pass, the stop is ‖∇F‖∞") {
+  // Every pre-activation stays positive along the run (b = 2 at the start and
+  // linear targets): F is smooth there, so the policy must reach the tolerance.
+  RnnSeries s = testing::random_series(2, 1, 60, {0}, false, 11);
+  s.X *= 0.2;
+  s.Y = 0.5 * s.X.row(0) - 0.3 * s.X.row(1);
+  s.Y.array() += 0.1;
+  RnnRegularization reg;  // λ1, λ2, λ3, λ5 = 0.01; no pull of b towards the kinks
+  reg.lambda4 = 0.0;
+  RnnTrainingProblem P(s, 3, reg);
+  RnnWeights w0 = initialize_weights(3, 2, 1, InitScheme::kLecun, 0.0, 3);
+  w0.W *= 0.1;
+  w0.b.setConstant(2.0);
+  P.set_initial_weights(w0);
+  RolloutOptions ro;
+  ro.tol_gradient = 1e-4;
+  AlmOptions alm;
+  alm.max_outer_iterations = 20000;
+  double F_prev = reduced_objective(P.weights(P.initial_point()), s, reg).value;
+  int accepted = 0, rejected = 0;
+  bool monotone = true, feasible = true, gap_ok = true;
+  const AlmSummary sum = solve_rollout(P, ro, BcdOptions{}, alm, [&](const AlmIteration& it, const RolloutStep& st, VectorCRef x) {
+    const double F = reduced_objective(P.weights(x), s, reg).value;  // independent forward pass
+    if (!(F <= F_prev)) monotone = false;
+    if (std::abs(F - it.objective) > 1e-12 * std::max(1.0, F)) feasible = false;
+    if (rollout_gap(P, x) != 0.0) gap_ok = false;
+    (st.accepted ? accepted : rejected) += 1;
+    F_prev = F;
+    return true;
+  });
+  CHECK(monotone);
+  CHECK(feasible);
+  CHECK(gap_ok);
+  CHECK(accepted > 0);
+  CHECK(sum.status == AlmStatus::kConverged);
+  RnnWeights g;
+  reduced_objective(P.weights(sum.x), s, reg, {}, &g);
+  CHECK(flatten(g).lpNorm<Eigen::Infinity>() <= 1e-4);
+  CHECK(sum.kkt.stationarity <= 1e-4);
+  CHECK(sum.kkt.infeasibility <= 1e-12);
+  CHECK(P.view(sum.x).U.minCoeff() > 0.1);  // the smooth regime the test relies on
+}
+
+TEST_CASE("rnn rollout: options are validated with the option's name") {
+  RolloutOptions o;
+  o.sweeps = 0;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.sweeps"), std::invalid_argument);
+  o = RolloutOptions{};
+  o.gamma_increase = 1.0;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.gamma_increase"), std::invalid_argument);
+  o = RolloutOptions{};
+  o.accept_ratio = 0.0;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.accept_ratio"), std::invalid_argument);
+  TrainOptions t = TrainOptions::defaults();
+  t.rollout_policy = true;
+  t.inner = InnerKind::kLbfgs;
+  CHECK_THROWS_WITH_AS(t.validate(), doctest::Contains("inner = bcd"), std::invalid_argument);
+}
