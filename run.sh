@@ -8,7 +8,8 @@ mode="${1:-main}"
 build="${ALMKIT_BUILD_DIR:-$root/build}"
 jobs="${ALMKIT_JOBS:-2}"
 
-packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox pkg-config libnlopt-cxx-dev coinor-libipopt-dev)
+packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox pkg-config libnlopt-cxx-dev coinor-libipopt-dev
+          pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,7 +24,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release ${ALMKIT_CMAKE_ARGS:-}
+# The Python module is built for Debian's interpreter, which owns python3-numpy
+# and python3-pytest (docs/python.md), when it exists.
+pyargs=()
+[ -x /usr/bin/python3 ] && pyargs=(-DPython_EXECUTABLE=/usr/bin/python3)
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${pyargs[@]}" ${ALMKIT_CMAKE_ARGS:-}
 cmake --build "$build" -j"$jobs"
 
 case "$mode" in
@@ -38,6 +43,12 @@ case "$mode" in
     cmake -S "$root/examples" -B "$build/example" -DCMAKE_PREFIX_PATH="$build/install" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build/example" -j"$jobs"
     "$build/example/define_your_problem"
+    # The Python tests (docs/python.md), when the module was built.
+    if [ -f "$build/python/almkit/__init__.py" ] && ls "$build"/python/almkit/_core*.so >/dev/null 2>&1; then
+      PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$build/python${PYTHONPATH:+:$PYTHONPATH}" /usr/bin/python3 -m pytest "$root/python/tests" -q -p no:cacheprovider
+    else
+      echo "almkit: Python module not built (pybind11 missing?): skipping the Python tests"
+    fi
     ;;
   *)
     echo "usage: ./run.sh [main|test]" >&2
