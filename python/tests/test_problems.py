@@ -191,7 +191,8 @@ def test_builtin_hs_bit_for_bit_with_cli(name, tmp_path):
     assert r.evaluations == j["statistics"]["evaluations"]
 
 
-@pytest.mark.parametrize("name", ["hs071", "hs076", "hs013"])
+@pytest.mark.parametrize("name", ["hs071", "hs076", "hs013", "kink-abs", "kink-relu-2d", "kink-square", "mfcq-not-licq",
+                                  "relu-layer"])
 def test_verify_agrees_with_cli_verifier(name, tmp_path):
     # `almkit verify NAME` runs the ALM (default options), then verifies with its multipliers.
     j = _cli(["verify", name], tmp_path, "verify.json")
@@ -203,3 +204,16 @@ def test_verify_agrees_with_cli_verifier(name, tmp_path):
         assert v[key] == j["kkt"][key], key
     assert v["clarke"]["residual"] == j["kkt"]["clarke"]["residual"]
     assert v["nnamcq"]["holds"] == j["nnamcq"]["holds"]
+
+
+def test_docstrings_everywhere():
+    import inspect
+    for mod in (almkit, almkit.rnn):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if inspect.ismodule(obj):
+                continue
+            assert obj.__doc__ and len(obj.__doc__) > 40, f"{mod.__name__}.{name} has no docstring"
+    # help(almkit.solve) lists every ALM option with its default
+    for name, default, _ in almkit.alm_options():
+        assert f"{name} = {default!r}" in almkit.solve.__doc__

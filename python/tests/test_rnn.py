@@ -231,3 +231,17 @@ def test_ctrl_c_stops_training():
     finally:
         timer.cancel()
     assert time.perf_counter() - t0 < 10
+
+
+def test_nan_rows_of_y_are_unobserved_steps():
+    X, Y = teacher_data(T=60, p=1)
+    Yn = Y.copy()
+    Yn[10:20] = np.nan
+    m = almkit.rnn.train(X, Yn, hidden=4, seed=1, max_outer_iterations=5)
+    observed = np.r_[0:10, 20:60]
+    pred = m.predict(X)
+    assert np.sum((pred[observed] - Y[observed]) ** 2, axis=1).mean() == pytest.approx(m.train_mse, rel=1e-12)
+    Yp = Y.copy()
+    Yp[3, 0] = np.inf
+    with pytest.raises(ValueError, match="not finite"):
+        almkit.rnn.train(X, Yp, hidden=4)
