@@ -143,12 +143,15 @@ def _option_groups():
 
 
 def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
-          initial_weights=None, test_continues_from_train=False, callback=None, alm=None, bcd=None, lbfgs=None,
-          rollout=None, **options):
+          initial_weights=None, test_continues_from_train=False, scaling="none", callback=None, alm=None, bcd=None,
+          lbfgs=None, rollout=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
 
     X, Y: arrays, or lists of arrays for several sequences (h = 0 at each start); a NaN row of
-      Y is an unobserved step (weight 0). Data are used as given (scale them yourself).
+      Y is an unobserved step (weight 0).
+    scaling: "none" (default), "standardize" or "minmax", fitted per column on the training
+      data (as `almkit train --scaling`); the model keeps it, so predict() takes and returns
+      original units, while train_mse, test_mse and the history are in scaled units (as the CLI).
     hidden: m. inner: "bcd" or "lbfgs". policy: "rollout" (default with bcd), "reference"
       (default with lbfgs), or "safeguarded". init: gaussian | he | glorot | lecun | pytorch
       (irnn: pass initial_weights). seed: of the initialization. init_std: of gaussian.
@@ -183,9 +186,28 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
             groups["alm"][key] = value
     train_pairs = _pairs(X, Y, "train")
     test_pairs = None if test is None else _pairs(test[0], test[1], "test")
+    sc = None
+    if scaling != "none":
+        Xs = [x[:, None] if x.ndim == 1 else x for x, _ in train_pairs]
+        Ys = [y[:, None] if y.ndim == 1 else y for _, y in train_pairs]
+        if any(x.ndim != 2 for x in Xs) or any(y is None or y.ndim != 2 for y in Ys):
+            raise ValueError("scaling: X must be (T, d) and Y (T, p) arrays")
+        Xall, Yall = np.vstack(Xs), np.vstack(Ys)
+        Yobs = Yall[~np.all(np.isnan(Yall), axis=1)]  # unobserved rows do not enter the fit
+        xo, xs = _core.fit_scaling(scaling, Xall)
+        yo, ys = _core.fit_scaling(scaling, Yobs)
+        sc = {"kind": scaling, "input_offset": xo, "input_scale": xs, "target_offset": yo, "target_scale": ys}
+        scale = lambda pairs: [((x - xo) / xs, (y - yo) / ys) for x, y in  # noqa: E731
+                               (((a[:, None] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b))
+                                for a, b in pairs)]
+        train_pairs = scale(train_pairs)
+        if test_pairs is not None:
+            test_pairs = scale(test_pairs)
+    else:
+        _core.fit_scaling(scaling, np.zeros((1, 1)))  # checks the name
     r = _core.rnn_train(train_pairs, test_pairs, settings, groups["alm"], groups["bcd"], groups["lbfgs"],
                         groups["rollout"], callback)
-    return Model(r["weights"], r["regularization"], None, r)
+    return Model(r["weights"], r["regularization"], sc, r)
 
 
 def load(path):

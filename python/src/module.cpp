@@ -964,4 +964,13 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("rnn_objective", &rnn_objective, py::arg("weights"), py::arg("data"), py::arg("regularization"));
   mod.def("rnn_save", &rnn_save);
   mod.def("rnn_load", &rnn_load, py::arg("path"));
+  // ColumnScaling::fit on values (T, k), for rnn.train(scaling=...) (rnn_data.h).
+  mod.def("fit_scaling", [](const std::string& kind, py::object values) {
+    rnn::Scaling k;
+    if (!rnn::parse(kind, &k)) throw py::value_error(fmt::format("option scaling: unknown scaling '{}' (none | standardize | minmax)", kind));
+    const Matrix V = matrix_from(values, -1, -1, "scaling data");
+    require_finite(V, "scaling data");
+    const rnn::ColumnScaling sc = rnn::ColumnScaling::fit(k, V.transpose());
+    return py::make_tuple(to_numpy(sc.offset), to_numpy(sc.scale));
+  }, py::arg("kind"), py::arg("values"));
 }

@@ -217,3 +217,16 @@ def test_docstrings_everywhere():
     # help(almkit.solve) lists every ALM option with its default
     for name, default, _ in almkit.alm_options():
         assert f"{name} = {default!r}" in almkit.solve.__doc__
+
+
+def test_verify_python_problem_and_history_arrays():
+    p = hs071_numpy()
+    r = almkit.solve(p)
+    v = almkit.verify(p, r.x, r.multipliers)  # evaluations call back into Python with the GIL released
+    assert v.is_kkt and v["nnamcq"]["holds"]
+    h = r.history_arrays()
+    assert h["iteration"].tolist() == list(range(1, r.outer_iterations + 1))
+    assert h["infeasibility"][-1] == r.history[-1]["infeasibility"]
+    with pytest.raises(ValueError, match="g: returned a non-finite|jac_g"):
+        bad = hs071_numpy(jac_g=lambda x: np.full((1, 4), np.inf))
+        almkit.verify(bad, r.x, r.multipliers)

@@ -245,3 +245,23 @@ def test_nan_rows_of_y_are_unobserved_steps():
     Yp[3, 0] = np.inf
     with pytest.raises(ValueError, match="not finite"):
         almkit.rnn.train(X, Yp, hidden=4)
+
+
+def test_sp500_standardized_same_as_cli(tmp_path):
+    # --scaling standardize: fitted on the training part; model.predict in original units.
+    if not _build_info.cli or not os.path.exists(_build_info.cli):
+        pytest.skip("almkit CLI not built")
+    import json
+    out = tmp_path / "train"
+    res = subprocess.run([_build_info.cli, "train", "--outer", "10", "--scaling", "standardize", "--quiet",
+                          "--no-plots", "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    s = json.loads((out / "summary.json").read_text())
+    X, Y = read_sp500()
+    n = int(np.floor(0.9 * len(X)))
+    model = almkit.rnn.train(X[:n], Y[:n], test=(X[n:], Y[n:]), max_outer_iterations=10, scaling="standardize")
+    assert model.train_mse == s["train_mse"] and model.test_mse == s["test_mse"]
+    cli_model = almkit.rnn.load(out / "model.json")
+    assert np.array_equal(cli_model.predict(X[n:]), model.predict(X[n:]))
+    with pytest.raises(ValueError, match="scaling"):
+        almkit.rnn.train(X[:n], Y[:n], scaling="zscore")
