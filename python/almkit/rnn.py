@@ -25,6 +25,8 @@ _WEIGHT_NAMES = ("W", "V", "b", "A", "c")
 def _pairs(X, Y, what):
     """[(X, Y), ...] from one pair of arrays or a list of pairs (several sequences)."""
     if isinstance(X, (list, tuple)):
+        if Y is None and X and all(isinstance(e, (list, tuple)) and len(e) == 2 for e in X):
+            X, Y = [e[0] for e in X], [e[1] for e in X]  # [(X1, Y1), (X2, Y2), ...]
         if Y is None:
             Y = [None] * len(X)
         if not isinstance(Y, (list, tuple)) or len(Y) != len(X):
@@ -147,8 +149,8 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
           lbfgs=None, rollout=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
 
-    X, Y: arrays, or lists of arrays for several sequences (h = 0 at each start); a NaN row of
-      Y is an unobserved step (weight 0).
+    X, Y: arrays, or lists of arrays for several sequences (h = 0 at each start), or
+      X = [(X1, Y1), (X2, Y2), ...] with Y = None; a NaN row of Y is an unobserved step (weight 0).
     scaling: "none" (default), "standardize" or "minmax", fitted per column on the training
       data (as `almkit train --scaling`); the model keeps it, so predict() takes and returns
       original units, while train_mse, test_mse and the history are in scaled units (as the CLI).

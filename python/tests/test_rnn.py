@@ -119,7 +119,14 @@ def test_several_sequences_callback_stop_and_lbfgs():
         return row["iteration"] < 3
     m = almkit.rnn.train([X[:30], X[30:]], [Y[:30], Y[30:]], hidden=4, callback=cb, max_outer_iterations=50)
     assert m.status == "stopped_by_callback" and rows[-1]["iteration"] == 3
-    # Sequence starts reset the state: predictions of the second piece from h_0 = 0.
+    # the same sequences given as a list of (X, Y) pairs train to the same weights
+    mp = almkit.rnn.train([(X[:30], Y[:30]), (X[30:], Y[30:])], None, hidden=4, max_outer_iterations=3)
+    ml = almkit.rnn.train([X[:30], X[30:]], [Y[:30], Y[30:]], hidden=4, max_outer_iterations=3)
+    assert np.array_equal(mp.weights["W"], ml.weights["W"])
+    # a sequence start resets the state: the second piece's training loss uses h = 0 at t = 30
+    o = ml.objective([X[:30], X[30:]], [Y[:30], Y[30:]])
+    direct = np.sum((np.vstack([ml.predict(X[:30]), ml.predict(X[30:])]) - Y) ** 2, axis=1).mean()
+    assert o["mse"] == pytest.approx(direct, rel=1e-12)
     m2 = almkit.rnn.train(X, Y, hidden=4, inner="lbfgs", max_outer_iterations=2, lbfgs={"max_iterations": 20})
     assert m2.policy == "reference" and len(m2.history) == 3
 
