@@ -299,3 +299,14 @@ def compare(X=None, Y=None, *, methods="alm-bcd,alm-lbfgs,gd,sgd,adam,lbfgs", in
             raise RuntimeError(f"almkit compare failed ({res.returncode}): {res.stderr.strip() or res.stdout[-500:]}")
         with open(os.path.join(out or os.path.join(tmp, "out"), "results.json")) as fh:
             return json.load(fh)
+
+
+def _train_doc():
+    from . import _options_table
+    groups = _core.train_defaults()
+    parts = [f"    {g}:\n" + _options_table(groups[g], "      ") for g in ("alm", "rollout", "bcd", "lbfgs")]
+    return "\n    Defaults of the option groups (TrainOptions::defaults()):\n\n" + "\n".join(parts) + "\n"
+
+
+if train.__doc__:  # None under python -OO
+    train.__doc__ += _train_doc()
