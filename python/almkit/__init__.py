@@ -165,12 +165,15 @@ class Result:
         return f"almkit.Result(status={self.status!r}, objective={self.objective!r}, outer={self.outer_iterations})"
 
 
-def solve(problem, inner="lbfgs", policy="safeguarded", *, x0=None, callback=None, lbfgs=None, bcd=None, **options):
+def solve(problem, inner="lbfgs", policy="safeguarded", *, x0=None, multipliers=None, callback=None, lbfgs=None,
+          bcd=None, **options):
     """Solves `problem` by the augmented Lagrangian method (docs/alm.md) and returns a Result.
 
     inner: the inner solver, "lbfgs" (any problem) or "bcd" (block problems only).
     policy: "safeguarded" or "reference" (docs/alm.md §2, §3).
     x0: start point (default problem.x0).
+    multipliers: warm start {{"equality": lambda, "inequality": mu}} (e.g. a previous Result.multipliers;
+      default 0).
     callback(record, x): called after every outer iteration with a dict (iteration,
       objective, infeasibility, stationarity, penalty, ...) and the iterate; returning
       False stops the solve (status "stopped_by_callback").
@@ -189,7 +192,7 @@ def solve(problem, inner="lbfgs", policy="safeguarded", *, x0=None, callback=Non
     if "policy" in options:
         raise ValueError("option policy: give it as solve(..., policy=...)")
     options["policy"] = policy
-    d = _core.solve(problem._h, inner, options, dict(lbfgs or {}), dict(bcd or {}), x0, callback)
+    d = _core.solve(problem._h, inner, options, dict(lbfgs or {}), dict(bcd or {}), x0, multipliers, callback)
     return Result(d)
 
 

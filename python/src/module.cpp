@@ -386,7 +386,7 @@ ProblemHandle builtin_problem(const std::string& name) {
 // ------------------------------------------------------------ solve
 
 py::dict solve(const ProblemHandle& h, const std::string& inner_name, py::dict alm_kwargs, py::dict lbfgs, py::dict bcd,
-               py::object x0, py::object callback) {
+               py::object x0, py::object multipliers, py::object callback) {
   AlmOptions options;
   for (const auto& kv : alm_kwargs) {
     const std::string key = py::str(kv.first);
@@ -411,6 +411,25 @@ py::dict solve(const ProblemHandle& h, const std::string& inner_name, py::dict a
   if (!x0.is_none()) {
     start.x = vector_from(x0, h.problem->num_variables(), "x0");
     require_finite(start.x, "x0");
+  }
+  // Warm start of the multipliers (AlmStart, core/alm.h): a dict like Result.multipliers.
+  if (!multipliers.is_none()) {
+    if (!py::isinstance<py::dict>(multipliers))
+      throw py::value_error("multipliers: expected a dict {'equality': lambda, 'inequality': mu} (Result.multipliers)");
+    py::dict d = multipliers.cast<py::dict>();
+    for (const auto& kv : d) {
+      const std::string key = py::str(kv.first);
+      if (key != "equality" && key != "inequality" && key != "bounds")
+        throw py::value_error(fmt::format("multipliers: unknown key '{}' (equality | inequality)", key));
+    }
+    if (d.contains("equality")) {
+      start.lambda = vector_from(d["equality"], h.problem->num_equalities(), "multipliers['equality']");
+      require_finite(start.lambda, "multipliers['equality']");
+    }
+    if (d.contains("inequality")) {
+      start.mu = vector_from(d["inequality"], h.problem->num_inequalities(), "multipliers['inequality']");
+      require_finite(start.mu, "multipliers['inequality']");
+    }
   }
   // One callback per outer iteration: Ctrl-C (KeyboardInterrupt) and the
   // user's progress function; a Python error there stops the solve and is
@@ -942,7 +961,7 @@ PYBIND11_MODULE(_core, mod) {
     return out;
   });
   mod.def("solve", &solve, py::arg("problem"), py::arg("inner"), py::arg("alm"), py::arg("lbfgs"), py::arg("bcd"),
-          py::arg("x0"), py::arg("callback"));
+          py::arg("x0"), py::arg("multipliers"), py::arg("callback"));
   mod.def("verify", &verify, py::arg("problem"), py::arg("x"), py::arg("multipliers"), py::arg("options"),
           py::arg("nnamcq"));
   mod.def("alm_options", [] { return describe_options(AlmOptions{}); });

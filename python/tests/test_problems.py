@@ -230,3 +230,13 @@ def test_verify_python_problem_and_history_arrays():
     with pytest.raises(ValueError, match="g: returned a non-finite|jac_g"):
         bad = hs071_numpy(jac_g=lambda x: np.full((1, 4), np.inf))
         almkit.verify(bad, r.x, r.multipliers)
+
+
+def test_warm_start_from_a_solution():
+    p = almkit.problem("hs071")
+    r = almkit.solve(p)
+    w = almkit.solve(p, x0=r.x, multipliers=r.multipliers)
+    assert w.converged and w.outer_iterations < r.outer_iterations
+    assert abs(w.objective - r.objective) < 1e-8
+    with pytest.raises(ValueError, match=r"multipliers\['equality'\]"):
+        almkit.solve(p, multipliers={"equality": np.zeros(2)})
