@@ -340,7 +340,7 @@ void register_train(CLI::App& app) {
   sub->add_option("--lambda4", o.regularization.lambda4, "Weight of |b|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda5", o.regularization.lambda5, "Weight of |c|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda6", o.regularization.lambda6, "Weight of |U|^2")->capture_default_str()->group(g_model);
-  sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §7)")->capture_default_str()->group(g_run);
+  sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §8)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
   sub->add_option("--preset", a.preset, "reference: the reference study's demo settings (explicit flags override)")->group(g_run);
   sub->add_option("--outer", a.outer, "Outer iterations (= --alm.max_outer_iterations)")->capture_default_str()->group(g_run);
@@ -352,7 +352,7 @@ void register_train(CLI::App& app) {
   add_options(sub, "alm", o.alm, "ALM options (docs/alm.md)");
   add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
   add_options(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
-  add_options(sub, "rollout", o.rollout, "Rollout policy options (docs/rnn_bcd.md §7)");
+  add_options(sub, "rollout", o.rollout, "Rollout policy options (docs/rnn_bcd.md §8)");
   sub->callback([sub, args] { run_train(sub, *args); });
 }
 

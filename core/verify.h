@@ -18,7 +18,7 @@
 //  * given multipliers, Clarke: s ↦ residual is affine, so the minimum of the
 //    2-norm over the box is a bounded least-squares problem (BVLS), exact; the
 //    ∞-norm is reported at that minimizer. With one kink per coordinate this
-//    is the 1-D clamp of DESIGN §1.
+//    is the 1-D clamp of docs/verification.md.
 //  * given multipliers, limiting: enumeration of {0,1}^P when P ≤
 //    max_enumerated_pieces, else greedy single flips from the rounded Clarke s.
 //  * least-squares multipliers (none given), limiting: for each vertex s,

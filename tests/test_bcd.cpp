@@ -1,7 +1,7 @@
 // Closed-form BCD for the RNN (docs/rnn_bcd.md): each block is the exact
 // block minimizer of the augmented Lagrangian, the AL never increases, the
 // solver's stop test and errors, and the exact reproduction of the reference
-// trace (DESIGN §6) by a standalone loop and through solve_alm.
+// trace (docs/rnn_bcd.md §6) by a standalone loop and through solve_alm.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -285,7 +285,7 @@ TEST_CASE("bcd: block ranges partition x") {
 }
 
 // ============================================================================
-// Exact reproduction of the reference trace (DESIGN §6)
+// Exact reproduction of the reference trace (docs/rnn_bcd.md §6)
 // ============================================================================
 
 namespace {
@@ -398,7 +398,7 @@ struct Reference {
   }
 };
 
-// DESIGN §3.5 written out, with the blocks called directly (independent of core/alm.cpp).
+// The reference policy (docs/alm.md §3) written out, with the blocks called directly (independent of core/alm.cpp).
 std::vector<TraceRow> standalone_reference_loop(const Reference& ref, int outer) {
   const RnnTrainingProblem& P = ref.problem;
   const int mT = P.m() * P.T();
@@ -459,7 +459,7 @@ void report(const char* what, const std::map<std::string, double>& worst) {
 
 }  // namespace
 
-TEST_CASE("bcd: reproduces the SP500 reference trace (standalone DESIGN 3.5 loop)") {
+TEST_CASE("bcd: reproduces the SP500 reference trace (standalone reference-policy loop)") {
   const Reference ref;
   const auto& t0 = ref.trace.at("traces").at("outer_5").at(0);
   const TraceRow r0 = measure(ref.problem, ref.data.test, ref.x0, 1.0, 0);

@@ -1,4 +1,4 @@
-// NNAMCQ on a hand-written piecewise-smooth problem: the RNN (DESIGN §3.3).
+// NNAMCQ on a hand-written piecewise-smooth problem: the RNN (docs/rnn.md §4).
 // The RNN's kinks sit at u_{t,i} = 0 and are known in closed form:
 // RnnTrainingProblem provides active_kinks / jacobian_with_selection (the
 // recipe of docs/verification.md §2), and check_nnamcq confirms the

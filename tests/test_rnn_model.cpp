@@ -160,7 +160,7 @@ TEST_CASE("rnn model: consecutive windows with carried state reproduce the full 
 }
 
 TEST_CASE("rnn model: BPTT multipliers satisfy the KKT rows of (P) at a forward-pass point") {
-  // Independent of the BPTT code path: the rows of DESIGN §3.2 written out.
+  // Independent of the BPTT code path: the KKT rows of docs/rnn.md §3 written out.
   const RnnSeries data = random_series(3, 2, 16, {0, 9}, 31);
   const RnnWeights w = random_weights(4, 3, 2, 32);
   RnnRegularization reg;

@@ -1,5 +1,5 @@
 // RnnTrainingProblem: layout, analytic derivatives against central differences,
-// BPTT multipliers, sequence independence (docs/rnn_bcd.md, DESIGN §3.1–3.3).
+// BPTT multipliers, sequence independence (docs/rnn_bcd.md §1, docs/rnn.md §2–4).
 #include <doctest/doctest.h>
 
 #include <Eigen/SVD>

@@ -44,7 +44,7 @@ int count_lines(const std::string& s) {
   return n;
 }
 
-// Teacher ReLU RNN (DESIGN §5): weights N(0, 0.05²), inputs U(−1, 1), y + noise.
+// Teacher ReLU RNN (docs/rnn.md §6): weights N(0, 0.05²), inputs U(−1, 1), y + noise.
 struct TeacherData {
   RnnDataset data;
   double noise_variance = 0.0;

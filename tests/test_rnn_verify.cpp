@@ -1,4 +1,4 @@
-// DESIGN §3.2–3.3 through the generic verifier: at a feasible stationary point
+// docs/rnn.md §3–4 through the generic verifier: at a feasible stationary point
 // of the RNN problem the KKT multipliers are unique, equal the BPTT adjoints,
 // and verify_kkt finds them by least squares without being told.
 #include <random>

@@ -185,7 +185,7 @@ std::string RnnTrainingProblem::structural_nnamcq_certificate() const {
   return "NNAMCQ holds at every point: if J(x;s)^T xi = 0 for any selection s, the dh_t and du_t rows give, "
          "backwards from the last step of each sequence, xi2_t = W^T xi1_{t+1} = 0 and xi1_t = D_t xi2_t = 0, "
          "because the generalized Jacobian with respect to the states (U, H) is unit triangular "
-         "(DESIGN 3.3, docs/rnn_bcd.md)";
+         "(docs/rnn.md §4, docs/rnn_bcd.md §1)";
 }
 
 std::string RnnTrainingProblem::block_name(int k) const {
@@ -345,7 +345,7 @@ Eigen::SparseMatrix<double> RnnTrainingProblem::jac_c_sparse_impl(VectorCRef x) 
 Matrix RnnTrainingProblem::jac_c_impl(VectorCRef x) const { return Matrix(jac_c_sparse_impl(x)); }
 
 // ============================================================================
-// BPTT adjoint multipliers (DESIGN §3.2)
+// BPTT adjoint multipliers (docs/rnn.md §3)
 // ============================================================================
 
 Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const { return bptt_multipliers(x, -1.0, 0.0); }

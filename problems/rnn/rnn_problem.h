@@ -1,5 +1,5 @@
 // ReLU RNN training as an equality-constrained problem (docs/rnn.md §2,
-// docs/rnn_bcd.md; DESIGN §3.1–3.4):
+// docs/rnn_bcd.md §1–2):
 //
 //   min  f = (1/N) Σ_t ω_t ‖A h_t + c − y_t‖²
 //            + λ1‖A‖² + λ2‖W‖² + λ3‖V‖² + λ4‖b‖² + λ5‖c‖² + λ6‖U‖²
@@ -11,7 +11,7 @@
 //   x = [ vec(W) m·m | vec(V) m·d | b m | vec(A) p·m | c p | vec(H) m·T | vec(U) m·T ]
 //
 // Equalities c(x) = [vec(C1); vec(C2)] (two families of m·T, column t = time t);
-// the matching multipliers λ = [vec(Ξ1); vec(Ξ2)] are the ξ1_t, ξ2_t of DESIGN §3.2.
+// the matching multipliers λ = [vec(Ξ1); vec(Ξ2)] are the ξ1_t, ξ2_t of docs/rnn.md §3.
 //
 // Derivative of σ at a kink (u = 0): this problem's J_c uses the selection 0
 // (the limiting derivative {0,1} and the Clarke [0,1] both contain it). The
@@ -103,7 +103,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// Sets the weights initial_point() starts from (default: see initial_point()).
   void set_initial_weights(const RnnWeights& w);
 
-  /// BPTT adjoint multipliers λ = [vec(Ξ1); vec(Ξ2)] at x (DESIGN §3.2): solves
+  /// BPTT adjoint multipliers λ = [vec(Ξ1); vec(Ξ2)] at x (docs/rnn.md §3): solves
   /// the ∂h_t, ∂u_t rows of the KKT system backwards from the end of each sequence,
   ///   ξ2_t = Wᵀ ξ1_{t+1} − (2ω_t/N) Aᵀ r_t     (no ξ1_{t+1} at a sequence end)
   ///   ξ1_t = D_t ξ2_t − 2λ6 u_t                (D_t = diag(u_t > 0), 0 at kinks)
@@ -113,7 +113,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   Vector bptt_multipliers(VectorCRef x) const;
   /// The same recursion with the selection `kink_selection` ∈ [0, 1] of σ′ at
   /// every |u_{t,i}| ≤ kink_tolerance (an element of the Clarke derivative
-  /// [0, 1] there; docs/rnn_bcd.md §7): the multipliers of a generalized
+  /// [0, 1] there; docs/rnn_bcd.md §8): the multipliers of a generalized
   /// gradient of F at points on or next to a kink.
   Vector bptt_multipliers(VectorCRef x, double kink_tolerance, double kink_selection) const;
   /// The weight rows (W, V, b, A, c; num_weights() entries) of ∇f(x) + J_c(x)ᵀλ,

@@ -1,4 +1,4 @@
-// The rollout-consistent ALM policy for the RNN problem (docs/rnn_bcd.md §7).
+// The rollout-consistent ALM policy for the RNN problem (docs/rnn_bcd.md §8).
 //
 // Every outer iteration starts from a *feasible* point: the forward pass
 // (H(θ_k), U(θ_k)) of the current weights, with the BPTT multipliers ξ(θ_k)
@@ -38,15 +38,15 @@ struct RolloutOptions {
   double gamma_increase = 4.0;    ///< factor > 1 after a rejected step
   /// BCD sweeps per outer iteration; the last one runs the w and a blocks only
   /// (its h and u blocks could not change θ̃). 1 = one w step and one a step
-  /// from the forward-pass point: measured best (docs/rnn_bcd.md §7).
+  /// from the forward-pass point: measured best (docs/rnn_bcd.md §8).
   int sweeps = 1;
   double tol_gradient = 1e-5;     ///< stop (kConverged) when ‖∇F(θ)‖∞ ≤ this
   /// Kinks: where |u_{t,i}| ≤ kink_tolerance · max(1, ‖U‖∞) the model's
   /// multipliers use σ′ = kink_selection (a Clarke element) instead of the
-  /// one-sided 0 or 1 (docs/rnn_bcd.md §7). Negative: one-sided everywhere.
+  /// one-sided 0 or 1 (docs/rnn_bcd.md §8). Negative: one-sided everywhere.
   double kink_tolerance = -1.0;
   double kink_selection = 0.5;
-  /// Extrapolation of accepted steps (docs/rnn_bcd.md §7): after θ_k → θ_{k+1}
+  /// Extrapolation of accepted steps (docs/rnn_bcd.md §8): after θ_k → θ_{k+1}
   /// is accepted, θ_e = θ_{k+1} + β (θ_{k+1} − θ_k) replaces it when
   /// F(θ_e) < F(θ_{k+1}) (F stays monotone); β ← min(extrapolation_max,
   /// extrapolation_grow β) then, β ← extrapolation_shrink β otherwise.

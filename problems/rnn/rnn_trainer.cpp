@@ -168,8 +168,9 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
       row.grad_inf = gv.allFinite() ? gv.lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::infinity();
       row.rollout_gap = rollout_gap(problem, x);
     }
-    monitor_seconds += seconds_since(m0);
+    // `seconds` was read before this row's monitoring: subtract what came before.
     row.seconds = seconds - monitor_seconds;
+    monitor_seconds += seconds_since(m0);
     row.violation_c1 = viol.size() > 0 ? viol[0] : 0.0;
     row.violation_c2 = viol.size() > 1 ? viol[1] : 0.0;
     row.gamma = gamma;

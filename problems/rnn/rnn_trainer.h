@@ -53,7 +53,7 @@ struct TrainOptions {
   std::string policy_name() const;
 
   /// The defaults of `almkit train` (docs/rnn.md §7, chosen by the study of
-  /// docs/rnn_bcd.md §7): the rollout policy with one BCD w/a step per outer
+  /// docs/rnn_bcd.md §8): the rollout policy with one BCD w/a step per outer
   /// iteration, at most 10000 outer iterations. For --policy reference |
   /// safeguarded: ε0 = 1e-3, the relative BCD stop test with at most 200
   /// sweeps, σp = 1e-5.
@@ -81,7 +81,7 @@ struct TrainHistoryRow {
   double objective = 0.0;   ///< F(θ): f at the forward-pass point of the row's weights
   double grad_inf = 0.0;    ///< ‖∇F(θ)‖∞ (BPTT): the KKT stationarity of (P) at the forward-pass point
   /// ‖H − H(θ)‖_F / √(mT): the iterate's states against the forward pass of its
-  /// own weights (docs/rnn_bcd.md §6). The rollout policy reports the inner
+  /// own weights (docs/rnn_bcd.md §7). The rollout policy reports the inner
   /// iterate's gap before it restores feasibility.
   double rollout_gap = 0.0;
   int accepted = -1;        ///< rollout policy: 1 step accepted, 0 rejected; -1 other policies

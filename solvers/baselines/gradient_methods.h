@@ -1,7 +1,7 @@
 // Gradient baselines on the reduced RNN problem min_θ F(θ) (docs/compare.md):
 // the states are eliminated by the forward pass, F and its exact BPTT gradient
 // come from problems/rnn/rnn_model.h (the same f = loss + regularization as
-// the ALM, DESIGN §3.1, §3.6). The optimizers work on a generic
+// the ALM, docs/rnn.md §2, §6). The optimizers work on a generic
 // value-and-gradient oracle (Objective) so they can be checked by hand on a
 // quadratic; make_rnn_objective() builds the RNN oracle.
 //

@@ -77,74 +77,68 @@ InnerResult BcdSolver::minimize(const AugmentedLagrangian& L, VectorRef x, doubl
     last_values_.push_back(value);
     previous_ = x;
   }
+  // Change of block k from its previous value, into last_block_changes_ and Δ.
+  auto add_change = [&](int k, double diff2, double norm2) {
+    const double dk = std::sqrt(diff2);
+    last_block_changes_[static_cast<size_t>(k)] = dk;
+    change += relative ? dk / std::max(1.0, std::sqrt(norm2)) : dk;
+  };
   while (sweep < options_.max_sweeps) {
+    change = 0.0;
     // Extrapolated attempt (from the second sweep on): sweep from
     // y = x + β (x − x_prev); keep it only when the AL does not increase.
+    bool kept = false;
     if (extrapolate && sweep >= 1) {
       trial_ = x + beta_x * (x - previous_);
       blocks->begin_sweep(trial_);
       for (int k = 0; k < nb; ++k) blocks->minimize_block(k, L.lambda(), L.mu(), L.beta(), options_.sigma_p, trial_);
       const double v = L.value(trial_);
-      if (v <= value) {
-        change = 0.0;
+      kept = v <= value;
+      if (kept) {
         for (int k = 0; k < nb; ++k) {
           double diff2 = 0.0, norm2 = 0.0;
           for (const auto& r : ranges[static_cast<size_t>(k)]) {
             diff2 += (trial_.segment(r.first, r.size) - x.segment(r.first, r.size)).squaredNorm();
             norm2 += trial_.segment(r.first, r.size).squaredNorm();
           }
-          const double dk = std::sqrt(diff2);
-          last_block_changes_[static_cast<size_t>(k)] = dk;
-          change += relative ? dk / std::max(1.0, std::sqrt(norm2)) : dk;
+          add_change(k, diff2, norm2);
         }
         previous_ = x;
         x = trial_;
         value = v;
-        last_values_.push_back(v);
-        last_extrapolated_.push_back(true);
         beta_x = std::min(options_.extrapolation_max, options_.extrapolation_grow * beta_x);
-        ++sweep;
-        if (!std::isfinite(change)) {
-          finite = false;
-          break;
-        }
-        if (options_.stop_test_enabled && change <= threshold) {
-          result.status = InnerStatus::kConverged;
-          break;
-        }
-        continue;
+      } else {
+        beta_x *= options_.extrapolation_shrink;
       }
-      beta_x *= options_.extrapolation_shrink;
     }
-    if (extrapolate) previous_ = x;
-    blocks->begin_sweep(x);
-    change = 0.0;
-    for (int k = 0; k < nb; ++k) {
-      // Keep block k as it was after the previous sweep (blocks are disjoint,
-      // so it has not moved since), update it, measure its change.
-      const auto& rk = ranges[static_cast<size_t>(k)];
-      Eigen::Index pos = 0;
-      for (const auto& r : rk) {
-        saved_.segment(pos, r.size) = x.segment(r.first, r.size);
-        pos += r.size;
+    if (!kept) {
+      if (extrapolate) previous_ = x;
+      blocks->begin_sweep(x);
+      for (int k = 0; k < nb; ++k) {
+        // Keep block k as it was after the previous sweep (blocks are disjoint,
+        // so it has not moved since), update it, measure its change.
+        const auto& rk = ranges[static_cast<size_t>(k)];
+        Eigen::Index pos = 0;
+        for (const auto& r : rk) {
+          saved_.segment(pos, r.size) = x.segment(r.first, r.size);
+          pos += r.size;
+        }
+        blocks->minimize_block(k, L.lambda(), L.mu(), L.beta(), options_.sigma_p, x);
+        double diff2 = 0.0, norm2 = 0.0;
+        pos = 0;
+        for (const auto& r : rk) {
+          diff2 += (x.segment(r.first, r.size) - saved_.segment(pos, r.size)).squaredNorm();
+          norm2 += x.segment(r.first, r.size).squaredNorm();
+          pos += r.size;
+        }
+        add_change(k, diff2, norm2);
       }
-      blocks->minimize_block(k, L.lambda(), L.mu(), L.beta(), options_.sigma_p, x);
-      double diff2 = 0.0, norm2 = 0.0;
-      pos = 0;
-      for (const auto& r : rk) {
-        diff2 += (x.segment(r.first, r.size) - saved_.segment(pos, r.size)).squaredNorm();
-        norm2 += x.segment(r.first, r.size).squaredNorm();
-        pos += r.size;
-      }
-      const double dk = std::sqrt(diff2);
-      last_block_changes_[static_cast<size_t>(k)] = dk;
-      change += relative ? dk / std::max(1.0, std::sqrt(norm2)) : dk;
+      if (extrapolate) value = L.value(x);
     }
     ++sweep;
     if (extrapolate) {
-      value = L.value(x);
       last_values_.push_back(value);
-      last_extrapolated_.push_back(false);
+      last_extrapolated_.push_back(kept);
     }
     if (!std::isfinite(change)) {
       finite = false;

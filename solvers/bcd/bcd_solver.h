@@ -1,4 +1,4 @@
-// Block coordinate descent inner solver (docs/rnn_bcd.md §4, DESIGN §3.4, §4).
+// Block coordinate descent inner solver (docs/rnn_bcd.md §2, §4).
 //
 // For problems that implement BlockProblem (solvers/bcd/block_problem.h): each
 // sweep minimizes the augmented Lagrangian L_β(·; λ̄, μ̄) exactly over every
@@ -49,7 +49,7 @@ struct BcdOptions {
   /// distance to the block-wise optimum on the slow plateaus of RNN training
   /// (docs/rnn_bcd.md §4), so it is compared with a fraction of ε.
   double tolerance_scale = 1e-3;
-  /// Extrapolated sweeps (docs/rnn_bcd.md §4, "Extrapolation"): from sweep 2
+  /// Extrapolated sweeps (docs/rnn_bcd.md §9): from sweep 2
   /// on, the sweep starts at y = x_j + β_j (x_j − x_{j−1}) and its result z is
   /// kept only when L(z) ≤ L(x_j); otherwise a plain sweep from x_j is run
   /// (the AL stays monotone either way). β_{j+1} = min(extrapolation_max,

@@ -1,5 +1,5 @@
 // Problems that split their variables into blocks with exact block minimizers
-// (docs/rnn_bcd.md §4, DESIGN §4 "BCD").
+// (docs/rnn_bcd.md §4, docs/inner_solvers.md).
 //
 // A BlockProblem is a ConstrainedProblem that can minimize the augmented
 // Lagrangian of core/augmented_lagrangian.h
