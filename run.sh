@@ -8,8 +8,9 @@ mode="${1:-main}"
 build="${ALMKIT_BUILD_DIR:-$root/build}"
 jobs="${ALMKIT_JOBS:-2}"
 
+# python3-torch (~80 MB with its dependencies) only for the to_torch/from_torch tests (docs/python.md).
 packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox pkg-config libnlopt-cxx-dev coinor-libipopt-dev
-          pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pytest)
+          pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pytest python3-torch)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
