@@ -1,6 +1,6 @@
 """Per-evaluation overhead of a Python-defined problem against the same problem in C++ (issue 13, "bench").
 
-    PYTHONPATH=build/python /usr/bin/python3 python/examples/bench_overhead.py
+    PYTHONPATH=build/python /usr/bin/python3 bench/bench_python_overhead.py
 
 Solves hs071 (built-in, C++) and the same problem written in numpy with the same
 options, and reports seconds per evaluation (all counted evaluations of f, grad,

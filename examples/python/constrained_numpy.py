@@ -1,6 +1,6 @@
 """A constrained problem defined in numpy, solved and verified (docs/python.md).
 
-    PYTHONPATH=build/python /usr/bin/python3 python/examples/constrained_numpy.py
+    PYTHONPATH=build/python /usr/bin/python3 examples/python/constrained_numpy.py
 
 min (x0 - 1)^2 + (x1 - 2)^2  s.t.  x0^2 + x1^2 = 1 (c),  x0 + x1 <= 1.2 (g),  x >= 0.
 """
