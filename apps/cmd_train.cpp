@@ -267,6 +267,10 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   s["kkt"]["multipliers"] = "ALM (last iterate)";
   s["kkt_bptt"] = kkt_json(res.kkt_bptt);
   s["kkt_bptt"]["multipliers"] = "BPTT adjoints at the forward-pass point of the final weights";
+  s["kkt_bptt_kinks"] = {{"kinks", res.kink_stationarity.kinks},
+                         {"kink_tolerance", 1e-8},
+                         {"one_sided_stationarity", res.kink_stationarity.one_sided},
+                         {"best_selection_stationarity", res.kink_stationarity.best}};
   s["nnamcq_certificate"] = res.certificate;
   s["evaluations"] = {{"objective", res.summary.evaluations.objective},
                       {"gradient", res.summary.evaluations.gradient},
@@ -308,6 +312,9 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
              res.kkt_alm.stationarity, res.kkt_alm.infeasibility);
   fmt::print("KKT (BPTT multipliers, forward-pass point):   stationarity {:.3e}  infeasibility {:.3e}\n",
              res.kkt_bptt.stationarity, res.kkt_bptt.infeasibility);
+  if (res.kink_stationarity.kinks > 0)
+    fmt::print("KKT at the {} kinks |u| <= 1e-8 with the best relu derivative in [0,1]: stationarity {:.3e}\n",
+               res.kink_stationarity.kinks, res.kink_stationarity.best);
   fmt::print("NNAMCQ: {}\n", res.certificate);
   fmt::print("wrote {}/{{summary.json, history.csv, model.json, predictions.csv{}}}\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");

@@ -108,3 +108,41 @@ TEST_CASE("rnn rollout: options are validated with the option's name") {
   t.inner = InnerKind::kLbfgs;
   CHECK_THROWS_WITH_AS(t.validate(), doctest::Contains("inner = bcd"), std::invalid_argument);
 }
+
+TEST_CASE("rnn rollout: kink stationarity minimizes over the relu derivative at a kink (grid search, affinity)") {
+  const RnnSeries s = testing::random_series(2, 1, 25, {0}, false, 21);
+  const RnnRegularization reg = testing::random_regularization(22);
+  RnnTrainingProblem P(s, 3, reg);
+  const Vector xr = testing::random_point(P, 23);
+  const auto v = P.view(xr);
+  RnnWeights w{v.W, v.V, v.b, v.A, v.c};
+  // u_{0,1} = (V x_0 + b)_1 = 0: a kink at the first step (h_{-1} = 0).
+  w.b[1] = -(w.V.row(1) * s.X.col(0))(0);
+  const Vector x = P.make_point(w);
+  const auto U = P.view(x).U;
+  REQUIRE(std::abs(U(1, 0)) <= 1e-12);
+  int near = 0;
+  for (Eigen::Index k = 0; k < U.size(); ++k) near += std::abs(U.data()[k]) <= 1e-8 ? 1 : 0;
+  REQUIRE(near == 1);
+  const KinkStationarity ks = kink_stationarity(P, x, 1e-8, 3);
+  CHECK(ks.kinks == 1);
+  REQUIRE(ks.selection.size() == 1);
+  auto grad = [&](double sel) {
+    Vector g(P.num_weights());
+    P.weight_gradient(x, P.bptt_multipliers(x, std::vector<int>{1}, std::vector<double>{sel}), g);
+    return g;
+  };
+  const Vector g0 = grad(0.0), g1 = grad(1.0);
+  // One kink: g is affine in its selection.
+  CHECK((grad(0.3) - (0.7 * g0 + 0.3 * g1)).lpNorm<Eigen::Infinity>() <= 1e-12 * std::max(1.0, g0.lpNorm<Eigen::Infinity>()));
+  // The selection found is the best on a fine grid (in the 2-norm it minimizes).
+  double best_grid = 1e300;
+  for (int i = 0; i <= 1000; ++i) best_grid = std::min(best_grid, grad(i / 1000.0).norm());
+  CHECK(grad(ks.selection[0]).norm() <= best_grid + 1e-12);
+  CHECK(ks.best == doctest::Approx(grad(ks.selection[0]).lpNorm<Eigen::Infinity>()).epsilon(1e-12));
+  // The one-sided value is the problem's own BPTT gradient.
+  Vector g(P.num_weights());
+  P.weight_gradient(x, P.bptt_multipliers(x), g);
+  CHECK(ks.one_sided == doctest::Approx(g.lpNorm<Eigen::Infinity>()).epsilon(1e-14));
+  CHECK((g0 - g1).norm() > 1e-6);  // the kink matters at this point
+}

@@ -351,7 +351,25 @@ Matrix RnnTrainingProblem::jac_c_impl(VectorCRef x) const { return Matrix(jac_c_
 Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const { return bptt_multipliers(x, -1.0, 0.0); }
 
 Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x, double kink_tolerance, double kink_selection) const {
+  std::vector<int> kinks;
+  if (kink_tolerance >= 0.0) {
+    const auto U = view(x).U;
+    for (Eigen::Index k = 0; k < U.size(); ++k)
+      if (std::abs(U.data()[k]) <= kink_tolerance) kinks.push_back(static_cast<int>(k));
+  }
+  return bptt_multipliers(x, kinks, std::vector<double>(kinks.size(), kink_selection));
+}
+
+Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x, const std::vector<int>& kinks,
+                                            const std::vector<double>& selection) const {
+  check(kinks.size() == selection.size(), "bptt_multipliers: one selection per kink");
   const auto v = view(x);
+  // σ′ per entry: [u > 0], then the given selections at the kinks.
+  Matrix S = (v.U.array() > 0.0).cast<double>().matrix();
+  for (size_t k = 0; k < kinks.size(); ++k) {
+    check(kinks[k] >= 0 && kinks[k] < m_ * T_, "bptt_multipliers: kink index out of range");
+    S.data()[kinks[k]] = selection[k];
+  }
   Vector lambda(num_equalities());
   Eigen::Map<Matrix> Xi1(lambda.data(), m_, T_), Xi2(lambda.data() + m_ * T_, m_, T_);
   Matrix R;
@@ -360,15 +378,7 @@ Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x, double kink_tolerance,
   const Matrix Wt = v.W.transpose();
   for (int t = T_ - 1; t >= 0; --t) {
     if (!data_.is_sequence_end(t)) Xi2.col(t).noalias() += Wt * Xi1.col(t + 1);
-    if (kink_tolerance < 0.0) {
-      Xi1.col(t) = (v.U.col(t).array() > 0.0).select(Xi2.col(t), 0.0) - 2.0 * reg_.lambda6 * v.U.col(t);
-    } else {
-      for (int i = 0; i < m_; ++i) {
-        const double u = v.U(i, t);
-        const double sel = std::abs(u) <= kink_tolerance ? kink_selection : (u > 0.0 ? 1.0 : 0.0);
-        Xi1(i, t) = sel * Xi2(i, t) - 2.0 * reg_.lambda6 * u;
-      }
-    }
+    Xi1.col(t) = S.col(t).cwiseProduct(Xi2.col(t)) - 2.0 * reg_.lambda6 * v.U.col(t);
   }
   return lambda;
 }

@@ -116,6 +116,9 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// [0, 1] there; docs/rnn_bcd.md §8): the multipliers of a generalized
   /// gradient of F at points on or next to a kink.
   Vector bptt_multipliers(VectorCRef x, double kink_tolerance, double kink_selection) const;
+  /// The same with σ′ = selection[k] ∈ [0, 1] at U entry kinks[k] (column-major
+  /// index into U) and [u > 0] elsewhere.
+  Vector bptt_multipliers(VectorCRef x, const std::vector<int>& kinks, const std::vector<double>& selection) const;
   /// The weight rows (W, V, b, A, c; num_weights() entries) of ∇f(x) + J_c(x)ᵀλ,
   /// without forming the H and U rows. With λ = bptt_multipliers(x) at a
   /// feasible x this is ∇F(θ), the BPTT gradient of the reduced objective.

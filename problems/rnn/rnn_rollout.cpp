@@ -1,5 +1,6 @@
 #include "almkit/problems/rnn/rnn_rollout.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -55,6 +56,44 @@ double rollout_gap(const RnnTrainingProblem& problem, VectorCRef x) {
   const auto v = problem.view(x);
   const auto vf = problem.view(xf);
   return (v.H - vf.H).norm() / std::sqrt(static_cast<double>(v.H.size()));
+}
+
+KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef x, double tolerance, int rounds,
+                                   int max_kinks) {
+  KinkStationarity out;
+  const auto U = problem.view(x).U;
+  std::vector<int> kinks;
+  for (Eigen::Index k = 0; k < U.size(); ++k)
+    if (std::abs(U.data()[k]) <= tolerance) kinks.push_back(static_cast<int>(k));
+  out.kinks = static_cast<int>(kinks.size());
+  if (static_cast<int>(kinks.size()) > max_kinks) {
+    std::partial_sort(kinks.begin(), kinks.begin() + max_kinks, kinks.end(),
+                      [&](int a, int b) { return std::abs(U.data()[a]) < std::abs(U.data()[b]); });
+    kinks.resize(static_cast<size_t>(max_kinks));
+  }
+  Vector g(problem.num_weights()), g0(problem.num_weights()), g1(problem.num_weights());
+  auto gradient = [&](const std::vector<double>& s, Vector& out_g) {
+    problem.weight_gradient(x, problem.bptt_multipliers(x, kinks, s), out_g);
+  };
+  std::vector<double> s(kinks.size());
+  for (size_t k = 0; k < kinks.size(); ++k) s[k] = U.data()[kinks[k]] > 0.0 ? 1.0 : 0.0;
+  problem.weight_gradient(x, problem.bptt_multipliers(x), g);
+  out.one_sided = g.lpNorm<Eigen::Infinity>();
+  for (int r = 0; r < rounds && !kinks.empty(); ++r) {
+    for (size_t k = 0; k < kinks.size(); ++k) {
+      s[k] = 0.0;
+      gradient(s, g0);
+      s[k] = 1.0;
+      gradient(s, g1);
+      const Vector d = g1 - g0;
+      const double dd = d.squaredNorm();
+      s[k] = dd > 0.0 ? std::clamp(-g0.dot(d) / dd, 0.0, 1.0) : 0.0;
+    }
+  }
+  gradient(s, g);
+  out.best = g.lpNorm<Eigen::Infinity>();
+  out.selection = std::move(s);
+  return out;
 }
 
 namespace {

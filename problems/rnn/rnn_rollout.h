@@ -107,6 +107,23 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
                          const AlmOptions& alm, const RolloutCallback& callback = {},
                          const std::function<double()>& excluded_seconds = {});
 
+/// Stationarity of (P) at a feasible point x that sits on or next to ReLU
+/// kinks (docs/rnn_bcd.md §8, "Where it stops short"). With the BPTT
+/// multipliers the weight rows of ∇f + J_cᵀξ are ∇F for the one-sided σ′(0) = 0;
+/// the KKT conditions of (P) allow any σ′ ∈ [0, 1] at u = 0 (the Clarke
+/// derivative). At the `kinks` entries with |u_{t,i}| ≤ tolerance the selection
+/// s_k ∈ [0, 1] is chosen to minimize ‖g(s)‖₂ by cyclic coordinate descent
+/// (g is affine in each s_k with the others fixed: ξ2 at step t depends only on
+/// later steps), `rounds` passes; `best` is ‖g(s)‖∞ of the result.
+struct KinkStationarity {
+  int kinks = 0;             ///< entries with |u| ≤ tolerance (at most max_kinks are optimized, the closest)
+  double one_sided = 0.0;    ///< ‖∇F‖∞ with σ′(0) = 0 (what grad_inf reports)
+  double best = 0.0;         ///< ‖g(s)‖∞ at the selection found
+  std::vector<double> selection;
+};
+KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef x, double tolerance = 1e-8,
+                                   int rounds = 3, int max_kinks = 200);
+
 /// ‖H − H(θ)‖_F / √(m T): the RMS distance between the states stored in x and
 /// the forward pass of the weights stored in x (0 at feasible points).
 double rollout_gap(const RnnTrainingProblem& problem, VectorCRef x);

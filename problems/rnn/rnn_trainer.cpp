@@ -230,6 +230,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   Vector xf = x;
   problem.restore_feasibility(xf);
   result.kkt_bptt = kkt_residuals(problem, xf, problem.bptt_multipliers(xf), no_mu, nu);
+  result.kink_stationarity = kink_stationarity(problem, xf);
   result.certificate = problem.structural_nnamcq_certificate();
   result.wall_seconds = seconds_since(t0);
   return result;

@@ -98,6 +98,9 @@ struct TrainResult {
   /// KKT residuals of (P) at the forward-pass point of `weights` (feasible)
   /// with the BPTT adjoint multipliers: stationarity = ‖∇F(θ)‖∞.
   KktReport kkt_bptt;
+  /// At the same point: the best σ′ ∈ [0, 1] at the kinks |u| ≤ 1e-8 (a
+  /// Clarke-type KKT residual of (P); rnn_rollout.h kink_stationarity).
+  KinkStationarity kink_stationarity;
   std::string certificate;              ///< structural NNAMCQ certificate of (P)
   long total_sweeps = 0;
   double wall_seconds = 0.0;
