@@ -17,18 +17,8 @@ namespace almkit::rnn {
 int num_parameters(int m, int d, int p) { return m * m + m * d + m + p * m + p; }
 
 Vector flatten(const RnnWeights& w) {
-  const int m = w.m(), d = static_cast<int>(w.V.cols()), p = static_cast<int>(w.A.rows());
-  Vector theta(num_parameters(m, d, p));
-  int k = 0;
-  auto put = [&](const auto& M) {
-    theta.segment(k, M.size()) = Eigen::Map<const Vector>(M.data(), M.size());
-    k += static_cast<int>(M.size());
-  };
-  put(w.W);
-  put(w.V);
-  put(w.b);
-  put(w.A);
-  put(w.c);
+  Vector theta;
+  flatten(w, &theta);
   return theta;
 }
 
