@@ -101,6 +101,9 @@ TEST_CASE("rnn rollout: options are validated with the option's name") {
   o.gamma_increase = 1.0;
   CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.gamma_increase"), std::invalid_argument);
   o = RolloutOptions{};
+  o.w_proximal = -1.0;
+  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.w_proximal"), std::invalid_argument);
+  o = RolloutOptions{};
   o.accept_ratio = 0.0;
   CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.accept_ratio"), std::invalid_argument);
   TrainOptions t = TrainOptions::defaults();

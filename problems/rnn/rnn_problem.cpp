@@ -474,6 +474,16 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, VectorRef x)
   rhs_small_.middleCols(m_, d_).noalias() = work1_ * data_.X.transpose();
   rhs_small_.col(q - 1) = work1_.rowwise().sum();
 
+  // Optional proximal term (ρ/2)‖Θ − Θ⁻‖², ρ = κ tr(β Z Zᵀ)/q (set_w_proximal):
+  // Θ (M + ρ I) = RHS + ρ Θ⁻.
+  if (w_proximal_ > 0.0) {
+    // gram_ = β Z Zᵀ + 2Λ here; ρ uses the trace of β Z Zᵀ alone.
+    const double rho = w_proximal_ * (gram_.trace() - 2.0 * (m_ * reg_.lambda2 + d_ * reg_.lambda3 + reg_.lambda4)) / q;
+    gram_.diagonal().array() += rho;
+    rhs_small_.leftCols(m_) += rho * v.W;
+    rhs_small_.middleCols(m_, d_) += rho * v.V;
+    rhs_small_.col(q - 1) += rho * v.b;
+  }
   solve_normal_equations();  // Θᵀ (q × m): Θ M = RHS, M symmetric
   v.W = theta_.topRows(m_).transpose();
   v.V = theta_.middleRows(m_, d_).transpose();

@@ -123,6 +123,10 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// without forming the H and U rows. With λ = bptt_multipliers(x) at a
   /// feasible x this is ∇F(θ), the BPTT gradient of the reduced objective.
   void weight_gradient(VectorCRef x, VectorCRef lambda, VectorRef grad) const;
+  /// κ ≥ 0: the w block adds (ρ/2)‖Θ − Θ⁻‖², ρ = κ tr(β Z Zᵀ)/(m+d+1), to its
+  /// subproblem (0, the default, is the exact block minimizer of §2). Used by
+  /// the rollout policy's `w_proximal` option (docs/rnn_bcd.md §8).
+  void set_w_proximal(double kappa) const { w_proximal_ = kappa; }
 
   // ----- ConstrainedProblem ------------------------------------------------
   std::string name() const override { return "rnn_training"; }
@@ -225,6 +229,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   mutable const double* last_x_ = nullptr;
   mutable int last_block_ = -1;
   mutable Eigen::LLT<Matrix> llt_;
+  mutable double w_proximal_ = 0.0;
 };
 
 }  // namespace almkit::rnn

@@ -42,6 +42,8 @@ void RolloutOptions::validate() const {
   if (!(extrapolation_shrink > 0.0 && extrapolation_shrink < 1.0))
     throw std::invalid_argument(
         fmt::format("option rollout.extrapolation_shrink: expected a number in (0, 1), got {}", extrapolation_shrink));
+  if (!(w_proximal >= 0.0) || !std::isfinite(w_proximal))
+    throw std::invalid_argument(fmt::format("option rollout.w_proximal: expected a finite number >= 0, got {}", w_proximal));
   if (!(kink_selection >= 0.0 && kink_selection <= 1.0))
     throw std::invalid_argument(fmt::format("option rollout.kink_selection: expected a number in [0, 1], got {}", kink_selection));
   if (!std::isfinite(kink_tolerance))
@@ -194,7 +196,9 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     trial = cur.x;
     InnerResult inner;
     if (options.sweeps > 1) inner = bcd.minimize(L, trial, 0.0);
+    problem.set_w_proximal(options.w_proximal);
     problem.minimize_block(RnnTrainingProblem::kBlockW, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
+    problem.set_w_proximal(0.0);
     problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
     inner.iterations += 1;
     inner.evaluations += 2;

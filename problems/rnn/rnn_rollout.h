@@ -51,6 +51,9 @@ struct RolloutOptions {
   /// F(θ_e) < F(θ_{k+1}) (F stays monotone); β ← min(extrapolation_max,
   /// extrapolation_grow β) then, β ← extrapolation_shrink β otherwise.
   /// extrapolation = the first β; 0 turns it off.
+  /// κ of a proximal term on the w step, ρ = κ tr(γ Z Zᵀ)/(m+d+1): mixes
+  /// the Gram preconditioner with the identity (docs/rnn_bcd.md §8). 0 = off.
+  double w_proximal = 0.0;
   double extrapolation = 0.0;
   double extrapolation_max = 1.0;
   double extrapolation_grow = 1.5;
@@ -69,6 +72,7 @@ struct RolloutOptions {
     v("tol_gradient", tol_gradient, "rollout: stop when |grad F|_inf <= this at the forward-pass point");
     v("kink_tolerance", kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
     v("kink_selection", kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
+    v("w_proximal", w_proximal, "rollout: kappa of a proximal term on the w step, rho = kappa tr(gamma Z Z^T)/(m+d+1); 0 = off");
     v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
     v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
     v("extrapolation_grow", extrapolation_grow, "rollout: weight <- grow * weight after a kept extrapolation");
