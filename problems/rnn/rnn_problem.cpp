@@ -277,9 +277,7 @@ double RnnTrainingProblem::grad_f_impl(VectorCRef x, VectorRef grad) const {
   g.W = 2.0 * reg_.lambda2 * v.W;
   g.V = 2.0 * reg_.lambda3 * v.V;
   g.b = 2.0 * reg_.lambda4 * v.b;
-  g.A.noalias() = s * R * v.H.transpose();
-  g.A += 2.0 * reg_.lambda1 * v.A;
-  g.c = s * R.rowwise().sum() + 2.0 * reg_.lambda5 * v.c;
+  output_gradient(v, R, g.A, g.c);
   g.H.noalias() = s * v.A.transpose() * R;
   g.U = 2.0 * reg_.lambda6 * v.U;
   return value;
@@ -397,6 +395,11 @@ void RnnTrainingProblem::weight_gradient(VectorCRef x, VectorCRef lambda, Vector
   gb = 2.0 * reg_.lambda4 * v.b - xi.Xi1.rowwise().sum();
   Matrix R;
   weighted_residuals(v, R);
+  output_gradient(v, R, gA, gc);
+}
+
+void RnnTrainingProblem::output_gradient(const RnnConstView& v, const Matrix& R, Eigen::Ref<Matrix> gA,
+                                         Eigen::Ref<Vector> gc) const {
   gA.noalias() = (2.0 / N_) * R * v.H.transpose();
   gA += 2.0 * reg_.lambda1 * v.A;
   gc = (2.0 / N_) * R.rowwise().sum() + 2.0 * reg_.lambda5 * v.c;
@@ -406,8 +409,8 @@ void RnnTrainingProblem::weight_gradient(VectorCRef x, VectorCRef lambda, Vector
 // closed-form block minimizers (docs/rnn_bcd.md §2)
 // ============================================================================
 
-void RnnTrainingProblem::minimize_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,
-                                        VectorRef x) const {
+int RnnTrainingProblem::prepare_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,
+                                      VectorCRef x) const {
   check(lambda.size() == num_equalities(), "lambda has the wrong size");
   check(mu.size() == 0, "the RNN problem has no inequalities or bounds, mu must be empty");
   check(beta > 0.0, "the penalty must be > 0");
@@ -419,8 +422,20 @@ void RnnTrainingProblem::minimize_block(int k, VectorCRef lambda, VectorCRef mu,
   }
   const int previous = last_block_;
   last_block_ = k;
+  return previous;
+}
+
+void RnnTrainingProblem::minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x) const {
+  prepare_block(kBlockW, lambda, Vector(0), beta, kappa, x);
+  minimize_w(lambda, beta, kappa, x);
+  last_x_ = x.data();
+}
+
+void RnnTrainingProblem::minimize_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,
+                                        VectorRef x) const {
+  const int previous = prepare_block(k, lambda, mu, beta, proximal, x);
   switch (k) {
-    case kBlockW: minimize_w(lambda, beta, x); break;
+    case kBlockW: minimize_w(lambda, beta, 0.0, x); break;
     case kBlockA: minimize_a(x, previous == kBlockW); break;
     case kBlockH: minimize_h(lambda, beta, x); break;
     case kBlockU: minimize_u(lambda, beta, proximal, x, previous == kBlockH); break;
@@ -440,7 +455,7 @@ void RnnTrainingProblem::solve_normal_equations() const {
 }
 
 // w = Θ = [W V b]:  Θ (β Z Zᵀ + 2 diag(λ2 1_m, λ3 1_d, λ4)) = (β U + Ξ1) Zᵀ,  Z = [Hprev; X; 1ᵀ].
-void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, VectorRef x) const {
+void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa, VectorRef x) const {
   auto v = mutable_view(x);
   const auto xi = multiplier_view(lambda);
   const int q = m_ + d_ + 1;
@@ -474,11 +489,11 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, VectorRef x)
   rhs_small_.middleCols(m_, d_).noalias() = work1_ * data_.X.transpose();
   rhs_small_.col(q - 1) = work1_.rowwise().sum();
 
-  // Optional proximal term (ρ/2)‖Θ − Θ⁻‖², ρ = κ tr(β Z Zᵀ)/q (set_w_proximal):
+  // Optional proximal term (ρ/2)‖Θ − Θ⁻‖², ρ = κ tr(β Z Zᵀ)/q (minimize_w_block):
   // Θ (M + ρ I) = RHS + ρ Θ⁻.
-  if (w_proximal_ > 0.0) {
+  if (kappa > 0.0) {
     // gram_ = β Z Zᵀ + 2Λ here; ρ uses the trace of β Z Zᵀ alone.
-    const double rho = w_proximal_ * (gram_.trace() - 2.0 * (m_ * reg_.lambda2 + d_ * reg_.lambda3 + reg_.lambda4)) / q;
+    const double rho = kappa * (gram_.trace() - 2.0 * (m_ * reg_.lambda2 + d_ * reg_.lambda3 + reg_.lambda4)) / q;
     gram_.diagonal().array() += rho;
     rhs_small_.leftCols(m_) += rho * v.W;
     rhs_small_.middleCols(m_, d_) += rho * v.V;

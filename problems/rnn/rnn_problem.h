@@ -123,10 +123,10 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// without forming the H and U rows. With λ = bptt_multipliers(x) at a
   /// feasible x this is ∇F(θ), the BPTT gradient of the reduced objective.
   void weight_gradient(VectorCRef x, VectorCRef lambda, VectorRef grad) const;
-  /// κ ≥ 0: the w block adds (ρ/2)‖Θ − Θ⁻‖², ρ = κ tr(β Z Zᵀ)/(m+d+1), to its
-  /// subproblem (0, the default, is the exact block minimizer of §2). Used by
-  /// the rollout policy's `w_proximal` option (docs/rnn_bcd.md §8).
-  void set_w_proximal(double kappa) const { w_proximal_ = kappa; }
+  /// The w block of minimize_block with a proximal term (ρ/2)‖Θ − Θ⁻‖²,
+  /// ρ = κ tr(β Z Zᵀ)/(m+d+1), κ ≥ 0 (κ = 0: the exact block minimizer of
+  /// docs/rnn_bcd.md §2). The rollout policy's `w_proximal` option (§8).
+  void minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x) const;
 
   // ----- ConstrainedProblem ------------------------------------------------
   std::string name() const override { return "rnn_training"; }
@@ -185,7 +185,12 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   void weighted_residuals(const RnnConstView& v, Matrix& R) const;
 
   void solve_normal_equations() const;  // theta_ = gram_⁻¹ rhs_small_ᵀ
-  void minimize_w(VectorCRef lambda, double beta, VectorRef x) const;
+  /// Argument checks and work space shared by the block minimizers; records k
+  /// as the last block and returns the one before it.
+  int prepare_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal, VectorCRef x) const;
+  /// ∇_A f and ∇_c f from the weighted residuals R (shared by ∇f and weight_gradient).
+  void output_gradient(const RnnConstView& v, const Matrix& R, Eigen::Ref<Matrix> gA, Eigen::Ref<Vector> gc) const;
+  void minimize_w(VectorCRef lambda, double beta, double kappa, VectorRef x) const;
   void minimize_a(VectorRef x, bool after_w) const;
   void minimize_h(VectorCRef lambda, double beta, VectorRef x) const;
   void minimize_u(VectorCRef lambda, double beta, double proximal, VectorRef x, bool after_h) const;
@@ -229,7 +234,6 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   mutable const double* last_x_ = nullptr;
   mutable int last_block_ = -1;
   mutable Eigen::LLT<Matrix> llt_;
-  mutable double w_proximal_ = 0.0;
 };
 
 }  // namespace almkit::rnn

@@ -52,12 +52,20 @@ void RolloutOptions::validate() const {
     throw std::invalid_argument(fmt::format("option rollout.tol_gradient: expected a number >= 0, got {}", tol_gradient));
 }
 
+namespace {
+
+// ‖H_a − H_b‖_F / √(mT) of two points.
+double state_distance(const RnnTrainingProblem& problem, VectorCRef a, VectorCRef b) {
+  const auto Ha = problem.view(a).H;
+  return (Ha - problem.view(b).H).norm() / std::sqrt(static_cast<double>(Ha.size()));
+}
+
+}  // namespace
+
 double rollout_gap(const RnnTrainingProblem& problem, VectorCRef x) {
   Vector xf = x;
   problem.restore_feasibility(xf);
-  const auto v = problem.view(x);
-  const auto vf = problem.view(xf);
-  return (v.H - vf.H).norm() / std::sqrt(static_cast<double>(v.H.size()));
+  return state_distance(problem, x, xf);
 }
 
 KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef x, double tolerance, int rounds,
@@ -112,10 +120,11 @@ struct FeasiblePoint {
   double grad_inf = 0.0;
 };
 
-FeasiblePoint at_feasible(const RnnTrainingProblem& problem, Vector x, const RolloutOptions& o) {
+// x must be feasible; F = f(x) = F(θ) when the caller already has it.
+FeasiblePoint at_feasible(const RnnTrainingProblem& problem, Vector x, const RolloutOptions& o, double F) {
   FeasiblePoint p;
   p.x = std::move(x);
-  p.F = problem.eval_f(p.x);
+  p.F = F;
   p.xi = problem.bptt_multipliers(p.x);
   Vector g(problem.num_weights());
   problem.weight_gradient(p.x, p.xi, g);
@@ -150,7 +159,8 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
 
   Vector x0 = problem.initial_point();
   problem.restore_feasibility(x0);
-  FeasiblePoint cur = at_feasible(problem, std::move(x0), options);
+  const double F0 = problem.eval_f(x0);
+  FeasiblePoint cur = at_feasible(problem, std::move(x0), options, F0);
   double gamma_hat = options.gamma0;  // γ·N
   double beta_e = options.extrapolation;
   const int nw = problem.num_weights();
@@ -196,9 +206,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     trial = cur.x;
     InnerResult inner;
     if (options.sweeps > 1) inner = bcd.minimize(L, trial, 0.0);
-    problem.set_w_proximal(options.w_proximal);
-    problem.minimize_block(RnnTrainingProblem::kBlockW, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
-    problem.set_w_proximal(0.0);
+    problem.minimize_w_block(L.lambda(), gamma, options.w_proximal, trial);
     problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
     inner.iterations += 1;
     inner.evaluations += 2;
@@ -211,18 +219,13 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     const std::vector<double> viol{c.head(fam).norm(), c.tail(fam).norm()};
     rolled = trial;
     problem.restore_feasibility(rolled);
-    {
-      const auto vt = problem.view(trial);
-      const auto vr = problem.view(rolled);
-      st.rollout_gap = (vt.H - vr.H).norm() / std::sqrt(static_cast<double>(vt.H.size()));
-    }
+    st.rollout_gap = state_distance(problem, trial, rolled);
     st.F_trial = problem.eval_f(rolled);
     const double predicted = cur.F - st.L_inner;
     st.ratio = predicted > 0.0 && std::isfinite(st.F_trial) ? (cur.F - st.F_trial) / predicted
                                                              : -std::numeric_limits<double>::infinity();
-    const double gamma_used = gamma;
     if (st.ratio >= options.accept_ratio) {
-      FeasiblePoint next = at_feasible(problem, rolled, options);
+      FeasiblePoint next = at_feasible(problem, rolled, options, st.F_trial);
       if (std::isfinite(next.grad_inf)) {
         st.accepted = true;
         if (beta_e > 0.0) {
@@ -231,7 +234,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
           problem.restore_feasibility(trial);
           const double F_e = problem.eval_f(trial);
           if (F_e < next.F) {
-            FeasiblePoint ext = at_feasible(problem, trial, options);
+            FeasiblePoint ext = at_feasible(problem, trial, options, F_e);
             if (std::isfinite(ext.grad_inf)) {
               next = std::move(ext);
               st.extrapolated = true;
@@ -251,9 +254,9 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     AlmIteration it;
     it.iteration = k;
     it.objective = cur.F;
-    it.infeasibility = std::max(c.lpNorm<Eigen::Infinity>(), 0.0);
+    it.infeasibility = c.lpNorm<Eigen::Infinity>();
     it.stationarity = cur.grad_inf;
-    it.penalty = gamma_used;
+    it.penalty = gamma;
     it.multiplier_norm = cur.xi.lpNorm<Eigen::Infinity>();
     it.inner = inner;
     it.seconds = seconds_since(t0);
