@@ -1,6 +1,7 @@
 // Small random RNN instances shared by tests/test_rnn_problem.cpp and tests/test_bcd.cpp.
 #pragma once
 
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -19,6 +20,21 @@ inline RnnSeries random_series(int d, int p, int T, std::vector<int> starts, boo
   s.omega = Vector::Ones(T);
   if (with_gaps)
     for (int t = 1; t < T; t += 3) s.omega[t] = 0.0;
+  s.sequence_starts = std::move(starts);
+  return s;
+}
+
+/// Uniform(−1, 1) inputs and targets from std::mt19937_64(seed); with
+/// `with_gaps` the targets at t = 3, 8, 13, … are unobserved.
+inline RnnSeries uniform_series(int d, int p, int T, std::vector<int> starts, std::uint64_t seed, bool with_gaps) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  RnnSeries s;
+  s.X = Matrix::NullaryExpr(d, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
+  s.Y = Matrix::NullaryExpr(p, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
+  s.omega = Vector::Ones(T);
+  if (with_gaps)
+    for (int t = 3; t < T; t += 5) s.omega(t) = 0.0;
   s.sequence_starts = std::move(starts);
   return s;
 }

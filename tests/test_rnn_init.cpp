@@ -17,6 +17,7 @@
 
 #include "cli_test_helpers.h"
 
+#include "rnn_test_helpers.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
 
@@ -40,15 +41,7 @@ double variance_tolerance(double sigma2, double kurtosis, Eigen::Index n, double
 }
 
 RnnSeries random_series(int d, int p, int T, std::vector<int> starts, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> U(-1.0, 1.0);
-  RnnSeries s;
-  s.X = Matrix::NullaryExpr(d, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
-  s.Y = Matrix::NullaryExpr(p, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
-  s.omega = Vector::Ones(T);
-  for (int t = 3; t < T; t += 5) s.omega(t) = 0.0;  // unobserved targets
-  s.sequence_starts = std::move(starts);
-  return s;
+  return almkit::rnn::testing::uniform_series(d, p, T, std::move(starts), seed, /*with_gaps=*/true);
 }
 
 bool same(const RnnWeights& a, const RnnWeights& b) {

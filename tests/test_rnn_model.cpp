@@ -11,6 +11,7 @@
 
 #include "cli_test_helpers.h"
 
+#include "rnn_test_helpers.h"
 #include "almkit/problems/rnn/rnn_model.h"
 
 using namespace almkit;
@@ -19,14 +20,7 @@ using namespace almkit::rnn;
 namespace {
 
 RnnSeries random_series(int d, int p, int T, std::vector<int> starts, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> U(-1.0, 1.0);
-  RnnSeries s;
-  s.X = Matrix::NullaryExpr(d, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
-  s.Y = Matrix::NullaryExpr(p, T, [&](Eigen::Index, Eigen::Index) { return U(rng); });
-  s.omega = Vector::Ones(T);
-  s.sequence_starts = std::move(starts);
-  return s;
+  return almkit::rnn::testing::uniform_series(d, p, T, std::move(starts), seed, /*with_gaps=*/false);
 }
 
 RnnWeights random_weights(int m, int d, int p, std::uint64_t seed) {
