@@ -28,9 +28,18 @@ namespace almkit::cli {
 
 namespace {
 
-/// The almkit solver of the benchmark: the safeguarded ALM with Ceres L-BFGS,
-/// both with their defaults unless --alm.* / --lbfgs.* say otherwise.
-constexpr const char* kAlmkitSolver = "alm-lbfgs";
+/// The almkit solvers of the benchmark: the safeguarded ALM with an inner
+/// solver ("alm-" + its name: alm-lbfgs = Ceres L-BFGS, alm-lbfgsb = L-BFGS-B
+/// when built with liblbfgsb), all with their defaults unless --alm.*,
+/// --lbfgs.*, --lbfgsb.* say otherwise.
+std::vector<std::string> almkit_solver_names() {
+  std::vector<std::string> v{"alm-lbfgs"};
+  if (lbfgsb_available()) v.push_back("alm-lbfgsb");
+  return v;
+}
+bool is_almkit_solver(const std::string& s) { return s.rfind("alm-", 0) == 0; }
+/// almkit's default (default_inner_solver_name), compared with NLopt AUGLAG.
+std::string almkit_default_solver() { return "alm-" + default_inner_solver_name(); }
 
 struct BenchmarkArgs {
   std::string problems = "all";
@@ -40,6 +49,7 @@ struct BenchmarkArgs {
   bool quiet = false;
   AlmOptions alm;
   LbfgsOptions lbfgs;
+  LbfgsbOptions lbfgsb;
 };
 
 struct Row {
@@ -71,11 +81,14 @@ Row run_one(const ProblemEntry& entry, const std::string& solver, const Benchmar
   Vector x = problem->initial_point();
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    if (solver == kAlmkitSolver) {
+    if (is_almkit_solver(solver)) {
       AlmOptions o = a.alm;
       o.time_limit_seconds = std::min(o.time_limit_seconds, a.time_limit);
-      CeresLbfgsSolver inner(a.lbfgs);
-      const AlmSummary s = solve_alm(*problem, inner, o);
+      InnerSolverOptions io;
+      io.lbfgs = a.lbfgs;
+      io.lbfgsb = a.lbfgsb;
+      auto inner = make_inner_solver(solver.substr(4), *problem, io);
+      const AlmSummary s = solve_alm(*problem, *inner, o);
       x = s.x;
       r.status = to_string(s.status);
     } else {
@@ -195,14 +208,15 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
 
   // ---- almkit against NLopt AUGLAG (docs/benchmark.md "Goal")
   nlohmann::json versus = nullptr;
+  const std::string ours_name = almkit_default_solver();
   if (std::find(solvers.begin(), solvers.end(), "nlopt-auglag") != solvers.end() &&
-      std::find(solvers.begin(), solvers.end(), kAlmkitSolver) != solvers.end()) {
+      std::find(solvers.begin(), solvers.end(), ours_name) != solvers.end()) {
     std::vector<std::string> missed;
     double worst = 0.0;
     std::string worst_problem;
     long ours = 0, theirs = 0;
     for (const auto& p : problems) {
-      const Row *a_row = find(p, kAlmkitSolver), *n_row = find(p, "nlopt-auglag");
+      const Row *a_row = find(p, ours_name), *n_row = find(p, "nlopt-auglag");
       ours += a_row->gradient_evaluations;
       theirs += n_row->gradient_evaluations;
       if (n_row->solved && !a_row->solved) missed.push_back(p);
@@ -213,9 +227,10 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
     }
     md += fmt::format("\n{} vs nlopt-auglag: gradient evaluations {} vs {}; problems solved by nlopt-auglag but not by "
                       "{}: {}; largest ratio on a problem nlopt-auglag solved: {:.2f} ({})\n",
-                      kAlmkitSolver, ours, theirs, kAlmkitSolver, missed.empty() ? "none" : fmt::format("{}", fmt::join(missed, ", ")),
+                      ours_name, ours, theirs, ours_name, missed.empty() ? "none" : fmt::format("{}", fmt::join(missed, ", ")),
                       worst, worst_problem);
-    versus = {{"almkit_gradient_evaluations", ours},
+    versus = {{"almkit_solver", ours_name},
+              {"almkit_gradient_evaluations", ours},
               {"nlopt_auglag_gradient_evaluations", theirs},
               {"solved_by_nlopt_auglag_not_almkit", missed},
               {"largest_ratio", worst},
@@ -229,7 +244,8 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
   j["solvers"] = solvers;
   j["problems"] = problems;
   j["time_limit_seconds"] = a.time_limit;
-  j["options"] = {{"alm", options_to_json(a.alm)}, {"lbfgs", options_to_json(a.lbfgs)}};
+  j["options"] = {{"alm", options_to_json(a.alm)}, {"lbfgs", options_to_json(a.lbfgs)},
+                  {"lbfgsb", options_to_json(a.lbfgsb)}};
   nlohmann::json jr = nlohmann::json::array();
   for (const auto& r : rows)
     jr.push_back({{"problem", r.problem}, {"solver", r.solver}, {"solved", r.solved}, {"f", num(r.f)},
@@ -275,6 +291,7 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
 void run_benchmark(const BenchmarkArgs& a) {
   a.alm.validate();
   a.lbfgs.validate();
+  a.lbfgsb.validate();
   if (!(a.time_limit > 0)) throw UsageError(fmt::format("--time-limit: expected a number > 0, got {}", a.time_limit));
   // Problems: every built-in one with a published optimum, or the given list.
   std::vector<const ProblemEntry*> entries;
@@ -292,7 +309,7 @@ void run_benchmark(const BenchmarkArgs& a) {
   }
   if (entries.empty()) throw UsageError("--problems: no problem selected");
   // Solvers: almkit's, then the reference solvers compiled in.
-  std::vector<std::string> available{kAlmkitSolver};
+  std::vector<std::string> available = almkit_solver_names();
   for (const auto& s : peer_solver_names()) available.push_back(s);
   std::vector<std::string> solvers;
   if (a.solvers == "all") {
@@ -338,14 +355,15 @@ void register_benchmark(CLI::App& app) {
       "benchmark", "Run every solver on every built-in problem with a known optimum; table and performance profiles");
   sub->add_option("--problems", a->problems, "all | comma-separated problem names (see: almkit list)")
       ->capture_default_str();
-  std::string solvers_help = fmt::format("all | comma-separated list of: {}", kAlmkitSolver);
+  std::string solvers_help = fmt::format("all | comma-separated list of: {}", fmt::join(almkit_solver_names(), ", "));
   for (const auto& s : peer_solver_names()) solvers_help += ", " + s;
   sub->add_option("--solvers", a->solvers, solvers_help)->capture_default_str();
   sub->add_option("--out", a->out, "Output folder (benchmark.csv/.md/.json, profile_*.png)")->capture_default_str();
   sub->add_option("--time-limit", a->time_limit, "Wall-clock limit per run, seconds")->capture_default_str();
   sub->add_flag("--quiet", a->quiet, "Print only the output location");
-  add_options(sub, "alm", a->alm, "ALM options of alm-lbfgs (docs/alm.md)", {"time_limit_seconds"});
+  add_options(sub, "alm", a->alm, "ALM options of the alm-* solvers (docs/alm.md)", {"time_limit_seconds"});
   add_options(sub, "lbfgs", a->lbfgs, "L-BFGS options of alm-lbfgs (docs/inner_solvers.md)");
+  add_options(sub, "lbfgsb", a->lbfgsb, "L-BFGS-B options of alm-lbfgsb (docs/inner_solvers.md)");
   sub->callback([a] { run_benchmark(*a); });
 }
 

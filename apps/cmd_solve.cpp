@@ -19,26 +19,33 @@ namespace almkit::cli {
 namespace {
 struct SolveArgs {
   std::string problem;
-  std::string inner = "lbfgs";
+  std::string inner = default_inner_solver_name();  // docs/inner_solvers.md
   std::string json;
   bool quiet = false;
   bool print_options = false;
   AlmOptions alm;
   InnerSolverOptions inner_options;
 };
+
+nlohmann::json inner_options_json(const std::string& inner, const InnerSolverOptions& o) {
+  if (inner == "lbfgs") return options_to_json(o.lbfgs);
+  if (inner == "lbfgsb") return options_to_json(o.lbfgsb);
+  return options_to_json(o.bcd);
+}
 }  // namespace
 
 void register_solve(CLI::App& app) {
   auto args = std::make_shared<SolveArgs>();
   auto* sub = app.add_subcommand("solve", "Solve a built-in problem with the ALM (see: almkit list)");
   sub->add_option("problem", args->problem, "Problem name, as listed by 'almkit list'")->required();
-  sub->add_option("--inner", args->inner, "Inner solver: lbfgs | bcd (bcd needs a problem with closed-form blocks)")->capture_default_str();
+  sub->add_option("--inner", args->inner, "Inner solver: lbfgs | lbfgsb (bound-constrained, when built with liblbfgsb) | bcd (bcd needs a problem with closed-form blocks)")->capture_default_str();
   sub->add_option("--json", args->json, "Write the result as one JSON object to this file (docs/json.md)");
   sub->add_flag("--quiet", args->quiet, "Print only the final report");
   sub->add_flag("--print-options", args->print_options, "Print every option with the value used, as JSON");
   add_options(sub, "alm", args->alm, "ALM options (docs/alm.md)");
   add_options(sub, "lbfgs", args->inner_options.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
   add_options(sub, "bcd", args->inner_options.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
+  add_options(sub, "lbfgsb", args->inner_options.lbfgsb, "L-BFGS-B inner solver options (docs/inner_solvers.md)");
   sub->callback([args] {
     const ProblemEntry* entry = find_problem(args->problem);
     if (entry == nullptr) throw UsageError(fmt::format("unknown problem '{}' (run 'almkit list')", args->problem));
@@ -52,8 +59,7 @@ void register_solve(CLI::App& app) {
     }
     if (args->print_options) {
       nlohmann::json o = {{"alm", options_to_json(args->alm)}, {"inner", args->inner}};
-      o[args->inner] = args->inner == "lbfgs" ? options_to_json(args->inner_options.lbfgs)
-                                              : options_to_json(args->inner_options.bcd);
+      o[args->inner] = inner_options_json(args->inner, args->inner_options);
       fmt::print("{}\n", o.dump(2));
     }
     AlmCallback log;
@@ -76,8 +82,7 @@ void register_solve(CLI::App& app) {
       nlohmann::json j = summary_to_json(summary);
       j["verification"] = solve_verification_json(*problem, summary);
       j["options"] = {{"alm", options_to_json(args->alm)}, {"inner_solver", args->inner}};
-      j["options"][args->inner] = args->inner == "lbfgs" ? options_to_json(args->inner_options.lbfgs)
-                                                         : options_to_json(args->inner_options.bcd);
+      j["options"][args->inner] = inner_options_json(args->inner, args->inner_options);
       try {
         write_file_atomically(args->json, j.dump(2) + "\n");
       } catch (const std::exception& e) {

@@ -71,6 +71,8 @@ void AlmOptions::validate() const {
   positive("inner_tolerance_initial", inner_tolerance_initial);
   open_unit("inner_tolerance_factor", inner_tolerance_factor);
   positive("inner_tolerance_final", inner_tolerance_final);
+  nonneg("inner_tolerance_progress", inner_tolerance_progress);
+  nonneg("inner_tolerance_final_relative", inner_tolerance_final_relative);
   positive("infeasible_stationary_penalty", infeasible_stationary_penalty);
   nonneg("stagnation_tolerance", stagnation_tolerance);
   if (stagnation_iterations < 0) fail("stagnation_iterations", "an integer >= 0", stagnation_iterations);
@@ -103,7 +105,8 @@ class AlmRun {
  public:
   AlmRun(const ConstrainedProblem& problem, InnerSolver& inner, const AlmOptions& options,
          const AlmStart& start, const AlmCallback& callback)
-      : problem_(problem), inner_(inner), opt_(options), callback_(callback), L_(problem),
+      : problem_(problem), inner_(inner), opt_(options), callback_(callback),
+        bounds_in_inner_(inner.handles_bounds()), L_(problem, !bounds_in_inner_),
         n_(problem.num_variables()), m_eq_(problem.num_equalities()), m_in_(problem.num_inequalities()),
         families_(problem.equality_family_sizes()) {
     opt_.validate();
@@ -112,6 +115,8 @@ class AlmRun {
       throw std::invalid_argument(fmt::format("start point has {} entries, problem '{}' has {} variables",
                                               x_.size(), problem.name(), n_));
     if (!x_.allFinite()) throw std::invalid_argument("start point contains NaN or Inf");
+    // A bound-constrained inner solver keeps x in the box; start there too.
+    if (bounds_in_inner_) x_ = x_.cwiseMax(problem.lower_bounds()).cwiseMin(problem.upper_bounds());
     lambda_ = Vector::Zero(m_eq_);
     if (start.lambda.size()) {
       if (start.lambda.size() != m_eq_) throw std::invalid_argument("warm-start lambda has the wrong size");
@@ -164,14 +169,19 @@ class AlmRun {
     return out;
   }
 
-  Vector nu() const { return L_.bounds().bound_multipliers(mu_.tail(L_.bounds().size()), n_); }
+  Vector nu() const {
+    if (bounds_in_inner_) return nu_.size() == n_ ? nu_ : Vector::Zero(n_);
+    return L_.bounds().bound_multipliers(mu_.tail(L_.bounds().size()), n_);
+  }
 
   // Records iteration k; returns false when the solve must stop (status set).
   bool record(int k, double penalty, double eps, const InnerResult& inner) {
     AlmIteration it;
     it.iteration = k;
     it.objective = problem_.eval_f(x_);
-    s_.kkt = kkt_residuals(problem_, x_, lambda_, mu_.head(m_in_), nu());
+    // Bounds kept by the inner solver: ν from the projected Lagrangian gradient.
+    s_.kkt = bounds_in_inner_ ? kkt_residuals_projected(problem_, x_, lambda_, mu_.head(m_in_), &nu_)
+                              : kkt_residuals(problem_, x_, lambda_, mu_.head(m_in_), nu());
     it.infeasibility = s_.kkt.infeasibility;
     it.stationarity = s_.kkt.stationarity;
     it.penalty = penalty;
@@ -255,6 +265,8 @@ class AlmRun {
         int j = m_in_;
         for (int k : b.lower) if (mu_[j++] > 0) rows.push_back(Vector::Unit(n_, k));
         for (int k : b.upper) if (mu_[j++] > 0) rows.push_back(Vector::Unit(n_, k));
+        if (bounds_in_inner_)
+          for (int k = 0; k < nu_.size(); ++k) if (nu_[k] != 0.0) rows.push_back(Vector::Unit(n_, k));
         if (!rows.empty() && rows.size() <= 2000) {
           Matrix J(static_cast<Eigen::Index>(rows.size()), n_);
           for (size_t i = 0; i < rows.size(); ++i) J.row(static_cast<Eigen::Index>(i)) = rows[i].transpose();
@@ -318,6 +330,14 @@ class AlmRun {
     return inf_norm(grad);
   }
 
+  // Feasible, with stationarity ≤ tol_stationarity_noise · S and complementarity ≤ tol_complementarity · S.
+  bool at_noise_level() const {
+    const double S = stationarity_scale();
+    const auto& kkt = s_.kkt;
+    return kkt.infeasibility <= opt_.tol_feasibility && kkt.stationarity <= opt_.tol_stationarity_noise * S &&
+           kkt.complementarity <= opt_.tol_complementarity * S && kkt.sign_violation <= opt_.tol_complementarity * S;
+  }
+
   // Stagnation stop (docs/alm.md §5 "Stagnation"): converged_at_noise_level at
   // a feasible point whose KKT residuals are within the noise tolerances;
   // infeasible_stationary at an infeasible point that is stationary for the
@@ -335,8 +355,7 @@ class AlmRun {
         return;
       }
     }
-    if (kkt.infeasibility <= opt_.tol_feasibility && kkt.stationarity <= opt_.tol_stationarity_noise * S &&
-        kkt.complementarity <= opt_.tol_complementarity * S && kkt.sign_violation <= opt_.tol_complementarity * S) {
+    if (at_noise_level()) {
       stop(AlmStatus::kConvergedAtNoiseLevel,
            fmt::format("{}; feasible ({:.3g}) with stationarity {:.3g} ≤ tol_stationarity_noise · S = {:.3g} "
                        "(S = {:.3g}): the KKT residual is at the rounding level of the gradient",
@@ -346,6 +365,22 @@ class AlmRun {
                     fmt::format("{}; infeasibility {:.3g}, stationarity {:.3g} (S = {:.3g}), complementarity {:.3g}",
                                 why, kkt.infeasibility, kkt.stationarity, S, kkt.complementarity));
     }
+  }
+
+  // ε_target: the outer stationarity test needs ‖∇L_β‖∞ ≤ tol_stationarity · S
+  // (∇L_β is the Lagrangian gradient at the updated multipliers), no less.
+  double inner_tolerance_target() const {
+    const double S = s_.history.empty() ? 1.0 : stationarity_scale();
+    return std::max(opt_.inner_tolerance_final, opt_.inner_tolerance_final_relative * opt_.tol_stationarity * S);
+  }
+
+  // ε_{k+1} = max(ε_target, min(θ ε_k, κ V_k)): tied to the outer progress as
+  // in ALGENCAN/LANCELOT, so that a nearly feasible iterate gets a tight
+  // subproblem at once instead of one more decade per outer iteration.
+  double next_inner_tolerance(double eps) const {
+    double next = opt_.inner_tolerance_factor * eps;
+    if (opt_.inner_tolerance_progress > 0.0) next = std::min(next, opt_.inner_tolerance_progress * s_.kkt.infeasibility);
+    return std::max(inner_tolerance_target(), next);
   }
 
   void run_safeguarded() {
@@ -370,7 +405,9 @@ class AlmRun {
     lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
     mu_bar_ = mu_.cwiseMax(0.0).cwiseMin(opt_.mu_max);
     double V_prev = std::max(inf_norm(c_), inf_norm(g_.cwiseMax(-mu_bar_ / beta)));
-    double eps = opt_.inner_tolerance_initial;
+    // Inner tolerance schedule (docs/alm.md §2 "Inner tolerance schedule"):
+    // nothing to penalize (bounds kept by the inner solver) → one solve at ε_target.
+    double eps = m_eq_ + L_.num_extended_inequalities() == 0 ? inner_tolerance_target() : opt_.inner_tolerance_initial;
     // Stagnation bookkeeping (docs/alm.md §5 "Stagnation").
     Vector x_prev = x_;
     double f_prev = f0, infeas_prev = infeasibility(problem_, x_);
@@ -401,6 +438,14 @@ class AlmRun {
       }
       if (inner.status == InnerStatus::kFailure) {
         stop(AlmStatus::kInnerFailure, "inner solver failed: " + inner.message);
+        return;
+      }
+      // The inner solver cannot decrease L_β any more (line search at the
+      // rounding level) at a feasible point whose KKT residuals are within the
+      // noise tolerances: further subproblems only repeat failing line
+      // searches (docs/alm.md §5 "Stagnation").
+      if (inner.status == InnerStatus::kNoProgress && at_noise_level()) {
+        stop_stagnated(fmt::format("the inner solver made no progress ({})", inner.message));
         return;
       }
       if (inner.status == InnerStatus::kNonFinite) {
@@ -464,7 +509,7 @@ class AlmRun {
         beta = std::min(opt_.penalty_increase * beta, opt_.penalty_max);
       }
       V_prev = V;
-      eps = std::max(opt_.inner_tolerance_final, opt_.inner_tolerance_factor * eps);
+      eps = next_inner_tolerance(eps);
       // The next subproblem would repeat this one: same start (x did not
       // move), same β and ε, multipliers equal up to δ max(1, ‖·‖∞). Its
       // answer is known, so stop now instead of paying for it again.
@@ -569,10 +614,12 @@ class AlmRun {
   InnerSolver& inner_;
   AlmOptions opt_;
   const AlmCallback& callback_;
+  const bool bounds_in_inner_;  ///< InnerSolver::handles_bounds(): bounds not in L_β
   AugmentedLagrangian L_;
   const int n_, m_eq_, m_in_;
   std::vector<int> families_;
   Vector x_, lambda_, mu_, lambda_bar_, mu_bar_, c_, g_;
+  Vector nu_;  ///< bound multipliers when bounds_in_inner_ (from the last KKT report)
   AlmSummary s_;
   Clock::time_point t0_;
 };

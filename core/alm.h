@@ -99,6 +99,17 @@ struct AlmOptions {
   double inner_tolerance_initial = 1e-2;  ///< ε_0
   double inner_tolerance_factor = 0.1;    ///< θ in ε_{k+1} = max(ε_final, θ ε_k)
   double inner_tolerance_final = 1e-9;    ///< ε_final
+  /// Outer-progress inner tolerances (docs/alm.md §2 "Inner tolerance schedule"):
+  /// ε_{k+1} = max(ε_target, min(θ ε_k, inner_tolerance_progress · V_k)) with V_k the
+  /// infeasibility of the KKT report after subproblem k (0 = off: ε_{k+1} = max(ε_target, θ ε_k)).
+  /// A problem whose augmented Lagrangian has no constraint terms (bounds kept by the
+  /// inner solver) starts at ε_target.
+  double inner_tolerance_progress = 0.1;
+  /// ε_target = max(inner_tolerance_final, inner_tolerance_final_relative · tol_stationarity · S_k),
+  /// S_k the stationarity scale of the last KKT report (1 before the first); 0 = off (ε_target = ε_final).
+  /// The inner measure ‖∇L_β‖∞ equals the KKT stationarity at the updated multipliers, so a
+  /// tolerance below tol_stationarity · S buys nothing the outer test needs.
+  double inner_tolerance_final_relative = 0.5;
   /// kInfeasibleStationary when V_k > tol_feasibility, β ≥ this, and ‖J_cᵀc + J_gᵀg_+‖∞ ≤ 1e-8 · max(1, V_k).
   double infeasible_stationary_penalty = 1e12;
 
@@ -141,6 +152,8 @@ struct AlmOptions {
     v("inner_tolerance_initial", inner_tolerance_initial, "safeguarded: epsilon_0 of the inner solver");
     v("inner_tolerance_factor", inner_tolerance_factor, "safeguarded: theta, epsilon_{k+1} = max(eps_final, theta eps_k)");
     v("inner_tolerance_final", inner_tolerance_final, "safeguarded: eps_final");
+    v("inner_tolerance_progress", inner_tolerance_progress, "safeguarded: eps_{k+1} = max(eps_target, min(theta eps_k, this * infeasibility_k)), 0 = off");
+    v("inner_tolerance_final_relative", inner_tolerance_final_relative, "safeguarded: eps_target = max(eps_final, this * tol_stationarity * S), 0 = off");
     v("infeasible_stationary_penalty", infeasible_stationary_penalty, "safeguarded: penalty above which a stalled infeasibility is reported as stationary");
     v("ref_gamma0", ref_gamma0, "reference: initial penalty gamma_0");
     v("ref_eta1", ref_eta1, "reference: eta1, violation-decrease threshold");

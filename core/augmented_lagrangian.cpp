@@ -22,7 +22,11 @@ Vector BoundIndex::bound_multipliers(VectorCRef mu_bounds, int n) const {
 }
 
 AugmentedLagrangian::AugmentedLagrangian(const ConstrainedProblem& problem)
-    : problem_(problem), bounds_(problem), lower_(problem.lower_bounds()), upper_(problem.upper_bounds()) {
+    : AugmentedLagrangian(problem, true) {}
+
+AugmentedLagrangian::AugmentedLagrangian(const ConstrainedProblem& problem, bool penalize_bounds)
+    : problem_(problem), bounds_(penalize_bounds ? BoundIndex(problem) : BoundIndex()),
+      lower_(problem.lower_bounds()), upper_(problem.upper_bounds()) {
   lambda_ = Vector::Zero(problem.num_equalities());
   mu_ = Vector::Zero(num_extended_inequalities());
   c_.resize(problem.num_equalities());

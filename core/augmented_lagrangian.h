@@ -4,8 +4,9 @@
 //                + (1/(2β)) Σ_j [ max(0, μ_j + β g̃_j(x))² − μ_j² ]
 //
 // where g̃ = [ g(x); l_k − x_k for finite l_k; x_k − u_k for finite u_k ]: the
-// ALM treats finite bounds as inequality constraints, so every inner solver
-// minimizes an unconstrained function (docs/inner_solvers.md, "Bounds").
+// ALM treats finite bounds as inequality constraints, so an unconstrained
+// inner solver can minimize L_β (docs/inner_solvers.md, "Bounds"). With a
+// bound-constrained inner solver (L-BFGS-B) the bounds are left out: g̃ = g.
 // The bound multipliers are the tail of μ; ν = μ_upper − μ_lower in the KKT
 // stationarity (docs/alm.md §1).
 #pragma once
@@ -22,6 +23,7 @@ struct BoundIndex {
   std::vector<int> upper;  ///< k with u_k < +inf
   int size() const { return static_cast<int>(lower.size() + upper.size()); }
   explicit BoundIndex(const ConstrainedProblem& problem);
+  BoundIndex() = default;  ///< no bounds (an inner solver that handles them itself)
   /// ν_k = μ_upper − μ_lower from the bound part of the extended μ.
   Vector bound_multipliers(VectorCRef mu_bounds, int n) const;
 };
@@ -29,6 +31,9 @@ struct BoundIndex {
 class AugmentedLagrangian {
  public:
   explicit AugmentedLagrangian(const ConstrainedProblem& problem);
+  /// penalize_bounds = false: the finite bounds stay out of g̃ (and of μ), for
+  /// an inner solver that keeps x inside them (InnerSolver::handles_bounds).
+  AugmentedLagrangian(const ConstrainedProblem& problem, bool penalize_bounds);
 
   /// Sets λ (num_equalities), μ (num_inequalities + bounds().size()) and β > 0.
   void set_parameters(VectorCRef lambda, VectorCRef mu, double beta);

@@ -23,8 +23,23 @@ Vector lagrangian_gradient(const ConstrainedProblem& problem, VectorCRef x, Vect
   return grad;
 }
 
-KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
-                        VectorCRef mu, VectorCRef nu) {
+namespace {
+
+// ν from the Lagrangian gradient r at the active bounds (kkt_residuals_projected).
+Vector projected_bound_multipliers(const ConstrainedProblem& problem, VectorCRef x, const Vector& r) {
+  const Vector l = problem.lower_bounds(), u = problem.upper_bounds();
+  Vector nu = Vector::Zero(x.size());
+  for (int k = 0; k < x.size(); ++k) {
+    const bool at_l = x[k] <= l[k], at_u = x[k] >= u[k];
+    if (at_l && at_u) nu[k] = -r[k];
+    else if (at_l) nu[k] = std::min(0.0, -r[k]);
+    else if (at_u) nu[k] = std::max(0.0, -r[k]);
+  }
+  return nu;
+}
+
+KktReport kkt_impl(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda, VectorCRef mu,
+                   VectorCRef nu_in, Vector* nu_out) {
   KktReport r;
   // ∇f + J_cᵀλ + J_gᵀμ + ν term by term (the same evaluations as
   // lagrangian_gradient), so that the size of each term gives the scale S.
@@ -42,6 +57,8 @@ KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorC
     scale = std::max(scale, tmp.lpNorm<Eigen::Infinity>());
     grad += tmp;
   }
+  if (nu_out != nullptr) *nu_out = grad.allFinite() ? projected_bound_multipliers(problem, x, grad) : Vector::Zero(n);
+  const Vector& nu = nu_out != nullptr ? *nu_out : Vector(nu_in);
   if (nu.size() == n) {
     grad += nu;
     if (n > 0) scale = std::max(scale, nu.lpNorm<Eigen::Infinity>());
@@ -77,6 +94,18 @@ KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorC
   // Ipopt scales the dual infeasibility by s_d = max(1, ‖multipliers‖ / s_max), s_max = 100.
   r.scaled_stationarity = r.stationarity / std::max(1.0, mnorm / 100.0);
   return r;
+}
+
+}  // namespace
+
+KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
+                        VectorCRef mu, VectorCRef nu) {
+  return kkt_impl(problem, x, lambda, mu, nu, nullptr);
+}
+
+KktReport kkt_residuals_projected(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
+                                  VectorCRef mu, Vector* nu) {
+  return kkt_impl(problem, x, lambda, mu, Vector(), nu);
 }
 
 }  // namespace almkit

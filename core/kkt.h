@@ -39,6 +39,15 @@ struct KktReport {
 KktReport kkt_residuals(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
                         VectorCRef mu, VectorCRef nu);
 
+/// KKT residuals at (x, λ, μ) with the bound multipliers chosen from the
+/// Lagrangian gradient r = ∇f + J_cᵀλ + J_gᵀμ (one gradient, as above): at
+/// x_k = l_k, ν_k = min(0, −r_k); at x_k = u_k, ν_k = max(0, −r_k) (−r_k when
+/// l_k = u_k); 0 elsewhere, so the stationarity is the projected gradient's
+/// norm. For an x inside the bounds kept there by a bound-constrained inner
+/// solver (docs/alm.md §1). Writes ν (n entries) into *nu.
+KktReport kkt_residuals_projected(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
+                                  VectorCRef mu, Vector* nu);
+
 /// The Lagrangian gradient ∇f + J_cᵀλ + J_gᵀμ + ν.
 Vector lagrangian_gradient(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
                            VectorCRef mu, VectorCRef nu);

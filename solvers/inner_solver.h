@@ -38,6 +38,12 @@ class InnerSolver {
   /// or its own limits stop it. x stays finite on return when it was finite.
   virtual InnerResult minimize(const AugmentedLagrangian& L, VectorRef x, double tolerance) = 0;
 
+  /// True when the solver keeps x inside the problem's bounds itself (a
+  /// bound-constrained method such as L-BFGS-B): the ALM then leaves the
+  /// bounds out of L_β, starts from x₀ projected onto them, and measures
+  /// ε against the projected gradient (docs/inner_solvers.md "Bounds").
+  virtual bool handles_bounds() const { return false; }
+
   /// Wall-clock budget, in seconds, of the following minimize calls: the ALM
   /// sets the remaining part of its time_limit_seconds before every subproblem
   /// (docs/inner_solvers.md "Time limit"). Solvers that honour it (Ceres

@@ -6,11 +6,17 @@
 
 namespace almkit {
 
-std::vector<std::string> inner_solver_names() { return {"lbfgs", "bcd"}; }
+std::vector<std::string> inner_solver_names() {
+  if (lbfgsb_available()) return {"lbfgs", "lbfgsb", "bcd"};
+  return {"lbfgs", "bcd"};
+}
+
+std::string default_inner_solver_name() { return lbfgsb_available() ? "lbfgsb" : "lbfgs"; }
 
 std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const InnerSolverOptions& options) {
   if (name == "lbfgs") return std::make_unique<CeresLbfgsSolver>(options.lbfgs);
   if (name == "bcd") return std::make_unique<BcdSolver>(options.bcd);
+  if (name == "lbfgsb" && lbfgsb_available()) return std::make_unique<LbfgsbSolver>(options.lbfgsb);
   throw std::invalid_argument(
       fmt::format("unknown inner solver '{}' (expected one of: {})", name, fmt::join(inner_solver_names(), ", ")));
 }
@@ -20,6 +26,7 @@ std::string inner_solver_unsuitable(const std::string& name, const ConstrainedPr
     return fmt::format("inner solver 'bcd' needs a problem with closed-form blocks (a BlockProblem, such as the RNN "
                        "training problem); problem '{}' has none: use 'lbfgs'",
                        problem.name());
+  // lbfgsb and lbfgs take any problem (lbfgsb keeps the bounds itself).
   return {};
 }
 

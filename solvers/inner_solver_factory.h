@@ -8,6 +8,7 @@
 #include "almkit/solvers/inner_solver.h"
 #include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
+#include "almkit/solvers/lbfgsb/lbfgsb_solver.h"
 
 namespace almkit {
 
@@ -15,9 +16,10 @@ namespace almkit {
 struct InnerSolverOptions {
   LbfgsOptions lbfgs;
   BcdOptions bcd;
+  LbfgsbOptions lbfgsb;
 };
 
-/// Names accepted by make_inner_solver.
+/// Names accepted by make_inner_solver: lbfgs, bcd, and lbfgsb when built with liblbfgsb.
 std::vector<std::string> inner_solver_names();
 /// Throws std::invalid_argument "unknown inner solver 'x' (expected: ...)".
 std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const InnerSolverOptions& options = {});
@@ -33,5 +35,9 @@ std::vector<std::string> inner_solver_names_for(const ConstrainedProblem& proble
 /// inside the first subproblem.
 std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const ConstrainedProblem& problem,
                                                const InnerSolverOptions& options = {});
+
+/// The default inner solver for generic problems, chosen by the measurements
+/// in docs/benchmark.md: "lbfgsb" when built with liblbfgsb, else "lbfgs".
+std::string default_inner_solver_name();
 
 }  // namespace almkit

@@ -10,32 +10,13 @@
 #include <memory>
 #include <numbers>
 
-#include "almkit/core/autodiff_problem.h"
-#include "almkit/problems/registry.h"
+#include "almkit/problems/verification/hs_common.h"
 
 namespace almkit {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using namespace hs_detail;
 const double kSqrt2 = std::sqrt(2.0);
-
-// Copies through a Map: an element-by-element loop over the initializer_list
-// was miscompiled by GCC 12.2 at -O3 -DNDEBUG -march=native (AVX-512): hs039's
-// x* = (1, 1, 0, 0) came out as (1, 1, 1, 1); the Map copy is correct.
-Vector vec(std::initializer_list<double> values) {
-  return Eigen::Map<const Vector>(values.begin(), static_cast<Eigen::Index>(values.size()));
-}
-Vector constant(int n, double value) { return Vector::Constant(n, value); }
-
-template <class T> T sq(const T& a) { return a * a; }
-template <class T> T pow4(const T& a) { return sq(sq(a)); }
-template <class T> T pow6(const T& a) { return sq(a) * pow4(a); }
-
-/// Gives every functor known_optimal_value() from its static kOptimalValue.
-template <class Derived>
-struct HsBase {
-  std::optional<double> known_optimal_value() const { return Derived::kOptimalValue; }
-};
 
 // ---------------------------------------------------------------------------
 // HS1: Rosenbrock with a bound.  min 100(x2 − x1²)² + (1 − x1)²,  x2 ≥ −1.5.
@@ -803,27 +784,6 @@ struct Hs118 : HsBase<Hs118> {
 };
 
 // ---------------------------------------------------------------------------
-struct HsItem {
-  ProblemEntry entry;
-  HsReference reference;
-};
-
-template <class P>
-HsItem item(const std::string& name, const std::string& description, bool nonunique = false, bool kkt_point = true) {
-  HsItem it;
-  it.entry.name = name;
-  it.entry.description = description;
-  it.entry.make = [name]() -> std::unique_ptr<ConstrainedProblem> {
-    return std::make_unique<AutoDiffProblem<P>>(make_autodiff_problem(P{}, name));
-  };
-  it.reference.name = name;
-  it.reference.optimal_value = P::kOptimalValue;
-  it.reference.solution = P::solution();
-  it.reference.nonunique_solution = nonunique;
-  it.reference.kkt_point = kkt_point;
-  return it;
-}
-
 const std::vector<HsItem>& hs_items() {
   static const std::vector<HsItem> items = [] {
     const std::string src = "Hock & Schittkowski (1981) no. ";
@@ -865,6 +825,7 @@ const std::vector<HsItem>& hs_items() {
     v.push_back(item<Hs106>("hs106", src + "106: heat exchanger, badly scaled, 6 inequalities, bounds; f* = 7049.2480205"));
     v.push_back(item<Hs113>("hs113", src + "113 (Wong 2): quadratic, 8 inequalities; f* = 24.3062091"));
     v.push_back(item<Hs118>("hs118", src + "118: quadratic, 29 linear inequalities, bounds; f* = 664.82045"));
+    for (auto& it : more_hs_items()) v.push_back(std::move(it));
     std::sort(v.begin(), v.end(), [](const HsItem& a, const HsItem& b) { return a.entry.name < b.entry.name; });
     return v;
   }();

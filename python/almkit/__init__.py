@@ -165,11 +165,13 @@ class Result:
         return f"almkit.Result(status={self.status!r}, objective={self.objective!r}, outer={self.outer_iterations})"
 
 
-def solve(problem, inner="lbfgs", policy="safeguarded", *, x0=None, multipliers=None, callback=None, lbfgs=None,
-          bcd=None, **options):
+def solve(problem, inner=None, policy="safeguarded", *, x0=None, multipliers=None, callback=None, lbfgs=None,
+          bcd=None, lbfgsb=None, **options):
     """Solves `problem` by the augmented Lagrangian method (docs/alm.md) and returns a Result.
 
-    inner: the inner solver, "lbfgs" (any problem) or "bcd" (block problems only).
+    inner: the inner solver, "lbfgs" (Ceres L-BFGS, any problem), "lbfgsb" (L-BFGS-B, bounds kept by the
+      solver; when built with liblbfgsb) or "bcd" (block problems only); None: almkit's default
+      (_core.default_inner_solver(): "lbfgsb" when available, docs/inner_solvers.md).
     policy: "safeguarded" or "reference" (docs/alm.md §2, §3).
     x0: start point (default problem.x0).
     multipliers: warm start {{"equality": lambda, "inequality": mu}} (e.g. a previous Result.multipliers;
@@ -177,7 +179,7 @@ def solve(problem, inner="lbfgs", policy="safeguarded", *, x0=None, multipliers=
     callback(record, x): called after every outer iteration with a dict (iteration,
       objective, infeasibility, stationarity, penalty, ...) and the iterate; returning
       False stops the solve (status "stopped_by_callback").
-    lbfgs, bcd: dicts of inner-solver options (names of LbfgsOptions / BcdOptions).
+    lbfgs, bcd, lbfgsb: dicts of inner-solver options (names of LbfgsOptions / BcdOptions / LbfgsbOptions).
     **options: ALM options by name (the CLI's --alm.NAME); an unknown name or an
       invalid value raises ValueError naming it. The options and their defaults:
 
@@ -192,7 +194,8 @@ def solve(problem, inner="lbfgs", policy="safeguarded", *, x0=None, multipliers=
     if "policy" in options:
         raise ValueError("option policy: give it as solve(..., policy=...)")
     options["policy"] = policy
-    d = _core.solve(problem._h, inner, options, dict(lbfgs or {}), dict(bcd or {}), x0, multipliers, callback)
+    d = _core.solve(problem._h, inner or "", options, dict(lbfgs or {}), dict(bcd or {}), dict(lbfgsb or {}), x0,
+                    multipliers, callback)
     return Result(d)
 
 
