@@ -4,6 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_rollout.h"
@@ -136,24 +139,19 @@ TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward p
 }
 
 TEST_CASE("rnn rollout: options are validated with the option's name") {
-  RolloutOptions o;
-  o.sweeps = 0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.sweeps"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.gamma_increase = 1.0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.gamma_increase"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.w_proximal = -1.0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.w_proximal"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.damping_increase = 1.0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.damping_increase"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.anderson = -1;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.anderson"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.accept_ratio = 0.0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.accept_ratio"), std::invalid_argument);
+  const std::vector<std::pair<const char*, std::function<void(RolloutOptions&)>>> invalid{
+      {"rollout.sweeps", [](RolloutOptions& o) { o.sweeps = 0; }},
+      {"rollout.gamma_increase", [](RolloutOptions& o) { o.gamma_increase = 1.0; }},
+      {"rollout.w_proximal", [](RolloutOptions& o) { o.w_proximal = -1.0; }},
+      {"rollout.damping_increase", [](RolloutOptions& o) { o.damping_increase = 1.0; }},
+      {"rollout.anderson", [](RolloutOptions& o) { o.anderson = -1; }},
+      {"rollout.accept_ratio", [](RolloutOptions& o) { o.accept_ratio = 0.0; }},
+  };
+  for (const auto& [name, make_invalid] : invalid) {
+    RolloutOptions o;
+    make_invalid(o);
+    CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains(name), std::invalid_argument);
+  }
   TrainOptions t = TrainOptions::defaults();
   t.rollout_policy = true;
   t.inner = InnerKind::kLbfgs;
