@@ -320,6 +320,9 @@ void run_benchmark(const BenchmarkArgs& a) {
         if (std::find(solvers.begin(), solvers.end(), s) == solvers.end()) solvers.push_back(s);
         continue;
       }
+      if (s == "alm-lbfgsb")
+        throw UsageError("--solvers: 'alm-lbfgsb' needs almkit built with liblbfgsb (install Debian's "
+                         "liblbfgsb-dev and rebuild; see docs/inner_solvers.md)");
       const auto known = known_peer_solver_names();
       if (std::find(known.begin(), known.end(), s) != known.end())
         throw UsageError(fmt::format("--solvers: '{}' was not found when almkit was built (install its Debian "

@@ -330,6 +330,14 @@ class AlmRun {
     return inf_norm(grad);
   }
 
+  // infeasible_stationary needs an infeasibility above √tol_feasibility (1e-4 by
+  // default): a nearly feasible point where ‖Jᵀviol‖ vanishes is a degenerate
+  // feasible point (hs013 with Ceres L-BFGS ended at infeasibility 2e-8), not
+  // evidence that the problem is infeasible (docs/alm.md §5).
+  bool clearly_infeasible() const {
+    return s_.kkt.infeasibility > std::max(opt_.tol_feasibility, std::sqrt(opt_.tol_feasibility));
+  }
+
   // Feasible, with stationarity ≤ tol_stationarity_noise · S and complementarity ≤ tol_complementarity · S.
   bool at_noise_level() const {
     const double S = stationarity_scale();
@@ -345,7 +353,7 @@ class AlmRun {
   void stop_stagnated(const std::string& why) {
     const double S = stationarity_scale();
     const auto& kkt = s_.kkt;
-    if (kkt.infeasibility > opt_.tol_feasibility) {
+    if (clearly_infeasible()) {
       const double r = infeasibility_gradient_norm();
       if (r <= 1e-8 * std::max(1.0, kkt.infeasibility)) {
         stop(AlmStatus::kInfeasibleStationary,
@@ -455,7 +463,7 @@ class AlmRun {
       // The test uses the infeasibility of the KKT report (not V, which also
       // measures complementarity through max(g̃, −μ̄/β)): a feasible point is
       // never reported as a stationary point of the infeasibility.
-      if (s_.kkt.infeasibility > opt_.tol_feasibility && beta >= opt_.infeasible_stationary_penalty) {
+      if (clearly_infeasible() && beta >= opt_.infeasible_stationary_penalty) {
         const double r = infeasibility_gradient_norm();
         if (r <= 1e-8 * std::max(1.0, s_.kkt.infeasibility)) {
           stop(AlmStatus::kInfeasibleStationary,

@@ -84,19 +84,20 @@ struct AlmOptions {
   double tol_stationarity_noise = 1e-6;
 
   // ---- safeguarded policy (docs/alm.md §2)
-  double tau = 0.5;               ///< β ← γ β when V_{k+1} > τ V_k
+  /// β ← γ β when V_{k+1} > τ V_k. 0.25 by measurement (docs/benchmark.md; ALGENCAN uses 0.5).
+  double tau = 0.25;
   double penalty_increase = 10.0; ///< γ, the penalty growth factor
   /// β_0; 0 means β_0 = initial_penalty_factor · max(1,|f(x0)|) / max(1, ½‖viol(x0)‖²) clamped to [1e-8, 1e8]
   double initial_penalty = 0.0;
-  /// The factor of the β_0 formula above (ALGENCAN uses 10).
-  double initial_penalty_factor = 10.0;
+  /// The factor of the β_0 formula above: 3 by measurement (docs/benchmark.md; ALGENCAN uses 10).
+  double initial_penalty_factor = 3.0;
   /// β_0 (when initial_penalty = 0) ≤ initial_penalty_factor · max(1, ‖∇f(x0)‖∞) (one gradient).
   bool initial_penalty_gradient_cap = true;
   double penalty_max = 1e20;      ///< β_max: stop with kPenaltyTooLarge beyond it
   double lambda_min = -1e20;      ///< safeguard box for λ̄
   double lambda_max = 1e20;       ///< safeguard box for λ̄
   double mu_max = 1e20;           ///< safeguard box [0, μ_max] for μ̄
-  double inner_tolerance_initial = 1e-2;  ///< ε_0
+  double inner_tolerance_initial = 0.1;   ///< ε_0 (0.1 by measurement, docs/benchmark.md)
   double inner_tolerance_factor = 0.1;    ///< θ in ε_{k+1} = max(ε_final, θ ε_k)
   double inner_tolerance_final = 1e-9;    ///< ε_final
   /// Outer-progress inner tolerances (docs/alm.md §2 "Inner tolerance schedule"):

@@ -127,8 +127,8 @@ TEST_CASE("inner tolerance schedule: a feasible iterate gets the final tolerance
   slow.inner_tolerance_final_relative = 0.0;
   const AlmSummary a = solve_alm(*p, *inner, fast);
   const AlmSummary b = solve_alm(*p, *inner, slow);
-  CHECK(a.status == AlmStatus::kConverged);
-  CHECK(b.status == AlmStatus::kConverged);
+  CHECK((a.status == AlmStatus::kConverged || a.status == AlmStatus::kConvergedAtNoiseLevel));
+  CHECK((b.status == AlmStatus::kConverged || b.status == AlmStatus::kConvergedAtNoiseLevel));
   CHECK(a.outer_iterations < b.outer_iterations);
   CHECK(a.evaluations.gradient < b.evaluations.gradient);
   CHECK(a.objective == doctest::Approx(1.0 / 9.0).epsilon(1e-8));

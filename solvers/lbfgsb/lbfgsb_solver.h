@@ -16,7 +16,7 @@ namespace almkit {
 
 struct LbfgsbOptions {
   int max_iterations = 1000;  ///< L-BFGS-B iterations per subproblem
-  int memory = 10;            ///< number of correction pairs (L-BFGS-B's m)
+  int memory = 20;            ///< number of correction pairs (L-BFGS-B's m; 20 measured better than 10, docs/benchmark.md)
   /// Stop when the relative decrease of L_β over one iteration is ≤ factr · u
   /// (u = 2.2e-16, L-BFGS-B's factr; its relative test divides by max(|L|, 1),
   /// so it stops far too early where L_β ≈ 0, hs051). 0 = off: only the
