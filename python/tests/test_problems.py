@@ -59,7 +59,8 @@ def test_jt_products_match_dense_jacobians():
                     jac_g=None, jac_g_t=lambda x, y: -y[0] * np.prod(x) / x)
     r1, r2 = almkit.solve(p), almkit.solve(q)
     assert r2.converged
-    assert abs(r1.objective - r2.objective) < 1e-9
+    # Same optimum to the solver's accuracy (relative; the two Jacobian paths round differently).
+    assert abs(r1.objective - r2.objective) < 1e-9 * max(1.0, abs(r1.objective))
     x = np.array([1.3, 2.1, 3.7, 1.1])
     assert np.allclose(q.jac_c(x), p.jac_c(x), rtol=1e-14, atol=0)
     assert np.allclose(q.jac_g(x), p.jac_g(x), rtol=1e-14, atol=0)
@@ -194,10 +195,11 @@ def test_builtin_hs_bit_for_bit_with_cli(name, tmp_path):
 @pytest.mark.parametrize("name", ["hs071", "hs076", "hs013", "kink-abs", "kink-relu-2d", "kink-square", "mfcq-not-licq",
                                   "relu-layer"])
 def test_verify_agrees_with_cli_verifier(name, tmp_path):
-    # `almkit verify NAME` runs the ALM (default options), then verifies with its multipliers.
+    # `almkit verify NAME` runs the ALM (default options, Ceres L-BFGS inner solver: apps/cmd_verify.cpp),
+    # then verifies with its multipliers.
     j = _cli(["verify", name], tmp_path, "verify.json")
     p = almkit.problem(name)
-    r = almkit.solve(p)
+    r = almkit.solve(p, inner="lbfgs")
     v = almkit.verify(p, r.x, r.multipliers)
     for key in ("is_kkt", "infeasibility", "complementarity", "sign_violation", "scaled_stationarity",
                 "multiplier_norm", "failures"):
