@@ -275,19 +275,26 @@ TEST_CASE("hs: known solutions are KKT points") {
 //    "Known misses"): a KKT point with f ≠ f* (not a false convergence);
 //  * hs081 with Ceres L-BFGS: its objective is unbounded below outside the
 //    bounds, which the penalized bounds let the iterate leave: the run must
-//    not claim convergence (lbfgsb keeps the bounds and solves it).
+//    not claim convergence (lbfgsb keeps the bounds and solves it);
+//  * f* reached but not certified: L-BFGS-B's line search fails with the
+//    stationarity at 2e-7 to 1e-5 relative, above the noise tolerance, so the
+//    run ends `stagnated` at x* (hs064, hs118): f and x are checked, the status
+//    must not claim convergence.
 namespace {
 
+enum class Miss { kLocalMinimum, kFailure, kUncertified };
 struct KnownMiss {
   const char* solver;
   const char* problem;
-  bool local_minimum;  ///< true: a KKT point elsewhere; false: a failure status
+  Miss kind;
 };
 constexpr KnownMiss kKnownMisses[] = {
-    {"lbfgsb", "hs016", true},  // f = 3.98206 (nlopt-slsqp and Ipopt end there too)
-    {"lbfgs", "hs015", true},   // f = 360.38
-    {"lbfgs", "hs047", true},   // f = −0.0267 < f* = 0: hs047's cubic term; f* is a local minimum
-    {"lbfgs", "hs081", false},  // unbounded below outside the box
+    {"lbfgsb", "hs016", Miss::kLocalMinimum},  // f = 3.98206 (nlopt-slsqp and Ipopt end there too)
+    {"lbfgsb", "hs064", Miss::kUncertified},   // stationarity 2.0e-6 (S = 10)
+    {"lbfgsb", "hs118", Miss::kUncertified},   // stationarity 2.9e-5 (S = 2.9)
+    {"lbfgs", "hs015", Miss::kLocalMinimum},   // f = 360.38
+    {"lbfgs", "hs047", Miss::kLocalMinimum},   // f = −0.0267 < f* = 0: hs047's cubic term; f* is a local minimum
+    {"lbfgs", "hs081", Miss::kFailure},        // unbounded below outside the box
 };
 
 const KnownMiss* known_miss(const std::string& solver, const std::string& problem) {
@@ -317,9 +324,16 @@ void check_known_answers(const std::string& solver) {
       continue;
     }
     const KnownMiss* miss = known_miss(solver, r.name);
-    if (miss != nullptr && !miss->local_minimum) {
+    if (miss != nullptr && miss->kind == Miss::kFailure) {
       CHECK(s.status != AlmStatus::kConverged);
       CHECK(s.status != AlmStatus::kConvergedAtNoiseLevel);
+      continue;
+    }
+    if (miss != nullptr && miss->kind == Miss::kUncertified) {
+      CHECK(s.status == AlmStatus::kStagnated);
+      CHECK(std::abs(s.objective - r.optimal_value) <= tol_f);
+      CHECK(infeasibility(*p, s.x) <= 1e-6);
+      CHECK((s.x - *r.solution).lpNorm<Eigen::Infinity>() <= 1e-3 * std::max(1.0, r.solution->lpNorm<Eigen::Infinity>()));
       continue;
     }
     CHECK((s.status == AlmStatus::kConverged || s.status == AlmStatus::kConvergedAtNoiseLevel));
@@ -331,7 +345,9 @@ void check_known_answers(const std::string& solver) {
       continue;
     }
     CHECK(std::abs(s.objective - r.optimal_value) <= tol_f);
-    if (!r.nonunique_solution) CHECK((s.x - *r.solution).lpNorm<Eigen::Infinity>() <= 1e-3);
+    // hs049's minimum is degenerate ((x4 − 1)⁴, (x5 − 1)⁶): at |f − f*| ~ 1e-13, x is only good to ~1e-2.
+    const double tol_x = r.name == "hs049" ? 1e-2 : 1e-3;
+    if (!r.nonunique_solution) CHECK((s.x - *r.solution).lpNorm<Eigen::Infinity>() <= tol_x);
   }
 }
 
