@@ -413,7 +413,7 @@ class AlmRun {
     lambda_bar_ = lambda_.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
     mu_bar_ = mu_.cwiseMax(0.0).cwiseMin(opt_.mu_max);
     double V_prev = std::max(inf_norm(c_), inf_norm(g_.cwiseMax(-mu_bar_ / beta)));
-    // Inner tolerance schedule (docs/alm.md §2 "Inner tolerance schedule"):
+    // Inner tolerance schedule (docs/alm.md §3 "Inner tolerance schedule"):
     // nothing to penalize (bounds kept by the inner solver) → one solve at ε_target.
     double eps = m_eq_ + L_.num_extended_inequalities() == 0 ? inner_tolerance_target() : opt_.inner_tolerance_initial;
     // Stagnation bookkeeping (docs/alm.md §5 "Stagnation").

@@ -100,7 +100,7 @@ struct AlmOptions {
   double inner_tolerance_initial = 0.1;   ///< ε_0 (0.1 by measurement, docs/benchmark.md)
   double inner_tolerance_factor = 0.1;    ///< θ in ε_{k+1} = max(ε_final, θ ε_k)
   double inner_tolerance_final = 1e-9;    ///< ε_final
-  /// Outer-progress inner tolerances (docs/alm.md §2 "Inner tolerance schedule"):
+  /// Outer-progress inner tolerances (docs/alm.md §3 "Inner tolerance schedule"):
   /// ε_{k+1} = max(ε_target, min(θ ε_k, inner_tolerance_progress · V_k)) with V_k the
   /// infeasibility of the KKT report after subproblem k (0 = off: ε_{k+1} = max(ε_target, θ ε_k)).
   /// A problem whose augmented Lagrangian has no constraint terms (bounds kept by the
