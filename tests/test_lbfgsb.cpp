@@ -3,8 +3,10 @@
 // from the projected gradient, the outer-progress inner tolerance schedule
 // (docs/alm.md §3), non-finite values, and the factory. Skipped (one passing
 // check) when almkit was built without liblbfgsb.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 #include <doctest/doctest.h>
