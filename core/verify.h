@@ -38,7 +38,6 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "almkit/core/alm.h"
 #include "almkit/core/piecewise.h"
 #include "almkit/core/problem.h"
 
@@ -112,18 +111,15 @@ struct KktVerification {
   nlohmann::json to_json() const;
 };
 
+/// [{family, kink_index, label, argument, row, factor}, ...]: a selection as JSON
+/// (KktVerification and NnamcqReport to_json, one writer).
+nlohmann::json selection_to_json(const std::vector<PieceChoice>& selection);
+
 /// Verifies x with least-squares multipliers (λ free, μ ≥ 0 on active g).
 KktVerification verify_kkt(const ConstrainedProblem& problem, VectorCRef x,
                            const VerifyOptions& options = {});
 /// Verifies (x, λ, μ) with the given multipliers (μ for all inequalities).
 KktVerification verify_kkt(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
                            VectorCRef mu, const VerifyOptions& options = {});
-
-/// The text `almkit solve` prints after a solve: the KKT verification at the
-/// final iterate with the ALM multipliers (tolerance: the largest of the ALM's
-/// three stopping tolerances), and the NNAMCQ check there. Skipped, with a
-/// one-line reason, when there is no finite iterate or the problem is too large
-/// for the dense verifier (n·(n + constraints) > 4e6).
-std::string verification_summary(const ConstrainedProblem& problem, const AlmSummary& summary);
 
 }  // namespace almkit

@@ -24,7 +24,7 @@
 #include "almkit/core/kkt.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_problem.h"
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 
 using namespace almkit;
 using namespace almkit::rnn;

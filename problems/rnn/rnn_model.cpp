@@ -1,4 +1,5 @@
 #include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/core/json_util.h"
 
 #include <cmath>
 #include <fstream>
@@ -330,21 +331,9 @@ namespace {
 
 using nlohmann::json;
 
-json matrix_to_json(const Matrix& M) {
-  json rows = json::array();
-  for (int i = 0; i < M.rows(); ++i) {
-    json r = json::array();
-    for (int j = 0; j < M.cols(); ++j) r.push_back(M(i, j));
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
-
-json vector_to_json(const Vector& v) {
-  json a = json::array();
-  for (int i = 0; i < v.size(); ++i) a.push_back(v(i));
-  return a;
-}
+// The one vector/matrix → JSON conversion (core/json_util.h).
+json matrix_to_json(const Matrix& M) { return json_rows(M); }
+json vector_to_json(const Vector& v) { return json_array(v); }
 
 const json& field(const json& j, const char* key, const std::string& where) {
   if (!j.is_object() || !j.contains(key)) throw std::invalid_argument(fmt::format("{}: missing field '{}'", where, key));
