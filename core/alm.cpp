@@ -372,6 +372,12 @@ AlmSummary solve_alm(const ConstrainedProblem& problem, InnerSolver& inner, cons
   return AlmDriver(state, *policy).run();
 }
 
+AlmSummary solve_alm(const ConstrainedProblem& problem, InnerSolver& inner, AlmOuterPolicy& policy,
+                     const AlmOptions& options, const AlmStart& start, const AlmCallback& callback) {
+  AlmState state(problem, inner, options, start, callback);
+  return AlmDriver(state, policy).run();
+}
+
 std::string alm_log_header() {
   return fmt::format("{:>5} {:>14} {:>10} {:>10} {:>9} {:>9} {:>6} {:>15} {:>9}", "iter", "objective", "infeas",
                      "stationar", "penalty", "|mult|", "inner", "inner status", "time[s]");

@@ -110,4 +110,11 @@ std::unique_ptr<AlmOuterPolicy> make_reference_policy(const ReferenceOptions& op
 /// The strategy of options.policy.
 std::unique_ptr<AlmOuterPolicy> make_alm_policy(const AlmOptions& options);
 
+/// solve_alm with a policy of the caller's (a new outer loop without touching
+/// the driver; docs/architecture.md "Extension points"). options.policy and the
+/// policy-specific option structs are ignored; the common options apply.
+/// The policy object is used for one solve (it may keep state between calls).
+AlmSummary solve_alm(const ConstrainedProblem& problem, InnerSolver& inner, AlmOuterPolicy& policy,
+                     const AlmOptions& options = {}, const AlmStart& start = {}, const AlmCallback& callback = {});
+
 }  // namespace almkit

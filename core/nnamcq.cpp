@@ -28,14 +28,13 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-struct Setup {
+// The shared selection model (core/vertex_cones.h) plus what the check needs.
+struct Setup : SelectionSetup {
+  Setup(const ConstrainedProblem& p, VectorCRef x_in, const NnamcqOptions& o)
+      : SelectionSetup(make_selection_setup(p, x_in, o.kink_tolerance, o.active_tolerance, false)), problem(p),
+        opt(o) {}
   const ConstrainedProblem& problem;
   const NnamcqOptions& opt;
-  Vector x;
-  SelectionModel model;
-  std::vector<ModelRow> rows;
-  std::vector<int> relevant;
-  double delta = 0.0;
 };
 
 // Result of the test at one selection s.
@@ -196,11 +195,7 @@ NnamcqReport check_nnamcq(const ConstrainedProblem& problem, VectorCRef x, const
   if (x.size() != problem.num_variables())
     throw std::invalid_argument(fmt::format("check_nnamcq: x has {} entries, problem '{}' has {} variables", x.size(),
                                             problem.name(), problem.num_variables()));
-  Setup S{problem, options, x, {}, {}, {}, 0.0};
-  S.model = build_selection_model(problem, S.x, options.kink_tolerance);
-  S.rows = model_rows(problem, S.model, S.x, options.active_tolerance, false);
-  for (const ModelRow& r : S.rows) S.relevant.insert(S.relevant.end(), r.pieces.begin(), r.pieces.end());
-  std::sort(S.relevant.begin(), S.relevant.end());
+  Setup S(problem, x, options);
 
   NnamcqReport rep;
   rep.problem_name = problem.name();

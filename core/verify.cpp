@@ -22,24 +22,21 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double inf_norm(const Vector& v) { return v.size() == 0 ? 0.0 : v.cwiseAbs().maxCoeff(); }
 
-struct Setup {
+// The shared selection model (core/vertex_cones.h) plus what the verifier needs.
+struct Setup : SelectionSetup {
+  Setup(const ConstrainedProblem& p, VectorCRef x_in, const VerifyOptions& o, bool all_inequalities)
+      : SelectionSetup(make_selection_setup(p, x_in, o.kink_tolerance, o.active_tolerance, all_inequalities)),
+        problem(p), opt(o), grad(x_in.size()) {
+    problem.eval_grad_f(x, grad);
+  }
   const ConstrainedProblem& problem;
   const VerifyOptions& opt;
-  Vector x, grad;
-  SelectionModel model;
-  std::vector<ModelRow> rows;
-  std::vector<int> relevant;  // pieces acting on some row, in order
+  Vector grad;
 };
 
 Setup make_setup(const ConstrainedProblem& problem, VectorCRef x, const VerifyOptions& opt,
                  bool all_inequalities) {
-  Setup S{problem, opt, x, Vector(x.size()), {}, {}, {}};
-  problem.eval_grad_f(S.x, S.grad);
-  S.model = build_selection_model(problem, S.x, opt.kink_tolerance);
-  S.rows = model_rows(problem, S.model, S.x, opt.active_tolerance, all_inequalities);
-  for (const ModelRow& r : S.rows) S.relevant.insert(S.relevant.end(), r.pieces.begin(), r.pieces.end());
-  std::sort(S.relevant.begin(), S.relevant.end());
-  return S;
+  return Setup(problem, x, opt, all_inequalities);
 }
 
 double lower_of(const ModelRow& r) { return r.nonnegative() ? 0.0 : -kInf; }

@@ -6,6 +6,17 @@
 
 namespace almkit {
 
+SelectionSetup make_selection_setup(const ConstrainedProblem& problem, VectorCRef x, double kink_tolerance,
+                                    double active_tolerance, bool all_inequalities) {
+  SelectionSetup S;
+  S.x = x;
+  S.model = build_selection_model(problem, S.x, kink_tolerance);
+  S.rows = model_rows(problem, S.model, S.x, active_tolerance, all_inequalities);
+  for (const ModelRow& r : S.rows) S.relevant.insert(S.relevant.end(), r.pieces.begin(), r.pieces.end());
+  std::sort(S.relevant.begin(), S.relevant.end());
+  return S;
+}
+
 VertexConePlan plan_vertex_cones(const std::vector<ModelRow>& rows, long max_sign_patterns, long max_vertex_columns) {
   VertexConePlan plan;
   for (size_t i = 0; i < rows.size(); ++i) {

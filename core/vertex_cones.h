@@ -19,6 +19,18 @@
 
 namespace almkit {
 
+/// The selection model at x that verify_kkt and check_nnamcq both start from
+/// (docs/verification.md §3): the active kinks' pieces, the active rows, and
+/// the pieces acting on some row, sorted (one builder for both callers).
+struct SelectionSetup {
+  Vector x;
+  SelectionModel model;
+  std::vector<ModelRow> rows;
+  std::vector<int> relevant;
+};
+SelectionSetup make_selection_setup(const ConstrainedProblem& problem, VectorCRef x, double kink_tolerance,
+                                    double active_tolerance, bool all_inequalities);
+
 /// A row with more pieces than this is not expanded (2^20 ≈ 10^6 vertex
 /// columns for one row): the exact computation reports "too large".
 inline constexpr int kMaxPiecesPerVertexRow = 20;
