@@ -20,6 +20,7 @@
 
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
+#include "almkit/core/json_util.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_compare.h"
@@ -60,7 +61,7 @@ struct CompareLists {
 
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }  // shortest round-trip
 std::string short_num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "—"; }
-nlohmann::json jnum(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json jnum(double v) { return json_number(v); }  // core/json_util.h: non-finite → null
 
 // Train MSE against time for the first init and seed 0, and the test
 // predictions of each method's best run (docs/compare.md). With p > 1 targets
