@@ -528,8 +528,7 @@ py::dict verify(const ProblemHandle& h, py::object x_obj, py::object multipliers
     v = given ? verify_kkt(*h.problem, x, lambda, mu, vo) : verify_kkt(*h.problem, x, vo);
     if (nnamcq) {
       NnamcqOptions no;
-      no.kink_tolerance = vo.kink_tolerance;
-      no.active_tolerance = vo.active_tolerance;
+      static_cast<SelectionOptions&>(no) = vo;  // the same kinks, rows and limits (core/verify.h)
       nr = check_nnamcq(*h.problem, x, no);
     }
   }
