@@ -66,7 +66,7 @@ struct TrainArgs {
 };
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
-// matrices as lists of rows.
+// read by the library's one weights reader (rnn::weights_from_json).
 rnn::RnnWeights read_weights(const std::string& path) {
   nlohmann::json j;
   try {
@@ -74,35 +74,11 @@ rnn::RnnWeights read_weights(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(fmt::format("{}: not valid JSON ({})", path, e.what()));
   }
-  const nlohmann::json* w = nullptr;
-  if (j.contains("initial_weights")) w = &j["initial_weights"];
-  else if (j.contains("weights")) w = &j["weights"];
-  if (w == nullptr) throw UsageError(fmt::format("{}: no 'weights' or 'initial_weights' object", path));
+  const char* key = j.contains("initial_weights") ? "initial_weights" : j.contains("weights") ? "weights" : nullptr;
+  if (key == nullptr) throw UsageError(fmt::format("{}: no 'weights' or 'initial_weights' object", path));
   try {
-    auto mat = [&](const char* key) {
-      const auto& rows = w->at(key);
-      if (!rows.is_array() || rows.empty()) throw UsageError(fmt::format("{}: '{}' must be a list of rows", path, key));
-      Matrix M(rows.size(), rows[0].size());
-      for (size_t i = 0; i < rows.size(); ++i) {
-        if (rows[i].size() != rows[0].size()) throw UsageError(fmt::format("{}: '{}' has ragged rows", path, key));
-        for (size_t k = 0; k < rows[i].size(); ++k) M(i, k) = rows[i][k].get<double>();
-      }
-      return M;
-    };
-    auto vec = [&](const char* key) {
-      const auto& a = w->at(key);
-      Vector v(a.size());
-      for (size_t i = 0; i < a.size(); ++i) v(i) = a[i].get<double>();
-      return v;
-    };
-    rnn::RnnWeights out;
-    out.W = mat("W");
-    out.V = mat("V");
-    out.b = vec("b");
-    out.A = mat("A");
-    out.c = vec("c");
-    return out;
-  } catch (const nlohmann::json::exception& e) {
+    return rnn::weights_from_json(j[key], key);
+  } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("{}: bad weights ({})", path, e.what()));
   }
 }
