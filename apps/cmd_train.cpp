@@ -19,7 +19,7 @@
 #include "almkit/core/io.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
 #include "data_options.h"
@@ -66,7 +66,7 @@ struct TrainArgs {
 };
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
-// matrices as lists of rows.
+// read by the library's one weights reader (rnn::weights_from_json).
 rnn::RnnWeights read_weights(const std::string& path) {
   nlohmann::json j;
   try {
@@ -74,35 +74,11 @@ rnn::RnnWeights read_weights(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(fmt::format("{}: not valid JSON ({})", path, e.what()));
   }
-  const nlohmann::json* w = nullptr;
-  if (j.contains("initial_weights")) w = &j["initial_weights"];
-  else if (j.contains("weights")) w = &j["weights"];
-  if (w == nullptr) throw UsageError(fmt::format("{}: no 'weights' or 'initial_weights' object", path));
+  const char* key = j.contains("initial_weights") ? "initial_weights" : j.contains("weights") ? "weights" : nullptr;
+  if (key == nullptr) throw UsageError(fmt::format("{}: no 'weights' or 'initial_weights' object", path));
   try {
-    auto mat = [&](const char* key) {
-      const auto& rows = w->at(key);
-      if (!rows.is_array() || rows.empty()) throw UsageError(fmt::format("{}: '{}' must be a list of rows", path, key));
-      Matrix M(rows.size(), rows[0].size());
-      for (size_t i = 0; i < rows.size(); ++i) {
-        if (rows[i].size() != rows[0].size()) throw UsageError(fmt::format("{}: '{}' has ragged rows", path, key));
-        for (size_t k = 0; k < rows[i].size(); ++k) M(i, k) = rows[i][k].get<double>();
-      }
-      return M;
-    };
-    auto vec = [&](const char* key) {
-      const auto& a = w->at(key);
-      Vector v(a.size());
-      for (size_t i = 0; i < a.size(); ++i) v(i) = a[i].get<double>();
-      return v;
-    };
-    rnn::RnnWeights out;
-    out.W = mat("W");
-    out.V = mat("V");
-    out.b = vec("b");
-    out.A = mat("A");
-    out.c = vec("c");
-    return out;
-  } catch (const nlohmann::json::exception& e) {
+    return rnn::weights_from_json(j[key], key);
+  } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("{}: bad weights ({})", path, e.what()));
   }
 }
@@ -140,15 +116,8 @@ void make_plots(const std::string& dir, const std::vector<std::string>& targets)
                       {"mse_vs_time.png", "predictions.png"});
 }
 
-nlohmann::json kkt_json(const KktReport& k) {
-  return {{"stationarity", k.stationarity},
-          {"infeasibility", k.infeasibility},
-          {"complementarity", k.complementarity},
-          {"scaled_stationarity", k.scaled_stationarity},
-          {"multiplier_norm", k.multiplier_norm}};
-}
-
-void run_train(const CLI::App* sub, TrainArgs& a) {
+// --preset, --policy, --inner, … applied to a.opt (docs/rnn.md §7); validated.
+void resolve_options(const CLI::App* sub, TrainArgs& a) {
   TrainOptions& o = a.opt;
   // Options given by name on the command line (top level).
   const TrainOptions given = o;
@@ -174,18 +143,21 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
       if (sub->count(lam[i]) > 0) *pl[i] = gl[i];
     o = p;
   }
-  // Named flags that map onto nested options (applied only when given, so
-  // the generic --alm.policy / --alm.max_outer_iterations also work).
+  // The outer policy (docs/rnn.md §7) is TrainOptions::policy, set by
+  // --policy; without it, --alm.policy names the generic driver's strategy
+  // where the driver runs (the preset, or an L-BFGS inner solver, which the
+  // rollout policy cannot use: the reference policy unless --alm.policy says otherwise).
+  const bool alm_policy_given = sub->count("--alm.policy") > 0;
   if (sub->count("--policy") > 0) {
-    o.rollout_policy = a.policy == "rollout";
-    if (!o.rollout_policy && !parse(a.policy, &o.alm.policy))
+    if (!parse(a.policy, &o.policy))
       throw UsageError(fmt::format("--policy: unknown policy '{}' (rollout | reference | safeguarded)", a.policy));
+  } else if (alm_policy_given && o.policy != rnn::TrainPolicy::kRollout) {
+    o.policy = rnn::train_policy(o.alm.policy);
   }
   if (sub->count("--inner") > 0 && !parse(a.inner, &o.inner))
     throw UsageError(fmt::format("--inner: unknown inner solver '{}' (bcd | lbfgs)", a.inner));
-  // The rollout policy runs BCD steps; an L-BFGS inner solver without a named
-  // policy gets the reference policy (docs/rnn.md §7).
-  if (o.inner == rnn::InnerKind::kLbfgs && sub->count("--policy") == 0) o.rollout_policy = false;
+  if (o.inner == rnn::InnerKind::kLbfgs && sub->count("--policy") == 0 && o.policy == rnn::TrainPolicy::kRollout)
+    o.policy = alm_policy_given ? rnn::train_policy(o.alm.policy) : rnn::TrainPolicy::kReference;
   if (sub->count("--init") > 0 && !parse(a.init, &o.init))
     throw UsageError(fmt::format("--init: unknown initialization '{}' ({})", a.init, rnn::init_scheme_names()));
   if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
@@ -194,10 +166,11 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
   if (!(a.divergence_value > 0)) throw UsageError("--divergence-value must be > 0");
   o.validate();
+}
 
-  rnn::DataSpec spec;
-  const rnn::RnnDataset data = load_data(a.data, &spec);
-
+// Every option used (summary.json / model.json "options", --print-options).
+nlohmann::json options_json(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data) {
+  const TrainOptions& o = a.opt;
   nlohmann::json options = o.to_json();
   options["data"] = {{"path", spec.path},
                      {"target", data.target_columns},
@@ -211,12 +184,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   options["init_from"] = a.init_from;
   options["irnn_scale"] = a.irnn_scale;
   options["divergence_value"] = a.divergence_value;
-  if (a.print_options) fmt::print("{}\n", options.dump(2));
-  // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
-  // goes to the trainer as weights (after `options`, which records the scheme).
-  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
-    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
-                                                a.irnn_scale);
+  return options;
+}
+
+// θ0's forward pass (docs/rnn.md §5), with a warning when it already explodes.
+rnn::InitDiagnostics report_start(const TrainArgs& a, const rnn::RnnDataset& data) {
+  const TrainOptions& o = a.opt;
   // Say before training when θ0 already explodes (docs/rnn.md §5).
   const rnn::InitDiagnostics start = rnn::diagnose_start(
       o.initial_weights ? *o.initial_weights
@@ -226,7 +199,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     fmt::print("warning: the start explodes at theta0: forward-pass train MSE {:.3e} (threshold {:g}), "
                "spectral radius of W {:.3g}, max |h_t| {:.3e} (docs/rnn.md §5)\n",
                start.train_mse, start.divergence_value, start.spectral_radius, start.max_abs_state);
+  return start;
+}
 
+// The training run with its per-iteration log line.
+rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data) {
+  const TrainOptions& o = a.opt;
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
                spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), o.hidden,
@@ -243,10 +221,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     }
     return true;
   };
-  const rnn::TrainResult res = rnn::train(data, o, log);
+  return rnn::train(data, o, log);
+}
 
-  // ---- outputs (each file written atomically)
-  const std::string& dir = a.out;
+// summary.json (docs/rnn.md §8).
+nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, const rnn::InitDiagnostics& start,
+                            const nlohmann::json& options) {
   nlohmann::json s;
   s["train_mse"] = res.final_metrics.train_mse;
   s["test_mse"] = res.final_metrics.test_mse;
@@ -263,12 +243,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   s["rollout_gap"] = res.history.back().rollout_gap;
   s["grad_inf"] = res.history.back().grad_inf;
   s["objective"] = res.history.back().objective;
-  s["kkt"] = kkt_json(res.kkt_alm);
+  s["kkt"] = kkt_to_json(res.kkt_alm);
   s["kkt"]["multipliers"] = "ALM (last iterate)";
-  s["kkt_bptt"] = kkt_json(res.kkt_bptt);
+  s["kkt_bptt"] = kkt_to_json(res.kkt_bptt);
   s["kkt_bptt"]["multipliers"] = "BPTT adjoints at the forward-pass point of the final weights";
   s["kkt_bptt_kinks"] = {{"kinks", res.kink_stationarity.kinks},
-                         {"kink_tolerance", 1e-8},
+                         {"kink_tolerance", rnn::kKinkStationarityTolerance},
                          {"one_sided_stationarity", res.kink_stationarity.one_sided},
                          {"best_selection_stationarity", res.kink_stationarity.best}};
   s["nnamcq_certificate"] = res.certificate;
@@ -282,7 +262,15 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
                 {"divergence_value", start.divergence_value},
                 {"explodes", start.explodes}};
   s["options"] = options;
-  write_file_atomically(dir + "/summary.json", s.dump(2) + "\n");
+  return s;
+}
+
+// summary.json, history.csv, model.json, predictions.csv and the plots.
+void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::TrainResult& res,
+                   const nlohmann::json& summary, const nlohmann::json& options) {
+  const TrainOptions& o = a.opt;
+  const std::string& dir = a.out;
+  write_file_atomically(dir + "/summary.json", summary.dump(2) + "\n");
   write_file_atomically(dir + "/history.csv", rnn::history_csv(res.history));
 
   rnn::RnnModel model;
@@ -300,7 +288,11 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   const Matrix truth = data.scaling.targets.invert(data.test.Y);
   write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
   if (!a.no_plots) make_plots(dir, data.target_columns);
+}
 
+void print_result(const TrainArgs& a, const rnn::TrainResult& res) {
+  const TrainOptions& o = a.opt;
+  const std::string& dir = a.out;
   fmt::print("status: {} ({})\n", to_string(res.summary.status), res.summary.message);
   fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",
              res.final_metrics.train_mse, res.final_metrics.test_mse,
@@ -318,6 +310,24 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   fmt::print("NNAMCQ: {}\n", res.certificate);
   fmt::print("wrote {}/{{summary.json, history.csv, model.json, predictions.csv{}}}\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");
+}
+
+void run_train(const CLI::App* sub, TrainArgs& a) {
+  resolve_options(sub, a);
+  TrainOptions& o = a.opt;
+  rnn::DataSpec spec;
+  const rnn::RnnDataset data = load_data(a.data, &spec);
+  const nlohmann::json options = options_json(a, spec, data);
+  if (a.print_options) fmt::print("{}\n", options.dump(2));
+  // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
+  // goes to the trainer as weights (after `options`, which records the scheme).
+  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
+    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
+                                                a.irnn_scale);
+  const rnn::InitDiagnostics start = report_start(a, data);
+  const rnn::TrainResult res = train_logged(a, spec, data);
+  write_outputs(a, data, res, summary_json(o, res, start, options), options);
+  print_result(a, res);
 }
 
 }  // namespace

@@ -125,8 +125,8 @@ TEST_CASE("inner tolerance schedule: a feasible iterate gets the final tolerance
   auto p = e->make();
   auto inner = make_inner_solver(default_inner_solver_name(), *p);
   AlmOptions fast, slow;
-  slow.inner_tolerance_progress = 0.0;
-  slow.inner_tolerance_final_relative = 0.0;
+  slow.safeguarded.inner_tolerance_progress = 0.0;
+  slow.safeguarded.inner_tolerance_final_relative = 0.0;
   const AlmSummary a = solve_alm(*p, *inner, fast);
   const AlmSummary b = solve_alm(*p, *inner, slow);
   CHECK((a.status == AlmStatus::kConverged || a.status == AlmStatus::kConvergedAtNoiseLevel));

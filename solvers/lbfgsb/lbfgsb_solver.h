@@ -10,7 +10,7 @@
 // ‖P(x − ∇L_β(x)) − x‖∞ ≤ ε (L-BFGS-B's pgtol).
 #pragma once
 
-#include "almkit/solvers/inner_solver.h"
+#include "almkit/core/inner_solver.h"
 
 namespace almkit {
 
