@@ -18,13 +18,15 @@
 using namespace almkit;
 
 TEST_CASE("make_inner_solver: names, unknown names and unsuitable problems") {
-  CHECK(inner_solver_names() == std::vector<std::string>{"lbfgs", "bcd"});
+  CHECK(inner_solver_names() == (lbfgsb_available() ? std::vector<std::string>{"lbfgs", "lbfgsb", "bcd"}
+                                                     : std::vector<std::string>{"lbfgs", "bcd"}));
   CHECK(make_inner_solver("lbfgs")->name() == "lbfgs");
   CHECK(make_inner_solver("bcd")->name() == "bcd");
   CHECK_THROWS_WITH_AS(make_inner_solver("newton"), doctest::Contains("unknown inner solver 'newton'"),
                        std::invalid_argument);
   const auto hs = find_problem("hs071")->make();
-  CHECK(inner_solver_names_for(*hs) == std::vector<std::string>{"lbfgs"});
+  CHECK(inner_solver_names_for(*hs) == (lbfgsb_available() ? std::vector<std::string>{"lbfgs", "lbfgsb"}
+                                                            : std::vector<std::string>{"lbfgs"}));
   CHECK(inner_solver_unsuitable("lbfgs", *hs).empty());
   CHECK_THROWS_WITH_AS(make_inner_solver("bcd", *hs), doctest::Contains("closed-form blocks"), std::invalid_argument);
   InnerSolverOptions o;
@@ -115,7 +117,7 @@ TEST_CASE("almkit solve: standard names, the iteration log, JSON with one verifi
   CHECK(j["problem"] == "hs071");
   CHECK(j["verification"].is_object());
   CHECK(j["options"]["alm"].contains("tau"));
-  CHECK(j["options"]["inner_solver"] == "lbfgs");
+  CHECK(j["options"]["inner_solver"] == default_inner_solver_name());  // lbfgsb when built with liblbfgsb
   const auto bad = almkit::testing::run_cli("solve hs72");
   CHECK(bad.code == 2);
   CHECK(bad.output.find("unknown problem 'hs72'") != std::string::npos);
