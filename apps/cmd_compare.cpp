@@ -18,6 +18,8 @@
 
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
+#include "almkit/core/run_control.h"
+#include "almkit/problems/rnn/rnn_data_checks.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_trainer.h"
@@ -26,12 +28,16 @@
 #include "data_options.h"
 #include "gnuplot_plots.h"
 #include "option_binding.h"
+#include "run_resume.h"
 
 namespace almkit::cli {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Thrown from a gradient method's objective once Ctrl-C was pressed.
+struct RunInterrupted {};
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct CompareArgs {
@@ -56,6 +62,10 @@ struct CompareArgs {
   bool print_options = false;
   bool no_plots = false;
   bool quiet = false;
+  // Run control (docs/interruption.md): not part of the result.
+  std::string resume;
+  int min_train_steps = rnn::kDefaultMinTrainSteps;
+  bool rerun_marker = false;  // --rerun-with-checkpoint-arguments
 };
 
 // One recorded point of a run. `violation` is ‖(C1, C2)‖₂ of the split problem
@@ -175,7 +185,7 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   const rnn::TrainResult res = rnn::train(data, o, [&](const rnn::TrainHistoryRow& row) {
     r.curve.push_back({row.seconds, row.train_mse, row.test_mse, std::hypot(row.violation_c1, row.violation_c2)});
     if (blown(row.train_mse, a) && !std::isfinite(r.diverged_at)) r.diverged_at = row.seconds;
-    return !(by_time && row.seconds >= alm_budget) && !blown(row.train_mse, a);
+    return !(by_time && row.seconds >= alm_budget) && !blown(row.train_mse, a) && !interrupt_requested();
   });
   r.weights = res.weights;
   r.train_mse = res.final_metrics.train_mse;
@@ -212,8 +222,13 @@ baselines::GradientResult run_gradient(baselines::Method method, double lr, cons
                                        const CompareArgs& a, const Vector& x0, double seconds, double evals,
                                        bool monitor) {
   const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
-  const baselines::Objective f = baselines::make_rnn_objective(
+  baselines::Objective f = baselines::make_rnn_objective(
       data.train, reg, a.hidden, method == baselines::Method::kSgd ? a.windows : 1);
+  // Ctrl-C stops a gradient run at its next evaluation (docs/interruption.md).
+  f.value_gradient = [inner = f.value_gradient](const Vector& x, int batch, Vector* grad) {
+    if (interrupt_requested()) throw RunInterrupted();
+    return inner(x, batch, grad);
+  };
   baselines::GradientOptions o = a.grad;
   o.method = method;
   o.learning_rate = lr;
@@ -328,7 +343,82 @@ nlohmann::json options_json(const CompareArgs& a, const std::vector<std::string>
   return j;
 }
 
-void run_compare(CompareArgs& a) {
+// ---- checkpoint.json of compare (docs/interruption.md): the completed runs,
+// every number bit for bit, so a resumed comparison skips them and ends with
+// the tables an uninterrupted one writes.
+constexpr const char* kCompareCheckpointFormat = "almkit-compare-checkpoint";
+
+nlohmann::json run_to_checkpoint(const RunRecord& r) {
+  nlohmann::json c = nlohmann::json::array();
+  for (const auto& p : r.curve)
+    c.push_back({exact_number(p.seconds), exact_number(p.train_mse), exact_number(p.test_mse), exact_number(p.violation)});
+  nlohmann::json w = nlohmann::json::array();
+  const Vector theta = r.weights.W.size() > 0 ? rnn::flatten(r.weights) : Vector();
+  for (Eigen::Index i = 0; i < theta.size(); ++i) w.push_back(exact_number(theta[i]));
+  return {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", exact_number(r.learning_rate)},
+          {"train_mse", exact_number(r.train_mse)}, {"test_mse", exact_number(r.test_mse)},
+          {"seconds", exact_number(r.seconds)}, {"kkt", exact_number(r.kkt)}, {"status", r.status},
+          {"diverged_at", exact_number(r.diverged_at)}, {"curve", c}, {"weights", w},
+          {"start", {exact_number(r.start.spectral_radius), exact_number(r.start.max_abs_state),
+                     exact_number(r.start.train_mse), exact_number(r.start.divergence_value), r.start.explodes}}};
+}
+
+RunRecord run_from_checkpoint(const nlohmann::json& j, int m, int d, int p) {
+  RunRecord r;
+  r.method = j.at("method").get<std::string>();
+  r.init = j.at("init").get<std::string>();
+  r.seed = j.at("seed").get<int>();
+  r.learning_rate = exact_number_from_json(j.at("learning_rate"));
+  r.train_mse = exact_number_from_json(j.at("train_mse"));
+  r.test_mse = exact_number_from_json(j.at("test_mse"));
+  r.seconds = exact_number_from_json(j.at("seconds"));
+  r.kkt = exact_number_from_json(j.at("kkt"));
+  r.status = j.at("status").get<std::string>();
+  r.diverged_at = exact_number_from_json(j.at("diverged_at"));
+  for (const auto& c : j.at("curve"))
+    r.curve.push_back({exact_number_from_json(c.at(0)), exact_number_from_json(c.at(1)), exact_number_from_json(c.at(2)),
+                       exact_number_from_json(c.at(3))});
+  const auto& w = j.at("weights");
+  if (!w.empty()) {
+    Vector theta(static_cast<Eigen::Index>(w.size()));
+    for (size_t i = 0; i < w.size(); ++i) theta[static_cast<Eigen::Index>(i)] = exact_number_from_json(w[i]);
+    if (theta.size() != rnn::num_parameters(m, d, p)) throw std::invalid_argument("checkpoint: weights of the wrong size");
+    r.weights = rnn::unflatten(theta, m, d, p);
+  }
+  const auto& st = j.at("start");
+  r.start = {exact_number_from_json(st.at(0)), exact_number_from_json(st.at(1)), exact_number_from_json(st.at(2)),
+             exact_number_from_json(st.at(3)), st.at(4).get<bool>()};
+  return r;
+}
+
+std::string curve_lines(const RunRecord& r) {
+  std::string out;
+  for (const auto& p : r.curve)
+    out += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
+  return out;
+}
+
+// Flags that do not change the result: a bare `--resume DIR` may come with these.
+const std::vector<std::string> kCompareRunFlags = {"--resume", "--out", "--quiet", "--no-plots", "--print-options"};
+
+void run_compare(const CLI::App* sub, CompareArgs& a) {
+  // A bare `--resume DIR`: run again with the interrupted comparison's flags.
+  nlohmann::json checkpoint;
+  if (!a.resume.empty()) {
+    checkpoint = read_checkpoint(a.resume, kCompareCheckpointFormat);
+    if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
+    if (only_flags_given(sub, kCompareRunFlags) && checkpoint.contains("arguments")) {
+      std::vector<std::string> args = checkpoint["arguments"].get<std::vector<std::string>>();
+      for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
+        if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
+      args.push_back("--rerun-with-checkpoint-arguments");
+      rerun_command("compare", register_compare, args);
+      return;
+    }
+    a.out = a.resume;
+  }
+  const std::vector<std::string> arguments =
+      given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   // ---- options
   const std::vector<std::string> methods = split_comma_list(a.methods);
   if (methods.empty()) throw UsageError("--methods: empty list");
@@ -376,8 +466,30 @@ void run_compare(CompareArgs& a) {
 
   rnn::DataSpec spec;
   const rnn::RnnDataset data = load_data(a.data, &spec);
-  const nlohmann::json options = options_json(a, methods, rates);
+  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+  try {
+    for (const auto& w : rnn::check_training_data(data, a.hidden, a.min_train_steps)) fmt::print("warning: {}\n", w);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  nlohmann::json options = options_json(a, methods, rates);
+  options["run"] = {{"min_train_steps", a.min_train_steps}, {"checkpoint", "after every completed run"}};
   if (a.print_options) fmt::print("{}\n", options.dump(2));
+  // --resume: the same options as the interrupted comparison; its completed runs are kept.
+  std::vector<RunRecord> runs;
+  if (!a.resume.empty()) {
+    nlohmann::json saved = checkpoint.value("options", nlohmann::json()), now = options;
+    if (saved.contains("compare")) saved["compare"].erase("out");
+    now["compare"].erase("out");
+    require_same_options(a.resume, saved, now, {"run"});
+    try {
+      for (const auto& r : checkpoint.at("runs"))
+        runs.push_back(run_from_checkpoint(r, a.hidden, data.train.d(), data.train.p()));
+    } catch (const std::exception& e) {
+      throw UsageError(fmt::format("--resume {}: bad checkpoint ({})", a.resume, e.what()));
+    }
+    fmt::print("resuming {}: {} runs done\n", a.resume, runs.size());
+  }
 
   const std::string budget_text = a.budget_evals > 0
                                       ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",
@@ -392,18 +504,47 @@ void run_compare(CompareArgs& a) {
   // ---- runs
   const auto t_start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
-  std::vector<RunRecord> runs;
+  // Progress on disk: curves.csv grows by each completed run's lines,
+  // checkpoint.json is replaced after every completed run.
+  const std::string& dir = a.out;
+  const std::string curves_header = "method,init,seed,seconds,train_mse,test_mse\n";
+  LineAppender curves_out;
+  {
+    std::string initial = curves_header;
+    for (const auto& r : runs) initial += curve_lines(r);
+    curves_out.open(dir + "/curves.csv", initial);
+  }
+  auto save_checkpoint = [&](const std::string& status) {
+    nlohmann::json c = {{"format", kCompareCheckpointFormat}, {"version", 1}, {"status", status},
+                        {"completed", runs.size()}, {"total", total}, {"options", options}, {"arguments", arguments}};
+    c["runs"] = nlohmann::json::array();
+    for (const auto& r : runs) c["runs"].push_back(run_to_checkpoint(r));
+    write_file_atomically(dir + "/checkpoint.json", c.dump() + "\n");
+  };
+  install_interrupt_handlers();
+  const size_t done_before = runs.size();
+  bool interrupted = false;
   size_t k = 0;
   for (const auto& m : methods)
     for (const auto init : inits)
       for (int seed = 0; seed < a.seeds; ++seed) {
         ++k;
+        if (k <= done_before || interrupted) continue;
         if (!a.quiet) {
           fmt::print("[{}/{}] {:<20} init {:<8} seed {:<3} elapsed {:7.1f} s ...", k, total, m, rnn::to_string(init), seed,
                      elapsed());
           std::fflush(stdout);
         }
-        RunRecord r = is_alm(m) ? run_alm(m, data, a, init, seed) : run_baseline(m, data, a, init, seed, rates);
+        RunRecord r;
+        try {
+          r = is_alm(m) ? run_alm(m, data, a, init, seed) : run_baseline(m, data, a, init, seed, rates);
+        } catch (const RunInterrupted&) {
+        }
+        if (interrupt_requested()) {  // this run is incomplete: dropped, run again by --resume
+          interrupted = true;
+          if (!a.quiet) fmt::print(" interrupted\n");
+          continue;
+        }
         r.method = m;
         r.init = rnn::to_string(init);
         r.seed = seed;
@@ -416,7 +557,11 @@ void run_compare(CompareArgs& a) {
           std::fflush(stdout);
         }
         runs.push_back(std::move(r));
+        curves_out.append(curve_lines(runs.back()));
+        save_checkpoint("running");
       }
+  curves_out.close();
+  save_checkpoint(interrupted ? "interrupted" : "complete");
 
   // ---- time to the common target: 1.1 × the best train MSE any run reached
   double best = kInf;
@@ -432,7 +577,6 @@ void run_compare(CompareArgs& a) {
       }
 
   // ---- files
-  const std::string& dir = a.out;
   std::string csv = "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status,start_explodes\n";
   std::string curves = "method,init,seed,seconds,train_mse,test_mse\n";
   nlohmann::json jruns = nlohmann::json::array();
@@ -440,8 +584,7 @@ void run_compare(CompareArgs& a) {
   for (const auto& r : runs) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(r.learning_rate), num(r.train_mse),
                        num(r.test_mse), num(r.seconds), num(r.time_to_target), num(r.kkt), r.status, r.start.explodes);
-    for (const auto& p : r.curve)
-      curves += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
+    curves += curve_lines(r);
     jruns.push_back({{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", jnum(r.learning_rate)},
                      {"train_mse", jnum(r.train_mse)}, {"test_mse", jnum(r.test_mse)}, {"seconds", jnum(r.seconds)},
                      {"time_to_target", jnum(r.time_to_target)}, {"kkt_stationarity", jnum(r.kkt)},
@@ -569,6 +712,10 @@ void run_compare(CompareArgs& a) {
     md += fmt::format("\nStarts that explode at θ0 (forward-pass train MSE not finite or above {:g}; results.csv "
                       "start_explodes): {}.\n",
                       a.grad.divergence_value, exploding_starts);
+  if (interrupted)
+    md += fmt::format("\n**Interrupted** after {} of {} runs (signal {}); continue with `almkit compare --resume {}` "
+                      "(docs/interruption.md).\n",
+                      runs.size(), total, interrupt_signal(), dir);
   fmt::print("\n{}", md);
   md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best non-diverged run of each method, original units)";
   md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
@@ -579,6 +726,9 @@ void run_compare(CompareArgs& a) {
                {"univariate", data.univariate}, {"scaling", a.data.scaling}, {"train_fraction", a.data.train_fraction},
                {"train_steps", data.train.T()}, {"test_steps", data.test.T()}};
   j["hidden"] = a.hidden;
+  j["status"] = interrupted ? "interrupted" : "complete";
+  j["runs_completed"] = runs.size();
+  j["runs_total"] = total;
   j["options"] = options;
   j["budget"] = {{"seconds", a.budget_evals > 0 ? kNaN : a.budget_seconds}, {"evaluations", a.budget_evals},
                  {"alm_outer_iterations", a.alm_outer}};
@@ -623,6 +773,7 @@ void run_compare(CompareArgs& a) {
     make_plots(dir, plot_methods, rnn::to_string(inits[0]), data.target_columns, y_max);
   fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv{}}} in {:.1f} s\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png", elapsed());
+  if (interrupted) throw Interrupted("compare interrupted");
 }
 
 }  // namespace
@@ -664,7 +815,13 @@ void register_compare(CLI::App& app) {
   sub->add_flag("--quiet", a.quiet, "No progress lines")->group(g_run);
   add_options(sub, "grad", a.grad, "Gradient methods' fixed hyper-parameters (docs/compare.md)",
               {"learning_rate", "max_seconds", "max_evaluations"});
-  sub->callback([args] { run_compare(*args); });
+  sub->add_option("--resume", a.resume, "Continue the interrupted comparison in this output folder (docs/interruption.md)")
+      ->group(g_run);
+  sub->add_option("--min-train-steps", a.min_train_steps, "Refuse to compare on fewer training steps (exit 2)")
+      ->capture_default_str()->group(g_data);
+  sub->add_flag("--rerun-with-checkpoint-arguments", a.rerun_marker, "(internal: a bare --resume runs again with the checkpoint's flags)")
+      ->group("");
+  sub->callback([sub, args] { run_compare(sub, *args); });
 }
 
 }  // namespace almkit::cli

@@ -2,11 +2,13 @@
 // summary.json, history.csv, model.json, predictions.csv and plots
 // (docs/rnn.md §7–8). With no arguments: data/clean_SP500.csv, target
 // RV_SP500, the other 11 columns as inputs, 90/10 split, m = 20.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -17,6 +19,9 @@
 
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
+#include "almkit/core/run_control.h"
+#include "almkit/problems/rnn/rnn_checkpoint.h"
+#include "almkit/problems/rnn/rnn_data_checks.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_trainer.h"
@@ -25,6 +30,7 @@
 #include "data_options.h"
 #include "gnuplot_plots.h"
 #include "option_binding.h"
+#include "run_resume.h"
 
 namespace almkit::cli {
 
@@ -62,8 +68,18 @@ struct TrainArgs {
   bool quiet = false;
   bool no_plots = false;
   bool test_continue = false;
+  // Run control (docs/interruption.md): not part of the result.
+  std::string resume;
+  int checkpoint_every = kDefaultCheckpointEvery;
+  double checkpoint_seconds = kDefaultCheckpointSeconds;
+  int min_train_steps = rnn::kDefaultMinTrainSteps;
+  bool rerun_marker = false;  // --rerun-with-checkpoint-arguments
   TrainOptions opt = TrainOptions::defaults();
 };
+
+// Flags that do not change the result: a bare `--resume DIR` may come with these.
+const std::vector<std::string> kRunFlags = {"--resume", "--out", "--quiet", "--no-plots", "--print-options",
+                                            "--checkpoint-every", "--checkpoint-seconds"};
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
 // matrices as lists of rows.
@@ -149,6 +165,23 @@ nlohmann::json kkt_json(const KktReport& k) {
 }
 
 void run_train(const CLI::App* sub, TrainArgs& a) {
+  // A bare `--resume DIR`: run again with the interrupted run's flags.
+  nlohmann::json checkpoint;
+  if (!a.resume.empty()) {
+    checkpoint = read_checkpoint(a.resume, rnn::kTrainCheckpointFormat);
+    if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
+    if (only_flags_given(sub, kRunFlags) && checkpoint.contains("arguments")) {
+      std::vector<std::string> args = checkpoint["arguments"].get<std::vector<std::string>>();
+      for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
+        if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
+      args.push_back("--rerun-with-checkpoint-arguments");
+      rerun_command("train", register_train, args);
+      return;
+    }
+    a.out = a.resume;
+  }
+  const std::vector<std::string> arguments =
+      given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   TrainOptions& o = a.opt;
   // Options given by name on the command line (top level).
   const TrainOptions given = o;
@@ -197,6 +230,14 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
 
   rnn::DataSpec spec;
   const rnn::RnnDataset data = load_data(a.data, &spec);
+  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+  if (a.checkpoint_every < 0 || !(a.checkpoint_seconds >= 0))
+    throw UsageError("--checkpoint-every and --checkpoint-seconds must be >= 0 (0: off)");
+  try {
+    for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps)) fmt::print("warning: {}\n", w);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
 
   nlohmann::json options = o.to_json();
   options["data"] = {{"path", spec.path},
@@ -211,7 +252,20 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   options["init_from"] = a.init_from;
   options["irnn_scale"] = a.irnn_scale;
   options["divergence_value"] = a.divergence_value;
+  options["run"] = {{"min_train_steps", a.min_train_steps},
+                    {"checkpoint_every", a.checkpoint_every},
+                    {"checkpoint_seconds", a.checkpoint_seconds}};
   if (a.print_options) fmt::print("{}\n", options.dump(2));
+  // --resume: the same options as the interrupted run (the schedule may change).
+  rnn::TrainResume resume;
+  if (!a.resume.empty()) {
+    require_same_options(a.resume, checkpoint.value("options", nlohmann::json()), options, {"run"});
+    try {
+      resume = rnn::train_resume_from_json(checkpoint, o.hidden, data.train.d(), data.train.p());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--resume {}: {}", a.resume, e.what()));
+    }
+  }
   // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
   // goes to the trainer as weights (after `options`, which records the scheme).
   if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
@@ -227,6 +281,19 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
                "spectral radius of W {:.3g}, max |h_t| {:.3e} (docs/rnn.md §5)\n",
                start.train_mse, start.divergence_value, start.spectral_radius, start.max_abs_state);
 
+  // Progress on disk (docs/interruption.md): history.csv grows line by line,
+  // checkpoint.json is replaced atomically on the schedule and at the end.
+  const std::string& dir = a.out;
+  const std::string history_header = rnn::history_csv({}), checkpoint_path = dir + "/checkpoint.json";
+  LineAppender history;
+  history.open(dir + "/history.csv", a.resume.empty() ? history_header : rnn::history_csv(resume.history));
+  CheckpointSchedule schedule(a.checkpoint_every, a.checkpoint_seconds);
+  std::optional<rnn::TrainState> last_state;
+  auto write_checkpoint = [&](const rnn::TrainState& st, const std::string& status) {
+    nlohmann::json c = rnn::train_checkpoint_to_json(st, options, status, o.seed);
+    c["arguments"] = arguments;
+    write_file_atomically(checkpoint_path, c.dump() + "\n");
+  };
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
                spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), o.hidden,
@@ -241,12 +308,26 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
                  r.grad_inf, r.rollout_gap, r.accepted == 0 ? " rejected" : "");
       std::fflush(stdout);
     }
-    return true;
+    history.append(rnn::history_csv({r}).substr(history_header.size()));
+    return !interrupt_requested();
   };
-  const rnn::TrainResult res = rnn::train(data, o, log);
+  rnn::TrainHooks hooks;
+  hooks.on_row = log;
+  hooks.on_state = [&](const rnn::TrainState& st) {
+    last_state = st;
+    if (schedule.due(st.iteration)) write_checkpoint(st, "running");
+  };
+  if (!a.resume.empty()) hooks.resume = &resume;
+  install_interrupt_handlers();
+  const rnn::TrainResult res = rnn::train(data, o, hooks);
+  history.close();
+  const bool interrupted = interrupt_requested();
+  if (last_state) {
+    last_state->history = &res.history;
+    write_checkpoint(*last_state, interrupted ? "interrupted" : "complete");
+  }
 
   // ---- outputs (each file written atomically)
-  const std::string& dir = a.out;
   nlohmann::json s;
   s["train_mse"] = res.final_metrics.train_mse;
   s["test_mse"] = res.final_metrics.test_mse;
@@ -254,8 +335,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   s["wall_seconds"] = res.wall_seconds;
   s["outer_iterations"] = res.summary.outer_iterations;
   s["sweeps"] = res.total_sweeps;
-  s["status"] = to_string(res.summary.status);
-  s["message"] = res.summary.message;
+  s["status"] = interrupted ? std::string("interrupted") : to_string(res.summary.status);
+  s["message"] = interrupted ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
+                                           "almkit train --resume {} (docs/interruption.md)",
+                                           interrupt_signal(), res.history.back().iteration, dir)
+                             : res.summary.message;
+  s["resumed_from_iteration"] = a.resume.empty() ? nlohmann::json(nullptr) : nlohmann::json(resume.rollout.iteration);
   s["final_gamma"] = res.summary.final_penalty;
   s["violation_c1"] = res.history.back().violation_c1;
   s["violation_c2"] = res.history.back().violation_c2;
@@ -301,7 +386,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
   if (!a.no_plots) make_plots(dir, data.target_columns);
 
-  fmt::print("status: {} ({})\n", to_string(res.summary.status), res.summary.message);
+  fmt::print("status: {} ({})\n", s["status"].get<std::string>(), s["message"].get<std::string>());
   fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",
              res.final_metrics.train_mse, res.final_metrics.test_mse,
              o.test_continues_from_train ? "continued from the training state" : "restarted from h_0 = 0",
@@ -318,6 +403,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   fmt::print("NNAMCQ: {}\n", res.certificate);
   fmt::print("wrote {}/{{summary.json, history.csv, model.json, predictions.csv{}}}\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");
+  if (interrupted) throw Interrupted("train interrupted");
 }
 
 }  // namespace
@@ -356,6 +442,16 @@ void register_train(CLI::App& app) {
   sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
   sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
+  const std::string g_ctl = "Interruption and resume (docs/interruption.md)";
+  sub->add_option("--resume", a.resume, "Continue the interrupted run in this output folder from its checkpoint.json")->group(g_ctl);
+  sub->add_option("--checkpoint-every", a.checkpoint_every, "Write checkpoint.json every K outer iterations (0: off)")
+      ->capture_default_str()->group(g_ctl);
+  sub->add_option("--checkpoint-seconds", a.checkpoint_seconds, "... and when this many seconds passed since the last one (0: off)")
+      ->capture_default_str()->group(g_ctl);
+  sub->add_option("--min-train-steps", a.min_train_steps, "Refuse to train on fewer training steps (exit 2)")
+      ->capture_default_str()->group(g_data);
+  sub->add_flag("--rerun-with-checkpoint-arguments", a.rerun_marker, "(internal: a bare --resume runs again with the checkpoint's flags)")
+      ->group("");
   add_options(sub, "alm", o.alm, "ALM options (docs/alm.md)");
   add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
   add_options(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
