@@ -173,11 +173,11 @@ TEST_CASE("train: SIGINT stops at the next outer iteration, writes every output 
   CHECK(without_columns(slurp(a / "history.csv"), {"seconds"}) == without_columns(slurp(b / "history.csv"), {"seconds"}));
 }
 
-TEST_CASE("train: a periodic checkpoint survives SIGKILL and --resume from it is bit for bit the uninterrupted run") {
+TEST_CASE("train: a periodic checkpoint survives SIGKILL and --resume from it is bit for bit the uninterrupted run (with the damping state)") {
   const fs::path dir = scratch("kill");
   const fs::path data = series(dir, 400);
   const std::string args = fmt::format(
-      "train --data \"{}\" --target y --hidden 6 --outer 300 --rollout.tol_gradient 0 --checkpoint-every 5 "
+      "train --data \"{}\" --target y --hidden 6 --outer 300 --rollout.tol_gradient 0 --rollout.damping 0.01 --checkpoint-every 5 "
       "--checkpoint-seconds 0 --no-plots --quiet",
       data.string());
   const fs::path a = dir / "a", b = dir / "b";

@@ -4,6 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_rollout.h"
@@ -50,7 +53,51 @@ TEST_CASE("rnn rollout: weight_gradient with BPTT multipliers is the gradient of
   CHECK((g - full.head(P.num_weights())).lpNorm<Eigen::Infinity>() <= 1e-13);
 }
 
+TEST_CASE("rnn rollout: a heavily damped w step is steepest descent on F (the Levenberg-Marquardt limit)") {
+  // At a feasible point with BPTT multipliers the w block solves
+  // (γZZᵀ + 2Λ + ρI) ΔΘ = −∇_Θ F (docs/rnn_bcd.md §8): for ρ → ∞ the step
+  // points along −∇_Θ F, compared with an independent BPTT gradient.
+  const RnnSeries s = testing::random_series(3, 2, 40, {0}, true, 21);
+  const RnnRegularization reg = testing::random_regularization(22);
+  RnnTrainingProblem P(s, 4, reg);
+  const RnnWeights w = initialize_weights(4, 3, 2, InitScheme::kLecun, 0.0, 23);
+  const Vector x = P.make_point(w);
+  const Vector xi = P.bptt_multipliers(x);
+  RnnWeights g;
+  reduced_objective(w, s, reg, {}, &g);
+  auto w_part = [](const Matrix& W, const Matrix& V, const Vector& b) {
+    Vector out(W.size() + V.size() + b.size());
+    out << Eigen::Map<const Vector>(W.data(), W.size()), Eigen::Map<const Vector>(V.data(), V.size()), b;
+    return out;
+  };
+  const Vector minus_grad = -w_part(g.W, g.V, g.b);
+  const double gamma = 0.3;
+  for (double kappa : {1e6, 1e9}) {
+    Vector y = x;
+    P.minimize_w_block(xi, gamma, kappa, y);
+    const auto v = P.view(y), v0 = P.view(x);
+    const Vector step = w_part(v.W - v0.W, v.V - v0.V, v.b - v0.b);
+    const double cosine = step.dot(minus_grad) / (step.norm() * minus_grad.norm());
+    CHECK(cosine >= 1.0 - 1e-5);
+  }
+  // κ = 0 is the undamped Gram-preconditioned step, which is not steepest descent here.
+  Vector y = x;
+  P.minimize_w_block(xi, gamma, 0.0, y);
+  const auto v = P.view(y), v0 = P.view(x);
+  const Vector step = w_part(v.W - v0.W, v.V - v0.V, v.b - v0.b);
+  CHECK(step.dot(minus_grad) / (step.norm() * minus_grad.norm()) < 0.999);
+  CHECK(step.dot(minus_grad) > 0.0);  // but a descent direction
+}
+
 TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward pass, the stop is ‖∇F‖∞") {
+  // The same checks with each acceleration/damping option on (docs/rnn_bcd.md §8).
+  RolloutOptions ro;
+  ro.tol_gradient = 1e-4;
+  SUBCASE("defaults") {}
+  SUBCASE("Levenberg-Marquardt damping") { ro.damping = 1e-3; }
+  SUBCASE("Anderson acceleration") { ro.anderson = 3; }
+  SUBCASE("extrapolation") { ro.extrapolation = 0.5; }
+  SUBCASE("two sweeps") { ro.sweeps = 2; }
   // Every pre-activation stays positive along the run (b = 2 at the start and
   // linear targets): F is smooth there, so the policy must reach the tolerance.
   RnnSeries s = testing::random_series(2, 1, 60, {0}, false, 11);
@@ -64,8 +111,6 @@ TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward p
   w0.W *= 0.1;
   w0.b.setConstant(2.0);
   P.set_initial_weights(w0);
-  RolloutOptions ro;
-  ro.tol_gradient = 1e-4;
   AlmOptions alm;
   alm.max_outer_iterations = 20000;
   double F_prev = reduced_objective(P.weights(P.initial_point()), s, reg).value;
@@ -94,18 +139,19 @@ TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward p
 }
 
 TEST_CASE("rnn rollout: options are validated with the option's name") {
-  RolloutOptions o;
-  o.sweeps = 0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.sweeps"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.gamma_increase = 1.0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.gamma_increase"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.w_proximal = -1.0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.w_proximal"), std::invalid_argument);
-  o = RolloutOptions{};
-  o.accept_ratio = 0.0;
-  CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains("rollout.accept_ratio"), std::invalid_argument);
+  const std::vector<std::pair<const char*, std::function<void(RolloutOptions&)>>> invalid{
+      {"rollout.sweeps", [](RolloutOptions& o) { o.sweeps = 0; }},
+      {"rollout.gamma_increase", [](RolloutOptions& o) { o.gamma_increase = 1.0; }},
+      {"rollout.w_proximal", [](RolloutOptions& o) { o.w_proximal = -1.0; }},
+      {"rollout.damping_increase", [](RolloutOptions& o) { o.damping_increase = 1.0; }},
+      {"rollout.anderson", [](RolloutOptions& o) { o.anderson = -1; }},
+      {"rollout.accept_ratio", [](RolloutOptions& o) { o.accept_ratio = 0.0; }},
+  };
+  for (const auto& [name, make_invalid] : invalid) {
+    RolloutOptions o;
+    make_invalid(o);
+    CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains(name), std::invalid_argument);
+  }
   TrainOptions t = TrainOptions::defaults();
   t.rollout_policy = true;
   t.inner = InnerKind::kLbfgs;

@@ -81,6 +81,7 @@ nlohmann::json train_checkpoint_to_json(const TrainState& s, const nlohmann::jso
     j["rollout"] = {{"iteration", s.rollout.iteration},
                     {"gamma_scaled", exact_number(s.rollout.gamma_scaled)},
                     {"extrapolation", exact_number(s.rollout.extrapolation)},
+                    {"damping", exact_number(s.rollout.damping)},
                     {"inner_iterations", s.rollout.inner_iterations},
                     {"seconds", exact_number(s.rollout.seconds)}};
     j["evaluations"] = {{"objective", e.objective},         {"gradient", e.gradient},
@@ -102,7 +103,8 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
                                             kTrainCheckpointFormat));
   if (!at(j, "resumable").get<bool>())
     throw std::invalid_argument(fmt::format(
-        "checkpoint: policy '{}' cannot be resumed (only the rollout policy, the default, can; docs/interruption.md)",
+        "checkpoint: this run cannot be resumed: policy '{}' (only the rollout policy, the default, can, and not with "
+        "rollout.anderson > 0; docs/interruption.md)",
         j.contains("options") ? j["options"].value("policy", std::string("?")) : std::string("?")));
   try {
     TrainResume r;
@@ -113,6 +115,7 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
     r.rollout.iteration = at(ro, "iteration").get<int>();
     r.rollout.gamma_scaled = exact_number_from_json(at(ro, "gamma_scaled"));
     r.rollout.extrapolation = exact_number_from_json(at(ro, "extrapolation"));
+    r.rollout.damping = exact_number_from_json(at(ro, "damping"));
     r.rollout.inner_iterations = at(ro, "inner_iterations").get<long>();
     r.rollout.seconds = exact_number_from_json(at(ro, "seconds"));
     const nlohmann::json& e = at(j, "evaluations");

@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include <Eigen/Dense>
 #include <fmt/core.h>
 
 #include "almkit/core/kkt.h"
@@ -32,6 +33,15 @@ void RolloutOptions::validate() const {
     throw std::invalid_argument(fmt::format("option rollout.gamma_decrease: expected a number in (0, 1], got {}", gamma_decrease));
   if (!(gamma_increase > 1.0) || !std::isfinite(gamma_increase))
     throw std::invalid_argument(fmt::format("option rollout.gamma_increase: expected a finite number > 1, got {}", gamma_increase));
+  if (!(damping >= 0.0) || !std::isfinite(damping))
+    throw std::invalid_argument(fmt::format("option rollout.damping: expected a finite number >= 0, got {}", damping));
+  if (!(damping_increase > 1.0) || !std::isfinite(damping_increase))
+    throw std::invalid_argument(fmt::format("option rollout.damping_increase: expected a finite number > 1, got {}", damping_increase));
+  if (!(damping_decrease > 0.0 && damping_decrease < 1.0))
+    throw std::invalid_argument(fmt::format("option rollout.damping_decrease: expected a number in (0, 1), got {}", damping_decrease));
+  if (!(damping_max >= damping) || !std::isfinite(damping_max))
+    throw std::invalid_argument(fmt::format("option rollout.damping_max: expected a finite number >= damping, got {}", damping_max));
+  if (anderson < 0) throw std::invalid_argument(fmt::format("option rollout.anderson: expected an integer >= 0, got {}", anderson));
   if (sweeps < 1) throw std::invalid_argument(fmt::format("option rollout.sweeps: expected an integer >= 1, got {}", sweeps));
   if (!(extrapolation >= 0.0 && extrapolation <= extrapolation_max) || !std::isfinite(extrapolation_max))
     throw std::invalid_argument(fmt::format(
@@ -163,12 +173,21 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   FeasiblePoint cur = at_feasible(problem, std::move(x0), options, F0);
   double gamma_hat = options.gamma0;  // γ·N
   double beta_e = options.extrapolation;
+  double damping = 0.0;  // κ of the Levenberg–Marquardt damping of the w step (0 = undamped)
+  // Anderson memory: columns ΔΘ_j, ΔR_j (oldest first) and the last (θ, r).
+  std::vector<Vector> aa_dtheta, aa_dr;
+  Vector aa_theta, aa_r;
+  Vector aa_trial(problem.num_variables());
   int k_done = 0;
   double seconds_before = 0.0;
   EvaluationCounters counted_before;
+  if (resume != nullptr && options.anderson > 0)
+    throw std::invalid_argument(
+        "resume: rollout.anderson > 0 keeps a memory of past steps that checkpoints do not hold (docs/interruption.md)");
   if (resume != nullptr) {
     gamma_hat = resume->gamma_scaled;
     beta_e = resume->extrapolation;
+    damping = resume->damping;
     k_done = resume->iteration;
     seconds_before = resume->seconds;
     counted_before = resume->evaluations;
@@ -228,7 +247,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     trial = cur.x;
     InnerResult inner;
     if (options.sweeps > 1) inner = bcd.minimize(L, trial, 0.0);
-    problem.minimize_w_block(L.lambda(), gamma, options.w_proximal, trial);
+    problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial);
     problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
     inner.iterations += 1;
     inner.evaluations += 2;
@@ -246,6 +265,44 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     const double predicted = cur.F - st.L_inner;
     st.ratio = predicted > 0.0 && std::isfinite(st.F_trial) ? (cur.F - st.F_trial) / predicted
                                                              : -std::numeric_limits<double>::infinity();
+    if (options.anderson > 0) {
+      const Vector r = trial.head(nw) - cur.x.head(nw);
+      if (aa_theta.size() == nw) {
+        const Vector dth = cur.x.head(nw) - aa_theta;
+        if (dth.squaredNorm() > 0.0) {
+          aa_dtheta.push_back(dth);
+          aa_dr.push_back(r - aa_r);
+          if (static_cast<int>(aa_dtheta.size()) > options.anderson) {
+            aa_dtheta.erase(aa_dtheta.begin());
+            aa_dr.erase(aa_dr.begin());
+          }
+        }
+      }
+      aa_theta = cur.x.head(nw);
+      aa_r = r;
+      if (!aa_dr.empty() && predicted > 0.0) {
+        const int mm = static_cast<int>(aa_dr.size());
+        Matrix DR(nw, mm), DT(nw, mm);
+        for (int j = 0; j < mm; ++j) {
+          DR.col(j) = aa_dr[j];
+          DT.col(j) = aa_dtheta[j];
+        }
+        const Vector alpha = DR.colPivHouseholderQr().solve(r);
+        if (alpha.allFinite()) {
+          aa_trial = cur.x;
+          aa_trial.head(nw) = trial.head(nw) - (DT + DR) * alpha;
+          problem.restore_feasibility(aa_trial);
+          const double F_aa = problem.eval_f(aa_trial);
+          const double ratio_aa = (cur.F - F_aa) / predicted;
+          if (std::isfinite(F_aa) && ratio_aa >= options.accept_ratio && !(F_aa >= st.F_trial)) {
+            rolled = aa_trial;
+            st.F_trial = F_aa;
+            st.ratio = ratio_aa;
+            st.extrapolated = true;
+          }
+        }
+      }
+    }
     if (st.ratio >= options.accept_ratio) {
       FeasiblePoint next = at_feasible(problem, rolled, options, st.F_trial);
       if (std::isfinite(next.grad_inf)) {
@@ -266,14 +323,23 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
                                    : std::max(options.extrapolation_shrink * beta_e, 1e-3 * options.extrapolation);
         }
         cur = std::move(next);
-        if (st.ratio >= options.expand_ratio)
+        if (damping > 0.0) {
+          damping *= options.damping_decrease;
+          if (damping < options.damping) damping = 0.0;
+        } else if (st.ratio >= options.expand_ratio)
           gamma_hat = std::max(options.gamma_min, options.gamma_decrease * gamma_hat);
       }
     }
-    if (!st.accepted) gamma_hat *= options.gamma_increase;
+    if (!st.accepted) {
+      if (options.damping > 0.0 && damping < options.damping_max)
+        damping = std::max(options.damping, options.damping_increase * damping);
+      else
+        gamma_hat *= options.gamma_increase;
+    }
     st.grad_inf = cur.grad_inf;
     st.gamma_scaled_next = gamma_hat;
     st.extrapolation_next = beta_e;
+    st.damping_next = damping;
 
     AlmIteration it;
     it.iteration = k;

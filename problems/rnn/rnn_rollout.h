@@ -54,7 +54,25 @@ struct RolloutOptions {
   /// κ of a proximal term on the w step, ρ = κ tr(γ Z Zᵀ)/(m+d+1): mixes
   /// the Gram preconditioner with the identity (docs/rnn_bcd.md §8). 0 = off.
   double w_proximal = 0.0;
+  /// Levenberg–Marquardt damping of the w step (docs/rnn_bcd.md §8). A rejected
+  /// step raises κ_LM (added to w_proximal) instead of γ:
+  /// κ_LM ← max(damping, damping_increase · κ_LM), turning the w direction from
+  /// the Gram-preconditioned −∇_Θ F (γZZᵀ + 2Λ)⁻¹ towards steepest descent while
+  /// it shortens; only once κ_LM ≥ damping_max does γ ← gamma_increase · γ.
+  /// An accepted step sets κ_LM ← damping_decrease · κ_LM (0 below `damping`);
+  /// γ decreases only after good steps taken undamped. damping = 0: off
+  /// (rejections raise γ).
+  double damping = 0.0;
+  double damping_increase = 4.0;
+  double damping_decrease = 0.5;
+  double damping_max = 1e12;
   double extrapolation = 0.0;
+  /// Anderson acceleration (type II) of the outer map θ ↦ θ̃ with this memory
+  /// (docs/rnn_bcd.md §8): with r_j = θ̃_j − θ_j and the last `anderson`
+  /// differences ΔΘ, ΔR, α = argmin ‖r_k − ΔR α‖ and θ_AA = θ̃_k − (ΔΘ + ΔR) α.
+  /// θ_AA replaces θ̃_k when its rollout has the lower F and passes the ratio test
+  /// against the AL's predicted decrease; 0 = off.
+  int anderson = 0;
   double extrapolation_max = 1.0;
   double extrapolation_grow = 1.5;
   double extrapolation_shrink = 0.5;
@@ -73,6 +91,11 @@ struct RolloutOptions {
     v("kink_tolerance", kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
     v("kink_selection", kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
     v("w_proximal", w_proximal, "rollout: kappa of a proximal term on the w step, rho = kappa tr(gamma Z Z^T)/(m+d+1); 0 = off");
+    v("damping", damping, "rollout: first Levenberg-Marquardt damping kappa of the w step after a rejection (0 = off: rejections raise gamma)");
+    v("damping_increase", damping_increase, "rollout: kappa <- max(damping, damping_increase * kappa) after a rejected step");
+    v("damping_decrease", damping_decrease, "rollout: kappa <- damping_decrease * kappa after an accepted step (0 below damping)");
+    v("damping_max", damping_max, "rollout: above this kappa a rejected step raises gamma instead");
+    v("anderson", anderson, "rollout: memory of the Anderson acceleration of the outer steps (0 = off)");
     v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
     v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
     v("extrapolation_grow", extrapolation_grow, "rollout: weight <- grow * weight after a kept extrapolation");
@@ -97,17 +120,20 @@ struct RolloutStep {
   double rollout_gap = 0.0;  ///< ‖H̃ − H(θ̃)‖_F / √(mT): inner iterate vs its own rollout
   double gamma_scaled_next = 0.0;  ///< γ·N the next outer iteration uses (checkpoints: RolloutResume)
   double extrapolation_next = 0.0; ///< β of the next extrapolation (checkpoints: RolloutResume)
+  double damping_next = 0.0;       ///< κ_LM of the next w step (checkpoints: RolloutResume)
 };
 
 /// The policy's whole state after outer iteration `iteration` of an earlier
 /// run (docs/interruption.md): with the weights of that iterate as the
 /// problem's initial weights and the same options, solve_rollout continues
 /// bit for bit as the earlier run would have (the point is the forward pass
-/// of the weights, F, ξ and ∇F are functions of it).
+/// of the weights, F, ξ and ∇F are functions of it). Not with anderson > 0:
+/// its memory of past steps is not part of this state (solve_rollout refuses).
 struct RolloutResume {
   int iteration = 0;               ///< outer iterations already done
   double gamma_scaled = 0.0;       ///< γ·N of the next outer iteration (RolloutStep::gamma_scaled_next)
   double extrapolation = 0.0;      ///< β of the next extrapolation (RolloutStep::extrapolation_next)
+  double damping = 0.0;            ///< κ_LM of the next w step (RolloutStep::damping_next)
   EvaluationCounters evaluations;  ///< the earlier run's counters (the summary reports the sum)
   long inner_iterations = 0;       ///< the earlier run's inner iterations
   double seconds = 0.0;            ///< the earlier run's elapsed time, charged to alm.time_limit_seconds

@@ -249,10 +249,11 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
       const bool go_on = callback ? callback(row) : true;
       if (hooks.on_state) {
         TrainState state = state_of(it.iteration, x, st.gamma_scaled_next / problem.data().N());
-        state.resumable = true;
+        state.resumable = options.rollout.anderson == 0;  // the Anderson memory is not checkpointed
         state.rollout.iteration = it.iteration;
         state.rollout.gamma_scaled = st.gamma_scaled_next;
         state.rollout.extrapolation = st.extrapolation_next;
+        state.rollout.damping = st.damping_next;
         state.rollout.evaluations = problem.counters();
         if (rollout_resume != nullptr) {
           const EvaluationCounters& b = rollout_resume->evaluations;
