@@ -34,8 +34,8 @@ cli="$build/apps/almkit"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 "$cli" list >/dev/null
-for p in $("$cli" list | awk 'NR > 1 && $1 != "" {print $1}'); do
-  "$cli" solve "$p" --quiet >/dev/null || { rc=$?; [ "$rc" -eq 0 ] || { echo "sanitize: solve $p exited $rc" >&2; exit 1; }; }
+for p in $("$cli" list | awk '$1 != "" {print $1}'); do
+  "$cli" solve "$p" --quiet >/dev/null
 done
 "$cli" verify kink-relu-2d --json "$out/verify.json" >/dev/null
 "$cli" train --outer 5 --no-plots --quiet --out "$out/train" >/dev/null
