@@ -336,10 +336,13 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   s["outer_iterations"] = res.summary.outer_iterations;
   s["sweeps"] = res.total_sweeps;
   s["status"] = interrupted ? std::string("interrupted") : to_string(res.summary.status);
-  s["message"] = interrupted ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
-                                           "almkit train --resume {} (docs/interruption.md)",
-                                           interrupt_signal(), res.history.back().iteration, dir)
-                             : res.summary.message;
+  s["message"] = !interrupted ? res.summary.message
+                 : last_state ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
+                                            "almkit train --resume {} (docs/interruption.md)",
+                                            interrupt_signal(), res.history.back().iteration, dir)
+                              : fmt::format("interrupted by signal {} before the first outer iteration: no "
+                                            "checkpoint, run the command again",
+                                            interrupt_signal());
   s["resumed_from_iteration"] = a.resume.empty() ? nlohmann::json(nullptr) : nlohmann::json(resume.rollout.iteration);
   s["final_gamma"] = res.summary.final_penalty;
   s["violation_c1"] = res.history.back().violation_c1;
