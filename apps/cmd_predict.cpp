@@ -10,7 +10,7 @@
 #include "almkit/core/io.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 #include "commands.h"
 
 namespace almkit::cli {

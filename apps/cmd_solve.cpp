@@ -8,11 +8,11 @@
 #include "almkit/core/alm.h"
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
+#include "almkit/core/solve_verification.h"
 #include "almkit/problems/registry.h"
 #include "almkit/solvers/inner_solver_factory.h"
 #include "commands.h"
 #include "option_binding.h"
-#include "solve_report.h"
 
 namespace almkit::cli {
 
@@ -70,11 +70,12 @@ void register_solve(CLI::App& app) {
     if (auto fstar = problem->known_optimal_value())
       fmt::print("  known optimum f*       {:.12g}   (|f - f*| = {:.3e})\n", *fstar,
                  std::abs(summary.objective - *fstar));
-    const std::string verification = solve_verification_report(*problem, summary);
-    if (!verification.empty()) fmt::print("\n{}", verification);
+    // One verification for the text and the JSON (docs/verification.md).
+    const SolveVerification verification = verify_solution(*problem, summary);
+    fmt::print("\n{}", verification.to_string());
     if (!args->json.empty()) {
       nlohmann::json j = summary_to_json(summary);
-      j["verification"] = solve_verification_json(*problem, summary);
+      j["verification"] = verification.to_json();
       j["options"] = {{"alm", options_to_json(args->alm)}, {"inner_solver", args->inner}};
       j["options"][args->inner] = args->inner == "lbfgs" ? options_to_json(args->inner_options.lbfgs)
                                                          : options_to_json(args->inner_options.bcd);

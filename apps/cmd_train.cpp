@@ -20,11 +20,11 @@
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
 #include "almkit/core/run_control.h"
-#include "almkit/problems/rnn/rnn_checkpoint.h"
 #include "almkit/problems/rnn/rnn_data_checks.h"
+#include "almkit/study/rnn_checkpoint.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
 #include "data_options.h"
@@ -64,16 +64,16 @@ struct TrainArgs {
   double divergence_value = baselines::GradientOptions{}.divergence_value;
   int outer = 20;
   std::string out = "out/train";
-  bool print_options = false;
-  bool quiet = false;
-  bool no_plots = false;
-  bool test_continue = false;
   // Run control (docs/interruption.md): not part of the result.
   std::string resume;
   int checkpoint_every = kDefaultCheckpointEvery;
   double checkpoint_seconds = kDefaultCheckpointSeconds;
   int min_train_steps = rnn::kDefaultMinTrainSteps;
   bool rerun_marker = false;  // --rerun-with-checkpoint-arguments
+  bool print_options = false;
+  bool quiet = false;
+  bool no_plots = false;
+  bool test_continue = false;
   TrainOptions opt = TrainOptions::defaults();
 };
 
@@ -82,7 +82,7 @@ const std::vector<std::string> kRunFlags = {"--resume", "--out", "--quiet", "--n
                                             "--checkpoint-every", "--checkpoint-seconds"};
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
-// matrices as lists of rows.
+// read by the library's one weights reader (rnn::weights_from_json).
 rnn::RnnWeights read_weights(const std::string& path) {
   nlohmann::json j;
   try {
@@ -90,35 +90,11 @@ rnn::RnnWeights read_weights(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(fmt::format("{}: not valid JSON ({})", path, e.what()));
   }
-  const nlohmann::json* w = nullptr;
-  if (j.contains("initial_weights")) w = &j["initial_weights"];
-  else if (j.contains("weights")) w = &j["weights"];
-  if (w == nullptr) throw UsageError(fmt::format("{}: no 'weights' or 'initial_weights' object", path));
+  const char* key = j.contains("initial_weights") ? "initial_weights" : j.contains("weights") ? "weights" : nullptr;
+  if (key == nullptr) throw UsageError(fmt::format("{}: no 'weights' or 'initial_weights' object", path));
   try {
-    auto mat = [&](const char* key) {
-      const auto& rows = w->at(key);
-      if (!rows.is_array() || rows.empty()) throw UsageError(fmt::format("{}: '{}' must be a list of rows", path, key));
-      Matrix M(rows.size(), rows[0].size());
-      for (size_t i = 0; i < rows.size(); ++i) {
-        if (rows[i].size() != rows[0].size()) throw UsageError(fmt::format("{}: '{}' has ragged rows", path, key));
-        for (size_t k = 0; k < rows[i].size(); ++k) M(i, k) = rows[i][k].get<double>();
-      }
-      return M;
-    };
-    auto vec = [&](const char* key) {
-      const auto& a = w->at(key);
-      Vector v(a.size());
-      for (size_t i = 0; i < a.size(); ++i) v(i) = a[i].get<double>();
-      return v;
-    };
-    rnn::RnnWeights out;
-    out.W = mat("W");
-    out.V = mat("V");
-    out.b = vec("b");
-    out.A = mat("A");
-    out.c = vec("c");
-    return out;
-  } catch (const nlohmann::json::exception& e) {
+    return rnn::weights_from_json(j[key], key);
+  } catch (const std::invalid_argument& e) {
     throw UsageError(fmt::format("{}: bad weights ({})", path, e.what()));
   }
 }
@@ -156,32 +132,8 @@ void make_plots(const std::string& dir, const std::vector<std::string>& targets)
                       {"mse_vs_time.png", "predictions.png"});
 }
 
-nlohmann::json kkt_json(const KktReport& k) {
-  return {{"stationarity", k.stationarity},
-          {"infeasibility", k.infeasibility},
-          {"complementarity", k.complementarity},
-          {"scaled_stationarity", k.scaled_stationarity},
-          {"multiplier_norm", k.multiplier_norm}};
-}
-
-void run_train(const CLI::App* sub, TrainArgs& a) {
-  // A bare `--resume DIR`: run again with the interrupted run's flags.
-  nlohmann::json checkpoint;
-  if (!a.resume.empty()) {
-    checkpoint = read_checkpoint(a.resume, rnn::kTrainCheckpointFormat);
-    if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
-    if (only_flags_given(sub, kRunFlags) && checkpoint.contains("arguments")) {
-      std::vector<std::string> args = checkpoint["arguments"].get<std::vector<std::string>>();
-      for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
-        if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
-      args.push_back("--rerun-with-checkpoint-arguments");
-      rerun_command("train", register_train, args);
-      return;
-    }
-    a.out = a.resume;
-  }
-  const std::vector<std::string> arguments =
-      given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
+// --preset, --policy, --inner, … applied to a.opt (docs/rnn.md §7); validated.
+void resolve_options(const CLI::App* sub, TrainArgs& a) {
   TrainOptions& o = a.opt;
   // Options given by name on the command line (top level).
   const TrainOptions given = o;
@@ -207,18 +159,21 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
       if (sub->count(lam[i]) > 0) *pl[i] = gl[i];
     o = p;
   }
-  // Named flags that map onto nested options (applied only when given, so
-  // the generic --alm.policy / --alm.max_outer_iterations also work).
+  // The outer policy (docs/rnn.md §7) is TrainOptions::policy, set by
+  // --policy; without it, --alm.policy names the generic driver's strategy
+  // where the driver runs (the preset, or an L-BFGS inner solver, which the
+  // rollout policy cannot use: the reference policy unless --alm.policy says otherwise).
+  const bool alm_policy_given = sub->count("--alm.policy") > 0;
   if (sub->count("--policy") > 0) {
-    o.rollout_policy = a.policy == "rollout";
-    if (!o.rollout_policy && !parse(a.policy, &o.alm.policy))
+    if (!parse(a.policy, &o.policy))
       throw UsageError(fmt::format("--policy: unknown policy '{}' (rollout | reference | safeguarded)", a.policy));
+  } else if (alm_policy_given && o.policy != rnn::TrainPolicy::kRollout) {
+    o.policy = rnn::train_policy(o.alm.policy);
   }
   if (sub->count("--inner") > 0 && !parse(a.inner, &o.inner))
     throw UsageError(fmt::format("--inner: unknown inner solver '{}' (bcd | lbfgs)", a.inner));
-  // The rollout policy runs BCD steps; an L-BFGS inner solver without a named
-  // policy gets the reference policy (docs/rnn.md §7).
-  if (o.inner == rnn::InnerKind::kLbfgs && sub->count("--policy") == 0) o.rollout_policy = false;
+  if (o.inner == rnn::InnerKind::kLbfgs && sub->count("--policy") == 0 && o.policy == rnn::TrainPolicy::kRollout)
+    o.policy = alm_policy_given ? rnn::train_policy(o.alm.policy) : rnn::TrainPolicy::kReference;
   if (sub->count("--init") > 0 && !parse(a.init, &o.init))
     throw UsageError(fmt::format("--init: unknown initialization '{}' ({})", a.init, rnn::init_scheme_names()));
   if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
@@ -227,18 +182,11 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
   if (!(a.divergence_value > 0)) throw UsageError("--divergence-value must be > 0");
   o.validate();
+}
 
-  rnn::DataSpec spec;
-  const rnn::RnnDataset data = load_data(a.data, &spec);
-  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
-  if (a.checkpoint_every < 0 || !(a.checkpoint_seconds >= 0))
-    throw UsageError("--checkpoint-every and --checkpoint-seconds must be >= 0 (0: off)");
-  try {
-    for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps)) fmt::print("warning: {}\n", w);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-
+// Every option used (summary.json / model.json "options", --print-options).
+nlohmann::json options_json(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data) {
+  const TrainOptions& o = a.opt;
   nlohmann::json options = o.to_json();
   options["data"] = {{"path", spec.path},
                      {"target", data.target_columns},
@@ -252,25 +200,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   options["init_from"] = a.init_from;
   options["irnn_scale"] = a.irnn_scale;
   options["divergence_value"] = a.divergence_value;
-  options["run"] = {{"min_train_steps", a.min_train_steps},
-                    {"checkpoint_every", a.checkpoint_every},
-                    {"checkpoint_seconds", a.checkpoint_seconds}};
-  if (a.print_options) fmt::print("{}\n", options.dump(2));
-  // --resume: the same options as the interrupted run (the schedule may change).
-  rnn::TrainResume resume;
-  if (!a.resume.empty()) {
-    require_same_options(a.resume, checkpoint.value("options", nlohmann::json()), options, {"run"});
-    try {
-      resume = rnn::train_resume_from_json(checkpoint, o.hidden, data.train.d(), data.train.p());
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(fmt::format("--resume {}: {}", a.resume, e.what()));
-    }
-  }
-  // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
-  // goes to the trainer as weights (after `options`, which records the scheme).
-  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
-    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
-                                                a.irnn_scale);
+  return options;
+}
+
+// θ0's forward pass (docs/rnn.md §5), with a warning when it already explodes.
+rnn::InitDiagnostics report_start(const TrainArgs& a, const rnn::RnnDataset& data) {
+  const TrainOptions& o = a.opt;
   // Say before training when θ0 already explodes (docs/rnn.md §5).
   const rnn::InitDiagnostics start = rnn::diagnose_start(
       o.initial_weights ? *o.initial_weights
@@ -280,19 +215,33 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     fmt::print("warning: the start explodes at theta0: forward-pass train MSE {:.3e} (threshold {:g}), "
                "spectral radius of W {:.3g}, max |h_t| {:.3e} (docs/rnn.md §5)\n",
                start.train_mse, start.divergence_value, start.spectral_radius, start.max_abs_state);
+  return start;
+}
 
-  // Progress on disk (docs/interruption.md): history.csv grows line by line,
-  // checkpoint.json is replaced atomically on the schedule and at the end.
+// What train_logged needs for progress on disk and --resume (docs/interruption.md).
+struct RunControl {
+  const nlohmann::json* options = nullptr;
+  std::vector<std::string> arguments;  // the flags a bare --resume reuses
+  const rnn::TrainResume* resume = nullptr;
+  bool has_checkpoint = false;         // set: a checkpoint was written
+};
+
+// The training run with its per-iteration log line; history.csv grows line
+// by line, checkpoint.json is replaced atomically on the schedule and at the end.
+rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data,
+                              RunControl& ctl) {
+  const TrainOptions& o = a.opt;
   const std::string& dir = a.out;
   const std::string history_header = rnn::history_csv({}), checkpoint_path = dir + "/checkpoint.json";
   LineAppender history;
-  history.open(dir + "/history.csv", a.resume.empty() ? history_header : rnn::history_csv(resume.history));
+  history.open(dir + "/history.csv", ctl.resume == nullptr ? history_header : rnn::history_csv(ctl.resume->history));
   CheckpointSchedule schedule(a.checkpoint_every, a.checkpoint_seconds);
   std::optional<rnn::TrainState> last_state;
   auto write_checkpoint = [&](const rnn::TrainState& st, const std::string& status) {
-    nlohmann::json c = rnn::train_checkpoint_to_json(st, options, status, o.seed);
-    c["arguments"] = arguments;
+    nlohmann::json c = rnn::train_checkpoint_to_json(st, *ctl.options, status, o.seed);
+    c["arguments"] = ctl.arguments;
     write_file_atomically(checkpoint_path, c.dump() + "\n");
+    ctl.has_checkpoint = true;
   };
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
@@ -317,17 +266,20 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     last_state = st;
     if (schedule.due(st.iteration)) write_checkpoint(st, "running");
   };
-  if (!a.resume.empty()) hooks.resume = &resume;
+  hooks.resume = ctl.resume;
   install_interrupt_handlers();
-  const rnn::TrainResult res = rnn::train(data, o, hooks);
+  rnn::TrainResult res = rnn::train(data, o, hooks);
   history.close();
-  const bool interrupted = interrupt_requested();
   if (last_state) {
     last_state->history = &res.history;
-    write_checkpoint(*last_state, interrupted ? "interrupted" : "complete");
+    write_checkpoint(*last_state, interrupt_requested() ? "interrupted" : "complete");
   }
+  return res;
+}
 
-  // ---- outputs (each file written atomically)
+// summary.json (docs/rnn.md §8).
+nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, const rnn::InitDiagnostics& start,
+                            const nlohmann::json& options) {
   nlohmann::json s;
   s["train_mse"] = res.final_metrics.train_mse;
   s["test_mse"] = res.final_metrics.test_mse;
@@ -335,15 +287,8 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   s["wall_seconds"] = res.wall_seconds;
   s["outer_iterations"] = res.summary.outer_iterations;
   s["sweeps"] = res.total_sweeps;
-  s["status"] = interrupted ? std::string("interrupted") : to_string(res.summary.status);
-  s["message"] = !interrupted ? res.summary.message
-                 : last_state ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
-                                            "almkit train --resume {} (docs/interruption.md)",
-                                            interrupt_signal(), res.history.back().iteration, dir)
-                              : fmt::format("interrupted by signal {} before the first outer iteration: no "
-                                            "checkpoint, run the command again",
-                                            interrupt_signal());
-  s["resumed_from_iteration"] = a.resume.empty() ? nlohmann::json(nullptr) : nlohmann::json(resume.rollout.iteration);
+  s["status"] = to_string(res.summary.status);
+  s["message"] = res.summary.message;
   s["final_gamma"] = res.summary.final_penalty;
   s["violation_c1"] = res.history.back().violation_c1;
   s["violation_c2"] = res.history.back().violation_c2;
@@ -351,12 +296,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   s["rollout_gap"] = res.history.back().rollout_gap;
   s["grad_inf"] = res.history.back().grad_inf;
   s["objective"] = res.history.back().objective;
-  s["kkt"] = kkt_json(res.kkt_alm);
+  s["kkt"] = kkt_to_json(res.kkt_alm);
   s["kkt"]["multipliers"] = "ALM (last iterate)";
-  s["kkt_bptt"] = kkt_json(res.kkt_bptt);
+  s["kkt_bptt"] = kkt_to_json(res.kkt_bptt);
   s["kkt_bptt"]["multipliers"] = "BPTT adjoints at the forward-pass point of the final weights";
   s["kkt_bptt_kinks"] = {{"kinks", res.kink_stationarity.kinks},
-                         {"kink_tolerance", 1e-8},
+                         {"kink_tolerance", rnn::kKinkStationarityTolerance},
                          {"one_sided_stationarity", res.kink_stationarity.one_sided},
                          {"best_selection_stationarity", res.kink_stationarity.best}};
   s["nnamcq_certificate"] = res.certificate;
@@ -370,7 +315,15 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
                 {"divergence_value", start.divergence_value},
                 {"explodes", start.explodes}};
   s["options"] = options;
-  write_file_atomically(dir + "/summary.json", s.dump(2) + "\n");
+  return s;
+}
+
+// summary.json, history.csv, model.json, predictions.csv and the plots.
+void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::TrainResult& res,
+                   const nlohmann::json& summary, const nlohmann::json& options) {
+  const TrainOptions& o = a.opt;
+  const std::string& dir = a.out;
+  write_file_atomically(dir + "/summary.json", summary.dump(2) + "\n");
   write_file_atomically(dir + "/history.csv", rnn::history_csv(res.history));
 
   rnn::RnnModel model;
@@ -388,8 +341,12 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   const Matrix truth = data.scaling.targets.invert(data.test.Y);
   write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
   if (!a.no_plots) make_plots(dir, data.target_columns);
+}
 
-  fmt::print("status: {} ({})\n", s["status"].get<std::string>(), s["message"].get<std::string>());
+void print_result(const TrainArgs& a, const rnn::TrainResult& res, const nlohmann::json& summary) {
+  const TrainOptions& o = a.opt;
+  const std::string& dir = a.out;
+  fmt::print("status: {} ({})\n", summary["status"].get<std::string>(), summary["message"].get<std::string>());
   fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",
              res.final_metrics.train_mse, res.final_metrics.test_mse,
              o.test_continues_from_train ? "continued from the training state" : "restarted from h_0 = 0",
@@ -406,6 +363,80 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   fmt::print("NNAMCQ: {}\n", res.certificate);
   fmt::print("wrote {}/{{summary.json, history.csv, model.json, predictions.csv{}}}\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");
+}
+
+// --resume DIR (docs/interruption.md): the checkpoint; true when a bare
+// --resume was handled by running the command again with its flags.
+bool bare_resume(const CLI::App* sub, TrainArgs& a, nlohmann::json* checkpoint) {
+  if (a.resume.empty()) return false;
+  *checkpoint = read_checkpoint(a.resume, rnn::kTrainCheckpointFormat);
+  if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
+  a.out = a.resume;
+  if (!only_flags_given(sub, kRunFlags) || !checkpoint->contains("arguments")) return false;
+  std::vector<std::string> args = (*checkpoint)["arguments"].get<std::vector<std::string>>();
+  for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
+    if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
+  args.push_back("--rerun-with-checkpoint-arguments");
+  rerun_command("train", register_train, args);
+  return true;
+}
+
+void run_train(const CLI::App* sub, TrainArgs& a) {
+  nlohmann::json checkpoint;
+  if (bare_resume(sub, a, &checkpoint)) return;
+  RunControl ctl;
+  ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
+  resolve_options(sub, a);
+  TrainOptions& o = a.opt;
+  rnn::DataSpec spec;
+  const rnn::RnnDataset data = load_data(a.data, &spec);
+  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+  if (a.checkpoint_every < 0 || !(a.checkpoint_seconds >= 0))
+    throw UsageError("--checkpoint-every and --checkpoint-seconds must be >= 0 (0: off)");
+  try {
+    for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps)) fmt::print("warning: {}\n", w);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  nlohmann::json options = options_json(a, spec, data);
+  options["run"] = {{"min_train_steps", a.min_train_steps},
+                    {"checkpoint_every", a.checkpoint_every},
+                    {"checkpoint_seconds", a.checkpoint_seconds}};
+  if (a.print_options) fmt::print("{}\n", options.dump(2));
+  // --resume: the same options as the interrupted run (the schedule may change).
+  rnn::TrainResume resume;
+  if (!a.resume.empty()) {
+    require_same_options(a.resume, checkpoint.value("options", nlohmann::json()), options, {"run"});
+    try {
+      resume = rnn::train_resume_from_json(checkpoint, o.hidden, data.train.d(), data.train.p());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--resume {}: {}", a.resume, e.what()));
+    }
+    ctl.resume = &resume;
+  }
+  ctl.options = &options;
+  // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
+  // goes to the trainer as weights (after `options`, which records the scheme).
+  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
+    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
+                                                a.irnn_scale);
+  const rnn::InitDiagnostics start = report_start(a, data);
+  const rnn::TrainResult res = train_logged(a, spec, data, ctl);
+  nlohmann::json summary = summary_json(o, res, start, options);
+  const bool interrupted = interrupt_requested();
+  if (interrupted) {
+    summary["status"] = "interrupted";
+    summary["message"] = ctl.has_checkpoint
+                             ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
+                                           "almkit train --resume {} (docs/interruption.md)",
+                                           interrupt_signal(), res.history.back().iteration, a.out)
+                             : fmt::format("interrupted by signal {} before the first outer iteration: no "
+                                           "checkpoint, run the command again",
+                                           interrupt_signal());
+  }
+  summary["resumed_from_iteration"] = a.resume.empty() ? nlohmann::json(nullptr) : nlohmann::json(resume.rollout.iteration);
+  write_outputs(a, data, res, summary, options);
+  print_result(a, res, summary);
   if (interrupted) throw Interrupted("train interrupted");
 }
 
@@ -453,7 +484,8 @@ void register_train(CLI::App& app) {
       ->capture_default_str()->group(g_ctl);
   sub->add_option("--min-train-steps", a.min_train_steps, "Refuse to train on fewer training steps (exit 2)")
       ->capture_default_str()->group(g_data);
-  sub->add_flag("--rerun-with-checkpoint-arguments", a.rerun_marker, "(internal: a bare --resume runs again with the checkpoint's flags)")
+  sub->add_flag("--rerun-with-checkpoint-arguments", a.rerun_marker,
+                "(internal: a bare --resume runs again with the checkpoint's flags)")
       ->group("");
   add_options(sub, "alm", o.alm, "ALM options (docs/alm.md)");
   add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");

@@ -113,7 +113,7 @@ void register_verify(CLI::App& app) {
     vopt.tolerance = args->tol;
     vopt.kink_tolerance = vopt.active_tolerance = args->kink_tol > 0.0 ? args->kink_tol : args->tol;
     NnamcqOptions nopt;
-    nopt.kink_tolerance = nopt.active_tolerance = vopt.kink_tolerance;
+    static_cast<SelectionOptions&>(nopt) = vopt;  // the same kinks, rows and limits (core/verify.h)
     const KktVerification v = have_multipliers && !args->least_squares ? verify_kkt(*problem, x, lambda, mu, vopt)
                                                                        : verify_kkt(*problem, x, vopt);
     const NnamcqReport nn = check_nnamcq(*problem, x, nopt);

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/solvers/baselines/gradient_methods.h"
+#include "almkit/study/rnn_baselines.h"
 
 #if defined(__GLIBC__)
 // Counting wrapper around glibc's allocator (this executable only).

@@ -1,13 +1,15 @@
 // The augmented Lagrangian method driver (docs/alm.md).
 //
-// Two policies share one driver:
+// The driver loop (core/alm.cpp) owns what every outer policy shares:
+// evaluation, the multiplier estimate λ = λ̄ + βc, the log and callback, the
+// best feasible point, the convergence test and the statuses. How the penalty,
+// the safeguarded multipliers λ̄, μ̄ and the inner tolerance evolve is a
+// strategy behind core/alm_policy.h (docs/alm.md §3), one per AlmPolicy, each
+// with its own options struct:
 //  * kSafeguarded — safeguarded PHR in the style of ALGENCAN (Birgin & Martínez),
-//    docs/alm.md §2: multipliers clipped to a box, penalty multiplied by
-//    `penalty_increase` when the infeasibility did not drop by `tau`,
-//    inner tolerance ε_{k+1} = max(ε_final, θ ε_k).
+//    core/alm_safeguarded.h, AlmOptions::safeguarded.
 //  * kReference — the outer loop of Wang, Zhang & Chen (2024) for the RNN,
-//    docs/alm.md §3 and docs/rnn.md: one penalty γ, unclipped multipliers,
-//    violation measured per equality family in the 2-norm, lagged test.
+//    core/alm_reference.h, AlmOptions::reference (docs/rnn.md).
 #pragma once
 
 #include <functional>
@@ -16,9 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "almkit/core/alm_reference.h"
+#include "almkit/core/alm_safeguarded.h"
+#include "almkit/core/inner_solver.h"
 #include "almkit/core/kkt.h"
 #include "almkit/core/problem.h"
-#include "almkit/solvers/inner_solver.h"
 
 namespace almkit {
 
@@ -47,72 +51,36 @@ enum class AlmStatus {
 };
 const char* to_string(AlmStatus status);
 
+/// The options common to every policy, and one options struct per policy
+/// (docs/alm.md §4). visit() lists them all under their CLI/JSON names.
 struct AlmOptions {
-  AlmPolicy policy = AlmPolicy::kSafeguarded;  ///< outer-loop policy
+  AlmPolicy policy = AlmPolicy::kSafeguarded;  ///< outer-loop policy (the strategy of core/alm_policy.h)
   int max_outer_iterations = 100;              ///< outer iteration limit
   /// Wall-clock limit for the whole solve; each subproblem gets the remaining time
   /// (InnerSolver::set_time_limit), so it is a hard limit for inner solvers that honour it.
   double time_limit_seconds = 1e9;
 
-  // ---- stopping tolerances (both policies report them; safeguarded stops on them)
+  // ---- stopping tolerances (both policies report them and stop on them)
   double tol_feasibility = 1e-8;      ///< ‖(c, g_+, bounds)‖∞ ≤ tol_feasibility
-  /// ‖∇f + J_cᵀλ + J_gᵀμ + ν‖∞ ≤ tol_stationarity · S, where S = max(1, ‖∇f‖∞, ‖J_cᵀλ‖∞, ‖J_gᵀμ‖∞, ‖ν‖∞)
-  /// with relative_stationarity (safeguarded policy), S = 1 otherwise (docs/alm.md §1 "Scaled stationarity").
+  /// ‖∇f + J_cᵀλ + J_gᵀμ + ν‖∞ ≤ tol_stationarity · S, with S of the policy: safeguarded with
+  /// relative_stationarity S = max(1, ‖∇f‖∞, ‖J_cᵀλ‖∞, ‖J_gᵀμ‖∞, ‖ν‖∞), otherwise S = 1
+  /// (docs/alm.md §1 "Scaled stationarity").
   double tol_stationarity = 1e-8;
-  /// Safeguarded: measure stationarity relative to S (above); false: absolute (S = 1).
-  /// The reference policy always uses S = 1.
-  bool relative_stationarity = true;
   double tol_complementarity = 1e-8;  ///< max_j |μ_j g_j| (bounds included) ≤ tol_complementarity
   /// Converged also needs a stable multiplier estimate:
   /// ‖(λ_{k+1}, μ_{k+1}) − (λ̄_k, μ̄_k)‖∞ ≤ tol_multiplier_change · max(1, ‖(λ_{k+1}, μ_{k+1})‖∞).
   double tol_multiplier_change = 0.1;
-  /// At convergence, report kMultipliersDiverging instead when ‖(λ,μ)‖∞ ≥ 1e3·max(1,‖∇f‖∞) and the
-  /// active constraint Jacobian has σ_min ≤ 1e-3·max(1, σ_max) (dense check, n ≤ 2000).
+  /// At convergence, report kMultipliersDiverging instead when
+  /// ‖(λ,μ)‖∞ ≥ degeneracy_multiplier_ratio · max(1,‖∇f‖∞) and the active constraint Jacobian has
+  /// σ_min ≤ degeneracy_singular_ratio · max(1, σ_max) (a dense SVD, so only for
+  /// n ≤ degeneracy_max_variables and at most that many active rows; docs/alm.md §5).
   bool check_degeneracy = true;
+  double degeneracy_multiplier_ratio = 1e3;
+  double degeneracy_singular_ratio = 1e-3;
+  int degeneracy_max_variables = 2000;
 
-  // ---- stagnation (safeguarded policy, docs/alm.md §5 "Stagnation")
-  /// An outer iteration makes no progress when ‖x_k − x_{k−1}‖∞ ≤ δ max(1, ‖x_k‖∞),
-  /// |f_k − f_{k−1}| ≤ δ max(1, |f_k|) and the infeasibility did not drop below
-  /// 0.9 × its previous value (or was already ≤ tol_feasibility); δ = stagnation_tolerance.
-  double stagnation_tolerance = 1e-10;
-  /// Stop after this many consecutive outer iterations without progress (0: never). An
-  /// iteration whose next subproblem would repeat the last one exactly (same start, β, ε and
-  /// multipliers within δ) stops at once.
-  int stagnation_iterations = 3;
-  /// At a stagnation stop: converged_at_noise_level when infeasibility ≤ tol_feasibility,
-  /// complementarity ≤ tol_complementarity · S and stationarity ≤ tol_stationarity_noise · S; else stagnated.
-  double tol_stationarity_noise = 1e-6;
-
-  // ---- safeguarded policy (docs/alm.md §2)
-  double tau = 0.5;               ///< β ← γ β when V_{k+1} > τ V_k
-  double penalty_increase = 10.0; ///< γ, the penalty growth factor
-  /// β_0; 0 means β_0 = initial_penalty_factor · max(1,|f(x0)|) / max(1, ½‖viol(x0)‖²) clamped to [1e-8, 1e8]
-  double initial_penalty = 0.0;
-  /// The factor of the β_0 formula above (ALGENCAN uses 10).
-  double initial_penalty_factor = 10.0;
-  /// β_0 (when initial_penalty = 0) ≤ initial_penalty_factor · max(1, ‖∇f(x0)‖∞) (one gradient).
-  bool initial_penalty_gradient_cap = true;
-  double penalty_max = 1e20;      ///< β_max: stop with kPenaltyTooLarge beyond it
-  double lambda_min = -1e20;      ///< safeguard box for λ̄
-  double lambda_max = 1e20;       ///< safeguard box for λ̄
-  double mu_max = 1e20;           ///< safeguard box [0, μ_max] for μ̄
-  double inner_tolerance_initial = 1e-2;  ///< ε_0
-  double inner_tolerance_factor = 0.1;    ///< θ in ε_{k+1} = max(ε_final, θ ε_k)
-  double inner_tolerance_final = 1e-9;    ///< ε_final
-  /// kInfeasibleStationary when V_k > tol_feasibility, β ≥ this, and ‖J_cᵀc + J_gᵀg_+‖∞ ≤ 1e-8 · max(1, V_k).
-  double infeasible_stationary_penalty = 1e12;
-
-  // ---- reference policy (docs/alm.md §3; constants of Wang, Zhang & Chen)
-  double ref_gamma0 = 1.0;        ///< γ_0
-  double ref_eta1 = 0.99;         ///< γ grows when V_{k-1} > η1 V_{k-2}
-  double ref_eta2 = 5.0 / 6.0;    ///< γ ← max(γ/η2, ‖ξ_f‖^{1+η3})
-  double ref_eta3 = 0.01;         ///< exponent slack in ‖ξ_f‖^{1+η3}
-  double ref_eta4 = 5.0 / 6.0;    ///< ε ← η4 ε
-  double ref_eps0 = 0.1;          ///< ε_0
-  double ref_eps_min = 1e-20;     ///< stop when ε < ε_min
-  double ref_gamma_max = 1e4;     ///< stop when γ > γ_max (a test, not a cap)
-  bool ref_immediate = false;     ///< compare V_k with V_{k-1} from k ≥ 1 instead of the lagged test
-  double ref_restart_threshold = 1e30;  ///< Υ: restart the subproblem from the problem's feasible point when L(x_warm) > Υ
+  SafeguardedOptions safeguarded;  ///< policy kSafeguarded (core/alm_safeguarded.h)
+  ReferenceOptions reference;      ///< policy kReference (core/alm_reference.h)
 
   /// Calls v(name, field, description) for every option (CLI flags, JSON, docs).
   template <class Visitor>
@@ -122,41 +90,19 @@ struct AlmOptions {
     v("time_limit_seconds", time_limit_seconds, "wall-clock limit of the solve, seconds");
     v("tol_feasibility", tol_feasibility, "stop when infeasibility (inf-norm) <= this");
     v("tol_stationarity", tol_stationarity, "stop when KKT stationarity (inf-norm) <= this * S (S = 1 unless relative_stationarity)");
-    v("relative_stationarity", relative_stationarity, "safeguarded: S = max(1, |grad f|, |Jc^T lambda|, |Jg^T mu|, |nu|) (inf-norms) instead of 1");
     v("tol_complementarity", tol_complementarity, "stop when max |mu_j g_j| <= this");
     v("tol_multiplier_change", tol_multiplier_change, "stop only when the relative multiplier change <= this");
     v("check_degeneracy", check_degeneracy, "refuse convergence at large multipliers with a nearly singular active Jacobian");
-    v("stagnation_tolerance", stagnation_tolerance, "safeguarded: relative change of x and f below which an outer iteration made no progress");
-    v("stagnation_iterations", stagnation_iterations, "safeguarded: stop after this many outer iterations without progress (0 = never)");
-    v("tol_stationarity_noise", tol_stationarity_noise, "safeguarded: at a stagnation stop, converged_at_noise_level when stationarity <= this * S (and feasible)");
-    v("tau", tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
-    v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
-    v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = factor max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
-    v("initial_penalty_factor", initial_penalty_factor, "safeguarded: the factor of the beta_0 formula");
-    v("initial_penalty_gradient_cap", initial_penalty_gradient_cap, "safeguarded: cap beta_0 at factor max(1, |grad f(x0)|) (inf-norm)");
-    v("penalty_max", penalty_max, "safeguarded: largest penalty before stopping");
-    v("lambda_min", lambda_min, "safeguarded: lower clip of equality multipliers");
-    v("lambda_max", lambda_max, "safeguarded: upper clip of equality multipliers");
-    v("mu_max", mu_max, "safeguarded: upper clip of inequality multipliers");
-    v("inner_tolerance_initial", inner_tolerance_initial, "safeguarded: epsilon_0 of the inner solver");
-    v("inner_tolerance_factor", inner_tolerance_factor, "safeguarded: theta, epsilon_{k+1} = max(eps_final, theta eps_k)");
-    v("inner_tolerance_final", inner_tolerance_final, "safeguarded: eps_final");
-    v("infeasible_stationary_penalty", infeasible_stationary_penalty, "safeguarded: penalty above which a stalled infeasibility is reported as stationary");
-    v("ref_gamma0", ref_gamma0, "reference: initial penalty gamma_0");
-    v("ref_eta1", ref_eta1, "reference: eta1, violation-decrease threshold");
-    v("ref_eta2", ref_eta2, "reference: eta2, gamma <- gamma/eta2");
-    v("ref_eta3", ref_eta3, "reference: eta3, exponent slack");
-    v("ref_eta4", ref_eta4, "reference: eta4, epsilon <- eta4 epsilon");
-    v("ref_eps0", ref_eps0, "reference: epsilon_0");
-    v("ref_eps_min", ref_eps_min, "reference: stop when epsilon < this");
-    v("ref_gamma_max", ref_gamma_max, "reference: stop when gamma > this");
-    v("ref_immediate", ref_immediate, "reference: immediate instead of lagged violation test");
-    v("ref_restart_threshold", ref_restart_threshold, "reference: restart from the feasible point when L(warm start) > this");
+    v("degeneracy_multiplier_ratio", degeneracy_multiplier_ratio, "check_degeneracy: multipliers count as large at >= this * max(1, |grad f|_inf)");
+    v("degeneracy_singular_ratio", degeneracy_singular_ratio, "check_degeneracy: active Jacobian nearly singular when sigma_min <= this * max(1, sigma_max)");
+    v("degeneracy_max_variables", degeneracy_max_variables, "check_degeneracy: dense SVD only up to this many variables (and active rows)");
+    safeguarded.visit(v);
+    reference.visit(v);
   }
   template <class Visitor>
   void visit(Visitor&& v) const { const_cast<AlmOptions*>(this)->visit(std::forward<Visitor>(v)); }
 
-  /// Throws std::invalid_argument naming the first invalid option.
+  /// Throws std::invalid_argument naming the first invalid option (common, then the policies').
   void validate() const;
 };
 

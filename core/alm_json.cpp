@@ -1,18 +1,16 @@
 #include "almkit/core/alm_json.h"
 
+#include "almkit/core/json_util.h"
+
 #include <cmath>
 #include <vector>
 
 namespace almkit {
 
 namespace {
-// JSON has no NaN/Inf: write them as null rather than producing invalid JSON.
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-nlohmann::json array(const Vector& v) {
-  nlohmann::json a = nlohmann::json::array();
-  for (double e : v) a.push_back(number(e));
-  return a;
-}
+// One conversion for every JSON writer (core/json_util.h).
+nlohmann::json number(double v) { return json_number(v); }
+nlohmann::json array(const Vector& v) { return json_array(v); }
 }  // namespace
 
 nlohmann::json kkt_to_json(const KktReport& kkt) {

@@ -1,5 +1,7 @@
 // check_nnamcq: see core/nnamcq.h for the tests and docs/verification.md §5.
 #include "almkit/core/nnamcq.h"
+#include "almkit/core/json_util.h"
+#include "almkit/core/vertex_cones.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,14 +28,13 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-struct Setup {
+// The shared selection model (core/vertex_cones.h) plus what the check needs.
+struct Setup : SelectionSetup {
+  Setup(const ConstrainedProblem& p, VectorCRef x_in, const NnamcqOptions& o)
+      : SelectionSetup(make_selection_setup(p, x_in, o.kink_tolerance, o.active_tolerance, false)), problem(p),
+        opt(o) {}
   const ConstrainedProblem& problem;
   const NnamcqOptions& opt;
-  Vector x;
-  SelectionModel model;
-  std::vector<ModelRow> rows;
-  std::vector<int> relevant;
-  double delta = 0.0;
 };
 
 // Result of the test at one selection s.
@@ -133,25 +134,20 @@ void set_witness(const Setup& S, NnamcqReport& rep, const Vector& y, const Vecto
   rep.witness_residual = combo.norm();
 }
 
-// Exact Clarke hull test (nnamcq.h). Returns false when too large.
+// Exact Clarke hull test (nnamcq.h): per sign pattern one BVLS over the
+// vertex-generated cones of core/vertex_cones.h, with the extra row
+// Σ (nonnegative weights) = 1. Returns false when too large.
 bool clarke_hull(const Setup& S, NnamcqReport& rep) {
-  std::vector<size_t> kinked_eq, free_plain;
-  long columns = 0, nn_columns = 0;
+  const VertexConePlan plan = plan_vertex_cones(S.rows, S.opt.max_sign_patterns, S.opt.max_vertex_columns);
+  if (!plan.fits) return false;
+  std::vector<size_t> free_plain;
+  long nn_columns = 0;
   for (size_t i = 0; i < S.rows.size(); ++i) {
     const ModelRow& row = S.rows[i];
-    const size_t p = row.pieces.size();
-    if (p > 20) return false;
-    if (p == 0) {
-      ++columns;
-      if (row.nonnegative()) ++nn_columns; else free_plain.push_back(i);
-      continue;
-    }
-    columns += 1L << p;
-    nn_columns += 1L << p;
-    if (row.kind == RowKind::kEquality) kinked_eq.push_back(i);
+    if (!row.pieces.empty()) nn_columns += 1L << row.pieces.size();
+    else if (row.nonnegative()) ++nn_columns;
+    else free_plain.push_back(i);
   }
-  if (kinked_eq.size() > 30 || (1L << kinked_eq.size()) > S.opt.max_sign_patterns || columns > S.opt.max_vertex_columns)
-    return false;
   const Eigen::Index n = S.x.size();
   const Vector zero_s = Vector::Zero(static_cast<Eigen::Index>(S.model.pieces.size()));
   // Kink-free equality rows alone must be independent (else that is the witness).
@@ -172,57 +168,20 @@ bool clarke_hull(const Setup& S, NnamcqReport& rep) {
   }
   if (nn_columns == 0) { rep.clarke_margin = kInf; return true; }
   double best = kInf;
-  for (unsigned long pattern = 0; pattern < (1UL << kinked_eq.size()); ++pattern) {
-    Matrix A = Matrix::Zero(n + 1, columns);
-    Vector lo(columns), hi = Vector::Constant(columns, kInf);
-    std::vector<std::pair<size_t, unsigned long>> owner;
-    std::vector<double> signs(S.rows.size(), 1.0);
-    Eigen::Index c = 0;
-    for (size_t i = 0; i < S.rows.size(); ++i) {
-      const ModelRow& row = S.rows[i];
-      if (row.pieces.empty()) {
-        A.col(c).head(n) = row.a0;
-        lo[c] = row.nonnegative() ? 0.0 : -kInf;
-        A(n, c) = row.nonnegative() ? 1.0 : 0.0;
-        owner.emplace_back(i, 0);
-        ++c;
-        continue;
-      }
-      const auto it = std::find(kinked_eq.begin(), kinked_eq.end(), i);
-      if (it != kinked_eq.end() && (pattern >> (it - kinked_eq.begin()) & 1UL)) signs[i] = -1.0;
-      for (unsigned long v = 0; v < (1UL << row.pieces.size()); ++v) {
-        Vector a = row.a0;
-        for (size_t j = 0; j < row.pieces.size(); ++j)
-          if (v >> j & 1UL) a += S.model.pieces[static_cast<size_t>(row.pieces[j])].direction;
-        A.col(c).head(n) = signs[i] * a;
-        A(n, c) = 1.0;
-        lo[c] = 0.0;
-        owner.emplace_back(i, v);
-        ++c;
-      }
-    }
+  for (unsigned long pattern = 0; pattern < plan.patterns(); ++pattern) {
+    const VertexConeColumns cols = vertex_cone_columns(S.model, S.rows, plan, pattern);
+    Matrix A = Matrix::Zero(n + 1, plan.columns);
+    A.topRows(n) = cols.A;
+    for (Eigen::Index c = 0; c < plan.columns; ++c) A(n, c) = cols.nonnegative_column[static_cast<size_t>(c)] ? 1.0 : 0.0;
+    const Vector hi = Vector::Constant(plan.columns, kInf);
     Vector b = Vector::Zero(n + 1);
     b[n] = 1.0;
-    const BvlsResult r = bvls(A, b, lo, hi);
+    const BvlsResult r = bvls(A, b, cols.lower, hi);
     const double delta = S.opt.degeneracy_tolerance * std::max(1.0, A.topRows(n).cwiseAbs().maxCoeff());
     best = std::min(best, r.residual);
     if (r.residual <= delta && !rep.has_witness) {
-      Vector y = Vector::Zero(static_cast<Eigen::Index>(S.rows.size()));
-      Vector s = zero_s, w = Vector::Zero(static_cast<Eigen::Index>(S.rows.size()));
-      for (Eigen::Index k = 0; k < columns; ++k) {
-        const auto [i, v] = owner[static_cast<size_t>(k)];
-        const ModelRow& row = S.rows[i];
-        if (row.pieces.empty()) { y[static_cast<Eigen::Index>(i)] = r.z[k]; continue; }
-        w[static_cast<Eigen::Index>(i)] += r.z[k];
-        for (size_t j = 0; j < row.pieces.size(); ++j)
-          if (v >> j & 1UL) s[row.pieces[j]] += r.z[k];
-      }
-      for (size_t i = 0; i < S.rows.size(); ++i) {
-        if (S.rows[i].pieces.empty()) continue;
-        const double wi = w[static_cast<Eigen::Index>(i)];
-        y[static_cast<Eigen::Index>(i)] = signs[i] * wi;
-        for (int p : S.rows[i].pieces) s[p] = wi > 0.0 ? std::clamp(s[p] / wi, 0.0, 1.0) : 0.0;
-      }
+      Vector y, s;
+      recover_selection(S.model, S.rows, cols, r.z, &y, &s);
       set_witness(S, rep, y, s, "Clarke hull (convex combination of selections)");
     }
   }
@@ -236,11 +195,7 @@ NnamcqReport check_nnamcq(const ConstrainedProblem& problem, VectorCRef x, const
   if (x.size() != problem.num_variables())
     throw std::invalid_argument(fmt::format("check_nnamcq: x has {} entries, problem '{}' has {} variables", x.size(),
                                             problem.name(), problem.num_variables()));
-  Setup S{problem, options, x, {}, {}, {}, 0.0};
-  S.model = build_selection_model(problem, S.x, options.kink_tolerance);
-  S.rows = model_rows(problem, S.model, S.x, options.active_tolerance, false);
-  for (const ModelRow& r : S.rows) S.relevant.insert(S.relevant.end(), r.pieces.begin(), r.pieces.end());
-  std::sort(S.relevant.begin(), S.relevant.end());
+  Setup S(problem, x, options);
 
   NnamcqReport rep;
   rep.problem_name = problem.name();
@@ -345,14 +300,6 @@ std::string sel(const std::vector<PieceChoice>& c) {
   if (c.size() > 12) s += fmt::format(", … ({})", c.size());
   return s + "}";
 }
-nlohmann::json jvec(const Vector& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
-nlohmann::json jsel(const std::vector<PieceChoice>& c) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const PieceChoice& p : c)
-    a.push_back({{"family", to_string(p.family)}, {"kink_index", p.kink.index}, {"label", p.kink.label},
-                 {"argument", p.kink.argument}, {"row", p.row}, {"factor", p.factor}});
-  return a;
-}
 double finite_or(double v, double alt) { return std::isfinite(v) ? v : alt; }
 }  // namespace
 
@@ -378,7 +325,7 @@ std::string NnamcqReport::to_string() const {
 
 nlohmann::json NnamcqReport::to_json() const {
   nlohmann::json j = {{"problem", problem_name},
-                      {"x", jvec(x)},
+                      {"x", json_array(x)},
                       {"holds", holds},
                       {"certificate", almkit::to_string(certificate)},
                       {"structural", structural},
@@ -391,7 +338,7 @@ nlohmann::json NnamcqReport::to_json() const {
                       {"selections_tested", selections_tested},
                       {"selections_total", selections_total},
                       {"smallest_singular_value", finite_or(smallest_singular_value, -1.0)},
-                      {"smallest_selection", jsel(smallest_selection)},
+                      {"smallest_selection", selection_to_json(smallest_selection)},
                       {"licq", licq},
                       {"margin", finite_or(margin, -1.0)},
                       {"clarke_hull", clarke_hull},
@@ -399,8 +346,8 @@ nlohmann::json NnamcqReport::to_json() const {
                       {"nearly_violated", nearly_violated},
                       {"notes", notes}};
   if (has_witness)
-    j["witness"] = {{"source", witness_source}, {"lambda", jvec(witness_lambda)}, {"mu", jvec(witness_mu)},
-                    {"nu", jvec(witness_nu)},    {"selection", jsel(witness_selection)},
+    j["witness"] = {{"source", witness_source}, {"lambda", json_array(witness_lambda)}, {"mu", json_array(witness_mu)},
+                    {"nu", json_array(witness_nu)},    {"selection", selection_to_json(witness_selection)},
                     {"residual", witness_residual}};
   return j;
 }

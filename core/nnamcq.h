@@ -44,13 +44,9 @@ namespace almkit {
 enum class NnamcqCertificate { kStructural, kEnumerated, kSampled, kViolated };
 const char* to_string(NnamcqCertificate certificate);
 
-struct NnamcqOptions {
-  double kink_tolerance = 1e-6;         ///< |v| ≤ this: active kink
-  double active_tolerance = 1e-6;       ///< g_j ≥ −this / distance to a bound ≤ this: active
+/// kink_tolerance, active_tolerance and the enumeration limits: SelectionOptions (core/verify.h).
+struct NnamcqOptions : SelectionOptions {
   double degeneracy_tolerance = 1e-8;   ///< δ (relative to max(1, max |a_ij|))
-  int max_enumerated_pieces = 16;       ///< enumerate {0,1}^P up to this P
-  int max_sign_patterns = 4096;         ///< exact Clarke hull test up to this many patterns
-  int max_vertex_columns = 4096;        ///< … and this many vertex columns
   int samples = 512;                    ///< sampled selections when P is too large
   unsigned seed = 1;                    ///< for the samples
   bool confirm_structural = true;       ///< run the numerical check too when P is small

@@ -29,6 +29,10 @@ void install_interrupt_handlers();
 bool interrupt_requested();
 /// The signal number of the first request (SIGINT, SIGTERM), 0 when none.
 int interrupt_signal();
+/// Thrown by an objective wrapper once a stop was requested (compare stops a
+/// gradient method at its next evaluation this way: study/rnn_compare.cpp).
+struct RunInterrupted {};
+
 /// Requests a stop as the first signal would (tests, embedding code).
 void request_interrupt(int signal_number);
 /// Forgets a request (tests).

@@ -1,4 +1,3 @@
-// Team rules for concurrent work in this tree: see CONTRIBUTING.md at the repository root.
 // Common vocabulary types. Eigen types appear at every interface (docs/problem.md).
 #pragma once
 

@@ -1,6 +1,7 @@
 // verify_kkt: see core/verify.h for the formulas and docs/verification.md for
 // the definitions; the selection model and BVLS live in core/piecewise.cpp.
 #include "almkit/core/verify.h"
+#include "almkit/core/json_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "almkit/core/nnamcq.h"
+#include "almkit/core/vertex_cones.h"
 
 namespace almkit {
 
@@ -20,24 +22,21 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double inf_norm(const Vector& v) { return v.size() == 0 ? 0.0 : v.cwiseAbs().maxCoeff(); }
 
-struct Setup {
+// The shared selection model (core/vertex_cones.h) plus what the verifier needs.
+struct Setup : SelectionSetup {
+  Setup(const ConstrainedProblem& p, VectorCRef x_in, const VerifyOptions& o, bool all_inequalities)
+      : SelectionSetup(make_selection_setup(p, x_in, o.kink_tolerance, o.active_tolerance, all_inequalities)),
+        problem(p), opt(o), grad(x_in.size()) {
+    problem.eval_grad_f(x, grad);
+  }
   const ConstrainedProblem& problem;
   const VerifyOptions& opt;
-  Vector x, grad;
-  SelectionModel model;
-  std::vector<ModelRow> rows;
-  std::vector<int> relevant;  // pieces acting on some row, in order
+  Vector grad;
 };
 
 Setup make_setup(const ConstrainedProblem& problem, VectorCRef x, const VerifyOptions& opt,
                  bool all_inequalities) {
-  Setup S{problem, opt, x, Vector(x.size()), {}, {}, {}};
-  problem.eval_grad_f(S.x, S.grad);
-  S.model = build_selection_model(problem, S.x, opt.kink_tolerance);
-  S.rows = model_rows(problem, S.model, S.x, opt.active_tolerance, all_inequalities);
-  for (const ModelRow& r : S.rows) S.relevant.insert(S.relevant.end(), r.pieces.begin(), r.pieces.end());
-  std::sort(S.relevant.begin(), S.relevant.end());
-  return S;
+  return Setup(problem, x, opt, all_inequalities);
 }
 
 double lower_of(const ModelRow& r) { return r.nonnegative() ? 0.0 : -kInf; }
@@ -175,67 +174,18 @@ Candidate limiting_search(const Setup& S, const Vector& start, Eval&& eval, std:
   return greedy(S, eval(s), eval);
 }
 
-// Clarke rule with least-squares multipliers, exact by sign patterns (see verify.h).
+// Clarke rule with least-squares multipliers, exact by sign patterns (see
+// verify.h): one BVLS over the vertex-generated cones per pattern (core/vertex_cones.h).
 bool clarke_by_patterns(const Setup& S, Candidate* out) {
-  std::vector<size_t> kinked_eq;
-  long columns = 0;
-  for (size_t i = 0; i < S.rows.size(); ++i) {
-    const size_t p = S.rows[i].pieces.size();
-    if (p == 0) { ++columns; continue; }
-    if (p > 20) return false;
-    columns += 1L << p;
-    if (S.rows[i].kind == RowKind::kEquality) kinked_eq.push_back(i);
-  }
-  if (kinked_eq.size() > 30 || (1L << kinked_eq.size()) > S.opt.max_sign_patterns ||
-      columns > S.opt.max_vertex_columns)
-    return false;
+  const VertexConePlan plan = plan_vertex_cones(S.rows, S.opt.max_sign_patterns, S.opt.max_vertex_columns);
+  if (!plan.fits) return false;
   Candidate best;
-  const Eigen::Index n = S.x.size();
-  for (unsigned long pattern = 0; pattern < (1UL << kinked_eq.size()); ++pattern) {
-    Matrix A(n, columns);
-    Vector lo(columns), hi = Vector::Constant(columns, kInf);
-    std::vector<std::pair<size_t, unsigned long>> owner;  // (row, local vertex bits)
-    Eigen::Index c = 0;
-    for (size_t i = 0; i < S.rows.size(); ++i) {
-      const ModelRow& row = S.rows[i];
-      if (row.pieces.empty()) {
-        A.col(c) = row.a0; lo[c] = lower_of(row); owner.emplace_back(i, 0); ++c;
-        continue;
-      }
-      double sign = 1.0;
-      const auto it = std::find(kinked_eq.begin(), kinked_eq.end(), i);
-      if (it != kinked_eq.end() && (pattern >> (it - kinked_eq.begin()) & 1UL)) sign = -1.0;
-      for (unsigned long v = 0; v < (1UL << row.pieces.size()); ++v) {
-        Vector a = row.a0;
-        for (size_t j = 0; j < row.pieces.size(); ++j)
-          if (v >> j & 1UL) a += S.model.pieces[static_cast<size_t>(row.pieces[j])].direction;
-        A.col(c) = sign * a; lo[c] = 0.0; owner.emplace_back(i, v); ++c;
-      }
-    }
-    const Vector z = bvls(A, -S.grad, lo, hi).z;
-    // Recover y_i = sign Σ α and s_p = Σ α v_p / Σ α (a_i is affine in s).
+  for (unsigned long pattern = 0; pattern < plan.patterns(); ++pattern) {
+    const VertexConeColumns cols = vertex_cone_columns(S.model, S.rows, plan, pattern);
+    const Vector hi = Vector::Constant(plan.columns, kInf);
+    const Vector z = bvls(cols.A, -S.grad, cols.lower, hi).z;
     Candidate cand;
-    cand.y = Vector::Zero(static_cast<Eigen::Index>(S.rows.size()));
-    cand.s = Vector::Zero(static_cast<Eigen::Index>(S.model.pieces.size()));
-    Vector weight = Vector::Zero(static_cast<Eigen::Index>(S.rows.size()));
-    for (Eigen::Index k = 0; k < columns; ++k) {
-      const auto [i, v] = owner[static_cast<size_t>(k)];
-      const ModelRow& row = S.rows[i];
-      if (row.pieces.empty()) { cand.y[static_cast<Eigen::Index>(i)] = z[k]; continue; }
-      weight[static_cast<Eigen::Index>(i)] += z[k];
-      for (size_t j = 0; j < row.pieces.size(); ++j)
-        if (v >> j & 1UL) cand.s[row.pieces[j]] += z[k];
-    }
-    for (size_t i = 0; i < S.rows.size(); ++i) {
-      const ModelRow& row = S.rows[i];
-      if (row.pieces.empty()) continue;
-      const double w = weight[static_cast<Eigen::Index>(i)];
-      double sign = 1.0;
-      const auto it = std::find(kinked_eq.begin(), kinked_eq.end(), i);
-      if (it != kinked_eq.end() && (pattern >> (it - kinked_eq.begin()) & 1UL)) sign = -1.0;
-      cand.y[static_cast<Eigen::Index>(i)] = sign * w;
-      for (int p : row.pieces) cand.s[p] = w > 0.0 ? std::clamp(cand.s[p] / w, 0.0, 1.0) : 0.0;
-    }
+    recover_selection(S.model, S.rows, cols, z, &cand.y, &cand.s);
     const Vector r = residual(S, cand.y, cand.s);
     cand.residual = inf_norm(r);
     cand.residual2 = r.norm();
@@ -481,20 +431,12 @@ std::string kink_name(const Kink& k) {
   return k.label.empty() ? fmt::format("{} relu #{}", to_string(k.family), k.index) : k.label;
 }
 
-nlohmann::json to_json_vec(const Vector& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
 
-nlohmann::json selection_json(const std::vector<PieceChoice>& sel) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const PieceChoice& c : sel)
-    a.push_back({{"family", to_string(c.family)}, {"kink_index", c.kink.index}, {"label", c.kink.label},
-                 {"argument", c.kink.argument}, {"row", c.row}, {"factor", c.factor}});
-  return a;
-}
 
 nlohmann::json stationarity_json(const StationarityResult& r) {
   return {{"rule", r.rule},          {"residual", r.residual},   {"is_kkt", r.is_kkt},
-          {"method", r.method},      {"exhaustive", r.exhaustive}, {"lambda", to_json_vec(r.lambda)},
-          {"mu", to_json_vec(r.mu)}, {"nu", to_json_vec(r.nu)},  {"selection", selection_json(r.selection)}};
+          {"method", r.method},      {"exhaustive", r.exhaustive}, {"lambda", json_array(r.lambda)},
+          {"mu", json_array(r.mu)}, {"nu", json_array(r.nu)},  {"selection", selection_to_json(r.selection)}};
 }
 }  // namespace
 
@@ -535,7 +477,7 @@ nlohmann::json KktVerification::to_json() const {
   for (const Kink& k : active_kinks)
     kinks.push_back({{"family", almkit::to_string(k.family)}, {"index", k.index}, {"argument", k.argument}, {"label", k.label}});
   return {{"problem", problem_name},
-          {"x", to_json_vec(x)},
+          {"x", json_array(x)},
           {"tolerance", options.tolerance},
           {"kink_tolerance", options.kink_tolerance},
           {"active_tolerance", options.active_tolerance},
@@ -558,26 +500,12 @@ nlohmann::json KktVerification::to_json() const {
           {"active_singular_value", std::isfinite(active_singular_value) ? active_singular_value : -1.0}};
 }
 
-std::string verification_summary(const ConstrainedProblem& problem, const AlmSummary& summary) {
-  if (summary.x.size() != problem.num_variables() || !summary.x.allFinite())
-    return "verification: skipped (no finite final iterate)\n";
-  // The verifier works with dense Jacobians (docs/verification.md §3): keep it
-  // to problems where that is cheap.
-  const double entries = static_cast<double>(problem.num_variables()) *
-                         (problem.num_equalities() + problem.num_inequalities() + problem.num_variables());
-  if (entries > 4e6)
-    return fmt::format("verification: skipped ({} variables, {} constraints: too large for the dense verifier; "
-                       "use verify_kkt / check_nnamcq on a smaller instance)\n",
-                       problem.num_variables(), problem.num_equalities() + problem.num_inequalities());
-  VerifyOptions opt;
-  opt.tolerance = std::max({summary.options.tol_feasibility, summary.options.tol_stationarity,
-                            summary.options.tol_complementarity});
-  const bool have_y = summary.lambda.size() == problem.num_equalities() && summary.mu.size() == problem.num_inequalities();
-  const KktVerification v = have_y ? verify_kkt(problem, summary.x, summary.lambda, summary.mu, opt)
-                                   : verify_kkt(problem, summary.x, opt);
-  NnamcqOptions nopt;
-  const NnamcqReport n = check_nnamcq(problem, summary.x, nopt);
-  return v.to_string() + n.to_string();
+nlohmann::json selection_to_json(const std::vector<PieceChoice>& sel) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const PieceChoice& c : sel)
+    a.push_back({{"family", to_string(c.family)}, {"kink_index", c.kink.index}, {"label", c.kink.label},
+                 {"argument", c.kink.argument}, {"row", c.row}, {"factor", c.factor}});
+  return a;
 }
 
 }  // namespace almkit

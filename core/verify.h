@@ -38,19 +38,25 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "almkit/core/alm.h"
 #include "almkit/core/piecewise.h"
 #include "almkit/core/problem.h"
 
 namespace almkit {
 
-struct VerifyOptions {
-  double tolerance = 1e-6;         ///< on stationarity, infeasibility, complementarity, sign
+/// The options verify_kkt and check_nnamcq share (docs/verification.md §3–5):
+/// which kinks and rows count as active at x, and how far the exact
+/// enumerations go. VerifyOptions and NnamcqOptions extend it, so one set of
+/// values can be handed to both (`static_cast<SelectionOptions&>(nnamcq) = verify`).
+struct SelectionOptions {
   double kink_tolerance = 1e-6;    ///< a ReLU call with |v| ≤ this is an active kink
   double active_tolerance = 1e-6;  ///< g_j ≥ −this (or x within this of a bound) is active
-  int max_enumerated_pieces = 16;  ///< enumerate {0,1}^P up to this P; greedy beyond
-  int max_sign_patterns = 4096;    ///< Clarke, least-squares multipliers: exact up to this many patterns
-  int max_vertex_columns = 4096;   ///< … and this many vertex columns
+  int max_enumerated_pieces = 16;  ///< enumerate {0,1}^P up to this P; greedy (verify) or sampled (NNAMCQ) beyond
+  int max_sign_patterns = 4096;    ///< exact Clarke computation up to this many sign patterns
+  int max_vertex_columns = 4096;   ///< … and this many vertex columns (core/vertex_cones.h)
+};
+
+struct VerifyOptions : SelectionOptions {
+  double tolerance = 1e-6;         ///< on stationarity, infeasibility, complementarity, sign
   /// A multiplier norm ‖(λ, μ, ν)‖∞ above this is reported as a failure: near a
   /// point where NNAMCQ fails (kink-square) tiny residuals are reachable only
   /// with exploding multipliers (approximate KKT, not KKT).
@@ -112,18 +118,15 @@ struct KktVerification {
   nlohmann::json to_json() const;
 };
 
+/// [{family, kink_index, label, argument, row, factor}, ...]: a selection as JSON
+/// (KktVerification and NnamcqReport to_json, one writer).
+nlohmann::json selection_to_json(const std::vector<PieceChoice>& selection);
+
 /// Verifies x with least-squares multipliers (λ free, μ ≥ 0 on active g).
 KktVerification verify_kkt(const ConstrainedProblem& problem, VectorCRef x,
                            const VerifyOptions& options = {});
 /// Verifies (x, λ, μ) with the given multipliers (μ for all inequalities).
 KktVerification verify_kkt(const ConstrainedProblem& problem, VectorCRef x, VectorCRef lambda,
                            VectorCRef mu, const VerifyOptions& options = {});
-
-/// The text `almkit solve` prints after a solve: the KKT verification at the
-/// final iterate with the ALM multipliers (tolerance: the largest of the ALM's
-/// three stopping tolerances), and the NNAMCQ check there. Skipped, with a
-/// one-line reason, when there is no finite iterate or the problem is too large
-/// for the dense verifier (n·(n + constraints) > 4e6).
-std::string verification_summary(const ConstrainedProblem& problem, const AlmSummary& summary);
 
 }  // namespace almkit

@@ -18,7 +18,11 @@ struct ProblemEntry {
 
 /// Every built-in problem, sorted by name.
 const std::vector<ProblemEntry>& builtin_problems();
-/// The entry with this name, or nullptr.
+/// The name as the registry spells it: lower case, and Hock–Schittkowski
+/// numbers padded to three digits, so "hs71", "HS71" and "hs071" all give
+/// "hs071" (the spelling `almkit list` shows).
+std::string canonical_problem_name(const std::string& name);
+/// The entry with this name (any spelling canonical_problem_name accepts), or nullptr.
 const ProblemEntry* find_problem(const std::string& name);
 
 // Each family of problems contributes its entries (problems/<family>/).

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "almkit/solvers/inner_solver.h"
+#include "almkit/core/inner_solver.h"
 #include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 

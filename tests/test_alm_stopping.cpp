@@ -93,13 +93,13 @@ TEST_CASE("stagnation: x, f and infeasibility that stop changing end the run as 
   CHECK(stuck.calls == 3);
   CHECK(std::string(to_string(s.status)) == "stagnated");
   AlmOptions off;
-  off.stagnation_iterations = 0;
+  off.safeguarded.stagnation_iterations = 0;
   off.max_outer_iterations = 7;
   CHECK(solve_alm(p, stuck, off, start).status == AlmStatus::kIterationLimit);
   // From an infeasible start the penalty increases count as progress: the
   // stuck run ends by the penalty limit, not as stagnated.
   AlmOptions capped;
-  capped.penalty_max = 1e6;
+  capped.safeguarded.penalty_max = 1e6;
   const AlmSummary q = solve_alm(p, stuck, capped);
   CHECK(q.status == AlmStatus::kPenaltyTooLarge);
 }
@@ -123,7 +123,7 @@ TEST_CASE("stagnation: a subproblem identical to the last one is not solved agai
   auto p = make_autodiff_problem(Bowl{});
   StuckSolver stuck;
   AlmOptions o;
-  o.inner_tolerance_initial = o.inner_tolerance_final;  // ε does not change
+  o.safeguarded.inner_tolerance_initial = o.safeguarded.inner_tolerance_final;  // ε does not change
   AlmStart start;
   start.x = Eigen::Vector2d(1.0 + 1e-7, 2.0);
   const AlmSummary s = solve_alm(p, stuck, o, start);
@@ -145,10 +145,10 @@ TEST_CASE("relative stationarity: the tolerance scales with S = max(1, |grad f|,
   CHECK(s.status == AlmStatus::kConverged);
   CHECK(s.kkt.stationarity <= 1e-8 * s.kkt.stationarity_scale);
   AlmOptions bad;
-  bad.stagnation_iterations = -1;
+  bad.safeguarded.stagnation_iterations = -1;
   CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("stagnation_iterations"), std::invalid_argument);
   bad = {};
-  bad.tol_stationarity_noise = -1.0;
+  bad.safeguarded.tol_stationarity_noise = -1.0;
   CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("tol_stationarity_noise"), std::invalid_argument);
 }
 

@@ -7,7 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/solvers/baselines/gradient_methods.h"
+#include "almkit/study/rnn_baselines.h"
 #include "rnn_test_helpers.h"
 
 namespace almkit::baselines {

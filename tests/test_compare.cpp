@@ -115,8 +115,10 @@ TEST_CASE("compare: a diverging method is reported as diverged with its time and
   REQUIRE(table.size() == 3);
   CHECK(table[1][0] == "gd");
   CHECK(table[1][9] == "diverged");
-  CHECK(!table[1][6].empty());  // seconds: when it diverged
-  CHECK(std::stod(table[1][6]) <= 0.2 + 0.05);
+  // seconds: when it diverged (a number; no wall-clock bound here, which a
+  // loaded machine could break — the budget logic is tested directly in test_rnn_compare.cpp).
+  REQUIRE(!table[1][6].empty());
+  CHECK(std::stod(table[1][6]) >= 0.0);
   CHECK(table[2][0] == "lbfgs");
   CHECK(table[2][9] != "diverged");
   CHECK(!table[2][4].empty());

@@ -215,7 +215,7 @@ TEST_CASE("ALM statuses: infeasible, non-finite, callback stop, time limit, dege
     // min x s.t. x² = 0: x* = 0 is not a KKT point (docs/alm.md "Statuses").
     auto p = make_autodiff_problem(Square{});
     const AlmSummary s = solve_alm(p, lbfgs);
-    CHECK(s.status != AlmStatus::kConverged);
+    CHECK_MESSAGE(s.status == AlmStatus::kMultipliersDiverging, to_string(s.status), ": ", s.message);
     CHECK(s.kkt.multiplier_norm > 1e3);
   }
 }
@@ -231,13 +231,13 @@ TEST_CASE("ALM options: validation names the option") {
       CHECK(std::string(e.what()).find(name) != std::string::npos);
     }
   };
-  invalid([](AlmOptions& o) { o.tau = 1.5; }, "tau");
-  invalid([](AlmOptions& o) { o.penalty_increase = 1.0; }, "penalty_increase");
+  invalid([](AlmOptions& o) { o.safeguarded.tau = 1.5; }, "tau");
+  invalid([](AlmOptions& o) { o.safeguarded.penalty_increase = 1.0; }, "penalty_increase");
   invalid([](AlmOptions& o) { o.tol_feasibility = -1; }, "tol_feasibility");
   invalid([](AlmOptions& o) { o.max_outer_iterations = -2; }, "max_outer_iterations");
-  invalid([](AlmOptions& o) { o.inner_tolerance_factor = 0.0; }, "inner_tolerance_factor");
-  invalid([](AlmOptions& o) { o.ref_eta1 = 1.0; }, "ref_eta1");
-  invalid([](AlmOptions& o) { o.initial_penalty = std::nan(""); }, "initial_penalty");
+  invalid([](AlmOptions& o) { o.safeguarded.inner_tolerance_factor = 0.0; }, "inner_tolerance_factor");
+  invalid([](AlmOptions& o) { o.reference.eta1 = 1.0; }, "ref_eta1");
+  invalid([](AlmOptions& o) { o.safeguarded.initial_penalty = std::nan(""); }, "initial_penalty");
   AlmOptions ok;
   CHECK_NOTHROW(ok.validate());
   int fields = 0;

@@ -51,7 +51,9 @@ TEST_CASE("nnamcq (verify): the RNN's structural certificate is confirmed by enu
   // selection 0 at kinks (the problem's own convention), so verify_kkt with them
   // leaves only the reduced gradient in the weight coordinates.
   const Vector lambda = P.bptt_multipliers(x);
-  const KktVerification v = verify_kkt(P, x, lambda, Vector(), VerifyOptions{.kink_tolerance = 1e-12});
+  VerifyOptions vo;
+  vo.kink_tolerance = 1e-12;
+  const KktVerification v = verify_kkt(P, x, lambda, Vector(), vo);
   CHECK(v.active_kinks.size() == static_cast<size_t>(r.num_active_kinks));
   Vector grad(P.num_variables()), jt(P.num_variables());
   P.eval_grad_f(x, grad);

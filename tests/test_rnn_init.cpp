@@ -19,7 +19,7 @@
 
 #include "rnn_test_helpers.h"
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/solvers/baselines/gradient_methods.h"
+#include "almkit/study/rnn_baselines.h"
 
 using namespace almkit;
 using namespace almkit::rnn;

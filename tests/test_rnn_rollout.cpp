@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/problems/rnn/rnn_rollout.h"
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_rollout.h"
+#include "almkit/study/rnn_trainer.h"
 #include "rnn_test_helpers.h"
 
 using namespace almkit;
@@ -153,7 +153,7 @@ TEST_CASE("rnn rollout: options are validated with the option's name") {
     CHECK_THROWS_WITH_AS(o.validate(), doctest::Contains(name), std::invalid_argument);
   }
   TrainOptions t = TrainOptions::defaults();
-  t.rollout_policy = true;
+  t.policy = TrainPolicy::kRollout;
   t.inner = InnerKind::kLbfgs;
   CHECK_THROWS_WITH_AS(t.validate(), doctest::Contains("inner = bcd"), std::invalid_argument);
 }

@@ -24,7 +24,7 @@
 #include "almkit/core/kkt.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_problem.h"
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 
 using namespace almkit;
 using namespace almkit::rnn;
@@ -284,4 +284,31 @@ TEST_CASE("rnn train: CLI error paths exit with code 2 and a one-line message") 
     const int lines = count_lines(r.output);
     CHECK((lines == 1 || (lines == 2 && r.output.find("Run with --help") != std::string::npos)));
   }
+}
+
+TEST_CASE("rnn train: one outer policy field — --policy, else --alm.policy where the generic driver runs") {
+  const fs::path dir = temp_dir("policy");
+  std::string csv = "u,target\n";
+  for (int t = 0; t < 30; ++t) csv += fmt::format("{},{}\n", std::sin(0.3 * t), std::cos(0.3 * t));
+  const fs::path data = dir / "s.csv";
+  std::ofstream(data) << csv;
+  auto policy_of = [&](const std::string& flags) {
+    const fs::path out = dir / "out";
+    const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --hidden 2 --outer 1 --bcd.max_sweeps 2 "
+                                         "--lbfgs.max_iterations 5 --no-plots --quiet {} --out \"{}\"",
+                                         data.string(), flags, out.string()));
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const nlohmann::json s = nlohmann::json::parse(slurp(out / "summary.json"));
+    // The driver's alm.policy in the options follows the outer policy (TrainOptions::driver_alm).
+    if (s["policy"] != "rollout") CHECK(s["options"]["alm"]["policy"] == s["policy"]);
+    CHECK(s["kkt"].contains("sign_violation"));
+    return s["policy"].get<std::string>();
+  };
+  CHECK(policy_of("") == "rollout");
+  CHECK(policy_of("--policy safeguarded") == "safeguarded");
+  CHECK(policy_of("--inner lbfgs") == "reference");
+  CHECK(policy_of("--inner lbfgs --alm.policy safeguarded") == "safeguarded");
+  CHECK(policy_of("--preset reference --alm.policy safeguarded") == "safeguarded");
+  CHECK(policy_of("--alm.policy safeguarded") == "rollout");  // bcd without --policy: the rollout default stays
 }

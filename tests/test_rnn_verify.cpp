@@ -19,6 +19,7 @@
 #include "almkit/core/verify.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/solvers/lbfgs/ceres_options.h"
 
 using namespace almkit;
 using namespace almkit::rnn;
@@ -63,12 +64,8 @@ TEST_CASE("rnn verify: at a stationary forward-pass point verify_kkt finds the u
   w0.A = Eigen::RowVector2d(0.2, -0.1);
   w0.c = Vector::Zero(p);
   Vector theta = flatten(w0);
-  ceres::GradientProblemSolver::Options o;
-  o.gradient_tolerance = 1e-13;
-  o.function_tolerance = 0.0;
-  o.parameter_tolerance = 0.0;
-  o.max_num_iterations = 2000;
-  o.logging_type = ceres::SILENT;
+  // Ceres' defaults for LBFGS (rank 20, no time limit), tolerances explicit (solvers/lbfgs/ceres_options.h).
+  const ceres::GradientProblemSolver::Options o = lbfgs_solver_options(20, 2000, 1e9, 1e-13);
   ceres::GradientProblem problem(new ReducedF(data, reg, m));
   ceres::GradientProblemSolver::Summary summary;
   ceres::Solve(o, problem, theta.data(), &summary);

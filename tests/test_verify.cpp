@@ -13,6 +13,7 @@
 #include "almkit/core/alm.h"
 #include "almkit/core/autodiff_problem.h"
 #include "almkit/core/piecewise.h"
+#include "almkit/core/solve_verification.h"
 #include "almkit/core/verify.h"
 #include "almkit/problems/registry.h"
 #include "almkit/problems/verification/hs_problems.h"

@@ -1,4 +1,5 @@
 #include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/core/json_util.h"
 
 #include <cmath>
 #include <fstream>
@@ -330,21 +331,9 @@ namespace {
 
 using nlohmann::json;
 
-json matrix_to_json(const Matrix& M) {
-  json rows = json::array();
-  for (int i = 0; i < M.rows(); ++i) {
-    json r = json::array();
-    for (int j = 0; j < M.cols(); ++j) r.push_back(M(i, j));
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
-
-json vector_to_json(const Vector& v) {
-  json a = json::array();
-  for (int i = 0; i < v.size(); ++i) a.push_back(v(i));
-  return a;
-}
+// The one vector/matrix → JSON conversion (core/json_util.h).
+json matrix_to_json(const Matrix& M) { return json_rows(M); }
+json vector_to_json(const Vector& v) { return json_array(v); }
 
 const json& field(const json& j, const char* key, const std::string& where) {
   if (!j.is_object() || !j.contains(key)) throw std::invalid_argument(fmt::format("{}: missing field '{}'", where, key));
@@ -427,6 +416,30 @@ nlohmann::json model_to_json(const RnnModel& model) {
   return j;
 }
 
+RnnWeights weights_from_json(const nlohmann::json& wj, const std::string& where, int m, int d, int p) {
+  // Sizes not given: from the arrays themselves (the first row's length for columns).
+  auto rows_of = [&](const char* key) {
+    const json& a = field(wj, key, where);
+    return a.is_array() ? static_cast<int>(a.size()) : 0;
+  };
+  auto cols_of = [&](const char* key) {
+    const json& a = field(wj, key, where);
+    return a.is_array() && !a.empty() && a[0].is_array() ? static_cast<int>(a[0].size()) : 0;
+  };
+  if (m <= 0) m = rows_of("W");
+  if (d <= 0) d = cols_of("V");
+  if (p <= 0) p = rows_of("A");
+  if (m < 1 || d < 1 || p < 1)
+    throw std::invalid_argument(fmt::format("{}: W, V and A must be non-empty lists of rows", where));
+  RnnWeights w;
+  w.W = matrix_from_json(field(wj, "W", where), m, m, where + ".W");
+  w.V = matrix_from_json(field(wj, "V", where), m, d, where + ".V");
+  w.b = vector_from_json(field(wj, "b", where), m, where + ".b");
+  w.A = matrix_from_json(field(wj, "A", where), p, m, where + ".A");
+  w.c = vector_from_json(field(wj, "c", where), p, where + ".c");
+  return w;
+}
+
 RnnModel model_from_json(const nlohmann::json& j) {
   const std::string where = "model";
   if (!j.is_object() || j.value("format", std::string()) != "almkit-rnn-model")
@@ -435,12 +448,7 @@ RnnModel model_from_json(const nlohmann::json& j) {
   const int m = dimension(field(j, "m", where), "model.m");
   const int d = dimension(field(j, "d", where), "model.d");
   const int p = dimension(field(j, "p", where), "model.p");
-  const json& wj = field(j, "weights", where);
-  model.weights.W = matrix_from_json(field(wj, "W", "model.weights"), m, m, "model.weights.W");
-  model.weights.V = matrix_from_json(field(wj, "V", "model.weights"), m, d, "model.weights.V");
-  model.weights.b = vector_from_json(field(wj, "b", "model.weights"), m, "model.weights.b");
-  model.weights.A = matrix_from_json(field(wj, "A", "model.weights"), p, m, "model.weights.A");
-  model.weights.c = vector_from_json(field(wj, "c", "model.weights"), p, "model.weights.c");
+  model.weights = weights_from_json(field(j, "weights", where), "model.weights", m, d, p);
   if (j.contains("regularization")) {
     const json& r = j.at("regularization");
     RnnRegularization& g = model.regularization;

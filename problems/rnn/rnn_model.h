@@ -173,6 +173,13 @@ struct RnnModel {
 nlohmann::json model_to_json(const RnnModel& model);
 /// Throws std::invalid_argument naming the missing or malformed field.
 RnnModel model_from_json(const nlohmann::json& j);
+/// The weights object {W, V, b, A, c}, matrices as lists of rows (model.json
+/// "weights", a reference trace's "initial_weights"; the one reader of both,
+/// used by model_from_json and `almkit train --init-from`). Sizes m, d, p are
+/// checked when given (> 0) and otherwise taken from W (m × m), V (m × d) and
+/// A (p × m). Throws std::invalid_argument "<where>.<field>: ..." naming the
+/// missing or malformed field.
+RnnWeights weights_from_json(const nlohmann::json& j, const std::string& where, int m = 0, int d = 0, int p = 0);
 /// Atomic write (temp file + rename).
 void save_model(const RnnModel& model, const std::string& path);
 /// Throws std::invalid_argument on a missing file, bad JSON or a bad schema.

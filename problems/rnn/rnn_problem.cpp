@@ -431,6 +431,12 @@ void RnnTrainingProblem::minimize_w_block(VectorCRef lambda, double beta, double
   last_x_ = x.data();
 }
 
+void RnnTrainingProblem::begin_sweep(VectorCRef /*x*/) const {
+  HHt_owner_ = nullptr;
+  last_x_ = nullptr;
+  last_block_ = -1;
+}
+
 void RnnTrainingProblem::minimize_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,
                                         VectorRef x) const {
   const int previous = prepare_block(k, lambda, mu, beta, proximal, x);

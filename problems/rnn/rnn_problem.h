@@ -17,7 +17,7 @@
 // (the limiting derivative {0,1} and the Clarke [0,1] both contain it). The
 // verifier (docs/verification.md) minimizes over the selections itself.
 //
-// The problem is also a BlockProblem (solvers/bcd/block_problem.h) with the
+// The problem is also a BlockProblem (core/block_problem.h) with the
 // closed-form block minimizers of the augmented Lagrangian, blocks in the
 // reference order  w = (W, V, b),  a = (A, c),  h = H,  u = U
 // (docs/rnn_bcd.md derives each one). The AL's single penalty β is used for
@@ -37,7 +37,7 @@
 
 #include "almkit/core/problem.h"
 #include "almkit/problems/rnn/rnn_types.h"
-#include "almkit/solvers/bcd/block_problem.h"
+#include "almkit/core/block_problem.h"
 
 namespace almkit::rnn {
 
@@ -132,7 +132,12 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   std::string name() const override { return "rnn_training"; }
   int num_variables() const override { return n_; }
   int num_equalities() const override { return 2 * m_ * T_; }
+  /// Two equality families, in this order: C1 (h = relu(u), kFamilyC1) and
+  /// C2 (u = W h_prev + V x + b, kFamilyC2), m·T each; AlmIteration::family_violation
+  /// and the reference policy's V_k follow this order.
   std::vector<int> equality_family_sizes() const override { return {m_ * T_, m_ * T_}; }
+  static constexpr int kFamilyC1 = 0;
+  static constexpr int kFamilyC2 = 1;
   /// The weights of set_initial_weights(), or else W, V, A ~ N(0, 1e-3²) from
   /// std::mt19937_64(0) (the reference initialization), b = 0, c = 0; (H, U)
   /// from a forward pass, so the start is feasible.
@@ -153,6 +158,8 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   std::vector<Range> block_ranges(int k) const override;
   /// λ = [vec(Ξ1); vec(Ξ2)], β = γ1 = γ2, μ must be empty (no inequalities,
   /// no bounds), `proximal` = σp ≥ 0 is applied on the u block only.
+  /// Ends the hand-overs of the previous sweep (core/block_problem.h "Hand-over contract").
+  void begin_sweep(VectorCRef x) const override;
   void minimize_block(int k, VectorCRef lambda, VectorCRef mu, double beta, double proximal,
                       VectorRef x) const override;
 
@@ -229,7 +236,8 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   mutable Matrix P_V_;                       // V and b that work1_ = V X + b 1ᵀ was formed with
   mutable Vector P_b_;
   // Hand-overs inside a sweep (w → a: H Hᵀ; h → u: V X + b 1ᵀ) are used only
-  // when the blocks run consecutively on the same x, as BcdSolver calls them.
+  // when the blocks run consecutively on the same x buffer, as BcdSolver calls
+  // them; begin_sweep() clears these keys (core/block_problem.h "Hand-over contract").
   mutable const double* HHt_owner_ = nullptr;
   mutable const double* last_x_ = nullptr;
   mutable int last_block_ = -1;

@@ -254,8 +254,9 @@ def compare(X=None, Y=None, *, methods="alm-bcd,alm-lbfgs,gd,sgd,adam,lbfgs", in
     """Runs `almkit compare` (docs/compare.md) and returns results.json as a dict; its "runs"
     entry is the table of results.csv as a list of records (one per method, init and seed).
 
-    The comparison lives in the command line (apps/cmd_compare.cpp), not in the library, so this
-    runs the almkit executable of this build in a subprocess (docs/python.md "RNN"). Data: a CSV
+    The runs and their aggregation are the C++ library harness study/rnn_compare.h, but the
+    files (results.json above all) are composed by the command line (apps/cmd_compare.cpp), so
+    this runs the almkit executable of this build in a subprocess (docs/python.md "RNN"). Data: a CSV
     file (`data=`, `target=`) or arrays X (T, d), Y (T, p), written to a temporary CSV (columns
     x0.., y0..; the CLI's 90/10 split and no scaling). Other CLI flags go in extra_args, e.g.
     ["--grad.max_iterations", "100"]. Raises RuntimeError with the CLI's error on failure.

@@ -36,7 +36,7 @@
 #include "almkit/problems/registry.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 #include "almkit/solvers/inner_solver_factory.h"
 
 namespace py = pybind11;
@@ -528,8 +528,7 @@ py::dict verify(const ProblemHandle& h, py::object x_obj, py::object multipliers
     v = given ? verify_kkt(*h.problem, x, lambda, mu, vo) : verify_kkt(*h.problem, x, vo);
     if (nnamcq) {
       NnamcqOptions no;
-      no.kink_tolerance = vo.kink_tolerance;
-      no.active_tolerance = vo.active_tolerance;
+      static_cast<SelectionOptions&>(no) = vo;  // the same kinks, rows and limits (core/verify.h)
       nr = check_nnamcq(*h.problem, x, no);
     }
   }
@@ -718,17 +717,20 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   // Policy: as `almkit train --policy` (docs/rnn.md §7): rollout by default,
   // the reference policy for an L-BFGS inner solver when none is named.
   if (policy.is_none()) {
-    if (o.inner == rnn::InnerKind::kLbfgs) o.rollout_policy = false;
+    if (o.inner == rnn::InnerKind::kLbfgs) o.policy = rnn::TrainPolicy::kReference;
   } else {
     const std::string name = policy.cast<std::string>();
-    o.rollout_policy = name == "rollout";
-    if (!o.rollout_policy && !parse(name, &o.alm.policy))
+    if (!parse(name, &o.policy))
       throw py::value_error(fmt::format("option policy: unknown policy '{}' (rollout | reference | safeguarded)", name));
   }
   for (const auto& kv : alm) {
     const std::string key = py::str(kv.first);
     if (!set_option(o.alm, key, kv.second, "")) throw py::value_error(fmt::format("unknown option {}", key));
   }
+  // alm["policy"] without `policy`: the generic driver's strategy, as
+  // `almkit train --alm.policy` (apps/cmd_train.cpp).
+  if (policy.is_none() && alm.contains("policy") && o.policy != rnn::TrainPolicy::kRollout)
+    o.policy = rnn::train_policy(o.alm.policy);
   apply_group(o.bcd, bcd, "bcd");
   apply_group(o.lbfgs, lbfgs, "lbfgs");
   apply_group(o.rollout, rollout, "rollout");

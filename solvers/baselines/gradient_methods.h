@@ -1,9 +1,8 @@
-// Gradient baselines on the reduced RNN problem min_θ F(θ) (docs/compare.md):
-// the states are eliminated by the forward pass, F and its exact BPTT gradient
-// come from problems/rnn/rnn_model.h (the same f = loss + regularization as
-// the ALM, docs/rnn.md §2, §6). The optimizers work on a generic
-// value-and-gradient oracle (Objective) so they can be checked by hand on a
-// quadratic; make_rnn_objective() builds the RNN oracle.
+// First-order baselines over a problem-agnostic value-and-gradient oracle
+// (Objective), so they can be checked by hand on a quadratic (docs/compare.md).
+// The RNN oracle of the comparison, min_θ F(θ) with the states eliminated by
+// the forward pass, is built in the study layer: study/rnn_baselines.h
+// (make_rnn_objective, make_rnn_monitor; docs/architecture.md).
 //
 // Update rules (α = learning_rate, g_k = ∇f(x_k) or a window gradient for SGD):
 //   gd        x ← x − α g
@@ -35,7 +34,6 @@
 #include <vector>
 
 #include "almkit/core/types.h"
-#include "almkit/problems/rnn/rnn_model.h"
 
 namespace almkit::baselines {
 
@@ -128,18 +126,5 @@ struct GradientResult {
 /// Runs options.method from x0.
 GradientResult minimize(const Objective& f, const Vector& x0, const GradientOptions& options,
                         const Monitor& monitor = {});
-
-/// F(θ) of rnn_model.h on `series` with θ = flatten(weights); num_windows
-/// contiguous windows [t0, t1) of (almost) equal length for SGD, with the
-/// state carried between consecutive windows (window 0 starts from h = 0).
-/// The oracle owns one rnn::ReducedWorkspace and the weight/gradient buffers
-/// (shared by its copies: not for concurrent calls), so repeated evaluations
-/// allocate nothing after the first (docs/rnn.md §5).
-Objective make_rnn_objective(const rnn::RnnSeries& series, const rnn::RnnRegularization& reg, int m,
-                             int num_windows = 1);
-
-/// Monitor of train/test MSE by forward passes (rnn::forward_metrics).
-Monitor make_rnn_monitor(const rnn::RnnSeries& train, const rnn::RnnSeries& test, int m,
-                         bool test_continues_from_train);
 
 }  // namespace almkit::baselines

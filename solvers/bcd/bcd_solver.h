@@ -1,6 +1,6 @@
 // Block coordinate descent inner solver (docs/rnn_bcd.md §2, §4).
 //
-// For problems that implement BlockProblem (solvers/bcd/block_problem.h): each
+// For problems that implement BlockProblem (core/block_problem.h): each
 // sweep minimizes the augmented Lagrangian L_β(·; λ̄, μ̄) exactly over every
 // block in turn (Gauss–Seidel), so L never increases. Between sweeps the
 // change
@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "almkit/solvers/bcd/block_problem.h"
-#include "almkit/solvers/inner_solver.h"
+#include "almkit/core/block_problem.h"
+#include "almkit/core/inner_solver.h"
 
 namespace almkit {
 

@@ -1,4 +1,5 @@
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
+#include "almkit/solvers/lbfgs/ceres_options.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +15,23 @@
 #include <fmt/core.h>
 
 namespace almkit {
+
+ceres::GradientProblemSolver::Options lbfgs_solver_options(int memory, long max_iterations, double max_seconds,
+                                                           double gradient_tolerance, double function_tolerance,
+                                                           double parameter_tolerance) {
+  ceres::GradientProblemSolver::Options o;
+  o.line_search_direction_type = ceres::LBFGS;
+  o.line_search_type = ceres::WOLFE;  // LBFGS requires it (ARMIJO is rejected)
+  o.max_lbfgs_rank = memory;
+  o.max_num_iterations = static_cast<int>(std::min<long>(max_iterations, kMaxCeresIterations));
+  o.max_solver_time_in_seconds = max_seconds;
+  o.gradient_tolerance = gradient_tolerance;
+  o.function_tolerance = function_tolerance;
+  o.parameter_tolerance = parameter_tolerance;
+  o.logging_type = ceres::SILENT;
+  o.minimizer_progress_to_stdout = false;
+  return o;
+}
 
 void LbfgsOptions::validate() const {
   if (max_iterations < 1) throw std::invalid_argument(fmt::format("option max_iterations: expected an integer >= 1, got {}", max_iterations));
@@ -85,12 +103,15 @@ class AlFunction final : public ceres::FirstOrderFunction {
 // decrease of L is at its rounding level: Ceres' Wolfe search then crawls
 // (hs047, hs048, hs050 ran into the 1000-iteration cap this way, issue 10),
 // while the derivative-only polish below still makes progress.
+// "Rounding level" of L: kCrawlRoundingFactor u max(1, |L|) (LbfgsOptions::crawl_iterations).
+constexpr double kCrawlRoundingFactor = 10.0;
+
 class CrawlStop final : public ceres::IterationCallback {
  public:
   explicit CrawlStop(int window) : window_(window) {}
   ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
     if (s.iteration == 0) return ceres::SOLVER_CONTINUE;
-    const double level = 10.0 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(s.cost));
+    const double level = kCrawlRoundingFactor * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(s.cost));
     count_ = s.cost_change <= level ? count_ + 1 : 0;
     return count_ >= window_ ? ceres::SOLVER_TERMINATE_SUCCESSFULLY : ceres::SOLVER_CONTINUE;
   }
@@ -109,6 +130,24 @@ struct PolishResult {
   int iterations = 0;
   long evaluations = 0;
 };
+
+// The polish's constants (docs/inner_solvers.md "Polish"), fixed rather than
+// options: they shape the line search, not the result's accuracy (that is ε).
+// Stall stop: kPolishStallIterations iterations in a row that do not lower the
+// best ‖∇L‖∞ below kPolishProgress × its value end the polish.
+constexpr int kPolishStallIterations = 10;
+constexpr double kPolishProgress = 0.9;
+// Bracketing: α = 1, 4, 16, … (kBracketGrowth) at most kBracketSteps times
+// (4^30 ≈ 1e18: beyond that the direction is unbounded or the scale is lost).
+constexpr int kBracketSteps = 30;
+constexpr double kBracketGrowth = 4.0;
+// Regula falsi until |φ'(α)| ≤ kCurvatureFraction |φ'(0)| (a strong-Wolfe
+// curvature condition with c2 = 0.1) or kSectionSteps steps.
+constexpr int kSectionSteps = 30;
+constexpr double kCurvatureFraction = 0.1;
+// An L-BFGS pair is kept when sᵀy > kCurvaturePairTolerance ‖s‖‖y‖ (positive
+// curvature above rounding: the update stays positive definite).
+constexpr double kCurvaturePairTolerance = 1e-16;
 
 PolishResult polish(AlCache& L, Vector& x, Vector& grad, double tolerance, int max_iterations,
                     int memory, std::chrono::steady_clock::time_point deadline) {
@@ -131,7 +170,7 @@ PolishResult polish(AlCache& L, Vector& x, Vector& grad, double tolerance, int m
   double best = grad.lpNorm<Eigen::Infinity>();
   int stalled = 0;
   for (; r.iterations < max_iterations && grad.lpNorm<Eigen::Infinity>() > tolerance &&
-         std::chrono::steady_clock::now() < deadline && stalled < 10;
+         std::chrono::steady_clock::now() < deadline && stalled < kPolishStallIterations;
        ++r.iterations) {
     // Two-loop recursion for d = −H ∇L.
     d = -grad;
@@ -154,15 +193,15 @@ PolishResult polish(AlCache& L, Vector& x, Vector& grad, double tolerance, int m
       d0 = grad.dot(d);
     }
     double lo = 0.0, dlo = d0, hi = 1.0, dhi = dphi(1.0);
-    for (int e = 0; e < 30 && dhi < 0; ++e) {  // expand until φ' changes sign
+    for (int e = 0; e < kBracketSteps && dhi < 0; ++e) {  // expand until φ' changes sign
       lo = hi, dlo = dhi;
-      hi *= 4.0;
+      hi *= kBracketGrowth;
       dhi = dphi(hi);
     }
     if (!(dhi >= 0)) break;  // no bracket (unbounded direction or NaN)
     double alpha = hi, dalpha = dhi;
     int side = 0;
-    for (int it = 0; it < 30 && std::abs(dalpha) > 0.1 * std::abs(d0); ++it) {
+    for (int it = 0; it < kSectionSteps && std::abs(dalpha) > kCurvatureFraction * std::abs(d0); ++it) {
       alpha = (lo * dhi - hi * dlo) / (dhi - dlo);
       dalpha = dphi(alpha);
       if (!std::isfinite(dalpha)) break;
@@ -183,9 +222,9 @@ PolishResult polish(AlCache& L, Vector& x, Vector& grad, double tolerance, int m
     x = xt;
     grad = gt;
     const double norm = grad.lpNorm<Eigen::Infinity>();
-    if (norm < 0.9 * best) best = norm, stalled = 0;
+    if (norm < kPolishProgress * best) best = norm, stalled = 0;
     else ++stalled;
-    if (sy > 1e-16 * s.norm() * y.norm()) {
+    if (sy > kCurvaturePairTolerance * s.norm() * y.norm()) {
       if (static_cast<int>(S.size()) == memory) S.erase(S.begin()), Y.erase(Y.begin()), rho.erase(rho.begin());
       S.push_back(std::move(s)), Y.push_back(std::move(y)), rho.push_back(1.0 / sy);
     }
@@ -241,20 +280,12 @@ InnerResult CeresLbfgsSolver::minimize(const AugmentedLagrangian& L, VectorRef x
     return r;
   }
 
-  ceres::GradientProblemSolver::Options o;
-  o.line_search_direction_type = ceres::LBFGS;
-  o.line_search_type = ceres::WOLFE;
-  o.max_lbfgs_rank = options_.memory;
-  o.max_num_iterations = options_.max_iterations;
   // The subproblem's budget: max_seconds, cut to the ALM's remaining time
   // (InnerSolver::set_time_limit, docs/inner_solvers.md "Time limit").
   const double max_seconds = std::max(0.0, std::min(options_.max_seconds, time_limit()));
-  o.max_solver_time_in_seconds = max_seconds;
-  o.gradient_tolerance = tolerance;
-  o.function_tolerance = options_.function_tolerance;
-  o.parameter_tolerance = options_.parameter_tolerance;
-  o.logging_type = ceres::SILENT;
-  o.minimizer_progress_to_stdout = false;
+  ceres::GradientProblemSolver::Options o =
+      lbfgs_solver_options(options_.memory, options_.max_iterations, max_seconds, tolerance,
+                           options_.function_tolerance, options_.parameter_tolerance);
   CrawlStop crawl(options_.crawl_iterations);
   if (options_.crawl_iterations > 0) o.callbacks.push_back(&crawl);
   ceres::GradientProblem problem(new AlFunction(cache, n));  // Ceres 2.1 takes ownership

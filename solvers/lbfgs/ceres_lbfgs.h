@@ -11,7 +11,7 @@
 // augmented Lagrangian as inequalities (core/augmented_lagrangian.h).
 #pragma once
 
-#include "almkit/solvers/inner_solver.h"
+#include "almkit/core/inner_solver.h"
 
 namespace almkit {
 

@@ -18,6 +18,18 @@
 // the RNN applies it to its u block only): L then still never increases, and
 // decreases by at least (σ/2)‖Δx_B‖², which makes the sweep-change stop test
 // finite (docs/rnn_bcd.md §4).
+//
+// Hand-over contract (what implementations may cache between calls). Within one
+// sweep the caller passes the *same* x buffer to every minimize_block call and
+// does not change x between two calls; λ, μ and β stay fixed over the sweep.
+// An implementation may therefore reuse work of block k−1 in block k, keyed on
+// the buffer (x.data()) and the previous block index, when block k runs right
+// after k−1 (the RNN reuses H Hᵀ from w in a, and V X + b 1ᵀ from h in u,
+// problems/rnn/rnn_problem.h). begin_sweep() ends every such hand-over, so a
+// new sweep, a new buffer at a recycled address or an x changed by the caller
+// between sweeps never sees stale work. A caller that calls minimize_block
+// outside a sweep (the rollout policy's single w and a steps,
+// study/rnn_rollout.h) must call begin_sweep() first.
 #pragma once
 
 #include <string>
@@ -45,7 +57,8 @@ class BlockProblem {
   /// The index ranges of block k in x (used for the change measure of the stop test).
   virtual std::vector<Range> block_ranges(int k) const = 0;
 
-  /// Called once at the start of every sweep, before block 0. Default: nothing.
+  /// Called once at the start of every sweep, before block 0: ends any
+  /// hand-over of cached work (the contract above). Default: nothing.
   virtual void begin_sweep(VectorCRef /*x*/) const {}
 
   /// Replaces block k of x by the exact minimizer of L_β(·; λ, μ) over that

@@ -1,4 +1,4 @@
-#include "almkit/problems/rnn/rnn_rollout.h"
+#include "almkit/study/rnn_rollout.h"
 
 #include <algorithm>
 #include <chrono>
@@ -247,6 +247,8 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     trial = cur.x;
     InnerResult inner;
     if (options.sweeps > 1) inner = bcd.minimize(L, trial, 0.0);
+    // The w and a steps form one more (partial) sweep on `trial` (core/block_problem.h "Hand-over contract").
+    problem.begin_sweep(trial);
     problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial);
     problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
     inner.iterations += 1;

@@ -167,7 +167,12 @@ struct KinkStationarity {
   double best = 0.0;         ///< ‖g(s)‖∞ at the selection found
   std::vector<double> selection;
 };
-KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef x, double tolerance = 1e-8,
+/// |u| ≤ this counts as a kink in kink_stationarity by default (summary.json
+/// kkt_bptt_kinks.kink_tolerance): ReLU inputs this close to 0 are rounding-level
+/// zeros of the forward pass, not decided signs (docs/rnn_bcd.md §8).
+inline constexpr double kKinkStationarityTolerance = 1e-8;
+KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef x,
+                                   double tolerance = kKinkStationarityTolerance,
                                    int rounds = 3, int max_kinks = 200);
 
 /// ‖H − H(θ)‖_F / √(m T): the RMS distance between the states stored in x and

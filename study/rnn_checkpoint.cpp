@@ -1,4 +1,4 @@
-#include "almkit/problems/rnn/rnn_checkpoint.h"
+#include "almkit/study/rnn_checkpoint.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 
 #include <chrono>
 #include <cmath>
@@ -22,15 +22,35 @@ bool parse(const std::string& text, InnerKind* kind) {
   return true;
 }
 
+const char* to_string(TrainPolicy policy) {
+  switch (policy) {
+    case TrainPolicy::kRollout: return "rollout";
+    case TrainPolicy::kReference: return "reference";
+    case TrainPolicy::kSafeguarded: return "safeguarded";
+  }
+  return "unknown";
+}
+
+bool parse(const std::string& text, TrainPolicy* policy) {
+  if (text == "rollout") *policy = TrainPolicy::kRollout;
+  else if (text == "reference") *policy = TrainPolicy::kReference;
+  else if (text == "safeguarded") *policy = TrainPolicy::kSafeguarded;
+  else return false;
+  return true;
+}
+
+TrainPolicy train_policy(AlmPolicy policy) {
+  return policy == AlmPolicy::kReference ? TrainPolicy::kReference : TrainPolicy::kSafeguarded;
+}
+
 TrainOptions TrainOptions::defaults() {
   TrainOptions o;
-  o.rollout_policy = true;
+  o.policy = TrainPolicy::kRollout;
   // The rollout policy stops on its own (‖∇F‖∞ ≤ rollout.tol_gradient, or no
   // decreasing step at any penalty); the cap only bounds a slow run.
   o.alm.max_outer_iterations = 10000;
   // For --policy reference | safeguarded (the generic driver):
-  o.alm.policy = AlmPolicy::kReference;
-  o.alm.ref_eps0 = 1e-3;
+  o.alm.reference.eps0 = 1e-3;
   o.bcd.max_sweeps = 200;
   o.bcd.stop_test_enabled = true;
   o.bcd.change_measure = BcdChangeMeasure::kRelative;
@@ -40,15 +60,14 @@ TrainOptions TrainOptions::defaults() {
 
 TrainOptions TrainOptions::reference_preset() {
   TrainOptions o;
-  o.rollout_policy = false;
+  o.policy = TrainPolicy::kReference;
   o.hidden = 20;
   o.init = InitScheme::kGaussian;
   o.init_std = 1e-3;
   o.regularization = RnnRegularization{};  // λ1..λ5 = 0.01, λ6 = 1e-8
   o.inner = InnerKind::kBcd;
   o.test_continues_from_train = false;
-  o.alm.policy = AlmPolicy::kReference;
-  o.alm.ref_gamma0 = 1.0;
+  o.alm.reference.gamma0 = 1.0;
   o.alm.max_outer_iterations = 5;
   o.bcd.max_sweeps = 200;
   o.bcd.stop_test_enabled = false;
@@ -70,11 +89,17 @@ void TrainOptions::validate() const {
   bcd.validate();
   lbfgs.validate();
   rollout.validate();
-  if (rollout_policy && inner != InnerKind::kBcd)
+  if (policy == TrainPolicy::kRollout && inner != InnerKind::kBcd)
     throw std::invalid_argument("option policy: the rollout policy runs BCD sweeps; it needs inner = bcd");
 }
 
-std::string TrainOptions::policy_name() const { return rollout_policy ? "rollout" : to_string(alm.policy); }
+std::string TrainOptions::policy_name() const { return to_string(policy); }
+
+AlmOptions TrainOptions::driver_alm() const {
+  AlmOptions a = alm;
+  a.policy = policy == TrainPolicy::kSafeguarded ? AlmPolicy::kSafeguarded : AlmPolicy::kReference;
+  return a;
+}
 
 nlohmann::json TrainOptions::to_json() const {
   nlohmann::json j;
@@ -92,7 +117,7 @@ nlohmann::json TrainOptions::to_json() const {
   j["inner"] = to_string(inner);
   j["policy"] = policy_name();
   j["test_continues_from_train"] = test_continues_from_train;
-  j["alm"] = options_to_json(alm);
+  j["alm"] = options_to_json(driver_alm());
   j["bcd"] = options_to_json(bcd);
   j["lbfgs"] = options_to_json(lbfgs);
   nlohmann::json r;
@@ -119,7 +144,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   options.validate();
   const TrainCallback& callback = hooks.on_row;
   const TrainResume* resume = hooks.resume;
-  if (resume != nullptr && !options.rollout_policy)
+  if (resume != nullptr && options.policy != TrainPolicy::kRollout)
     throw std::invalid_argument(fmt::format("resume: only the rollout policy can be resumed (this run uses policy {})",
                                             options.policy_name()));
   const auto t0 = std::chrono::steady_clock::now();
@@ -194,8 +219,10 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
     // `seconds` was read before this row's monitoring: subtract what came before.
     row.seconds = seconds - monitor_seconds;
     monitor_seconds += seconds_since(m0);
-    row.violation_c1 = viol.size() > 0 ? viol[0] : 0.0;
-    row.violation_c2 = viol.size() > 1 ? viol[1] : 0.0;
+    // The families of RnnTrainingProblem::equality_family_sizes, by name.
+    const auto family = [&viol](int f) { return viol.size() > static_cast<size_t>(f) ? viol[f] : 0.0; };
+    row.violation_c1 = family(RnnTrainingProblem::kFamilyC1);
+    row.violation_c2 = family(RnnTrainingProblem::kFamilyC2);
     row.gamma = gamma;
     row.sweeps = sweeps;
     return row;
@@ -212,7 +239,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
     result.history.push_back(row0);
     if (callback) keep_going = callback(row0);
   }
-  AlmOptions alm = options.alm;
+  AlmOptions alm = options.driver_alm();
   if (!keep_going) alm.max_outer_iterations = 0;
   auto state_of = [&](int iteration, VectorCRef x, double penalty) {
     TrainState st;
@@ -234,7 +261,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
     if (hooks.on_state) hooks.on_state(state_of(it.iteration, x, it.penalty));
     return go_on;
   };
-  if (options.rollout_policy) {
+  if (options.policy == TrainPolicy::kRollout) {
     const RolloutResume* rollout_resume = resume != nullptr ? &resume->rollout : nullptr;
     long inner_total = rollout_resume != nullptr ? rollout_resume->inner_iterations : 0;
     auto on_rollout = [&](const AlmIteration& it, const RolloutStep& st, VectorCRef x) {
@@ -311,25 +338,31 @@ std::string history_csv(const std::vector<TrainHistoryRow>& history) {
 
 namespace almkit::rnn {
 
-std::string predictions_csv(const std::vector<int>& rows, const Matrix& targets, const Matrix& predictions) {
-  const int p = static_cast<int>(predictions.rows());
+std::string columns_csv(const std::vector<int>& rows, const std::vector<std::string>& names,
+                        const std::vector<Matrix>& columns, CsvNumbers numbers) {
+  auto num = [numbers](double v) {
+    if (!std::isfinite(v)) return std::string();
+    return numbers == CsvNumbers::kShortest ? fmt::format("{}", v) : fmt::format("{:.17g}", v);
+  };
   std::string s = "t";
-  if (p == 1) {
-    s += ",target,prediction\n";
-  } else {
-    for (int k = 0; k < p; ++k) s += fmt::format(",target_{}", k + 1);
-    for (int k = 0; k < p; ++k) s += fmt::format(",prediction_{}", k + 1);
-    s += "\n";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const int p = static_cast<int>(columns[i].rows());
+    for (int k = 0; k < p; ++k) (s += ',') += p == 1 ? names[i] : fmt::format("{}_{}", names[i], k + 1);
   }
-  auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.17g}", v) : std::string(); };
-  for (int t = 0; t < predictions.cols(); ++t) {
+  s += "\n";
+  const int T = columns.empty() ? 0 : static_cast<int>(columns[0].cols());
+  for (int t = 0; t < T; ++t) {
     s += fmt::format("{}", t < static_cast<int>(rows.size()) ? rows[t] : t);
     // Appended piecewise: `"," + std::string` trips a GCC 12 -Wrestrict false positive here.
-    for (int k = 0; k < p; ++k) (s += ',') += num(targets(k, t));
-    for (int k = 0; k < p; ++k) (s += ',') += num(predictions(k, t));
+    for (const Matrix& c : columns)
+      for (int k = 0; k < c.rows(); ++k) (s += ',') += num(c(k, t));
     s += "\n";
   }
   return s;
+}
+
+std::string predictions_csv(const std::vector<int>& rows, const Matrix& targets, const Matrix& predictions) {
+  return columns_csv(rows, {"target", "prediction"}, {targets, predictions}, CsvNumbers::kFull17);
 }
 
 Matrix test_predictions(const RnnWeights& w, const RnnDataset& data, bool test_continues_from_train) {

@@ -18,7 +18,7 @@
 #include "almkit/core/kkt.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/problems/rnn/rnn_rollout.h"
+#include "almkit/study/rnn_rollout.h"
 #include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 
@@ -27,6 +27,17 @@ namespace almkit::rnn {
 enum class InnerKind { kBcd, kLbfgs };
 const char* to_string(InnerKind kind);
 bool parse(const std::string& text, InnerKind* kind);
+
+/// The outer loop of a training run (docs/rnn.md §7): the rollout-consistent
+/// policy of study/rnn_rollout.h (BCD only), or the generic ALM driver with
+/// the reference or the safeguarded strategy (core/alm_policy.h). The one
+/// place the choice is made: TrainOptions::alm.policy is set from it.
+enum class TrainPolicy { kRollout, kReference, kSafeguarded };
+const char* to_string(TrainPolicy policy);
+/// "rollout" | "reference" | "safeguarded".
+bool parse(const std::string& text, TrainPolicy* policy);
+/// The TrainPolicy that runs the generic driver with `policy`.
+TrainPolicy train_policy(AlmPolicy policy);
 
 /// Every knob of a training run (defaults: docs/rnn.md §7 says why).
 struct TrainOptions {
@@ -40,17 +51,18 @@ struct TrainOptions {
   /// Test MSE from a forward pass continued from the last training state
   /// (true) or restarted from h_0 = 0 (false, the reference code's choice).
   bool test_continues_from_train = false;
+  /// The outer loop. kRollout takes its limits from alm.max_outer_iterations
+  /// and alm.time_limit_seconds; the other two run solve_alm with driver_alm().
+  TrainPolicy policy = TrainPolicy::kSafeguarded;
+  /// Options of the generic driver; alm.policy is ignored (driver_alm() sets it from `policy`).
   AlmOptions alm;
   BcdOptions bcd;
   LbfgsOptions lbfgs;
-  /// Outer loop: false = the generic ALM driver with alm.policy (reference |
-  /// safeguarded); true = the rollout-consistent policy of rnn_rollout.h
-  /// (BCD inner solver only; limits from alm.max_outer_iterations and
-  /// alm.time_limit_seconds).
-  bool rollout_policy = false;
   RolloutOptions rollout;
   /// Name of the outer policy in use: "reference", "safeguarded" or "rollout".
   std::string policy_name() const;
+  /// `alm` with alm.policy set from `policy` (reference for kRollout, unused there).
+  AlmOptions driver_alm() const;
 
   /// The defaults of `almkit train` (docs/rnn.md §7, chosen by the study of
   /// docs/rnn_bcd.md §8): the rollout policy with one BCD w/a step per outer
@@ -151,6 +163,16 @@ std::string history_csv(const std::vector<TrainHistoryRow>& history);
 }  // namespace almkit::rnn
 
 namespace almkit::rnn {
+
+/// Numbers of columns_csv: "{:.17g}" (almkit train) or the shortest
+/// round-trip form (almkit compare); both read back exactly.
+enum class CsvNumbers { kFull17, kShortest };
+/// A CSV with a row-index column `t` (rows[t], or t past its end) and, for
+/// every named matrix (p × T), one column per row: `name`, or `name_1..name_p`
+/// when p > 1. A non-finite entry is written empty. The one writer of
+/// predictions.csv for almkit train (predictions_csv) and almkit compare.
+std::string columns_csv(const std::vector<int>& rows, const std::vector<std::string>& names,
+                        const std::vector<Matrix>& columns, CsvNumbers numbers);
 
 /// predictions.csv content, original units: header `t,target,prediction`
 /// (t = data-row index of the target, 0-based, header excluded); with p > 1

@@ -1,4 +1,4 @@
-#include "almkit/solvers/inner_solver.h"
+#include "almkit/core/inner_solver.h"
 
 namespace almkit {
 

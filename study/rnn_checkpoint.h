@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "almkit/problems/rnn/rnn_trainer.h"
+#include "almkit/study/rnn_trainer.h"
 
 namespace almkit::rnn {
 

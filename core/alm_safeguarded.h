@@ -1,0 +1,80 @@
+// Options of the safeguarded PHR policy of the ALM driver (docs/alm.md §3
+// "Safeguarded PHR"): ALGENCAN-style (Birgin & Martínez) multipliers clipped
+// to a box, penalty multiplied by `penalty_increase` when the infeasibility did
+// not drop by `tau`, inner tolerance ε_{k+1} = max(ε_final, θ ε_k), and the
+// stagnation stop of docs/alm.md §5. The policy itself (SafeguardedPolicy in
+// core/alm_safeguarded.cpp) is a strategy behind core/alm_policy.h; these
+// options are AlmOptions::safeguarded. The names given to visit() are the CLI
+// flags `--alm.NAME` and JSON keys, unchanged from when these fields sat flat
+// in AlmOptions (docs/alm.md §4).
+#pragma once
+
+#include <utility>
+
+namespace almkit {
+
+struct SafeguardedOptions {
+  /// Measure stationarity relative to S (docs/alm.md §1 "Scaled stationarity"); false: absolute (S = 1).
+  bool relative_stationarity = true;
+
+  // ---- stagnation (docs/alm.md §5 "Stagnation")
+  /// An outer iteration makes no progress when ‖x_k − x_{k−1}‖∞ ≤ δ max(1, ‖x_k‖∞),
+  /// |f_k − f_{k−1}| ≤ δ max(1, |f_k|) and the infeasibility did not drop below
+  /// 0.9 × its previous value (or was already ≤ tol_feasibility); δ = stagnation_tolerance.
+  double stagnation_tolerance = 1e-10;
+  /// Stop after this many consecutive outer iterations without progress (0: never). An
+  /// iteration whose next subproblem would repeat the last one exactly (same start, β, ε and
+  /// multipliers within δ) stops at once.
+  int stagnation_iterations = 3;
+  /// At a stagnation stop: converged_at_noise_level when infeasibility ≤ tol_feasibility,
+  /// complementarity ≤ tol_complementarity · S and stationarity ≤ tol_stationarity_noise · S; else stagnated.
+  double tol_stationarity_noise = 1e-6;
+
+  // ---- penalty, multipliers, inner tolerance (docs/alm.md §3)
+  double tau = 0.5;               ///< β ← γ β when V_{k+1} > τ V_k
+  double penalty_increase = 10.0; ///< γ, the penalty growth factor
+  /// β_0; 0 means β_0 = initial_penalty_factor · max(1,|f(x0)|) / max(1, ½‖viol(x0)‖²) clamped to [1e-8, 1e8]
+  double initial_penalty = 0.0;
+  /// The factor of the β_0 formula above (ALGENCAN uses 10).
+  double initial_penalty_factor = 10.0;
+  /// β_0 (when initial_penalty = 0) ≤ initial_penalty_factor · max(1, ‖∇f(x0)‖∞) (one gradient).
+  bool initial_penalty_gradient_cap = true;
+  double penalty_max = 1e20;      ///< β_max: stop with kPenaltyTooLarge beyond it
+  double lambda_min = -1e20;      ///< safeguard box for λ̄
+  double lambda_max = 1e20;       ///< safeguard box for λ̄
+  double mu_max = 1e20;           ///< safeguard box [0, μ_max] for μ̄
+  double inner_tolerance_initial = 1e-2;  ///< ε_0
+  double inner_tolerance_factor = 0.1;    ///< θ in ε_{k+1} = max(ε_final, θ ε_k)
+  double inner_tolerance_final = 1e-9;    ///< ε_final
+  /// kInfeasibleStationary when V_k > tol_feasibility, β ≥ this, and
+  /// ‖J_cᵀc + J_gᵀg_+‖∞ ≤ kInfeasibleStationaryRatio · max(1, V_k) (core/alm_policy.h).
+  double infeasible_stationary_penalty = 1e12;
+
+  template <class Visitor>
+  void visit(Visitor&& v) {
+    v("relative_stationarity", relative_stationarity, "safeguarded: S = max(1, |grad f|, |Jc^T lambda|, |Jg^T mu|, |nu|) (inf-norms) instead of 1");
+    v("stagnation_tolerance", stagnation_tolerance, "safeguarded: relative change of x and f below which an outer iteration made no progress");
+    v("stagnation_iterations", stagnation_iterations, "safeguarded: stop after this many outer iterations without progress (0 = never)");
+    v("tol_stationarity_noise", tol_stationarity_noise, "safeguarded: at a stagnation stop, converged_at_noise_level when stationarity <= this * S (and feasible)");
+    v("tau", tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
+    v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
+    v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = factor max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
+    v("initial_penalty_factor", initial_penalty_factor, "safeguarded: the factor of the beta_0 formula");
+    v("initial_penalty_gradient_cap", initial_penalty_gradient_cap, "safeguarded: cap beta_0 at factor max(1, |grad f(x0)|) (inf-norm)");
+    v("penalty_max", penalty_max, "safeguarded: largest penalty before stopping");
+    v("lambda_min", lambda_min, "safeguarded: lower clip of equality multipliers");
+    v("lambda_max", lambda_max, "safeguarded: upper clip of equality multipliers");
+    v("mu_max", mu_max, "safeguarded: upper clip of inequality multipliers");
+    v("inner_tolerance_initial", inner_tolerance_initial, "safeguarded: epsilon_0 of the inner solver");
+    v("inner_tolerance_factor", inner_tolerance_factor, "safeguarded: theta, epsilon_{k+1} = max(eps_final, theta eps_k)");
+    v("inner_tolerance_final", inner_tolerance_final, "safeguarded: eps_final");
+    v("infeasible_stationary_penalty", infeasible_stationary_penalty, "safeguarded: penalty above which a stalled infeasibility is reported as stationary");
+  }
+  template <class Visitor>
+  void visit(Visitor&& v) const { const_cast<SafeguardedOptions*>(this)->visit(std::forward<Visitor>(v)); }
+
+  /// Throws std::invalid_argument naming the first invalid option.
+  void validate() const;
+};
+
+}  // namespace almkit

@@ -1,0 +1,133 @@
+// The comparison harness of `almkit compare` as a library (docs/compare.md):
+// ALM variants and gradient baselines on the same reduced RNN problem, data,
+// initial weights and budget; the fair learning-rate tuning of the baselines,
+// the divergence rule, time to a common target, and the per-method medians.
+// apps/cmd_compare.cpp only parses arguments and writes the files; everything
+// numerical is here and tested directly (tests/test_rnn_compare.cpp).
+// Study layer (docs/architecture.md): uses problems/rnn, solvers and core.
+#pragma once
+
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/solvers/baselines/gradient_methods.h"
+#include "almkit/study/rnn_trainer.h"
+
+namespace almkit::compare {
+
+/// The settings of a comparison that shape the runs (the CLI flags of docs/compare.md).
+struct CompareSettings {
+  int hidden = 20;
+  double init_std = rnn::TrainOptions::defaults().init_std;  ///< std of the gaussian init (as almkit train)
+  double irnn_scale = rnn::kDefaultIrnnScale;                 ///< s of the irnn init, W = s I (as almkit train)
+  double budget_seconds = 5.0;
+  double budget_evals = 0.0;     ///< > 0: a gradient-evaluation budget instead of seconds
+  double tune_fraction = 0.1;    ///< budget share of each tuning run
+  int windows = 10;              ///< SGD windows per epoch
+  int alm_outer = 0;             ///< 0: no cap with a seconds budget, one per evaluation with budget_evals
+  double hybrid_fraction = 0.5;  ///< alm-bcd+lbfgs: budget share of the ALM-BCD phase
+  /// The gradient methods' fixed hyper-parameters; learning rate and budget
+  /// are set per run by the comparison.
+  baselines::GradientOptions grad;
+};
+
+/// One recorded point of a run. `violation` is ‖(C1, C2)‖₂ of the split
+/// problem (P) at the ALM iterate; the gradient methods keep the states from
+/// the forward pass, so their iterates are feasible by construction (0).
+struct Point {
+  double seconds, train_mse, test_mse, violation;
+};
+
+struct RunRecord {
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  std::string method, init;
+  int seed = 0;
+  double learning_rate = kNaN;
+  double train_mse = kNaN, test_mse = kNaN, seconds = kNaN, time_to_target = kNaN, kkt = kNaN;
+  std::string status;
+  double diverged_at = kNaN;
+  std::vector<Point> curve;
+  rnn::RnnWeights weights;
+  rnn::InitDiagnostics start;  ///< θ0 of the run (docs/rnn.md §5): start.explodes = diverged before training
+};
+
+/// Every method name accepted, in the order of the --methods help.
+const std::vector<std::string>& method_names();
+/// alm-<inner>[-safeguarded|-reference] and alm-bcd+lbfgs (docs/compare.md).
+bool is_alm(const std::string& method);
+/// is_alm or a gradient method of solvers/baselines.
+bool is_method(const std::string& method);
+
+/// ‖∇F(θ)‖∞ on the training series (NaN if not finite): the KKT stationarity of (P)
+/// with the BPTT adjoint multipliers (rnn_model.h).
+double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg);
+/// The median of the finite entries (NaN when there are none).
+double median(std::vector<double> v);
+/// The divergence rule of the gradient methods (gradient_methods.h) on a
+/// forward-pass train MSE: not finite, or above divergence_value.
+bool blown(double mse, double divergence_value);
+
+/// θ0 of every method for this init and seed: the weights the trainer draws.
+rnn::RnnWeights start_weights(const CompareSettings& s, const rnn::RnnDataset& data, rnn::InitScheme init, int seed);
+/// The ALM's outer-iteration cap: alm_outer when > 0; otherwise none (10⁶) under a
+/// seconds budget, and one outer iteration per gradient evaluation under budget_evals.
+int alm_outer_cap(const CompareSettings& s);
+/// The `almkit train` defaults with the variant's inner solver and policy, the
+/// run's init and seed, and the comparison's budget.
+rnn::TrainOptions alm_options(const std::string& method, const CompareSettings& s, rnn::InitScheme init, int seed);
+
+/// One gradient-method run from x0 with learning rate lr and a budget of
+/// `seconds` or (evals > 0) gradient evaluations; `monitor`: record the
+/// forward-pass MSEs in the history.
+baselines::GradientResult run_gradient(baselines::Method method, double lr, const rnn::RnnDataset& data,
+                                       const CompareSettings& s, const Vector& x0, double seconds, double evals,
+                                       bool monitor);
+/// The fair tuning: short runs (tune_fraction of the budget) over `rates`, the
+/// rate with the lowest final training MSE; when every rate diverges, the smallest.
+double tune_learning_rate(baselines::Method method, const rnn::RnnDataset& data, const CompareSettings& s,
+                          const Vector& x0, const std::vector<double>& rates);
+/// An alm-* variant; alm-bcd+lbfgs runs ALM-BCD for hybrid_fraction of the
+/// budget (or until it stops), then L-BFGS on F from its weights for the rest.
+RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const CompareSettings& s,
+                  rnn::InitScheme init, int seed);
+/// A gradient method, its learning rate tuned over `rates` first.
+RunRecord run_baseline(const std::string& method, const rnn::RnnDataset& data, const CompareSettings& s,
+                       rnn::InitScheme init, int seed, const std::vector<double>& rates);
+/// run_alm or run_baseline, with method, init, seed and the start diagnosis filled in.
+RunRecord run_method(const std::string& method, const rnn::RnnDataset& data, const CompareSettings& s,
+                     rnn::InitScheme init, int seed, const std::vector<double>& rates);
+
+/// The common target: target_factor × the best train MSE any run reached.
+struct Target {
+  double best = std::numeric_limits<double>::infinity();
+  double target = std::numeric_limits<double>::infinity();
+};
+/// The factor of the common target (docs/compare.md "Time to target").
+inline constexpr double kTargetFactor = 1.1;
+/// Finds the target and sets every run's time_to_target: the first recorded
+/// time with train MSE ≤ target (NaN when never reached).
+Target set_time_to_target(std::vector<RunRecord>& runs, double factor = kTargetFactor);
+
+/// The aggregate of one method over its runs (results.md, results.json "methods").
+struct MethodSummary {
+  std::string method;
+  int runs = 0, diverged = 0;
+  int reached = 0;                ///< runs that reached the target
+  std::vector<double> train_mse, test_mse, kkt;  ///< of the runs that did not diverge
+  std::vector<double> time_to_target;            ///< of every run (NaN: not reached)
+  std::map<std::string, int> statuses;
+  std::string learning_rates;     ///< the distinct tuned rates, "a, b" ("—" when none)
+  const RunRecord* best_run = nullptr;  ///< the lowest finite train MSE among the runs that did not diverge
+  double train_mse_median() const { return median(train_mse); }
+  double test_mse_median() const { return median(test_mse); }
+  double time_to_target_median() const { return median(time_to_target); }
+  double kkt_median() const { return median(kkt); }
+};
+/// Medians and ranges over the runs that did not diverge; diverged runs are counted.
+MethodSummary summarize(const std::vector<RunRecord>& runs, const std::string& method);
+
+}  // namespace almkit::compare

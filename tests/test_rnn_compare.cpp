@@ -1,0 +1,157 @@
+// The comparison harness as a library (study/rnn_compare.h, docs/compare.md):
+// medians, the divergence rule, time to target, aggregation, the ALM variants'
+// options, learning-rate tuning and deterministic runs under an evaluation
+// budget — without the almkit executable (the CLI itself: test_compare.cpp).
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "almkit/study/rnn_compare.h"
+#include "rnn_test_helpers.h"
+
+using namespace almkit;
+using namespace almkit::compare;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A small train/test pair in scaled units (identity scaling), rows 0.. as "t".
+rnn::RnnDataset tiny_dataset() {
+  rnn::RnnDataset data;
+  data.train = rnn::testing::uniform_series(2, 1, 30, {0}, 3, false);
+  data.test = rnn::testing::uniform_series(2, 1, 8, {0}, 4, false);
+  data.scaling.inputs = rnn::ColumnScaling::identity(2);
+  data.scaling.targets = rnn::ColumnScaling::identity(1);
+  data.input_columns = {"x1", "x2"};
+  data.target_columns = {"y"};
+  for (int t = 0; t < 30; ++t) data.train_rows.push_back(t);
+  for (int t = 0; t < 8; ++t) data.test_rows.push_back(30 + t);
+  return data;
+}
+
+CompareSettings tiny_settings() {
+  CompareSettings s;
+  s.hidden = 3;
+  s.budget_evals = 20;  // deterministic: no wall clock involved
+  s.windows = 3;
+  return s;
+}
+
+RunRecord run_with_curve(const std::string& method, std::vector<Point> curve, const std::string& status = "converged") {
+  RunRecord r;
+  r.method = method;
+  r.curve = std::move(curve);
+  r.status = status;
+  r.train_mse = r.curve.empty() ? kNaN : r.curve.back().train_mse;
+  r.test_mse = r.train_mse;
+  r.kkt = 1.0;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("compare harness: median over the finite entries, NaN when none") {
+  CHECK(median({3.0, kNaN, 1.0, 2.0}) == 2.0);
+  CHECK(median({4.0, 1.0}) == 2.5);
+  CHECK(std::isnan(median({})));
+  CHECK(std::isnan(median({kNaN, std::numeric_limits<double>::infinity()})));
+}
+
+TEST_CASE("compare harness: the divergence rule is the gradient methods' (not finite or above the threshold)") {
+  CHECK(blown(kNaN, 1e20));
+  CHECK(blown(2e20, 1e20));
+  CHECK(!blown(1e20, 1e20));
+  CHECK(!blown(0.5, 1e20));
+}
+
+TEST_CASE("compare harness: time to target is the first time at or below 1.1 x the best MSE of any run") {
+  std::vector<RunRecord> runs = {run_with_curve("a", {{0.0, 4.0, 4, 0}, {1.0, 2.0, 2, 0}, {2.0, 1.0, 1, 0}}),
+                                 run_with_curve("b", {{0.0, 4.0, 4, 0}, {0.5, 1.05, 1, 0}, {3.0, 1.2, 1, 0}}),
+                                 run_with_curve("c", {{0.0, 4.0, 4, 0}, {0.5, kNaN, kNaN, 0}})};
+  const Target t = set_time_to_target(runs);
+  CHECK(t.best == 1.0);
+  CHECK(t.target == doctest::Approx(1.1));
+  CHECK(runs[0].time_to_target == 2.0);
+  CHECK(runs[1].time_to_target == 0.5);
+  CHECK(std::isnan(runs[2].time_to_target));
+}
+
+TEST_CASE("compare harness: a method's summary counts diverged runs but takes medians over the others") {
+  std::vector<RunRecord> runs = {run_with_curve("gd", {{0, 3.0, 3, 0}}), run_with_curve("gd", {{0, 1.0, 1, 0}}),
+                                 run_with_curve("gd", {{0, 9.0, 9, 0}}, "diverged"),
+                                 run_with_curve("adam", {{0, 0.5, 0.5, 0}})};
+  runs[0].learning_rate = 0.1;
+  runs[1].learning_rate = 0.01;
+  runs[2].learning_rate = 0.1;
+  set_time_to_target(runs);
+  const MethodSummary m = summarize(runs, "gd");
+  CHECK(m.runs == 3);
+  CHECK(m.diverged == 1);
+  CHECK(m.train_mse.size() == 2);
+  CHECK(m.train_mse_median() == 2.0);
+  CHECK(m.learning_rates == "0.1, 0.01");
+  REQUIRE(m.best_run != nullptr);
+  CHECK(m.best_run->train_mse == 1.0);
+  CHECK(m.statuses.at("diverged") == 1);
+  CHECK(m.statuses.at("converged") == 2);
+  CHECK(m.reached == 0);  // the best run (adam, 0.5) sets the target 0.55
+  CHECK(summarize(runs, "adam").reached == 1);
+  CHECK(summarize(runs, "sgd").runs == 0);
+  CHECK(summarize(runs, "sgd").learning_rates == "—");
+}
+
+TEST_CASE("compare harness: method names, the ALM variants' policies and the outer-iteration cap") {
+  CHECK(is_method("alm-bcd+lbfgs"));
+  CHECK(is_method("rmsprop"));
+  CHECK(!is_method("newton"));
+  for (const auto& name : method_names()) CHECK(is_method(name));
+  CompareSettings s;
+  CHECK(alm_outer_cap(s) == 1000000);
+  s.budget_evals = 30;
+  CHECK(alm_outer_cap(s) == 30);
+  s.alm_outer = 7;
+  CHECK(alm_outer_cap(s) == 7);
+  s = CompareSettings{};
+  CHECK(alm_options("alm-bcd", s, rnn::InitScheme::kGaussian, 0).policy == rnn::TrainPolicy::kRollout);
+  const rnn::TrainOptions lb = alm_options("alm-lbfgs", s, rnn::InitScheme::kGaussian, 0);
+  CHECK(lb.inner == rnn::InnerKind::kLbfgs);
+  CHECK(lb.policy == rnn::TrainPolicy::kReference);
+  CHECK(alm_options("alm-lbfgs-safeguarded", s, rnn::InitScheme::kGaussian, 0).policy == rnn::TrainPolicy::kSafeguarded);
+  CHECK(alm_options("alm-bcd-reference", s, rnn::InitScheme::kGaussian, 0).policy == rnn::TrainPolicy::kReference);
+  const rnn::TrainOptions hy = alm_options("alm-bcd+lbfgs", s, rnn::InitScheme::kGaussian, 2);
+  CHECK(hy.alm.time_limit_seconds == doctest::Approx(s.hybrid_fraction * s.budget_seconds));
+  CHECK(hy.seed == 2);
+}
+
+TEST_CASE("compare harness: tuning picks a rate of the grid; when every rate diverges, the smallest") {
+  const rnn::RnnDataset data = tiny_dataset();
+  const CompareSettings s = tiny_settings();
+  const Vector x0 = rnn::flatten(start_weights(s, data, rnn::InitScheme::kGaussian, 0));
+  const std::vector<double> grid = {1e-3, 1e-2, 1e-1};
+  const double lr = tune_learning_rate(baselines::Method::kGd, data, s, x0, grid);
+  CHECK((lr == 1e-3 || lr == 1e-2 || lr == 1e-1));
+  CHECK(tune_learning_rate(baselines::Method::kGd, data, s, x0, {1e16, 1e15}) == 1e15);
+}
+
+TEST_CASE("compare harness: runs under an evaluation budget are deterministic and filled in") {
+  const rnn::RnnDataset data = tiny_dataset();
+  const CompareSettings s = tiny_settings();
+  const std::vector<double> grid = {1e-2, 1e-1};
+  const RunRecord a = run_method("gd", data, s, rnn::InitScheme::kGaussian, 1, grid);
+  const RunRecord b = run_method("gd", data, s, rnn::InitScheme::kGaussian, 1, grid);
+  CHECK(a.method == "gd");
+  CHECK(a.init == "gaussian");
+  CHECK(a.seed == 1);
+  CHECK(a.train_mse == b.train_mse);
+  CHECK(a.learning_rate == b.learning_rate);
+  CHECK(std::isfinite(a.kkt));
+  CHECK(!a.curve.empty());
+  CHECK(!a.start.explodes);
+  const RunRecord alm = run_method("alm-bcd", data, s, rnn::InitScheme::kGaussian, 1, grid);
+  CHECK(std::isfinite(alm.train_mse));
+  CHECK(std::isnan(alm.learning_rate));
+  CHECK(alm.curve.front().violation >= 0.0);
+}
