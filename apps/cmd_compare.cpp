@@ -21,6 +21,8 @@
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
 #include "almkit/core/json_util.h"
+#include "almkit/core/run_control.h"
+#include "almkit/problems/rnn/rnn_data_checks.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_compare.h"
@@ -29,6 +31,7 @@
 #include "data_options.h"
 #include "gnuplot_plots.h"
 #include "option_binding.h"
+#include "run_resume.h"
 
 namespace almkit::cli {
 
@@ -50,6 +53,10 @@ struct CompareArgs : compare::CompareSettings {
   bool print_options = false;
   bool no_plots = false;
   bool quiet = false;
+  // Run control (docs/interruption.md): not part of the result.
+  std::string resume;
+  int min_train_steps = rnn::kDefaultMinTrainSteps;
+  bool rerun_marker = false;  // --rerun-with-checkpoint-arguments
 };
 
 // The parsed lists of a comparison.
@@ -162,22 +169,116 @@ void validate_settings(CompareArgs& a) {
   }
 }
 
-// Every method × init × seed, with a progress line per run.
+// ---- checkpoint.json of compare (docs/interruption.md): the completed runs,
+// every number bit for bit, so a resumed comparison skips them and ends with
+// the tables an uninterrupted one writes.
+constexpr const char* kCompareCheckpointFormat = "almkit-compare-checkpoint";
+
+nlohmann::json run_to_checkpoint(const RunRecord& r) {
+  nlohmann::json c = nlohmann::json::array();
+  for (const auto& p : r.curve)
+    c.push_back({exact_number(p.seconds), exact_number(p.train_mse), exact_number(p.test_mse), exact_number(p.violation)});
+  nlohmann::json w = nlohmann::json::array();
+  const Vector theta = r.weights.W.size() > 0 ? rnn::flatten(r.weights) : Vector();
+  for (Eigen::Index i = 0; i < theta.size(); ++i) w.push_back(exact_number(theta[i]));
+  return {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", exact_number(r.learning_rate)},
+          {"train_mse", exact_number(r.train_mse)}, {"test_mse", exact_number(r.test_mse)},
+          {"seconds", exact_number(r.seconds)}, {"kkt", exact_number(r.kkt)}, {"status", r.status},
+          {"diverged_at", exact_number(r.diverged_at)}, {"curve", c}, {"weights", w},
+          {"start", {exact_number(r.start.spectral_radius), exact_number(r.start.max_abs_state),
+                     exact_number(r.start.train_mse), exact_number(r.start.divergence_value), r.start.explodes}}};
+}
+
+RunRecord run_from_checkpoint(const nlohmann::json& j, int m, int d, int p) {
+  RunRecord r;
+  r.method = j.at("method").get<std::string>();
+  r.init = j.at("init").get<std::string>();
+  r.seed = j.at("seed").get<int>();
+  r.learning_rate = exact_number_from_json(j.at("learning_rate"));
+  r.train_mse = exact_number_from_json(j.at("train_mse"));
+  r.test_mse = exact_number_from_json(j.at("test_mse"));
+  r.seconds = exact_number_from_json(j.at("seconds"));
+  r.kkt = exact_number_from_json(j.at("kkt"));
+  r.status = j.at("status").get<std::string>();
+  r.diverged_at = exact_number_from_json(j.at("diverged_at"));
+  for (const auto& c : j.at("curve"))
+    r.curve.push_back({exact_number_from_json(c.at(0)), exact_number_from_json(c.at(1)), exact_number_from_json(c.at(2)),
+                       exact_number_from_json(c.at(3))});
+  const auto& w = j.at("weights");
+  if (!w.empty()) {
+    Vector theta(static_cast<Eigen::Index>(w.size()));
+    for (size_t i = 0; i < w.size(); ++i) theta[static_cast<Eigen::Index>(i)] = exact_number_from_json(w[i]);
+    if (theta.size() != rnn::num_parameters(m, d, p)) throw std::invalid_argument("checkpoint: weights of the wrong size");
+    r.weights = rnn::unflatten(theta, m, d, p);
+  }
+  const auto& st = j.at("start");
+  r.start = {exact_number_from_json(st.at(0)), exact_number_from_json(st.at(1)), exact_number_from_json(st.at(2)),
+             exact_number_from_json(st.at(3)), st.at(4).get<bool>()};
+  return r;
+}
+
+std::string curve_lines(const RunRecord& r) {
+  std::string out;
+  for (const auto& p : r.curve)
+    out += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
+  return out;
+}
+
+// Flags that do not change the result: a bare `--resume DIR` may come with these.
+const std::vector<std::string> kCompareRunFlags = {"--resume", "--out", "--quiet", "--no-plots", "--print-options"};
+
+// Progress on disk and --resume state of run_all.
+struct CompareControl {
+  const nlohmann::json* options = nullptr;
+  std::vector<std::string> arguments;
+  bool interrupted = false;
+};
+
+// Every method × init × seed, with a progress line per run. `runs` holds the
+// runs restored by --resume (skipped); curves.csv grows by each completed
+// run's lines and checkpoint.json is replaced after every run.
 std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, const rnn::RnnDataset& data,
-                               const std::function<double()>& elapsed) {
+                               const std::function<double()>& elapsed, std::vector<RunRecord> runs,
+                               CompareControl& ctl) {
   const size_t total = l.methods.size() * l.inits.size() * static_cast<size_t>(a.seeds);
-  std::vector<RunRecord> runs;
+  const std::string& dir = a.out;
+  LineAppender curves_out;
+  {
+    std::string initial = "method,init,seed,seconds,train_mse,test_mse\n";
+    for (const auto& r : runs) initial += curve_lines(r);
+    curves_out.open(dir + "/curves.csv", initial);
+  }
+  auto save_checkpoint = [&](const std::string& status) {
+    nlohmann::json c = {{"format", kCompareCheckpointFormat}, {"version", 1}, {"status", status},
+                        {"completed", runs.size()}, {"total", total}, {"options", *ctl.options},
+                        {"arguments", ctl.arguments}};
+    c["runs"] = nlohmann::json::array();
+    for (const auto& r : runs) c["runs"].push_back(run_to_checkpoint(r));
+    write_file_atomically(dir + "/checkpoint.json", c.dump() + "\n");
+  };
+  install_interrupt_handlers();
+  const size_t done_before = runs.size();
   size_t k = 0;
   for (const auto& m : l.methods)
     for (const auto init : l.inits)
       for (int seed = 0; seed < a.seeds; ++seed) {
         ++k;
+        if (k <= done_before || ctl.interrupted) continue;
         if (!a.quiet) {
           fmt::print("[{}/{}] {:<20} init {:<8} seed {:<3} elapsed {:7.1f} s ...", k, total, m, rnn::to_string(init), seed,
                      elapsed());
           std::fflush(stdout);
         }
-        RunRecord r = compare::run_method(m, data, a, init, seed, l.rates);
+        RunRecord r;
+        try {
+          r = compare::run_method(m, data, a, init, seed, l.rates);
+        } catch (const RunInterrupted&) {
+        }
+        if (interrupt_requested()) {  // this run is incomplete: dropped, run again by --resume
+          ctl.interrupted = true;
+          if (!a.quiet) fmt::print(" interrupted\n");
+          continue;
+        }
         if (!a.quiet) {
           fmt::print(" train {}  test {}  {}{}{}\n", short_num(r.train_mse), short_num(r.test_mse), r.status,
                      std::isfinite(r.learning_rate) ? fmt::format("  (lr {:g})", r.learning_rate) : "",
@@ -185,7 +286,11 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
           std::fflush(stdout);
         }
         runs.push_back(std::move(r));
+        curves_out.append(curve_lines(runs.back()));
+        save_checkpoint("running");
       }
+  curves_out.close();
+  save_checkpoint(ctl.interrupted ? "interrupted" : "complete");
   return runs;
 }
 
@@ -217,8 +322,7 @@ void write_tables(const std::string& dir, const std::vector<RunRecord>& runs) {
   for (const auto& r : runs) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(r.learning_rate), num(r.train_mse),
                        num(r.test_mse), num(r.seconds), num(r.time_to_target), num(r.kkt), r.status, r.start.explodes);
-    for (const auto& p : r.curve)
-      curves += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
+    curves += curve_lines(r);
   }
   write_file_atomically(dir + "/results.csv", csv);
   write_file_atomically(dir + "/curves.csv", curves);
@@ -331,6 +435,9 @@ void write_results_json(const std::string& dir, const CompareArgs& a, const rnn:
                {"univariate", data.univariate}, {"scaling", a.data.scaling}, {"train_fraction", a.data.train_fraction},
                {"train_steps", data.train.T()}, {"test_steps", data.test.T()}};
   j["hidden"] = a.hidden;
+  j["status"] = interrupt_requested() ? "interrupted" : "complete";
+  j["runs_completed"] = runs.size();
+  j["runs_total"] = a.seeds * static_cast<int>(options["compare"]["methods"].size() * options["compare"]["inits"].size());
   j["options"] = options;
   j["budget"] = {{"seconds", a.budget_evals > 0 ? kNaN : a.budget_seconds}, {"evaluations", a.budget_evals},
                  {"alm_outer_iterations", a.alm_outer}};
@@ -364,13 +471,60 @@ void write_plots(const CompareArgs& a, const CompareLists& l, const std::vector<
   make_plots(a.out, methods, rnn::to_string(l.inits[0]), data.target_columns, y_max);
 }
 
-void run_compare(CompareArgs& a) {
+// --resume DIR (docs/interruption.md): the checkpoint; true when a bare
+// --resume was handled by running the command again with its flags.
+bool bare_resume(const CLI::App* sub, CompareArgs& a, nlohmann::json* checkpoint) {
+  if (a.resume.empty()) return false;
+  *checkpoint = read_checkpoint(a.resume, kCompareCheckpointFormat);
+  if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
+  a.out = a.resume;
+  if (!only_flags_given(sub, kCompareRunFlags) || !checkpoint->contains("arguments")) return false;
+  std::vector<std::string> args = (*checkpoint)["arguments"].get<std::vector<std::string>>();
+  for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
+    if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
+  args.push_back("--rerun-with-checkpoint-arguments");
+  rerun_command("compare", register_compare, args);
+  return true;
+}
+
+// The completed runs of the checkpoint, after checking that the options are the same.
+std::vector<RunRecord> restored_runs(const CompareArgs& a, const nlohmann::json& checkpoint,
+                                     const nlohmann::json& options, const rnn::RnnDataset& data) {
+  std::vector<RunRecord> runs;
+  if (a.resume.empty()) return runs;
+  nlohmann::json saved = checkpoint.value("options", nlohmann::json()), now = options;
+  if (saved.contains("compare")) saved["compare"].erase("out");
+  now["compare"].erase("out");
+  require_same_options(a.resume, saved, now, {"run"});
+  try {
+    for (const auto& r : checkpoint.at("runs")) runs.push_back(run_from_checkpoint(r, a.hidden, data.train.d(), data.train.p()));
+  } catch (const std::exception& e) {
+    throw UsageError(fmt::format("--resume {}: bad checkpoint ({})", a.resume, e.what()));
+  }
+  fmt::print("resuming {}: {} runs done\n", a.resume, runs.size());
+  return runs;
+}
+
+void run_compare(const CLI::App* sub, CompareArgs& a) {
+  nlohmann::json checkpoint;
+  if (bare_resume(sub, a, &checkpoint)) return;
+  CompareControl ctl;
+  ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   const CompareLists l = parse_lists(a);
   validate_settings(a);
   rnn::DataSpec spec;
   const rnn::RnnDataset data = load_data(a.data, &spec);
-  const nlohmann::json options = options_json(a, l.methods, l.rates);
+  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+  try {
+    for (const auto& w : rnn::check_training_data(data, a.hidden, a.min_train_steps)) fmt::print("warning: {}\n", w);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  nlohmann::json options = options_json(a, l.methods, l.rates);
+  options["run"] = {{"min_train_steps", a.min_train_steps}, {"checkpoint", "after every completed run"}};
   if (a.print_options) fmt::print("{}\n", options.dump(2));
+  std::vector<RunRecord> restored = restored_runs(a, checkpoint, options, data);
+  ctl.options = &options;
 
   const std::string budget_text = a.budget_evals > 0
                                       ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",
@@ -383,7 +537,7 @@ void run_compare(CompareArgs& a) {
   std::fflush(stdout);
   const auto t_start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
-  std::vector<RunRecord> runs = run_all(a, l, data, elapsed);
+  std::vector<RunRecord> runs = run_all(a, l, data, elapsed, std::move(restored), ctl);
   const compare::Target target = compare::set_time_to_target(runs);
 
   const std::string& dir = a.out;
@@ -399,6 +553,10 @@ void run_compare(CompareArgs& a) {
   }
   if (l.inits.size() > 1) md += by_init_table(runs, l);
   md += exploding_starts_text(runs, l, a.grad.divergence_value);
+  if (ctl.interrupted)
+    md += fmt::format("\n**Interrupted** after {} of {} runs (signal {}); continue with `almkit compare --resume {}` "
+                      "(docs/interruption.md).\n",
+                      runs.size(), total, interrupt_signal(), dir);
   fmt::print("\n{}", md);
   md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best non-diverged run of each method, original units)";
   md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
@@ -408,6 +566,7 @@ void run_compare(CompareArgs& a) {
   write_plots(a, l, runs, plotted, data);
   fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv{}}} in {:.1f} s\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png", elapsed());
+  if (ctl.interrupted) throw Interrupted("compare interrupted");
 }
 
 }  // namespace
@@ -448,7 +607,14 @@ void register_compare(CLI::App& app) {
   sub->add_flag("--quiet", a.quiet, "No progress lines")->group(g_run);
   add_options(sub, "grad", a.grad, "Gradient methods' fixed hyper-parameters (docs/compare.md)",
               {"learning_rate", "max_seconds", "max_evaluations"});
-  sub->callback([args] { run_compare(*args); });
+  sub->add_option("--resume", a.resume, "Continue the interrupted comparison in this output folder (docs/interruption.md)")
+      ->group(g_run);
+  sub->add_option("--min-train-steps", a.min_train_steps, "Refuse to compare on fewer training steps (exit 2)")
+      ->capture_default_str()->group(g_data);
+  sub->add_flag("--rerun-with-checkpoint-arguments", a.rerun_marker,
+                "(internal: a bare --resume runs again with the checkpoint's flags)")
+      ->group("");
+  sub->callback([sub, args] { run_compare(sub, *args); });
 }
 
 }  // namespace almkit::cli

@@ -2,11 +2,13 @@
 // summary.json, history.csv, model.json, predictions.csv and plots
 // (docs/rnn.md §7–8). With no arguments: data/clean_SP500.csv, target
 // RV_SP500, the other 11 columns as inputs, 90/10 split, m = 20.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -17,6 +19,9 @@
 
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
+#include "almkit/core/run_control.h"
+#include "almkit/problems/rnn/rnn_data_checks.h"
+#include "almkit/study/rnn_checkpoint.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_trainer.h"
@@ -25,6 +30,7 @@
 #include "data_options.h"
 #include "gnuplot_plots.h"
 #include "option_binding.h"
+#include "run_resume.h"
 
 namespace almkit::cli {
 
@@ -58,12 +64,22 @@ struct TrainArgs {
   double divergence_value = baselines::GradientOptions{}.divergence_value;
   int outer = 20;
   std::string out = "out/train";
+  // Run control (docs/interruption.md): not part of the result.
+  std::string resume;
+  int checkpoint_every = kDefaultCheckpointEvery;
+  double checkpoint_seconds = kDefaultCheckpointSeconds;
+  int min_train_steps = rnn::kDefaultMinTrainSteps;
+  bool rerun_marker = false;  // --rerun-with-checkpoint-arguments
   bool print_options = false;
   bool quiet = false;
   bool no_plots = false;
   bool test_continue = false;
   TrainOptions opt = TrainOptions::defaults();
 };
+
+// Flags that do not change the result: a bare `--resume DIR` may come with these.
+const std::vector<std::string> kRunFlags = {"--resume", "--out", "--quiet", "--no-plots", "--print-options",
+                                            "--checkpoint-every", "--checkpoint-seconds"};
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
 // read by the library's one weights reader (rnn::weights_from_json).
@@ -202,9 +218,31 @@ rnn::InitDiagnostics report_start(const TrainArgs& a, const rnn::RnnDataset& dat
   return start;
 }
 
-// The training run with its per-iteration log line.
-rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data) {
+// What train_logged needs for progress on disk and --resume (docs/interruption.md).
+struct RunControl {
+  const nlohmann::json* options = nullptr;
+  std::vector<std::string> arguments;  // the flags a bare --resume reuses
+  const rnn::TrainResume* resume = nullptr;
+  bool has_checkpoint = false;         // set: a checkpoint was written
+};
+
+// The training run with its per-iteration log line; history.csv grows line
+// by line, checkpoint.json is replaced atomically on the schedule and at the end.
+rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data,
+                              RunControl& ctl) {
   const TrainOptions& o = a.opt;
+  const std::string& dir = a.out;
+  const std::string history_header = rnn::history_csv({}), checkpoint_path = dir + "/checkpoint.json";
+  LineAppender history;
+  history.open(dir + "/history.csv", ctl.resume == nullptr ? history_header : rnn::history_csv(ctl.resume->history));
+  CheckpointSchedule schedule(a.checkpoint_every, a.checkpoint_seconds);
+  std::optional<rnn::TrainState> last_state;
+  auto write_checkpoint = [&](const rnn::TrainState& st, const std::string& status) {
+    nlohmann::json c = rnn::train_checkpoint_to_json(st, *ctl.options, status, o.seed);
+    c["arguments"] = ctl.arguments;
+    write_file_atomically(checkpoint_path, c.dump() + "\n");
+    ctl.has_checkpoint = true;
+  };
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
                spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), o.hidden,
@@ -219,9 +257,24 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
                  r.grad_inf, r.rollout_gap, r.accepted == 0 ? " rejected" : "");
       std::fflush(stdout);
     }
-    return true;
+    history.append(rnn::history_csv({r}).substr(history_header.size()));
+    return !interrupt_requested();
   };
-  return rnn::train(data, o, log);
+  rnn::TrainHooks hooks;
+  hooks.on_row = log;
+  hooks.on_state = [&](const rnn::TrainState& st) {
+    last_state = st;
+    if (schedule.due(st.iteration)) write_checkpoint(st, "running");
+  };
+  hooks.resume = ctl.resume;
+  install_interrupt_handlers();
+  rnn::TrainResult res = rnn::train(data, o, hooks);
+  history.close();
+  if (last_state) {
+    last_state->history = &res.history;
+    write_checkpoint(*last_state, interrupt_requested() ? "interrupted" : "complete");
+  }
+  return res;
 }
 
 // summary.json (docs/rnn.md §8).
@@ -290,10 +343,10 @@ void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::T
   if (!a.no_plots) make_plots(dir, data.target_columns);
 }
 
-void print_result(const TrainArgs& a, const rnn::TrainResult& res) {
+void print_result(const TrainArgs& a, const rnn::TrainResult& res, const nlohmann::json& summary) {
   const TrainOptions& o = a.opt;
   const std::string& dir = a.out;
-  fmt::print("status: {} ({})\n", to_string(res.summary.status), res.summary.message);
+  fmt::print("status: {} ({})\n", summary["status"].get<std::string>(), summary["message"].get<std::string>());
   fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",
              res.final_metrics.train_mse, res.final_metrics.test_mse,
              o.test_continues_from_train ? "continued from the training state" : "restarted from h_0 = 0",
@@ -312,22 +365,79 @@ void print_result(const TrainArgs& a, const rnn::TrainResult& res) {
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");
 }
 
+// --resume DIR (docs/interruption.md): the checkpoint; true when a bare
+// --resume was handled by running the command again with its flags.
+bool bare_resume(const CLI::App* sub, TrainArgs& a, nlohmann::json* checkpoint) {
+  if (a.resume.empty()) return false;
+  *checkpoint = read_checkpoint(a.resume, rnn::kTrainCheckpointFormat);
+  if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
+  a.out = a.resume;
+  if (!only_flags_given(sub, kRunFlags) || !checkpoint->contains("arguments")) return false;
+  std::vector<std::string> args = (*checkpoint)["arguments"].get<std::vector<std::string>>();
+  for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
+    if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
+  args.push_back("--rerun-with-checkpoint-arguments");
+  rerun_command("train", register_train, args);
+  return true;
+}
+
 void run_train(const CLI::App* sub, TrainArgs& a) {
+  nlohmann::json checkpoint;
+  if (bare_resume(sub, a, &checkpoint)) return;
+  RunControl ctl;
+  ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   resolve_options(sub, a);
   TrainOptions& o = a.opt;
   rnn::DataSpec spec;
   const rnn::RnnDataset data = load_data(a.data, &spec);
-  const nlohmann::json options = options_json(a, spec, data);
+  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+  if (a.checkpoint_every < 0 || !(a.checkpoint_seconds >= 0))
+    throw UsageError("--checkpoint-every and --checkpoint-seconds must be >= 0 (0: off)");
+  try {
+    for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps)) fmt::print("warning: {}\n", w);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  nlohmann::json options = options_json(a, spec, data);
+  options["run"] = {{"min_train_steps", a.min_train_steps},
+                    {"checkpoint_every", a.checkpoint_every},
+                    {"checkpoint_seconds", a.checkpoint_seconds}};
   if (a.print_options) fmt::print("{}\n", options.dump(2));
+  // --resume: the same options as the interrupted run (the schedule may change).
+  rnn::TrainResume resume;
+  if (!a.resume.empty()) {
+    require_same_options(a.resume, checkpoint.value("options", nlohmann::json()), options, {"run"});
+    try {
+      resume = rnn::train_resume_from_json(checkpoint, o.hidden, data.train.d(), data.train.p());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--resume {}: {}", a.resume, e.what()));
+    }
+    ctl.resume = &resume;
+  }
+  ctl.options = &options;
   // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
   // goes to the trainer as weights (after `options`, which records the scheme).
   if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
     o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
                                                 a.irnn_scale);
   const rnn::InitDiagnostics start = report_start(a, data);
-  const rnn::TrainResult res = train_logged(a, spec, data);
-  write_outputs(a, data, res, summary_json(o, res, start, options), options);
-  print_result(a, res);
+  const rnn::TrainResult res = train_logged(a, spec, data, ctl);
+  nlohmann::json summary = summary_json(o, res, start, options);
+  const bool interrupted = interrupt_requested();
+  if (interrupted) {
+    summary["status"] = "interrupted";
+    summary["message"] = ctl.has_checkpoint
+                             ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
+                                           "almkit train --resume {} (docs/interruption.md)",
+                                           interrupt_signal(), res.history.back().iteration, a.out)
+                             : fmt::format("interrupted by signal {} before the first outer iteration: no "
+                                           "checkpoint, run the command again",
+                                           interrupt_signal());
+  }
+  summary["resumed_from_iteration"] = a.resume.empty() ? nlohmann::json(nullptr) : nlohmann::json(resume.rollout.iteration);
+  write_outputs(a, data, res, summary, options);
+  print_result(a, res, summary);
+  if (interrupted) throw Interrupted("train interrupted");
 }
 
 }  // namespace
@@ -366,6 +476,17 @@ void register_train(CLI::App& app) {
   sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
   sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
+  const std::string g_ctl = "Interruption and resume (docs/interruption.md)";
+  sub->add_option("--resume", a.resume, "Continue the interrupted run in this output folder from its checkpoint.json")->group(g_ctl);
+  sub->add_option("--checkpoint-every", a.checkpoint_every, "Write checkpoint.json every K outer iterations (0: off)")
+      ->capture_default_str()->group(g_ctl);
+  sub->add_option("--checkpoint-seconds", a.checkpoint_seconds, "... and when this many seconds passed since the last one (0: off)")
+      ->capture_default_str()->group(g_ctl);
+  sub->add_option("--min-train-steps", a.min_train_steps, "Refuse to train on fewer training steps (exit 2)")
+      ->capture_default_str()->group(g_data);
+  sub->add_flag("--rerun-with-checkpoint-arguments", a.rerun_marker,
+                "(internal: a bare --resume runs again with the checkpoint's flags)")
+      ->group("");
   add_options(sub, "alm", o.alm, "ALM options (docs/alm.md)");
   add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
   add_options(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");

@@ -21,6 +21,7 @@
 #include "almkit/core/alm.h"
 #include "almkit/core/io.h"
 #include "almkit/core/nnamcq.h"
+#include "almkit/core/vector_json.h"
 #include "almkit/core/verify.h"
 #include "almkit/problems/registry.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
@@ -49,33 +50,13 @@ nlohmann::json load_json(const std::string& path) {
   } catch (const std::exception& e) {
     throw UsageError(e.what());
   }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw UsageError(fmt::format("{}: malformed JSON ({})", path, e.what()));
-  }
+  return parse_json_text(text, path);  // std::invalid_argument: exit 2 (apps/main.cpp)
 }
 
-// The array `field` of `j` as a vector of `size` finite numbers.
+// The array `field` of `j` as a vector of `size` finite numbers (core/vector_json.h).
 Vector read_vector(const nlohmann::json& j, const std::string& path, const char* field, Eigen::Index size,
                    const std::string& what) {
-  if (!j.is_object()) throw UsageError(fmt::format("{}: expected a JSON object with field '{}'", path, field));
-  if (!j.contains(field)) {
-    if (size == 0) return Vector();
-    throw UsageError(fmt::format("{}: missing field '{}' ({} numbers expected)", path, field, size));
-  }
-  const nlohmann::json& a = j.at(field);
-  if (!a.is_array()) throw UsageError(fmt::format("{}: field '{}' must be an array of numbers", path, field));
-  if (static_cast<Eigen::Index>(a.size()) != size)
-    throw UsageError(fmt::format("{}: field '{}' has {} entries, {} {}", path, field, a.size(), what, size));
-  Vector v(size);
-  for (Eigen::Index i = 0; i < size; ++i) {
-    const nlohmann::json& e = a[static_cast<size_t>(i)];
-    if (!e.is_number() || !std::isfinite(e.get<double>()))
-      throw UsageError(fmt::format("{}: field '{}' entry {} is not a finite number ({})", path, field, i, e.dump()));
-    v[i] = e.get<double>();
-  }
-  return v;
+  return read_json_vector(j, path, field, size, what);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <fmt/core.h>
 
+#include "almkit/core/run_control.h"
 #include "commands.h"
+#include "run_resume.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"almkit: constrained nonconvex optimization by the augmented Lagrangian method"};
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const almkit::cli::Interrupted&) {
+    return almkit::kExitInterrupted;  // outputs written with status "interrupted" (docs/interruption.md)
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "almkit: error: {}\nRun with --help for usage.\n", e.what());
     return almkit::cli::kExitBadInput;

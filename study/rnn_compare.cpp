@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "almkit/core/run_control.h"
 #include "almkit/study/rnn_baselines.h"
 
 namespace almkit::compare {
@@ -94,8 +95,13 @@ baselines::GradientResult run_gradient(baselines::Method method, double lr, cons
                                        const CompareSettings& s, const Vector& x0, double seconds, double evals,
                                        bool monitor) {
   const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
-  const baselines::Objective f =
+  baselines::Objective f =
       baselines::make_rnn_objective(data.train, reg, s.hidden, method == baselines::Method::kSgd ? s.windows : 1);
+  // Ctrl-C stops a gradient run at its next evaluation (docs/interruption.md).
+  f.value_gradient = [inner = f.value_gradient](const Vector& x, int batch, Vector* grad) {
+    if (interrupt_requested()) throw RunInterrupted();
+    return inner(x, batch, grad);
+  };
   baselines::GradientOptions o = s.grad;
   o.method = method;
   o.learning_rate = lr;
@@ -147,7 +153,7 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   const rnn::TrainResult res = rnn::train(data, o, [&](const rnn::TrainHistoryRow& row) {
     r.curve.push_back({row.seconds, row.train_mse, row.test_mse, std::hypot(row.violation_c1, row.violation_c2)});
     if (blown(row.train_mse, limit) && !std::isfinite(r.diverged_at)) r.diverged_at = row.seconds;
-    return !(by_time && row.seconds >= alm_budget) && !blown(row.train_mse, limit);
+    return !(by_time && row.seconds >= alm_budget) && !blown(row.train_mse, limit) && !interrupt_requested();
   });
   r.weights = res.weights;
   r.train_mse = res.final_metrics.train_mse;

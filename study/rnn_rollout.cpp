@@ -150,7 +150,7 @@ FeasiblePoint at_feasible(const RnnTrainingProblem& problem, Vector x, const Rol
 
 AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions& options, const BcdOptions& bcd_options,
                          const AlmOptions& alm, const RolloutCallback& callback,
-                         const std::function<double()>& excluded_seconds) {
+                         const std::function<double()>& excluded_seconds, const RolloutResume* resume) {
   options.validate();
   const auto t0 = std::chrono::steady_clock::now();
   AlmSummary s;
@@ -178,6 +178,25 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   std::vector<Vector> aa_dtheta, aa_dr;
   Vector aa_theta, aa_r;
   Vector aa_trial(problem.num_variables());
+  int k_done = 0;
+  double seconds_before = 0.0;
+  EvaluationCounters counted_before;
+  if (resume != nullptr && options.anderson > 0)
+    throw std::invalid_argument(
+        "resume: rollout.anderson > 0 keeps a memory of past steps that checkpoints do not hold (docs/interruption.md)");
+  if (resume != nullptr) {
+    gamma_hat = resume->gamma_scaled;
+    beta_e = resume->extrapolation;
+    damping = resume->damping;
+    k_done = resume->iteration;
+    seconds_before = resume->seconds;
+    counted_before = resume->evaluations;
+    s.inner_iterations = resume->inner_iterations;
+    s.outer_iterations = k_done;
+    // The evaluations of the restart point were counted by the earlier run.
+    problem.reset_counters();
+  }
+  auto elapsed = [&] { return seconds_before + seconds_since(t0); };
   const int nw = problem.num_weights();
   Vector trial(problem.num_variables()), rolled(problem.num_variables()), c(problem.num_equalities());
   const Vector no_mu(0);
@@ -193,7 +212,14 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     s.kkt = kkt_residuals(problem, cur.x, s.lambda, no_mu, s.nu);
     s.final_penalty = gamma_hat / N;
     s.evaluations = problem.counters();
-    s.seconds = seconds_since(t0);
+    s.evaluations.objective += counted_before.objective;
+    s.evaluations.gradient += counted_before.gradient;
+    s.evaluations.equalities += counted_before.equalities;
+    s.evaluations.inequalities += counted_before.inequalities;
+    s.evaluations.equality_jtprod += counted_before.equality_jtprod;
+    s.evaluations.inequality_jtprod += counted_before.inequality_jtprod;
+    s.evaluations.jacobian += counted_before.jacobian;
+    s.seconds = elapsed();
     s.has_best_feasible = true;
     s.best_feasible_x = cur.x;
     s.best_feasible_objective = cur.F;
@@ -202,14 +228,14 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
 
   if (!std::isfinite(cur.F) || !std::isfinite(cur.grad_inf))
     return finish(AlmStatus::kNonFinite, "the forward pass of the initial weights is not finite (the start explodes)");
-  for (int k = 1;; ++k) {
+  for (int k = k_done + 1;; ++k) {
     if (cur.grad_inf <= options.tol_gradient)
       return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} at the "
                                                        "forward-pass point (a KKT point of (P))",
                                                        cur.grad_inf, options.tol_gradient));
     if (k > alm.max_outer_iterations)
       return finish(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", alm.max_outer_iterations));
-    if (seconds_since(t0) - (excluded_seconds ? excluded_seconds() : 0.0) >= alm.time_limit_seconds)
+    if (elapsed() - (excluded_seconds ? excluded_seconds() : 0.0) >= alm.time_limit_seconds)
       return finish(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", alm.time_limit_seconds));
     if (gamma_hat > options.gamma_max)
       return finish(AlmStatus::kPenaltyTooLarge,
@@ -313,6 +339,9 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
         gamma_hat *= options.gamma_increase;
     }
     st.grad_inf = cur.grad_inf;
+    st.gamma_scaled_next = gamma_hat;
+    st.extrapolation_next = beta_e;
+    st.damping_next = damping;
 
     AlmIteration it;
     it.iteration = k;
@@ -322,7 +351,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     it.penalty = gamma;
     it.multiplier_norm = cur.xi.lpNorm<Eigen::Infinity>();
     it.inner = inner;
-    it.seconds = seconds_since(t0);
+    it.seconds = elapsed();
     it.family_violation = viol;
     s.history.push_back(it);
     s.outer_iterations = k;

@@ -118,6 +118,25 @@ struct RolloutStep {
   bool extrapolated = false; ///< the accepted step was extrapolated
   double grad_inf = 0.0;     ///< ‖∇F(θ_{k+1})‖∞
   double rollout_gap = 0.0;  ///< ‖H̃ − H(θ̃)‖_F / √(mT): inner iterate vs its own rollout
+  double gamma_scaled_next = 0.0;  ///< γ·N the next outer iteration uses (checkpoints: RolloutResume)
+  double extrapolation_next = 0.0; ///< β of the next extrapolation (checkpoints: RolloutResume)
+  double damping_next = 0.0;       ///< κ_LM of the next w step (checkpoints: RolloutResume)
+};
+
+/// The policy's whole state after outer iteration `iteration` of an earlier
+/// run (docs/interruption.md): with the weights of that iterate as the
+/// problem's initial weights and the same options, solve_rollout continues
+/// bit for bit as the earlier run would have (the point is the forward pass
+/// of the weights, F, ξ and ∇F are functions of it). Not with anderson > 0:
+/// its memory of past steps is not part of this state (solve_rollout refuses).
+struct RolloutResume {
+  int iteration = 0;               ///< outer iterations already done
+  double gamma_scaled = 0.0;       ///< γ·N of the next outer iteration (RolloutStep::gamma_scaled_next)
+  double extrapolation = 0.0;      ///< β of the next extrapolation (RolloutStep::extrapolation_next)
+  double damping = 0.0;            ///< κ_LM of the next w step (RolloutStep::damping_next)
+  EvaluationCounters evaluations;  ///< the earlier run's counters (the summary reports the sum)
+  long inner_iterations = 0;       ///< the earlier run's inner iterations
+  double seconds = 0.0;            ///< the earlier run's elapsed time, charged to alm.time_limit_seconds
 };
 
 /// Called after every outer iteration with the ALM-style record, the
@@ -132,7 +151,7 @@ using RolloutCallback = std::function<bool(const AlmIteration&, const RolloutSte
 /// monitoring so far; it is not charged to alm.time_limit_seconds.
 AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions& options, const BcdOptions& bcd,
                          const AlmOptions& alm, const RolloutCallback& callback = {},
-                         const std::function<double()>& excluded_seconds = {});
+                         const std::function<double()>& excluded_seconds = {}, const RolloutResume* resume = nullptr);
 
 /// Stationarity of (P) at a feasible point x that sits on or next to ReLU
 /// kinks (docs/rnn_bcd.md §8, "Where it stops short"). With the BPTT

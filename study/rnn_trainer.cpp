@@ -135,7 +135,18 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainCallback& callback) {
+  TrainHooks hooks;
+  hooks.on_row = callback;
+  return train(data, options, hooks);
+}
+
+TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainHooks& hooks) {
   options.validate();
+  const TrainCallback& callback = hooks.on_row;
+  const TrainResume* resume = hooks.resume;
+  if (resume != nullptr && options.policy != TrainPolicy::kRollout)
+    throw std::invalid_argument(fmt::format("resume: only the rollout policy can be resumed (this run uses policy {})",
+                                            options.policy_name()));
   const auto t0 = std::chrono::steady_clock::now();
   const int m = options.hidden, d = data.train.d(), p = data.train.p();
   RnnTrainingProblem problem(data.train, m, options.regularization);
@@ -150,6 +161,18 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
     result.initial_weights = initialize_weights(m, d, p, options.init, options.init_std, options.seed);
   }
   problem.set_initial_weights(result.initial_weights);
+  // The earlier run's clock: its last row's seconds (monitoring excluded).
+  double seconds_before = 0.0;
+  if (resume != nullptr) {
+    const RnnWeights& w = resume->weights;
+    if (w.m() != m || w.V.cols() != d || w.A.rows() != p || resume->history.empty())
+      throw std::invalid_argument(fmt::format("resume: the checkpoint's weights do not match m = {}, d = {}, p = {}", m, d, p));
+    result.initial_weights = resume->initial_weights;
+    problem.set_initial_weights(w);
+    result.history = resume->history;
+    result.total_sweeps = resume->total_sweeps;
+    seconds_before = resume->history.back().seconds;
+  }
 
   std::unique_ptr<InnerSolver> inner;
   if (options.inner == InnerKind::kBcd) inner = std::make_unique<BcdSolver>(options.bcd);
@@ -206,7 +229,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   };
 
   bool keep_going = true;
-  {
+  if (resume == nullptr) {
     const Vector x0 = problem.initial_point();
     Vector c(problem.num_equalities());
     problem.eval_c(x0, c);
@@ -218,27 +241,62 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   }
   AlmOptions alm = options.driver_alm();
   if (!keep_going) alm.max_outer_iterations = 0;
+  auto state_of = [&](int iteration, VectorCRef x, double penalty) {
+    TrainState st;
+    st.iteration = iteration;
+    st.weights = problem.weights(x);
+    st.initial_weights = result.initial_weights;
+    st.penalty = penalty;
+    st.history = &result.history;
+    st.total_sweeps = result.total_sweeps;
+    return st;
+  };
 
   auto on_iteration = [&](const AlmIteration& it, VectorCRef x) {
     TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), x, it.family_violation, it.penalty,
                                    it.inner.iterations);
     result.history.push_back(row);
     result.total_sweeps += it.inner.iterations;
-    return callback ? callback(row) : true;
+    const bool go_on = callback ? callback(row) : true;
+    if (hooks.on_state) hooks.on_state(state_of(it.iteration, x, it.penalty));
+    return go_on;
   };
   if (options.policy == TrainPolicy::kRollout) {
+    const RolloutResume* rollout_resume = resume != nullptr ? &resume->rollout : nullptr;
+    long inner_total = rollout_resume != nullptr ? rollout_resume->inner_iterations : 0;
     auto on_rollout = [&](const AlmIteration& it, const RolloutStep& st, VectorCRef x) {
       // The gap is the inner iterate's, before the restart.
       const Known known{it.objective, st.grad_inf, st.rollout_gap};
-      TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), x, it.family_violation, it.penalty,
-                                     it.inner.iterations, &known);
+      TrainHistoryRow row = make_row(it.iteration, seconds_before + seconds_since(t0), x, it.family_violation,
+                                     it.penalty, it.inner.iterations, &known);
       row.accepted = st.accepted ? 1 : 0;
       result.history.push_back(row);
       result.total_sweeps += it.inner.iterations;
-      return callback ? callback(row) : true;
+      inner_total += it.inner.iterations;
+      const bool go_on = callback ? callback(row) : true;
+      if (hooks.on_state) {
+        TrainState state = state_of(it.iteration, x, st.gamma_scaled_next / problem.data().N());
+        state.resumable = options.rollout.anderson == 0;  // the Anderson memory is not checkpointed
+        state.rollout.iteration = it.iteration;
+        state.rollout.gamma_scaled = st.gamma_scaled_next;
+        state.rollout.extrapolation = st.extrapolation_next;
+        state.rollout.damping = st.damping_next;
+        state.rollout.evaluations = problem.counters();
+        if (rollout_resume != nullptr) {
+          const EvaluationCounters& b = rollout_resume->evaluations;
+          EvaluationCounters& e = state.rollout.evaluations;
+          e.objective += b.objective, e.gradient += b.gradient, e.equalities += b.equalities;
+          e.inequalities += b.inequalities, e.equality_jtprod += b.equality_jtprod;
+          e.inequality_jtprod += b.inequality_jtprod, e.jacobian += b.jacobian;
+        }
+        state.rollout.inner_iterations = inner_total;
+        state.rollout.seconds = row.seconds;
+        hooks.on_state(state);
+      }
+      return go_on;
     };
     result.summary = solve_rollout(problem, options.rollout, options.bcd, alm, on_rollout,
-                                   [&monitor_seconds] { return monitor_seconds; });
+                                   [&monitor_seconds] { return monitor_seconds; }, rollout_resume);
   } else {
     result.summary = solve_alm(problem, *inner, alm, AlmStart{}, on_iteration);
   }
@@ -259,7 +317,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   result.kkt_bptt = kkt_residuals(problem, xf, problem.bptt_multipliers(xf), no_mu, nu);
   result.kink_stationarity = kink_stationarity(problem, xf);
   result.certificate = problem.structural_nnamcq_certificate();
-  result.wall_seconds = seconds_since(t0);
+  result.wall_seconds = seconds_before + seconds_since(t0);
   return result;
 }
 

@@ -124,6 +124,38 @@ using TrainCallback = std::function<bool(const TrainHistoryRow&)>;
 /// Trains on data.train (evaluating on data.test) with the given options.
 TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainCallback& callback = {});
 
+/// The run's state after an outer iteration, for checkpoints (docs/interruption.md).
+struct TrainState {
+  int iteration = 0;                 ///< outer iterations done
+  RnnWeights weights;                ///< the current iterate's weights
+  RnnWeights initial_weights;        ///< θ0
+  double penalty = 0.0;              ///< γ of the next outer iteration (rollout) or of the last one
+  bool resumable = false;            ///< the rollout policy: `rollout` is the whole outer state
+  RolloutResume rollout;             ///< (rollout policy) the state a resumed run starts from
+  const std::vector<TrainHistoryRow>* history = nullptr;  ///< rows 0..iteration
+  long total_sweeps = 0;
+};
+
+/// A run continued from a checkpoint: the rollout policy only (its whole
+/// outer state is RolloutResume plus the weights); with the same options the
+/// result is bit for bit the uninterrupted run's (seconds aside).
+struct TrainResume {
+  RnnWeights weights;                     ///< the iterate after rollout.iteration outer iterations
+  RnnWeights initial_weights;             ///< θ0 of the earlier run (TrainResult::initial_weights)
+  RolloutResume rollout;
+  std::vector<TrainHistoryRow> history;   ///< rows 0..rollout.iteration of the earlier run
+  long total_sweeps = 0;
+};
+
+/// Optional hooks of a training run: `on_row` as TrainCallback; `on_state`
+/// after every outer iteration (after on_row); `resume` continues a run.
+struct TrainHooks {
+  TrainCallback on_row;
+  std::function<void(const TrainState&)> on_state;
+  const TrainResume* resume = nullptr;
+};
+TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainHooks& hooks);
+
 /// history.csv content: header
 /// `iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,accepted`.
 std::string history_csv(const std::vector<TrainHistoryRow>& history);

@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include <fmt/core.h>
@@ -124,8 +125,15 @@ Vector CsvTable::numeric_column(int j) const {
 }
 
 CsvTable read_csv(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument(fmt::format("{}:0: cannot open the data file", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_csv(text.str(), path);
+}
+
+CsvTable parse_csv(const std::string& text, const std::string& path) {
+  std::istringstream in(text);
   CsvTable t;
   t.path = path;
   std::string line;
@@ -280,7 +288,12 @@ Matrix gather(const CsvTable& table, const std::vector<int>& idx) {
 RnnDataset load_dataset(const DataSpec& spec) {
   if (!(spec.train_fraction > 0.0 && spec.train_fraction < 1.0))
     throw std::invalid_argument(fmt::format("train fraction must be in (0, 1), got {}", spec.train_fraction));
-  const CsvTable table = read_csv(spec.path);
+  return load_dataset(spec, read_csv(spec.path));
+}
+
+RnnDataset load_dataset(const DataSpec& spec, const CsvTable& table) {
+  if (!(spec.train_fraction > 0.0 && spec.train_fraction < 1.0))
+    throw std::invalid_argument(fmt::format("train fraction must be in (0, 1), got {}", spec.train_fraction));
   RnnDataset ds;
   ds.path = spec.path;
   ds.scaling.kind = spec.scaling;
@@ -313,14 +326,16 @@ RnnDataset load_dataset(const DataSpec& spec) {
   resolve_columns(table, spec.targets, spec.inputs, &in_idx, &tgt_idx);
   for (int j : in_idx) ds.input_columns.push_back(table.columns[j]);
   for (int j : tgt_idx) ds.target_columns.push_back(table.columns[j]);
-  const Matrix X = gather(table, in_idx);
-  const Matrix Y = gather(table, tgt_idx);
   const int n = table.rows();
   const int n_train = static_cast<int>(std::floor(spec.train_fraction * n));
+  // Checked before the columns are read: no Eigen block of an empty matrix
+  // (fuzz finding, tests/test_fuzz_regressions.cpp).
   if (n_train < 1 || n - n_train < 1)
     throw std::invalid_argument(bad(spec.path, last_line, table.columns[tgt_idx.front()],
                                     fmt::format("too few rows ({}) for a train/test split with fraction {}", n,
                                                 spec.train_fraction)));
+  const Matrix X = gather(table, in_idx);
+  const Matrix Y = gather(table, tgt_idx);
   ds.scaling.inputs = ColumnScaling::fit(spec.scaling, X.leftCols(n_train));
   ds.scaling.targets = ColumnScaling::fit(spec.scaling, Y.leftCols(n_train));
   const Matrix Xs = ds.scaling.inputs.apply(X), Ys = ds.scaling.targets.apply(Y);

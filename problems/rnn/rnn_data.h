@@ -42,6 +42,9 @@ struct CsvTable {
 /// Reads a header line and rectangular rows; throws on a missing file, an
 /// empty file, a ragged row or a duplicate column name.
 CsvTable read_csv(const std::string& path);
+/// The same on the file's text; `path` only names the file in messages
+/// (the fuzz harness fuzz/fuzz_csv.cpp enters here).
+CsvTable parse_csv(const std::string& text, const std::string& path);
 
 /// True for the leading row-index column pandas writes ("" or "Unnamed: 0", or "index").
 bool is_index_column(const std::string& name);
@@ -94,6 +97,8 @@ struct RnnDataset {
 /// Loads, selects, splits and scales; throws std::invalid_argument on bad data
 /// or too few rows (each part needs at least one sample).
 RnnDataset load_dataset(const DataSpec& spec);
+/// The same on an already read table (spec.path only names the file in messages).
+RnnDataset load_dataset(const DataSpec& spec, const CsvTable& table);
 
 /// A whole file as one sequence, with a previously fitted scaling (prediction
 /// on new data). Targets are optional: when the target column is absent,

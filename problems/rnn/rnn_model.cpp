@@ -345,6 +345,17 @@ double number(const json& j, const std::string& where) {
   return j.get<double>();
 }
 
+// m, d or p: an integer in [1, kMaxDimension]. Checked before any cast to
+// int (fuzz finding: 1e88 cast to int is undefined behaviour,
+// tests/test_fuzz_regressions.cpp).
+constexpr double kMaxDimension = 1e6;
+int dimension(const json& j, const std::string& where) {
+  const double v = number(j, where);
+  if (!(v >= 1.0 && v <= kMaxDimension) || v != std::floor(v))
+    throw std::invalid_argument(fmt::format("{}: expected an integer in [1, {:g}], got {}", where, kMaxDimension, j.dump()));
+  return static_cast<int>(v);
+}
+
 Matrix matrix_from_json(const json& j, int rows, int cols, const std::string& where) {
   if (!j.is_array() || static_cast<int>(j.size()) != rows)
     throw std::invalid_argument(fmt::format("{}: expected {} rows", where, rows));
@@ -434,10 +445,9 @@ RnnModel model_from_json(const nlohmann::json& j) {
   if (!j.is_object() || j.value("format", std::string()) != "almkit-rnn-model")
     throw std::invalid_argument("model: not an almkit RNN model (field 'format' must be \"almkit-rnn-model\")");
   RnnModel model;
-  const int m = static_cast<int>(number(field(j, "m", where), "model.m"));
-  const int d = static_cast<int>(number(field(j, "d", where), "model.d"));
-  const int p = static_cast<int>(number(field(j, "p", where), "model.p"));
-  if (m < 1 || d < 1 || p < 1) throw std::invalid_argument("model: m, d and p must be positive");
+  const int m = dimension(field(j, "m", where), "model.m");
+  const int d = dimension(field(j, "d", where), "model.d");
+  const int p = dimension(field(j, "p", where), "model.p");
   model.weights = weights_from_json(field(j, "weights", where), "model.weights", m, d, p);
   if (j.contains("regularization")) {
     const json& r = j.at("regularization");

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Sanitizer job (CONTRIBUTING.md "Sanitizers"): a second build of the library,
+# the tests and the CLI with AddressSanitizer + UndefinedBehaviorSanitizer
+# (-fsanitize=address,undefined -fno-sanitize-recover=all) at -O1, its ctest
+# run, and a smoke run of every CLI command. Called by .ci/run after the
+# Release job; ALMKIT_SAN_BUILD_DIR (default build-asan) and ALMKIT_JOBS (2).
+#
+# Subset: the whole doctest suite except the two compile-fail tests (they
+# only run the compiler) and the Python module and benchmarks (not built:
+# Python would need an instrumented interpreter). -O1 keeps the suite within a
+# few minutes on 2 cores, -g1 (line tables: stack traces with file:line) keeps
+# the compile shorter than -g; -march=native is off. Measured 2026-11-30 with
+# -g on a contended 2-core machine: build 2150 s, ctest 243 s, smoke 65 s.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${ALMKIT_SAN_BUILD_DIR:-$root/build-asan}"
+jobs="${ALMKIT_JOBS:-2}"
+t0=$(date +%s)
+flags="-O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DALMKIT_NATIVE=OFF \
+  -DALMKIT_BUILD_PYTHON=OFF -DALMKIT_BUILD_BENCH=OFF -DALMKIT_BENCHMARK_PEERS=OFF >/dev/null
+cmake --build "$build" -j"$jobs"
+t1=$(date +%s)
+
+# Leak checking stays on; glog's and Ceres' process-lifetime allocations are not leaks.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export GLOG_minloglevel=3
+(cd "$build" && ctest --output-on-failure -j"$jobs" -E '^compile\.')
+t2=$(date +%s)
+
+# Smoke of every CLI command (small sizes; a sanitizer report fails the job).
+cli="$build/apps/almkit"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+"$cli" list >/dev/null
+for p in $("$cli" list | awk '$1 != "" {print $1}'); do
+  "$cli" solve "$p" --quiet >/dev/null
+done
+"$cli" verify kink-relu-2d --json "$out/verify.json" >/dev/null
+"$cli" train --outer 5 --no-plots --quiet --out "$out/train" >/dev/null
+"$cli" predict "$out/train/model.json" "$root/data/clean_SP500.csv" --out "$out/pred.csv"
+"$cli" compare --methods alm-bcd,alm-lbfgs,gd,sgd,adam,lbfgs,alm-bcd+lbfgs --seeds 1 --budget-evals 20 --alm-outer 3 \
+  --hidden 4 --no-plots --quiet --out "$out/compare" >/dev/null
+"$cli" benchmark --problems hs071,kink-relu-2d --solvers alm-lbfgs --time-limit 10 --quiet --out "$out/bench" >/dev/null
+# Malformed inputs: exit 2, no sanitizer report.
+printf 'a,b\n1,oops\n' >"$out/bad.csv"
+printf '{"x": [1, ' >"$out/bad.json"
+set +e
+"$cli" train --data "$out/bad.csv" --out "$out/t2" >/dev/null 2>&1; r1=$?
+"$cli" verify kink-relu-2d --point "$out/bad.json" >/dev/null 2>&1; r2=$?
+"$cli" predict "$out/bad.json" "$root/data/clean_SP500.csv" >/dev/null 2>&1; r3=$?
+set -e
+[ "$r1" -eq 2 ] && [ "$r2" -eq 2 ] && [ "$r3" -eq 2 ] || { echo "sanitize: malformed input exit codes $r1 $r2 $r3 (expected 2)" >&2; exit 1; }
+t3=$(date +%s)
+echo "sanitize: build $((t1 - t0)) s, ctest $((t2 - t1)) s, CLI smoke $((t3 - t2)) s, total $((t3 - t0)) s"

@@ -1,0 +1,48 @@
+// Interruption, checkpoints and --resume for the CLI commands train and
+// compare (docs/interruption.md). The machinery itself is in
+// core/run_control.h and problems/rnn/rnn_checkpoint.h; this file holds the
+// command-line side: which flags were given, running a command again with
+// the flags of the interrupted run, reading a checkpoint folder.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace almkit::cli {
+
+/// Thrown by a command after it wrote every output with status
+/// "interrupted"; main() exits with kExitInterrupted (130).
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Defaults of the checkpoint schedule (--checkpoint-every, --checkpoint-seconds).
+inline constexpr int kDefaultCheckpointEvery = 100;
+inline constexpr double kDefaultCheckpointSeconds = 60.0;
+
+/// The flags given on the command line of `sub` (long name, then its raw
+/// values), in registration order, except the names in `skip` (e.g. "--resume").
+std::vector<std::string> given_arguments(const CLI::App* sub, const std::vector<std::string>& skip);
+
+/// True when no flag outside `run_flags` was given: a bare `--resume DIR`.
+bool only_flags_given(const CLI::App* sub, const std::vector<std::string>& run_flags);
+
+/// Parses and runs `almkit <command> ARGS` again in a fresh App built by
+/// `register_command` (for a bare --resume: the interrupted run's flags).
+void rerun_command(const std::string& command, void (*register_command)(CLI::App&),
+                   const std::vector<std::string>& args);
+
+/// DIR/checkpoint.json parsed, checked to have the given "format"; throws
+/// UsageError naming the file.
+nlohmann::json read_checkpoint(const std::string& dir, const char* format);
+
+/// Refuses a resume whose options differ from the checkpoint's: UsageError
+/// "--resume DIR: option X differs: ... in the checkpoint, ... now".
+void require_same_options(const std::string& dir, const nlohmann::json& saved, const nlohmann::json& now,
+                          const std::vector<std::string>& ignore);
+
+}  // namespace almkit::cli

@@ -1,0 +1,141 @@
+#include "almkit/study/rnn_checkpoint.h"
+
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "almkit/core/run_control.h"
+#include "almkit/problems/rnn/rnn_model.h"
+
+namespace almkit::rnn {
+
+namespace {
+
+nlohmann::json exact_vector(const Vector& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < v.size(); ++i) a.push_back(exact_number(v[i]));
+  return a;
+}
+
+Vector vector_from(const nlohmann::json& a, Eigen::Index n, const char* field) {
+  if (!a.is_array() || static_cast<Eigen::Index>(a.size()) != n)
+    throw std::invalid_argument(fmt::format("checkpoint: '{}' must hold {} numbers", field, n));
+  Vector v(n);
+  for (Eigen::Index i = 0; i < n; ++i) v[i] = exact_number_from_json(a[static_cast<size_t>(i)]);
+  return v;
+}
+
+const nlohmann::json& at(const nlohmann::json& j, const char* field) {
+  if (!j.is_object() || !j.contains(field)) throw std::invalid_argument(fmt::format("checkpoint: missing field '{}'", field));
+  return j.at(field);
+}
+
+}  // namespace
+
+nlohmann::json history_row_to_json(const TrainHistoryRow& r) {
+  return nlohmann::json::array({r.iteration, exact_number(r.seconds), exact_number(r.train_mse), exact_number(r.test_mse),
+                                exact_number(r.violation_c1), exact_number(r.violation_c2), exact_number(r.gamma),
+                                r.sweeps, exact_number(r.objective), exact_number(r.grad_inf),
+                                exact_number(r.rollout_gap), r.accepted});
+}
+
+TrainHistoryRow history_row_from_json(const nlohmann::json& j) {
+  if (!j.is_array() || j.size() != 12) throw std::invalid_argument("checkpoint: a history row must hold 12 entries");
+  TrainHistoryRow r;
+  r.iteration = j[0].get<int>();
+  r.seconds = exact_number_from_json(j[1]);
+  r.train_mse = exact_number_from_json(j[2]);
+  r.test_mse = exact_number_from_json(j[3]);
+  r.violation_c1 = exact_number_from_json(j[4]);
+  r.violation_c2 = exact_number_from_json(j[5]);
+  r.gamma = exact_number_from_json(j[6]);
+  r.sweeps = j[7].get<long>();
+  r.objective = exact_number_from_json(j[8]);
+  r.grad_inf = exact_number_from_json(j[9]);
+  r.rollout_gap = exact_number_from_json(j[10]);
+  r.accepted = j[11].get<int>();
+  return r;
+}
+
+nlohmann::json train_checkpoint_to_json(const TrainState& s, const nlohmann::json& options, const std::string& status,
+                                        std::uint64_t seed) {
+  nlohmann::json j;
+  j["format"] = kTrainCheckpointFormat;
+  j["version"] = 1;
+  j["status"] = status;
+  j["iteration"] = s.iteration;
+  j["resumable"] = s.resumable;
+  j["options"] = options;
+  // The only random draws of a run are those of θ0 (initialize_weights);
+  // θ0 itself is stored below, so a resume needs no generator state.
+  j["rng"] = {{"engine", "std::mt19937_64"}, {"seed", seed}, {"draws", "initial weights only (initial_weights below)"}};
+  j["weights"] = exact_vector(flatten(s.weights));
+  j["initial_weights"] = exact_vector(flatten(s.initial_weights));
+  j["weights_layout"] = "flatten(): W (m x m), V (m x d), b (m), A (p x m), c (p), matrices column-major";
+  // The rollout policy's multipliers are the BPTT adjoints of the weights
+  // (recomputed on resume); the generic driver's are not exposed to callbacks.
+  j["multipliers"] = s.resumable ? nlohmann::json("bptt: recomputed from the weights") : nlohmann::json(nullptr);
+  j["penalty"] = exact_number(s.penalty);
+  if (s.resumable) {
+    const EvaluationCounters& e = s.rollout.evaluations;
+    j["rollout"] = {{"iteration", s.rollout.iteration},
+                    {"gamma_scaled", exact_number(s.rollout.gamma_scaled)},
+                    {"extrapolation", exact_number(s.rollout.extrapolation)},
+                    {"damping", exact_number(s.rollout.damping)},
+                    {"inner_iterations", s.rollout.inner_iterations},
+                    {"seconds", exact_number(s.rollout.seconds)}};
+    j["evaluations"] = {{"objective", e.objective},         {"gradient", e.gradient},
+                        {"equalities", e.equalities},       {"inequalities", e.inequalities},
+                        {"equality_jtprod", e.equality_jtprod}, {"inequality_jtprod", e.inequality_jtprod},
+                        {"jacobian", e.jacobian}};
+  }
+  j["total_sweeps"] = s.total_sweeps;
+  nlohmann::json h = nlohmann::json::array();
+  if (s.history != nullptr)
+    for (const auto& r : *s.history) h.push_back(history_row_to_json(r));
+  j["history"] = std::move(h);
+  return j;
+}
+
+TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p) {
+  if (!j.is_object() || j.value("format", std::string()) != kTrainCheckpointFormat)
+    throw std::invalid_argument(fmt::format("checkpoint: not an almkit train checkpoint (field 'format' must be \"{}\")",
+                                            kTrainCheckpointFormat));
+  if (!at(j, "resumable").get<bool>())
+    throw std::invalid_argument(fmt::format(
+        "checkpoint: this run cannot be resumed: policy '{}' (only the rollout policy, the default, can, and not with "
+        "rollout.anderson > 0; docs/interruption.md)",
+        j.contains("options") ? j["options"].value("policy", std::string("?")) : std::string("?")));
+  try {
+    TrainResume r;
+    const Eigen::Index n = num_parameters(m, d, p);
+    r.weights = unflatten(vector_from(at(j, "weights"), n, "weights"), m, d, p);
+    r.initial_weights = unflatten(vector_from(at(j, "initial_weights"), n, "initial_weights"), m, d, p);
+    const nlohmann::json& ro = at(j, "rollout");
+    r.rollout.iteration = at(ro, "iteration").get<int>();
+    r.rollout.gamma_scaled = exact_number_from_json(at(ro, "gamma_scaled"));
+    r.rollout.extrapolation = exact_number_from_json(at(ro, "extrapolation"));
+    r.rollout.damping = exact_number_from_json(at(ro, "damping"));
+    r.rollout.inner_iterations = at(ro, "inner_iterations").get<long>();
+    r.rollout.seconds = exact_number_from_json(at(ro, "seconds"));
+    const nlohmann::json& e = at(j, "evaluations");
+    r.rollout.evaluations.objective = at(e, "objective").get<long>();
+    r.rollout.evaluations.gradient = at(e, "gradient").get<long>();
+    r.rollout.evaluations.equalities = at(e, "equalities").get<long>();
+    r.rollout.evaluations.inequalities = at(e, "inequalities").get<long>();
+    r.rollout.evaluations.equality_jtprod = at(e, "equality_jtprod").get<long>();
+    r.rollout.evaluations.inequality_jtprod = at(e, "inequality_jtprod").get<long>();
+    r.rollout.evaluations.jacobian = at(e, "jacobian").get<long>();
+    r.total_sweeps = at(j, "total_sweeps").get<long>();
+    for (const auto& row : at(j, "history")) r.history.push_back(history_row_from_json(row));
+    if (static_cast<int>(r.history.size()) != r.rollout.iteration + 1 ||
+        r.history.back().iteration != r.rollout.iteration)
+      throw std::invalid_argument(fmt::format("checkpoint: {} history rows for iteration {}", r.history.size(),
+                                              r.rollout.iteration));
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(fmt::format("checkpoint: malformed ({})", e.what()));
+  }
+}
+
+}  // namespace almkit::rnn
