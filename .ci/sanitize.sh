@@ -8,15 +8,21 @@
 # Subset: the whole doctest suite except the two compile-fail tests (they
 # only run the compiler) and the Python module and benchmarks (not built:
 # Python would need an instrumented interpreter). -O1 keeps the suite within a
-# few minutes on 2 cores, -g1 (line tables: stack traces with file:line) keeps
-# the compile shorter than -g; -march=native is off. Measured 2026-11-30 with
+# few minutes on 2 cores; -g0 (stack traces name functions, not lines; rebuild
+# with -g1 to locate a report) keeps the whole CI under 20 minutes: measured on
+# an idle 2-core machine with -g1, release job 7.3 min + sanitizer build 10.5
+# min + ctest 1.2 min + smoke 1 min was just over. -march=native is off.
+# The HS known-answer solves ("reaches every published optimum") are left to
+# the release job: they are numerical acceptance tests whose floating-point
+# path changes without -march=native (L-BFGS-B then stagnates on hs019, hs100,
+# hs113 before the KKT tolerance; docs/benchmark.md), not memory checks. Measured 2026-11-30 with
 # -g on a contended 2-core machine: build 2150 s, ctest 243 s, smoke 65 s.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ALMKIT_SAN_BUILD_DIR:-$root/build-asan}"
 jobs="${ALMKIT_JOBS:-2}"
 t0=$(date +%s)
-flags="-O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+flags="-O1 -g0 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DALMKIT_NATIVE=OFF \
   -DALMKIT_BUILD_PYTHON=OFF -DALMKIT_BUILD_BENCH=OFF -DALMKIT_BENCHMARK_PEERS=OFF >/dev/null
@@ -27,7 +33,7 @@ t1=$(date +%s)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export GLOG_minloglevel=3
-(cd "$build" && ctest --output-on-failure -j"$jobs" -E '^compile\.')
+(cd "$build" && ctest --output-on-failure -j"$jobs" -E '^compile\.|reaches every published optimum')
 t2=$(date +%s)
 
 # Smoke of every CLI command (small sizes; a sanitizer report fails the job).
@@ -35,7 +41,10 @@ cli="$build/apps/almkit"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 "$cli" list >/dev/null
-for p in $("$cli" list | awk '$1 != "" {print $1}'); do
+# Every problem that is not a Hock-Schittkowski one, and three HS problems
+# (equalities + bounds, a non-KKT minimizer, bad scaling): the HS ones share
+# one code path.
+for p in $("$cli" list | awk '$1 != "" && $1 !~ /^hs/ {print $1}') hs071 hs013 hs106; do
   "$cli" solve "$p" --quiet >/dev/null
 done
 "$cli" verify kink-relu-2d --json "$out/verify.json" >/dev/null

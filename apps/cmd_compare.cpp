@@ -471,22 +471,6 @@ void write_plots(const CompareArgs& a, const CompareLists& l, const std::vector<
   make_plots(a.out, methods, rnn::to_string(l.inits[0]), data.target_columns, y_max);
 }
 
-// --resume DIR (docs/interruption.md): the checkpoint; true when a bare
-// --resume was handled by running the command again with its flags.
-bool bare_resume(const CLI::App* sub, CompareArgs& a, nlohmann::json* checkpoint) {
-  if (a.resume.empty()) return false;
-  *checkpoint = read_checkpoint(a.resume, kCompareCheckpointFormat);
-  if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
-  a.out = a.resume;
-  if (!only_flags_given(sub, kCompareRunFlags) || !checkpoint->contains("arguments")) return false;
-  std::vector<std::string> args = (*checkpoint)["arguments"].get<std::vector<std::string>>();
-  for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
-    if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
-  args.push_back("--rerun-with-checkpoint-arguments");
-  rerun_command("compare", register_compare, args);
-  return true;
-}
-
 // The completed runs of the checkpoint, after checking that the options are the same.
 std::vector<RunRecord> restored_runs(const CompareArgs& a, const nlohmann::json& checkpoint,
                                      const nlohmann::json& options, const rnn::RnnDataset& data) {
@@ -507,7 +491,7 @@ std::vector<RunRecord> restored_runs(const CompareArgs& a, const nlohmann::json&
 
 void run_compare(const CLI::App* sub, CompareArgs& a) {
   nlohmann::json checkpoint;
-  if (bare_resume(sub, a, &checkpoint)) return;
+  if (handle_resume(sub, a.resume, a.out, kCompareCheckpointFormat, kCompareRunFlags, "compare", register_compare, &checkpoint)) return;
   CompareControl ctl;
   ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   const CompareLists l = parse_lists(a);

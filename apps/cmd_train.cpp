@@ -365,25 +365,9 @@ void print_result(const TrainArgs& a, const rnn::TrainResult& res, const nlohman
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");
 }
 
-// --resume DIR (docs/interruption.md): the checkpoint; true when a bare
-// --resume was handled by running the command again with its flags.
-bool bare_resume(const CLI::App* sub, TrainArgs& a, nlohmann::json* checkpoint) {
-  if (a.resume.empty()) return false;
-  *checkpoint = read_checkpoint(a.resume, rnn::kTrainCheckpointFormat);
-  if (sub->count("--out") > 0 && a.out != a.resume) throw UsageError("--out and --resume name different folders");
-  a.out = a.resume;
-  if (!only_flags_given(sub, kRunFlags) || !checkpoint->contains("arguments")) return false;
-  std::vector<std::string> args = (*checkpoint)["arguments"].get<std::vector<std::string>>();
-  for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
-    if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
-  args.push_back("--rerun-with-checkpoint-arguments");
-  rerun_command("train", register_train, args);
-  return true;
-}
-
 void run_train(const CLI::App* sub, TrainArgs& a) {
   nlohmann::json checkpoint;
-  if (bare_resume(sub, a, &checkpoint)) return;
+  if (handle_resume(sub, a.resume, a.out, rnn::kTrainCheckpointFormat, kRunFlags, "train", register_train, &checkpoint)) return;
   RunControl ctl;
   ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   resolve_options(sub, a);

@@ -78,4 +78,20 @@ void require_same_options(const std::string& dir, const nlohmann::json& saved, c
         dir, diff));
 }
 
+bool handle_resume(const CLI::App* sub, const std::string& resume, std::string& out, const char* format,
+                   const std::vector<std::string>& run_flags, const std::string& command,
+                   void (*register_command)(CLI::App&), nlohmann::json* checkpoint) {
+  if (resume.empty()) return false;
+  *checkpoint = read_checkpoint(resume, format);
+  if (sub->count("--out") > 0 && out != resume) throw UsageError("--out and --resume name different folders");
+  out = resume;
+  if (!only_flags_given(sub, run_flags) || !checkpoint->contains("arguments")) return false;
+  std::vector<std::string> args = (*checkpoint)["arguments"].get<std::vector<std::string>>();
+  for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
+    if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
+  args.push_back("--rerun-with-checkpoint-arguments");
+  rerun_command(command, register_command, args);
+  return true;
+}
+
 }  // namespace almkit::cli

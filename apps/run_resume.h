@@ -40,6 +40,14 @@ void rerun_command(const std::string& command, void (*register_command)(CLI::App
 /// UsageError naming the file.
 nlohmann::json read_checkpoint(const std::string& dir, const char* format);
 
+/// `--resume DIR` of `command`: reads DIR/checkpoint.json (checked to have
+/// `format`) into *checkpoint and points `out` at DIR (UsageError when --out
+/// names another folder). For a bare --resume (no flag outside `run_flags`)
+/// it runs the command again with the checkpoint's arguments and returns true.
+bool handle_resume(const CLI::App* sub, const std::string& resume, std::string& out, const char* format,
+                   const std::vector<std::string>& run_flags, const std::string& command,
+                   void (*register_command)(CLI::App&), nlohmann::json* checkpoint);
+
 /// Refuses a resume whose options differ from the checkpoint's: UsageError
 /// "--resume DIR: option X differs: ... in the checkpoint, ... now".
 void require_same_options(const std::string& dir, const nlohmann::json& saved, const nlohmann::json& now,

@@ -41,6 +41,22 @@ inline fs::path fresh_temp_dir(const std::string& prefix, const std::string& nam
   return dir;
 }
 
+/// The cells of every line of a CSV text (a trailing comma makes an empty last cell).
+inline std::vector<std::vector<std::string>> csv_rows(const std::string& csv) {
+  std::vector<std::vector<std::string>> out;
+  std::stringstream ss(csv);
+  std::string line;
+  while (std::getline(ss, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    out.push_back(cells);
+  }
+  return out;
+}
+
 inline std::string slurp(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;

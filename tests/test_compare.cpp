@@ -41,20 +41,7 @@ fs::path tiny_data(const fs::path& dir) {
   return dir / "tiny.csv";
 }
 
-std::vector<std::vector<std::string>> rows(const std::string& csv) {
-  std::vector<std::vector<std::string>> out;
-  std::stringstream ss(csv);
-  std::string line;
-  while (std::getline(ss, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ls(line);
-    std::string c;
-    while (std::getline(ls, c, ',')) cells.push_back(c);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    out.push_back(cells);
-  }
-  return out;
-}
+std::vector<std::vector<std::string>> rows(const std::string& csv) { return almkit::testing::csv_rows(csv); }
 
 // The table without its wall-clock columns (seconds, time_to_target).
 std::string without_columns(const std::string& csv, std::vector<std::string> drop) {

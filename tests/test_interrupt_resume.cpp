@@ -67,20 +67,12 @@ bool wait_for_lines(const fs::path& file, size_t lines, pid_t pid) {
 
 // Drops the named CSV columns (wall-clock ones).
 std::string without_columns(const std::string& csv, const std::vector<std::string>& drop) {
-  std::stringstream ss(csv);
-  std::string line, out;
-  std::vector<std::string> header;
-  bool first = true;
-  while (std::getline(ss, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ls(line);
-    std::string c;
-    while (std::getline(ls, c, ',')) cells.push_back(c);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    if (first) header = cells, first = false;
+  const auto table = almkit::testing::csv_rows(csv);
+  std::string out;
+  for (const auto& cells : table) {
     for (size_t j = 0; j < cells.size(); ++j) {
       bool skip = false;
-      for (const auto& d : drop) skip = skip || (j < header.size() && header[j] == d);
+      for (const auto& d : drop) skip = skip || (j < table[0].size() && table[0][j] == d);
       if (!skip) out += cells[j] + ";";
     }
     out += "\n";
