@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -56,6 +57,7 @@ void RolloutOptions::validate() const {
     throw std::invalid_argument(fmt::format("option rollout.w_proximal: expected a finite number >= 0, got {}", w_proximal));
   if (!(kink_selection >= 0.0 && kink_selection <= 1.0))
     throw std::invalid_argument(fmt::format("option rollout.kink_selection: expected a number in [0, 1], got {}", kink_selection));
+  if (!std::isfinite(kink_hold)) throw std::invalid_argument("option rollout.kink_hold: expected a finite number");
   if (!std::isfinite(kink_tolerance))
     throw std::invalid_argument("option rollout.kink_tolerance: expected a finite number");
   if (!(tol_gradient >= 0.0))
@@ -200,6 +202,8 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   const int nw = problem.num_weights();
   Vector trial(problem.num_variables()), rolled(problem.num_variables()), c(problem.num_equalities());
   const Vector no_mu(0);
+  std::vector<int> hold;
+  bool last_rejected = false;
 
   auto finish = [&](AlmStatus status, std::string message) {
     s.status = status;
@@ -249,7 +253,16 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     if (options.sweeps > 1) inner = bcd.minimize(L, trial, 0.0);
     // The w and a steps form one more (partial) sweep on `trial` (core/block_problem.h "Hand-over contract").
     problem.begin_sweep(trial);
-    problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial);
+    hold.clear();
+    static const bool fallback_only = std::getenv("ALMKIT_HOLD_FALLBACK") != nullptr;
+    if (options.kink_hold >= 0.0 && (!fallback_only || last_rejected)) {
+      const auto U = problem.view(cur.x).U;
+      const double tol = options.kink_hold * std::max(1.0, U.lpNorm<Eigen::Infinity>());
+      for (Eigen::Index q = 0; q < U.size(); ++q)
+        if (std::abs(U.data()[q]) <= tol) hold.push_back(static_cast<int>(q));
+    }
+    if (hold.empty()) problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial);
+    else problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial, hold);
     problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
     inner.iterations += 1;
     inner.evaluations += 2;
@@ -338,6 +351,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
       else
         gamma_hat *= options.gamma_increase;
     }
+    last_rejected = !st.accepted;
     st.grad_inf = cur.grad_inf;
     st.gamma_scaled_next = gamma_hat;
     st.extrapolation_next = beta_e;

@@ -46,6 +46,12 @@ struct RolloutOptions {
   /// one-sided 0 or 1 (docs/rnn_bcd.md §8). Negative: one-sided everywhere.
   double kink_tolerance = -1.0;
   double kink_selection = 0.5;
+  /// Kink hold (docs/rnn_bcd.md §8): the w step keeps the pre-activations with
+  /// |u_{t,i}| ≤ kink_hold · max(1, ‖U‖∞) at the forward-pass point on their
+  /// kink (Θ_i z_t = 0, RnnTrainingProblem::minimize_w_block with `hold`), so the
+  /// Gram-preconditioned step moves along the kinks instead of across them.
+  /// Negative: off.
+  double kink_hold = -1.0;
   /// Extrapolation of accepted steps (docs/rnn_bcd.md §8): after θ_k → θ_{k+1}
   /// is accepted, θ_e = θ_{k+1} + β (θ_{k+1} − θ_k) replaces it when
   /// F(θ_e) < F(θ_{k+1}) (F stays monotone); β ← min(extrapolation_max,
@@ -90,6 +96,7 @@ struct RolloutOptions {
     v("tol_gradient", tol_gradient, "rollout: stop when |grad F|_inf <= this at the forward-pass point");
     v("kink_tolerance", kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
     v("kink_selection", kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
+    v("kink_hold", kink_hold, "rollout: the w step keeps |u| <= this * max(1,|U|_inf) on the kink (negative: off)");
     v("w_proximal", w_proximal, "rollout: kappa of a proximal term on the w step, rho = kappa tr(gamma Z Z^T)/(m+d+1); 0 = off");
     v("damping", damping, "rollout: first Levenberg-Marquardt damping kappa of the w step after a rejection (0 = off: rejections raise gamma)");
     v("damping_increase", damping_increase, "rollout: kappa <- max(damping, damping_increase * kappa) after a rejected step");

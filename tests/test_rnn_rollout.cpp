@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include <Eigen/QR>
+
+#include "almkit/core/augmented_lagrangian.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_rollout.h"
 #include "almkit/study/rnn_trainer.h"
@@ -87,6 +90,62 @@ TEST_CASE("rnn rollout: a heavily damped w step is steepest descent on F (the Le
   const Vector step = w_part(v.W - v0.W, v.V - v0.V, v.b - v0.b);
   CHECK(step.dot(minus_grad) / (step.norm() * minus_grad.norm()) < 0.999);
   CHECK(step.dot(minus_grad) > 0.0);  // but a descent direction
+}
+
+TEST_CASE("rnn rollout: the kink-hold w step is the constrained block minimizer (feasible + KKT of the QP)") {
+  // min_Θ L s.t. Θ_i z_t = 0 for the held (t, i) is a convex QP in Θ: its
+  // minimizer is the point that satisfies the constraints and whose gradient
+  // ∇_{Θ_i} L (the augmented Lagrangian's own gradient code) lies in span{z_t}.
+  const RnnSeries s = testing::random_series(3, 2, 40, {0, 17}, true, 31);
+  const RnnRegularization reg = testing::random_regularization(32);
+  const int m = 4;
+  RnnTrainingProblem P(s, m, reg);
+  const Vector x = testing::random_point(P, 33);
+  const Vector lambda = Vector::Random(P.num_equalities()) * 0.3;
+  const double gamma = 0.7;
+  // Held entries (t, i) → index t·m + i: two on unit 1 (one at the sequence start 17), one on unit 3.
+  const std::vector<std::pair<int, int>> held{{5, 1}, {17, 1}, {30, 3}};
+  std::vector<int> hold;
+  for (auto [t, i] : held) hold.push_back(t * m + i);
+  Vector y = x;
+  P.minimize_w_block(lambda, gamma, 0.0, y, hold);
+  const auto v = P.view(y), v0 = P.view(x);
+  auto z = [&](int t) {
+    Vector out(m + 3 + 1);
+    const bool start = t == 0 || t == 17;
+    out << (start ? Vector(Vector::Zero(m)) : Vector(v0.H.col(t - 1))), s.X.col(t), 1.0;
+    return out;
+  };
+  auto row = [&](const RnnConstView& w, int i) {
+    Vector out(m + 3 + 1);
+    out << w.W.row(i).transpose(), w.V.row(i).transpose(), w.b(i);
+    return out;
+  };
+  for (auto [t, i] : held) CHECK(std::abs(row(v, i).dot(z(t))) <= 1e-12 * (1.0 + row(v, i).norm() * z(t).norm()));
+  AugmentedLagrangian L(P);
+  L.set_parameters(lambda, Vector(0), gamma);
+  Vector g(P.num_variables());
+  L.value_gradient(y, g);
+  const auto gv = P.view(g);
+  double scale = 0.0;
+  for (int i = 0; i < m; ++i) scale = std::max(scale, row(gv, i).norm());
+  for (int i = 0; i < m; ++i) {
+    std::vector<int> ts;
+    for (auto [t, j] : held)
+      if (j == i) ts.push_back(t);
+    Matrix Z(m + 4, static_cast<Eigen::Index>(ts.size()));
+    for (size_t j = 0; j < ts.size(); ++j) Z.col(static_cast<Eigen::Index>(j)) = z(ts[j]);
+    const Vector gi = row(gv, i);
+    const Vector residual = ts.empty() ? gi : Vector(gi - Z * Z.colPivHouseholderQr().solve(gi));
+    CHECK(residual.lpNorm<Eigen::Infinity>() <= 1e-9 * std::max(1.0, scale));
+  }
+  // The held units' rows differ from the unconstrained step's, the others do not.
+  Vector y0 = x;
+  P.minimize_w_block(lambda, gamma, 0.0, y0);
+  const auto u0 = P.view(y0);
+  CHECK((row(u0, 1) - row(v, 1)).norm() > 1e-6);
+  CHECK((row(u0, 0) - row(v, 0)).norm() <= 1e-12 * (1.0 + row(u0, 0).norm()));
+  CHECK(L.value(y) >= L.value(y0) - 1e-12 * std::abs(L.value(y0)));
 }
 
 TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward pass, the stop is ‖∇F‖∞") {

@@ -500,6 +500,14 @@ void RnnTrainingProblem::minimize_w_block(VectorCRef lambda, double beta, double
   last_x_ = x.data();
 }
 
+void RnnTrainingProblem::minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x,
+                                          const std::vector<int>& hold) const {
+  prepare_block(kBlockW, lambda, Vector(0), beta, kappa, x);
+  for (int k : hold) check(k >= 0 && k < m_ * T_, "minimize_w_block: held kink index out of range");
+  minimize_w(lambda, beta, kappa, x, &hold);
+  last_x_ = x.data();
+}
+
 void RnnTrainingProblem::begin_sweep(VectorCRef /*x*/) const {
   HHt_owner_ = nullptr;
   last_x_ = nullptr;
@@ -530,7 +538,8 @@ void RnnTrainingProblem::solve_normal_equations() const {
 }
 
 // w = Θ = [W V b]:  Θ (β Z Zᵀ + 2 diag(λ2 1_m, λ3 1_d, λ4)) = (β U + Ξ1) Zᵀ,  Z = [Hprev; X; 1ᵀ].
-void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa, VectorRef x) const {
+void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa, VectorRef x,
+                                    const std::vector<int>* hold) const {
   auto v = mutable_view(x);
   const auto xi = multiplier_view(lambda);
   const int q = m_ + d_ + 1;
@@ -578,6 +587,7 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa
     rhs_small_.col(q - 1) += rho * v.b;
   }
   solve_normal_equations();  // Θᵀ (q × m): Θ M = RHS, M symmetric
+  if (hold != nullptr && !hold->empty()) hold_kinks(*hold, v.H);
   v.W = theta_.topRows(m_).transpose();
   v.V = theta_.middleRows(m_, d_).transpose();
   v.b = theta_.row(q - 1).transpose();
@@ -624,6 +634,33 @@ void RnnTrainingProblem::minimize_w_chunked(VectorCRef lambda, double beta, doub
   gram_.block(0, m_, m_, d_) = G.middleRows(m_, d_).transpose();
   gram_.block(q - 1, 0, 1, m_) = G.row(q - 1);
   gram_.block(0, q - 1, m_, 1) = G.row(q - 1).transpose();
+}
+
+// Rows of Θ with held kinks: min ½ θᵀMθ − rᵀθ s.t. Z_Kᵀθ = 0 has the solution
+// θ = θ₀ − M⁻¹Z_K μ, (Z_Kᵀ M⁻¹ Z_K) μ = Z_Kᵀ θ₀ (θ₀ = M⁻¹r, theta_'s column).
+// The minimum-norm μ keeps it defined when held columns z_t coincide.
+void RnnTrainingProblem::hold_kinks(const std::vector<int>& hold, const Eigen::Ref<const Matrix>& H) const {
+  const int q = m_ + d_ + 1;
+  std::vector<std::vector<int>> by_unit(static_cast<size_t>(m_));
+  for (int k : hold) by_unit[static_cast<size_t>(k % m_)].push_back(k / m_);
+  const bool llt_ok = llt_.info() == Eigen::Success;
+  for (int i = 0; i < m_; ++i) {
+    const auto& ts = by_unit[static_cast<size_t>(i)];
+    if (ts.empty()) continue;
+    Matrix ZK(q, static_cast<Eigen::Index>(ts.size()));
+    for (size_t j = 0; j < ts.size(); ++j) {
+      const int t = ts[j];
+      const bool start = t == 0 || std::binary_search(inner_starts_.begin(), inner_starts_.end(), t);
+      if (start) ZK.col(static_cast<Eigen::Index>(j)).head(m_).setZero();
+      else ZK.col(static_cast<Eigen::Index>(j)).head(m_) = H.col(t - 1);
+      ZK.col(static_cast<Eigen::Index>(j)).segment(m_, d_) = data_.X.col(t);
+      ZK(q - 1, static_cast<Eigen::Index>(j)) = 1.0;
+    }
+    const Matrix MinvZ = llt_ok ? Matrix(llt_.solve(ZK)) : Matrix(gram_.completeOrthogonalDecomposition().solve(ZK));
+    const Matrix S = ZK.transpose() * MinvZ;
+    const Vector mu = S.completeOrthogonalDecomposition().solve(ZK.transpose() * theta_.col(i));
+    theta_.col(i) -= MinvZ * mu;
+  }
 }
 
 // a = [A c]:  [A c] ((2/N) Φ Ω Φᵀ + 2 diag(λ1 1_m, λ5)) = (2/N) Y Ω Φᵀ,  Φ = [H; 1ᵀ].
