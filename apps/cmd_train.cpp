@@ -151,6 +151,8 @@ void resolve_options(const CLI::App* sub, TrainArgs& a) {
     keep("--hidden", &TrainOptions::hidden);
     keep("--seed", &TrainOptions::seed);
     keep("--init-std", &TrainOptions::init_std);
+    keep("--threads", &TrainOptions::threads);
+    keep("--chunk-columns", &TrainOptions::chunk_columns);
     const char* lam[] = {"--lambda1", "--lambda2", "--lambda3", "--lambda4", "--lambda5", "--lambda6"};
     double* pl[] = {&p.regularization.lambda1, &p.regularization.lambda2, &p.regularization.lambda3,
                     &p.regularization.lambda4, &p.regularization.lambda5, &p.regularization.lambda6};

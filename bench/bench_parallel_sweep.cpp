@@ -137,11 +137,12 @@ int main(int argc, char** argv) {
   }
   // Bytes per sweep and rank of a P-rank run (docs/parallel.md §3): three
   // one-column halos (h_{first-1} before w and before u, E(:, last) for h) of
-  // m doubles, and the reductions of the w block (q² + m q, q = m + d + 1), the
-  // a block ((m+1)² + p (m+1); H Hᵀ is not resent when ω ≡ 1: p (m+1) + m) and
+  // m doubles, and the reductions of the w block (the H rows of Z Zᵀ, q m, and
+  // (βU + Ξ1) Zᵀ, m q, q = m + d + 1; X Xᵀ, X 1 and T are constant), the
+  // a block (Y Ω Hᵀ and H ω, p (m+1) + m doubles; H Hᵀ comes from the w block when ω ≡ 1) and
   // the change norms of the H and U blocks (4 doubles).
   const int p = 1, q = m + d + 1;
-  const double halo = 3.0 * m * 8, red_w = (double(q) * q + double(m) * q) * 8, red_a = (double(p) * (m + 1) + m) * 8,
+  const double halo = 3.0 * m * 8, red_w = 2.0 * m * q * 8, red_a = (double(p) * (m + 1) + m) * 8,
                red_n = 4 * 8;
   std::printf("# per sweep and rank (m = %d, d = %d, p = %d): halo %.0f B in 3 messages per neighbour, "
               "reductions %.0f + %.0f + %.0f B in 3 collectives, total %.1f KiB\n",
