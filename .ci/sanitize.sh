@@ -16,10 +16,13 @@
 # the release job: they are numerical acceptance tests whose floating-point
 # path changes without -march=native (L-BFGS-B then stagnates on hs019, hs100,
 # hs113 before the KKT tolerance; docs/benchmark.md), not memory checks.
-# So are the "parallel-long: ..." cases (docs/parallel.md §6): each trains the
-# reference preset (1000 sweeps) three times to compare chunked, threaded and
-# sequential runs; the chunked code they exercise runs under the sanitizers in
-# the short "parallel: ..." cases. Measured 2026-11-30 with
+# So are the reference-trace reproductions ("reproduces the SP500 reference
+# trace": 4000 + 1000 sweeps compared with a trace to 1e-9; the same blocks
+# and driver run in the short bcd/alm cases) and the "parallel-long: ..."
+# cases (docs/parallel.md §6: the reference preset trained several times to
+# compare chunked, threaded and sequential runs; the chunked code runs under
+# the sanitizers in the short "parallel: ..." cases). Issue 14 left them out
+# to keep the CI within its budget after adding the parallel tests. Measured 2026-11-30 with
 # -g on a contended 2-core machine: build 2150 s, ctest 243 s, smoke 65 s.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +40,7 @@ t1=$(date +%s)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export GLOG_minloglevel=3
-(cd "$build" && ctest --output-on-failure -j"$jobs" -E '^compile\.|reaches every published optimum|^parallel-long')
+(cd "$build" && ctest --output-on-failure -j"$jobs" -E '^compile\.|reaches every published optimum|reproduces the SP500 reference trace|^parallel-long')
 t2=$(date +%s)
 
 # Smoke of every CLI command (small sizes; a sanitizer report fails the job).
