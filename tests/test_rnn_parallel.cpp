@@ -211,4 +211,14 @@ TEST_CASE("parallel: almkit train --threads, --chunk-columns, --sequence-column 
   CHECK(ok.output.find("\"threads\": 2") != std::string::npos);
   CHECK(ok.output.find("\"chunk_columns\": 16") != std::string::npos);
   CHECK(ok.output.find("\"train_sequences\": 3") != std::string::npos);
+  // --resume may change --threads (the result does not depend on it), not --chunk-columns.
+  CHECK(run_cli("train --data " + csv + " --sequence-column seq --train-fraction 0.75 --hidden 4 --outer 2 --threads 2 "
+                "--quiet --no-plots --out " + dir + "/d").code == 0);
+  const auto again = run_cli("train --resume " + dir + "/d --threads 1 --quiet --no-plots");
+  CHECK(again.code == 0);
+  CHECK(almkit::testing::slurp(dir + "/d/summary.json").find("\"threads\": 1") != std::string::npos);
+  const auto refused = run_cli("train --data " + csv + " --sequence-column seq --train-fraction 0.75 --hidden 4 --outer 2 "
+                               "--chunk-columns 8 --resume " + dir + "/d --quiet --no-plots");
+  CHECK(refused.code == 2);
+  CHECK(refused.output.find("chunk_columns") != std::string::npos);
 }
