@@ -113,6 +113,7 @@ nlohmann::json options_json(const CompareArgs& a, const std::vector<std::string>
                   {"hidden", a.hidden},         {"budget_seconds", a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds)},
                   {"budget_evals", a.budget_evals}, {"learning_rates", rates},
                   {"tune_fraction", a.tune_fraction}, {"hybrid_fraction", a.hybrid_fraction}, {"windows", a.windows},
+                  {"curve_resolution", a.curve_resolution},
                   {"alm_outer", a.alm_outer},   {"out", a.out}};
   nlohmann::json g = options_to_json(a.grad);
   for (const char* set_per_run : {"learning_rate", "max_seconds", "max_evaluations"}) g.erase(set_per_run);
@@ -158,6 +159,7 @@ void validate_settings(CompareArgs& a) {
   if (!(a.tune_fraction > 0 && a.tune_fraction <= 1)) throw UsageError("--tune-fraction must be in (0, 1]");
   if (!(a.hybrid_fraction > 0 && a.hybrid_fraction < 1)) throw UsageError("--hybrid-fraction must be in (0, 1)");
   if (a.windows < 1) throw UsageError("--windows must be >= 1");
+  if (!(a.curve_resolution >= 0 && a.curve_resolution < 1)) throw UsageError("--curve-resolution must be in [0, 1)");
   if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
   if (!(a.init_std > 0) || !std::isfinite(a.init_std)) throw UsageError("--init-std must be a finite number > 0");
   if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
@@ -217,10 +219,13 @@ RunRecord run_from_checkpoint(const nlohmann::json& j, int m, int d, int p) {
   return r;
 }
 
-std::string curve_lines(const RunRecord& r) {
+std::string curve_lines(const RunRecord& r, double resolution) {
   std::string out;
-  for (const auto& p : r.curve)
+  for (std::size_t i = 0; i < r.curve.size(); ++i) {
+    if (!compare::keep_curve_point(i, r.curve.size(), resolution)) continue;
+    const auto& p = r.curve[i];
     out += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
+  }
   return out;
 }
 
@@ -245,7 +250,7 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
   LineAppender curves_out;
   {
     std::string initial = "method,init,seed,seconds,train_mse,test_mse\n";
-    for (const auto& r : runs) initial += curve_lines(r);
+    for (const auto& r : runs) initial += curve_lines(r, a.curve_resolution);
     curves_out.open(dir + "/curves.csv", initial);
   }
   auto save_checkpoint = [&](const std::string& status) {
@@ -286,7 +291,7 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
           std::fflush(stdout);
         }
         runs.push_back(std::move(r));
-        curves_out.append(curve_lines(runs.back()));
+        curves_out.append(curve_lines(runs.back(), a.curve_resolution));
         save_checkpoint("running");
       }
   curves_out.close();
@@ -294,7 +299,7 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
   return runs;
 }
 
-nlohmann::json run_json(const RunRecord& r) {
+nlohmann::json run_json(const RunRecord& r, double resolution) {
   nlohmann::json j = {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", jnum(r.learning_rate)},
                       {"train_mse", jnum(r.train_mse)}, {"test_mse", jnum(r.test_mse)}, {"seconds", jnum(r.seconds)},
                       {"time_to_target", jnum(r.time_to_target)}, {"kkt_stationarity", jnum(r.kkt)},
@@ -305,7 +310,9 @@ nlohmann::json run_json(const RunRecord& r) {
                                  {"train_mse", jnum(r.start.train_mse)}}}};
   nlohmann::json jc = {{"seconds", nlohmann::json::array()}, {"train_mse", nlohmann::json::array()},
                        {"test_mse", nlohmann::json::array()}, {"violation", nlohmann::json::array()}};
-  for (const auto& p : r.curve) {
+  for (std::size_t i = 0; i < r.curve.size(); ++i) {
+    if (!compare::keep_curve_point(i, r.curve.size(), resolution)) continue;
+    const auto& p = r.curve[i];
     jc["seconds"].push_back(jnum(p.seconds));
     jc["train_mse"].push_back(jnum(p.train_mse));
     jc["test_mse"].push_back(jnum(p.test_mse));
@@ -316,13 +323,13 @@ nlohmann::json run_json(const RunRecord& r) {
 }
 
 // results.csv and curves.csv.
-void write_tables(const std::string& dir, const std::vector<RunRecord>& runs) {
+void write_tables(const std::string& dir, const std::vector<RunRecord>& runs, double resolution) {
   std::string csv = "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status,start_explodes\n";
   std::string curves = "method,init,seed,seconds,train_mse,test_mse\n";
   for (const auto& r : runs) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(r.learning_rate), num(r.train_mse),
                        num(r.test_mse), num(r.seconds), num(r.time_to_target), num(r.kkt), r.status, r.start.explodes);
-    curves += curve_lines(r);
+    curves += curve_lines(r, resolution);
   }
   write_file_atomically(dir + "/results.csv", csv);
   write_file_atomically(dir + "/curves.csv", curves);
@@ -449,7 +456,7 @@ void write_results_json(const std::string& dir, const CompareArgs& a, const rnn:
   j["best_train_mse"] = jnum(target.best);
   j["methods"] = jmethods;
   nlohmann::json jruns = nlohmann::json::array();
-  for (const auto& r : runs) jruns.push_back(run_json(r));
+  for (const auto& r : runs) jruns.push_back(run_json(r, a.curve_resolution));
   j["runs"] = jruns;
   write_file_atomically(dir + "/results.json", j.dump(2) + "\n");
 }
@@ -525,7 +532,7 @@ void run_compare(const CLI::App* sub, CompareArgs& a) {
   const compare::Target target = compare::set_time_to_target(runs);
 
   const std::string& dir = a.out;
-  write_tables(dir, runs);
+  write_tables(dir, runs, a.curve_resolution);
   std::string md = markdown_intro(a, spec, data, budget_text, target.best);
   nlohmann::json jmethods = nlohmann::json::object();
   std::vector<compare::MethodSummary> plotted;
@@ -580,6 +587,11 @@ void register_compare(CLI::App& app) {
   sub->add_option("--windows", a.windows, "SGD: contiguous time windows per epoch (truncated BPTT)")->capture_default_str()->group(g_run);
   sub->add_option("--hybrid-fraction", a.hybrid_fraction,
                   "alm-bcd+lbfgs: share of the budget for the ALM-BCD phase; L-BFGS on F gets the rest")
+      ->capture_default_str()
+      ->group(g_run);
+  sub->add_option("--curve-resolution", a.curve_resolution,
+                  "curves.csv keeps point i of a run when i is a multiple of the largest power of 10 <= max(1, R i), "
+                  "and the last point (0: every point; docs/compare.md)")
       ->capture_default_str()
       ->group(g_run);
   sub->add_option("--alm-outer", a.alm_outer,

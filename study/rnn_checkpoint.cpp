@@ -104,7 +104,7 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
   if (!at(j, "resumable").get<bool>())
     throw std::invalid_argument(fmt::format(
         "checkpoint: this run cannot be resumed: policy '{}' (only the rollout policy, the default, can, and not with "
-        "rollout.anderson > 0; docs/interruption.md)",
+        "rollout.anderson > 0 or rollout.kink_hold_after_rejection; docs/interruption.md)",
         j.contains("options") ? j["options"].value("policy", std::string("?")) : std::string("?")));
   try {
     TrainResume r;

@@ -225,6 +225,14 @@ RunRecord run_method(const std::string& method, const rnn::RnnDataset& data, con
   return r;
 }
 
+bool keep_curve_point(std::size_t i, std::size_t n, double resolution) {
+  if (!(resolution > 0.0) || i + 1 >= n) return true;
+  std::size_t stride = 1;
+  const double reach = resolution * static_cast<double>(i);
+  while (static_cast<double>(stride) * 10.0 <= reach) stride *= 10;
+  return i % stride == 0;
+}
+
 Target set_time_to_target(std::vector<RunRecord>& runs, double factor) {
   Target t;
   for (const auto& r : runs)

@@ -30,6 +30,9 @@ struct CompareSettings {
   int windows = 10;              ///< SGD windows per epoch
   int alm_outer = 0;             ///< 0: no cap with a seconds budget, one per evaluation with budget_evals
   double hybrid_fraction = 0.5;  ///< alm-bcd+lbfgs: budget share of the ALM-BCD phase
+  /// curves.csv keeps the recorded points keep_curve_point() selects with this
+  /// resolution R (0: every point). The summaries and time to target use every point.
+  double curve_resolution = 0.01;
   /// The gradient methods' fixed hyper-parameters; learning rate and budget
   /// are set per run by the comparison.
   baselines::GradientOptions grad;
@@ -65,6 +68,12 @@ bool is_method(const std::string& method);
 /// ‖∇F(θ)‖∞ on the training series (NaN if not finite): the KKT stationarity of (P)
 /// with the BPTT adjoint multipliers (rnn_model.h).
 double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg);
+/// Whether point i of a run's n recorded points goes to curves.csv: the last
+/// one, and i a multiple of the largest power of 10 ≤ max(1, R·i) (R =
+/// resolution; R ≤ 0: every point). Consecutive kept indices k₁ < k₂ are at
+/// most max(1, R·k₂) apart: about 9/R points per decade of iterations instead
+/// of every one (a 10 s ALM-BCD run on a short series records ~10⁵).
+bool keep_curve_point(std::size_t i, std::size_t n, double resolution);
 /// The median of the finite entries (NaN when there are none).
 double median(std::vector<double> v);
 /// The divergence rule of the gradient methods (gradient_methods.h) on a

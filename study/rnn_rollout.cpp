@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -186,6 +185,10 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   if (resume != nullptr && options.anderson > 0)
     throw std::invalid_argument(
         "resume: rollout.anderson > 0 keeps a memory of past steps that checkpoints do not hold (docs/interruption.md)");
+  if (resume != nullptr && options.kink_hold >= 0.0 && options.kink_hold_after_rejection)
+    throw std::invalid_argument(
+        "resume: rollout.kink_hold_after_rejection depends on whether the last step was rejected, which checkpoints "
+        "do not hold (docs/interruption.md)");
   if (resume != nullptr) {
     gamma_hat = resume->gamma_scaled;
     beta_e = resume->extrapolation;
@@ -254,8 +257,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     // The w and a steps form one more (partial) sweep on `trial` (core/block_problem.h "Hand-over contract").
     problem.begin_sweep(trial);
     hold.clear();
-    static const bool fallback_only = std::getenv("ALMKIT_HOLD_FALLBACK") != nullptr;
-    if (options.kink_hold >= 0.0 && (!fallback_only || last_rejected)) {
+    if (options.kink_hold >= 0.0 && (!options.kink_hold_after_rejection || last_rejected)) {
       const auto U = problem.view(cur.x).U;
       const double tol = options.kink_hold * std::max(1.0, U.lpNorm<Eigen::Infinity>());
       for (Eigen::Index q = 0; q < U.size(); ++q)

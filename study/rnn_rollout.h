@@ -52,6 +52,9 @@ struct RolloutOptions {
   /// Gram-preconditioned step moves along the kinks instead of across them.
   /// Negative: off.
   double kink_hold = -1.0;
+  /// true: hold the kinks only in the step after a rejected one (the stall
+  /// regime); false: in every step.
+  bool kink_hold_after_rejection = false;
   /// Extrapolation of accepted steps (docs/rnn_bcd.md §8): after θ_k → θ_{k+1}
   /// is accepted, θ_e = θ_{k+1} + β (θ_{k+1} − θ_k) replaces it when
   /// F(θ_e) < F(θ_{k+1}) (F stays monotone); β ← min(extrapolation_max,
@@ -97,6 +100,7 @@ struct RolloutOptions {
     v("kink_tolerance", kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
     v("kink_selection", kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
     v("kink_hold", kink_hold, "rollout: the w step keeps |u| <= this * max(1,|U|_inf) on the kink (negative: off)");
+    v("kink_hold_after_rejection", kink_hold_after_rejection, "rollout: hold the kinks only after a rejected step (false: every step)");
     v("w_proximal", w_proximal, "rollout: kappa of a proximal term on the w step, rho = kappa tr(gamma Z Z^T)/(m+d+1); 0 = off");
     v("damping", damping, "rollout: first Levenberg-Marquardt damping kappa of the w step after a rejection (0 = off: rejections raise gamma)");
     v("damping_increase", damping_increase, "rollout: kappa <- max(damping, damping_increase * kappa) after a rejected step");

@@ -276,7 +276,9 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
       const bool go_on = callback ? callback(row) : true;
       if (hooks.on_state) {
         TrainState state = state_of(it.iteration, x, st.gamma_scaled_next / problem.data().N());
-        state.resumable = options.rollout.anderson == 0;  // the Anderson memory is not checkpointed
+        // Neither the Anderson memory nor the last step's rejection is checkpointed.
+        state.resumable = options.rollout.anderson == 0 &&
+                          !(options.rollout.kink_hold >= 0.0 && options.rollout.kink_hold_after_rejection);
         state.rollout.iteration = it.iteration;
         state.rollout.gamma_scaled = st.gamma_scaled_next;
         state.rollout.extrapolation = st.extrapolation_next;

@@ -2,7 +2,9 @@
 // medians, the divergence rule, time to target, aggregation, the ALM variants'
 // options, learning-rate tuning and deterministic runs under an evaluation
 // budget — without the almkit executable (the CLI itself: test_compare.cpp).
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <vector>
 
@@ -154,4 +156,22 @@ TEST_CASE("compare harness: runs under an evaluation budget are deterministic an
   CHECK(std::isfinite(alm.train_mse));
   CHECK(std::isnan(alm.learning_rate));
   CHECK(alm.curve.front().violation >= 0.0);
+}
+
+TEST_CASE("compare harness: curves.csv thinning keeps the last point and gaps of at most max(1, R k)") {
+  for (double R : {0.01, 0.1}) {
+    const std::size_t n = 123457;
+    std::size_t last = 0, kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!compare::keep_curve_point(i, n, R)) continue;
+      ++kept;
+      if (i > 0) CHECK(static_cast<double>(i - last) <= std::max(1.0, R * static_cast<double>(i)));
+      last = i;
+    }
+    CHECK(last == n - 1);
+    // All of the first decade below 1/R, then at most 9/R per decade (here 3 decades, 1/R to 1e5 R... 1.2e5).
+    CHECK(static_cast<double>(kept) <= 10.0 / R + 4 * 9.0 / R + 1);
+    CHECK(static_cast<double>(kept) >= 10.0 / R);
+  }
+  for (std::size_t i = 0; i < 1000; ++i) CHECK(compare::keep_curve_point(i, 1000, 0.0));
 }
