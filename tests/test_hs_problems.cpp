@@ -290,9 +290,6 @@ struct KnownMiss {
   Miss kind;
 };
 constexpr KnownMiss kKnownMisses[] = {
-    // f = 3.98206 (nlopt-slsqp and Ipopt end there too); only β_0 ≤ 3 reaches f*, and a cap of 3
-    // loses hs036, hs037 (docs/benchmark.md "hs013 and hs016")
-    {"lbfgsb", "hs016", Miss::kLocalMinimum},
     {"lbfgsb", "hs064", Miss::kUncertified},   // stationarity 2.0e-6 (S = 10)
     {"lbfgsb", "hs118", Miss::kUncertified},   // stationarity 2.9e-5 (S = 2.9)
     {"lbfgs", "hs015", Miss::kLocalMinimum},   // f = 360.38
