@@ -12,6 +12,12 @@
 
 namespace almkit {
 
+namespace {
+// β_0 of the formula is at least this (docs/alm.md §3 "Initial penalty"); the
+// upper end is SafeguardedOptions::initial_penalty_max.
+constexpr double kInitialPenaltyMin = 1e-8;
+}  // namespace
+
 void SafeguardedOptions::validate() const {
   check_open_unit("tau", tau);
   check_option(penalty_increase > 1.0 && std::isfinite(penalty_increase), "penalty_increase", "a finite number > 1",
@@ -31,14 +37,15 @@ void SafeguardedOptions::validate() const {
   check_option(stagnation_iterations >= 0, "stagnation_iterations", "an integer >= 0", stagnation_iterations);
   check_nonnegative("tol_stationarity_noise", tol_stationarity_noise);
   check_positive("initial_penalty_factor", initial_penalty_factor);
+  check_option(initial_penalty_max >= kInitialPenaltyMin && std::isfinite(initial_penalty_max), "initial_penalty_max",
+               "a finite number >= 1e-8", initial_penalty_max);
+  check_nonnegative("diverging_progress_tolerance", diverging_progress_tolerance);
 }
 
 namespace {
 
 double inf_norm(const Vector& v) { return v.size() ? v.lpNorm<Eigen::Infinity>() : 0.0; }
 
-// β_0 of the formula is clamped to this range (docs/alm.md §3 "Initial penalty").
-constexpr double kInitialPenaltyMin = 1e-8, kInitialPenaltyMax = 1e8;
 // The multiplier-divergence stop inside the loop needs β to have grown by this
 // factor first: at a moderate penalty large multipliers are still ordinary
 // (docs/alm.md §5, hs013).
@@ -66,7 +73,7 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
         s.problem.eval_grad_f(s.x, grad0);
         if (grad0.allFinite()) beta = std::min(beta, opt_.initial_penalty_factor * std::max(1.0, inf_norm(grad0)));
       }
-      beta = std::clamp(beta, kInitialPenaltyMin, kInitialPenaltyMax);
+      beta = std::clamp(beta, kInitialPenaltyMin, opt_.initial_penalty_max);
     }
     s.penalty = beta;
     s.lambda_bar = s.lambda.cwiseMax(opt_.lambda_min).cwiseMin(opt_.lambda_max);
@@ -81,6 +88,7 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
     f_prev_ = f0;
     infeas_prev_ = infeasibility(s.problem, s.x);
     no_progress_ = 0;
+    continuing_ = false;
     beta_prev_ = beta0_ = beta;
   }
 
@@ -112,15 +120,24 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
                                   "infeasibility, the problem may be infeasible",
                                   kkt.infeasibility, r));
     }
-    // Multipliers that keep growing ≥ 10× per 5 iterations at a nearly feasible
-    // point after β grew by 1e6: the limit is no KKT point (hs013); more
-    // subproblems only push the multipliers and the cost up (docs/alm.md §5).
-    if (beta >= kDivergingPenaltyGrowth * beta0_ && kkt.infeasibility <= common.tol_feasibility &&
-        s.multipliers_diverging())
-      return s.stop_at_limit(AlmStatus::kMultipliersDiverging, fmt::format("penalty grew to {:.3g}", beta));
     // Progress of this outer iteration in x, f or the infeasibility.
     const double f_k = s.summary.history.back().objective, infeas_k = kkt.infeasibility;
     const double dx = inf_norm(s.x - x_prev_);
+    // Multipliers that keep growing ≥ 10× per 5 iterations at a nearly feasible
+    // point after β grew by 1e6: the limit is no KKT point (hs013); more
+    // subproblems only push the multipliers and the cost up (docs/alm.md §5).
+    // With diverging_continuation the run goes on as a penalty method, whose
+    // iterates still approach the minimizer as β grows (Birgin & Martínez's
+    // view of the ALM at non-KKT limits), until x and f settle.
+    if (beta >= kDivergingPenaltyGrowth * beta0_ && kkt.infeasibility <= common.tol_feasibility &&
+        s.multipliers_diverging()) {
+      const double rho = opt_.diverging_progress_tolerance;
+      const bool settled = dx <= rho * std::max(1.0, inf_norm(s.x)) &&
+                           std::abs(f_k - f_prev_) <= rho * std::max(1.0, std::abs(f_k));
+      if (!opt_.diverging_continuation || settled)
+        return s.stop_at_limit(AlmStatus::kMultipliersDiverging, fmt::format("penalty grew to {:.3g}", beta));
+      continuing_ = true;
+    }
     const bool x_moved = dx > opt_.stagnation_tolerance * std::max(1.0, inf_norm(s.x));
     // A penalty increase at an infeasible point (decided by the previous
     // iteration) changes the subproblem: the driver is still acting.
@@ -142,7 +159,9 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
     // No penalty increase once feasible to tolerance: V then sits at round-off
     // level, where "no decrease by τ" is noise and a growing β only ruins the
     // conditioning of the next subproblem.
-    if (V_ > opt_.tau * V_prev_ && V_ > common.tol_feasibility) {
+    // Penalty continuation (diverging_continuation): no KKT point is approached,
+    // so only a growing β moves x toward the minimizer (docs/alm.md §5).
+    if ((V_ > opt_.tau * V_prev_ && V_ > common.tol_feasibility) || continuing_) {
       if (beta >= opt_.penalty_max)
         return s.stop_at_limit(AlmStatus::kPenaltyTooLarge,
                                fmt::format("penalty reached penalty_max = {:.3g} without enough decrease of the "
@@ -220,6 +239,13 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
                                   "of the infeasibility, the problem may be infeasible",
                                   why, kkt.infeasibility, r));
     }
+    // Under penalty continuation no KKT point is approached: the residuals are
+    // small only because the multipliers are huge (S), so no convergence claim.
+    if (continuing_)
+      return s.stop(AlmStatus::kMultipliersDiverging,
+                    fmt::format("{}; during the penalty continuation after diverging multipliers (β = {:.3g}): "
+                                "no KKT point is approached",
+                                why, s.penalty));
     if (at_noise_level(s))
       return s.stop(AlmStatus::kConvergedAtNoiseLevel,
                     fmt::format("{}; feasible ({:.3g}) with stationarity {:.3g} ≤ tol_stationarity_noise · S = {:.3g} "
@@ -235,6 +261,7 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
   Vector x_prev_;
   double f_prev_ = 0.0, infeas_prev_ = 0.0, beta_prev_ = 0.0, beta0_ = 0.0;
   int no_progress_ = 0;
+  bool continuing_ = false;  ///< penalty continuation after diverging multipliers
 };
 
 }  // namespace

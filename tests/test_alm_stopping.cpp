@@ -171,6 +171,53 @@ TEST_CASE("hs013: the minimizer is feasible, so the status is never infeasible_s
   CHECK(std::abs(s.objective - 1.0) <= 1e-2);
 }
 
+// diverging_continuation (docs/alm.md §5): after the multiplier-divergence test
+// fires, the run goes on as a penalty method (β × 10 per outer iteration) and
+// gets closer to the non-KKT minimizer, but still never claims convergence.
+TEST_CASE("diverging_continuation: hs013 and kink-square go on as penalty methods and end multipliers_diverging") {
+  if (!lbfgsb_available()) return;  // measured with L-BFGS-B (docs/benchmark.md "hs013 and hs016")
+  auto p = find_problem("hs013")->make();
+  auto inner = make_inner_solver("lbfgsb", *p);
+  const AlmSummary stop = solve_alm(*p, *inner);
+  AlmOptions o;
+  o.safeguarded.diverging_continuation = true;
+  const AlmSummary cont = solve_alm(*p, *inner, o);
+  INFO(stop.BriefReport(), " | ", cont.BriefReport(), " — ", cont.message);
+  CHECK(stop.status == AlmStatus::kMultipliersDiverging);
+  CHECK(cont.status == AlmStatus::kMultipliersDiverging);
+  CHECK(cont.final_penalty > stop.final_penalty);
+  CHECK(std::abs(cont.objective - 1.0) < 0.25 * std::abs(stop.objective - 1.0));
+  CHECK(cont.kkt.infeasibility <= 1e-8);
+  // min x s.t. x² = 0 (no KKT point): the continuation's stagnation stop is no convergence claim.
+  auto q = find_problem("kink-square")->make();
+  auto inner_q = make_inner_solver("lbfgsb", *q);
+  const AlmSummary k = solve_alm(*q, *inner_q, o);
+  INFO(k.BriefReport(), " — ", k.message);
+  CHECK(k.status == AlmStatus::kMultipliersDiverging);
+  AlmOptions bad;
+  bad.safeguarded.diverging_progress_tolerance = -1.0;
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("diverging_progress_tolerance"), std::invalid_argument);
+}
+
+// initial_penalty_max (docs/alm.md §3 "Initial penalty"): the upper clamp of the β_0 formula.
+TEST_CASE("initial_penalty_max clamps the initial penalty of the formula") {
+  auto p = find_problem("hs015")->make();  // x0 = (−2, 1): f(x0) = 909, violation 3 (β_0 of the formula ≫ 3)
+  CeresLbfgsSolver lbfgs;
+  AlmOptions o;
+  o.max_outer_iterations = 1;
+  const AlmSummary a = solve_alm(*p, lbfgs, o);
+  o.safeguarded.initial_penalty_max = 3.0;
+  const AlmSummary b = solve_alm(*p, lbfgs, o);
+  REQUIRE(!a.history.empty());
+  REQUIRE(!b.history.empty());
+  INFO("formula beta_0 = ", a.history.front().penalty);
+  CHECK(a.history.front().penalty > 30.0);
+  CHECK(b.history.front().penalty == 3.0);
+  AlmOptions bad;
+  bad.safeguarded.initial_penalty_max = 0.0;
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("initial_penalty_max"), std::invalid_argument);
+}
+
 TEST_CASE("time_limit_seconds is a hard limit: the inner solver gets the remaining time") {
   auto p = make_autodiff_problem(SlowRosenbrock{});
   CeresLbfgsSolver lbfgs;

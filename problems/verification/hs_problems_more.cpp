@@ -79,15 +79,19 @@ struct Hs015 : HsBase<Hs015> {
   }
 };
 
-// HS16: Rosenbrock s.t. x1 + x2² ≥ 0, x1² + x2 ≥ 0 (HS form), −2 ≤ x1 ≤ 0.5,
-// x2 ≤ 1. x0 = (−2, 1); x* = (0.5, 0.25), f* = 0.25.
+// HS16: Rosenbrock s.t. x1 + x2² ≥ 0, x1² + x2 ≥ 0 (HS form), −0.5 ≤ x1 ≤ 0.5,
+// x2 ≤ 1. x0 = (−2, 1), outside the box (the book marks it "not feasible");
+// x* = (0.5, 0.25), f* = 0.25. The lower bound −0.5 is the book's as CUTEst's
+// HS16 and OptimizationProblems.jl's hs16 carry it; an earlier transcription
+// here had −2 (as NLSProblems.jl), which adds a local minimizer at
+// (−0.991, 0.996), f = 3.98206 (docs/benchmark.md "hs013 and hs016").
 struct Hs016 : HsBase<Hs016> {
   static constexpr double kOptimalValue = 0.25;
   static Vector solution() { return vec({0.5, 0.25}); }
   int num_variables() const { return 2; }
   int num_inequalities() const { return 2; }
   Vector initial_point() const { return vec({-2.0, 1.0}); }
-  Vector lower_bounds() const { return vec({-2.0, -kInf}); }
+  Vector lower_bounds() const { return vec({-0.5, -kInf}); }
   Vector upper_bounds() const { return vec({0.5, 1.0}); }
   template <class T> T objective(const T* x) const { return rosenbrock(x); }
   template <class T> void inequalities(const T* x, T* g) const {
