@@ -221,11 +221,8 @@ RunRecord run_from_checkpoint(const nlohmann::json& j, int m, int d, int p) {
 
 std::string curve_lines(const RunRecord& r, double resolution) {
   std::string out;
-  for (std::size_t i = 0; i < r.curve.size(); ++i) {
-    if (!compare::keep_curve_point(i, r.curve.size(), resolution)) continue;
-    const auto& p = r.curve[i];
+  for (const auto& p : compare::thinned_curve(r.curve, resolution))
     out += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
-  }
   return out;
 }
 
@@ -310,9 +307,7 @@ nlohmann::json run_json(const RunRecord& r, double resolution) {
                                  {"train_mse", jnum(r.start.train_mse)}}}};
   nlohmann::json jc = {{"seconds", nlohmann::json::array()}, {"train_mse", nlohmann::json::array()},
                        {"test_mse", nlohmann::json::array()}, {"violation", nlohmann::json::array()}};
-  for (std::size_t i = 0; i < r.curve.size(); ++i) {
-    if (!compare::keep_curve_point(i, r.curve.size(), resolution)) continue;
-    const auto& p = r.curve[i];
+  for (const auto& p : compare::thinned_curve(r.curve, resolution)) {
     jc["seconds"].push_back(jnum(p.seconds));
     jc["train_mse"].push_back(jnum(p.train_mse));
     jc["test_mse"].push_back(jnum(p.test_mse));

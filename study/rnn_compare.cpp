@@ -233,6 +233,13 @@ bool keep_curve_point(std::size_t i, std::size_t n, double resolution) {
   return i % stride == 0;
 }
 
+std::vector<Point> thinned_curve(const std::vector<Point>& curve, double resolution) {
+  std::vector<Point> out;
+  for (std::size_t i = 0; i < curve.size(); ++i)
+    if (keep_curve_point(i, curve.size(), resolution)) out.push_back(curve[i]);
+  return out;
+}
+
 Target set_time_to_target(std::vector<RunRecord>& runs, double factor) {
   Target t;
   for (const auto& r : runs)

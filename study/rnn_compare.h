@@ -74,6 +74,8 @@ double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn
 /// most max(1, R·k₂) apart: about 9/R points per decade of iterations instead
 /// of every one (a 10 s ALM-BCD run on a short series records ~10⁵).
 bool keep_curve_point(std::size_t i, std::size_t n, double resolution);
+/// The points of `curve` that keep_curve_point() selects (curves.csv, results.json).
+std::vector<Point> thinned_curve(const std::vector<Point>& curve, double resolution);
 /// The median of the finite entries (NaN when there are none).
 double median(std::vector<double> v);
 /// The divergence rule of the gradient methods (gradient_methods.h) on a

@@ -263,8 +263,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
       for (Eigen::Index q = 0; q < U.size(); ++q)
         if (std::abs(U.data()[q]) <= tol) hold.push_back(static_cast<int>(q));
     }
-    if (hold.empty()) problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial);
-    else problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial, hold);
+    problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial, hold);
     problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
     inner.iterations += 1;
     inner.evaluations += 2;

@@ -425,17 +425,11 @@ int RnnTrainingProblem::prepare_block(int k, VectorCRef lambda, VectorCRef mu, d
   return previous;
 }
 
-void RnnTrainingProblem::minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x) const {
-  prepare_block(kBlockW, lambda, Vector(0), beta, kappa, x);
-  minimize_w(lambda, beta, kappa, x);
-  last_x_ = x.data();
-}
-
 void RnnTrainingProblem::minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x,
                                           const std::vector<int>& hold) const {
   prepare_block(kBlockW, lambda, Vector(0), beta, kappa, x);
   for (int k : hold) check(k >= 0 && k < m_ * T_, "minimize_w_block: held kink index out of range");
-  minimize_w(lambda, beta, kappa, x, &hold);
+  minimize_w(lambda, beta, kappa, x, hold);
   last_x_ = x.data();
 }
 
@@ -470,7 +464,7 @@ void RnnTrainingProblem::solve_normal_equations() const {
 
 // w = Θ = [W V b]:  Θ (β Z Zᵀ + 2 diag(λ2 1_m, λ3 1_d, λ4)) = (β U + Ξ1) Zᵀ,  Z = [Hprev; X; 1ᵀ].
 void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa, VectorRef x,
-                                    const std::vector<int>* hold) const {
+                                    const std::vector<int>& hold) const {
   auto v = mutable_view(x);
   const auto xi = multiplier_view(lambda);
   const int q = m_ + d_ + 1;
@@ -515,7 +509,7 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa
     rhs_small_.col(q - 1) += rho * v.b;
   }
   solve_normal_equations();  // Θᵀ (q × m): Θ M = RHS, M symmetric
-  if (hold != nullptr && !hold->empty()) hold_kinks(*hold, v.H);
+  if (!hold.empty()) hold_kinks(hold, v.H);
   v.W = theta_.topRows(m_).transpose();
   v.V = theta_.middleRows(m_, d_).transpose();
   v.b = theta_.row(q - 1).transpose();

@@ -126,14 +126,14 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// The w block of minimize_block with a proximal term (ρ/2)‖Θ − Θ⁻‖²,
   /// ρ = κ tr(β Z Zᵀ)/(m+d+1), κ ≥ 0 (κ = 0: the exact block minimizer of
   /// docs/rnn_bcd.md §2). The rollout policy's `w_proximal` option (§8).
-  void minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x) const;
-  /// The same w step with the pre-activations at the `hold` entries of U
-  /// (column-major indices t·m + i) kept on their kink for the current states:
+  /// With a non-empty `hold`, the step keeps the pre-activations at the `hold` entries of U
+  /// (column-major indices t·m + i) on their kink for the current states:
   /// Θ_i z_t = 0 for each held (t, i), z_t = [h_{t−1}; x_t; 1]. Per unit i the
   /// equality-constrained least squares is solved in closed form,
   /// Θ_iᵀ = θ_i − M⁻¹ Z_K (Z_Kᵀ M⁻¹ Z_K)⁺ Z_Kᵀ θ_i with θ_i the unconstrained
   /// row and M the w block's matrix (docs/rnn_bcd.md §8, "kink hold").
-  void minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x, const std::vector<int>& hold) const;
+  void minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x,
+                        const std::vector<int>& hold = {}) const;
 
   // ----- ConstrainedProblem ------------------------------------------------
   std::string name() const override { return "rnn_training"; }
@@ -205,7 +205,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// ∇_A f and ∇_c f from the weighted residuals R (shared by ∇f and weight_gradient).
   void output_gradient(const RnnConstView& v, const Matrix& R, Eigen::Ref<Matrix> gA, Eigen::Ref<Vector> gc) const;
   void minimize_w(VectorCRef lambda, double beta, double kappa, VectorRef x,
-                  const std::vector<int>* hold = nullptr) const;
+                  const std::vector<int>& hold = {}) const;
   void minimize_a(VectorRef x, bool after_w) const;
   void hold_kinks(const std::vector<int>& hold, const Eigen::Ref<const Matrix>& H) const;
   void minimize_h(VectorCRef lambda, double beta, VectorRef x) const;
