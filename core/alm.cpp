@@ -5,11 +5,11 @@
 #include <cmath>
 #include <stdexcept>
 
-#include <Eigen/SVD>
 
 #include <fmt/core.h>
 
 #include "almkit/core/alm_policy.h"
+#include "almkit/core/singular_values.h"
 
 namespace almkit {
 
@@ -315,7 +315,7 @@ class AlmDriver {
       if (mult >= opt.degeneracy_multiplier_ratio * std::max(1.0, inf_norm(grad))) {
         const Matrix J = active_jacobian();
         if (J.rows() > 0 && J.rows() <= opt.degeneracy_max_variables) {
-          const Vector sv = Eigen::BDCSVD<Matrix>(J).singularValues();
+          const Vector sv = singular_values(J);
           const double smin = sv.size() ? sv.minCoeff() : 0.0, smax = sv.size() ? sv.maxCoeff() : 0.0;
           if (J.rows() <= n && smin <= opt.degeneracy_singular_ratio * std::max(1.0, smax)) {
             s_.stop(AlmStatus::kMultipliersDiverging,

@@ -40,6 +40,9 @@ void SafeguardedOptions::validate() const {
   check_option(initial_penalty_max >= kInitialPenaltyMin && std::isfinite(initial_penalty_max), "initial_penalty_max",
                "a finite number >= 1e-8", initial_penalty_max);
   check_nonnegative("diverging_progress_tolerance", diverging_progress_tolerance);
+  check_option(diverging_penalty_increase > 1.0 && std::isfinite(diverging_penalty_increase),
+               "diverging_penalty_increase", "a finite number > 1", diverging_penalty_increase);
+  check_positive("diverging_penalty_max", diverging_penalty_max);
 }
 
 namespace {
@@ -107,7 +110,10 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
     // rounding level) at a feasible point whose KKT residuals are within the
     // noise tolerances: further subproblems only repeat failing line
     // searches (docs/alm.md §5 "Stagnation").
-    if (s.last_inner.status == InnerStatus::kNoProgress && at_noise_level(s))
+    // Not under the penalty continuation: there β grows every iteration, so the
+    // next subproblem differs, and S (the noise level) holds the diverging
+    // multipliers.
+    if (!continuing_ && s.last_inner.status == InnerStatus::kNoProgress && at_noise_level(s))
       return stop_stagnated(s, fmt::format("the inner solver made no progress ({})", s.last_inner.message));
     // The test uses the infeasibility of the KKT report (not V, which also
     // measures complementarity through max(g̃, −μ̄/β)): a feasible point is
@@ -161,7 +167,13 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
     // conditioning of the next subproblem.
     // Penalty continuation (diverging_continuation): no KKT point is approached,
     // so only a growing β moves x toward the minimizer (docs/alm.md §5).
-    if ((V_ > opt_.tau * V_prev_ && V_ > common.tol_feasibility) || continuing_) {
+    if (continuing_) {
+      if (beta >= opt_.diverging_penalty_max)
+        return s.stop_at_limit(AlmStatus::kMultipliersDiverging,
+                               fmt::format("penalty reached diverging_penalty_max = {:.3g} during the penalty "
+                                           "continuation", opt_.diverging_penalty_max));
+      s.penalty = std::min(opt_.diverging_penalty_increase * beta, opt_.diverging_penalty_max);
+    } else if (V_ > opt_.tau * V_prev_ && V_ > common.tol_feasibility) {
       if (beta >= opt_.penalty_max)
         return s.stop_at_limit(AlmStatus::kPenaltyTooLarge,
                                fmt::format("penalty reached penalty_max = {:.3g} without enough decrease of the "
@@ -187,8 +199,11 @@ class SafeguardedPolicy final : public AlmOuterPolicy {
  private:
   // ε_target: the outer stationarity test needs ‖∇L_β‖∞ ≤ tol_stationarity · S
   // (∇L_β is the Lagrangian gradient at the updated multipliers), no less.
+  // Under the penalty continuation S = 1: S then measures the diverging
+  // multipliers' terms, which cancel each other (hs013: J_gᵀμ against the
+  // bound multiplier of x₂ ≥ 0), not the accuracy x needs (docs/alm.md §5).
   double inner_tolerance_target(const AlmState& s) const {
-    const double S = s.summary.history.empty() ? 1.0 : stationarity_scale(s);
+    const double S = s.summary.history.empty() || continuing_ ? 1.0 : stationarity_scale(s);
     return std::max(opt_.inner_tolerance_final, opt_.inner_tolerance_final_relative * s.options.tol_stationarity * S);
   }
 

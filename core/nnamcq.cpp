@@ -1,5 +1,6 @@
 // check_nnamcq: see core/nnamcq.h for the tests and docs/verification.md §5.
 #include "almkit/core/nnamcq.h"
+#include "almkit/core/singular_values.h"
 #include "almkit/core/json_util.h"
 #include "almkit/core/vertex_cones.h"
 
@@ -8,7 +9,6 @@
 #include <limits>
 #include <random>
 
-#include <Eigen/SVD>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -46,15 +46,6 @@ struct Test {
   Vector y;  // per row, when witness
 };
 
-// Smallest singular value of M (r × n) and a unit y with ‖Mᵀy‖ = σ (r > n: 0).
-double smallest_left(const Matrix& M, Vector* y) {
-  const Eigen::Index r = M.rows();
-  Eigen::JacobiSVD<Matrix> svd(M, Eigen::ComputeFullU);
-  const Vector sv = svd.singularValues();
-  if (y != nullptr) *y = svd.matrixU().col(r - 1);
-  return r > M.cols() ? 0.0 : sv[r - 1];
-}
-
 Test test_at(const Setup& S, const Vector& s) {
   Test t;
   const Eigen::Index m = static_cast<Eigen::Index>(S.rows.size());
@@ -63,7 +54,7 @@ Test test_at(const Setup& S, const Vector& s) {
   Matrix M(m, n);
   for (Eigen::Index i = 0; i < m; ++i) M.row(i) = S.rows[static_cast<size_t>(i)].at(S.model, s).transpose();
   const double delta = S.opt.degeneracy_tolerance * std::max(1.0, M.cwiseAbs().maxCoeff());
-  t.sigma_min = smallest_left(M, nullptr);
+  t.sigma_min = smallest_left_singular(M, nullptr);
   if (t.sigma_min > delta) { t.margin = t.sigma_min; return t; }
   t.independent = false;
   // Rows dependent: LICQ fails at s. Equality rows first.
@@ -73,7 +64,7 @@ Test test_at(const Setup& S, const Vector& s) {
     Matrix ME(static_cast<Eigen::Index>(eq.size()), n);
     for (size_t k = 0; k < eq.size(); ++k) ME.row(static_cast<Eigen::Index>(k)) = M.row(eq[k]);
     Vector yE;
-    const double se = smallest_left(ME, &yE);
+    const double se = smallest_left_singular(ME, &yE);
     if (se <= delta || nn.empty()) {
       t.margin = se;
       t.witness = true;
@@ -156,7 +147,7 @@ bool clarke_hull(const Setup& S, NnamcqReport& rep) {
     for (size_t k = 0; k < free_plain.size(); ++k) M0.row(static_cast<Eigen::Index>(k)) = S.rows[free_plain[k]].a0.transpose();
     Vector y0;
     const double delta = S.opt.degeneracy_tolerance * std::max(1.0, M0.cwiseAbs().maxCoeff());
-    if (smallest_left(M0, &y0) <= delta) {
+    if (smallest_left_singular(M0, &y0) <= delta) {
       rep.clarke_margin = 0.0;
       if (!rep.has_witness) {
         Vector y = Vector::Zero(static_cast<Eigen::Index>(S.rows.size()));

@@ -7,11 +7,11 @@
 #include <cmath>
 #include <limits>
 
-#include <Eigen/SVD>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "almkit/core/nnamcq.h"
+#include "almkit/core/singular_values.h"
 #include "almkit/core/vertex_cones.h"
 
 namespace almkit {
@@ -275,8 +275,7 @@ void finish(const Setup& S, KktVerification& v) {
     if (!active.empty()) {
       Matrix M(static_cast<Eigen::Index>(active.size()), S.x.size());
       for (size_t i = 0; i < active.size(); ++i) M.row(static_cast<Eigen::Index>(i)) = active[i].transpose();
-      const Vector sv = Eigen::JacobiSVD<Matrix>(M).singularValues();
-      v.active_singular_value = M.rows() > M.cols() ? 0.0 : sv[sv.size() - 1];
+      v.active_singular_value = smallest_left_singular(M, nullptr);
     }
   }
   auto judge = [&](StationarityResult& r, std::vector<std::string>* failures) {

@@ -171,32 +171,40 @@ TEST_CASE("hs013: the minimizer is feasible, so the status is never infeasible_s
   CHECK(std::abs(s.objective - 1.0) <= 1e-2);
 }
 
-// diverging_continuation (docs/alm.md §5): after the multiplier-divergence test
-// fires, the run goes on as a penalty method (β × 10 per outer iteration) and
-// gets closer to the non-KKT minimizer, but still never claims convergence.
+// diverging_continuation (docs/alm.md §5, on by default): after the
+// multiplier-divergence test fires, the run goes on as a penalty method (β ×
+// 1e3 per outer iteration, up to 1e40) and reaches hs013's non-KKT minimizer to
+// the benchmark's 1e-6, still without claiming convergence.
 TEST_CASE("diverging_continuation: hs013 and kink-square go on as penalty methods and end multipliers_diverging") {
   if (!lbfgsb_available()) return;  // measured with L-BFGS-B (docs/benchmark.md "hs013 and hs016")
   auto p = find_problem("hs013")->make();
   auto inner = make_inner_solver("lbfgsb", *p);
-  const AlmSummary stop = solve_alm(*p, *inner);
-  AlmOptions o;
-  o.safeguarded.diverging_continuation = true;
-  const AlmSummary cont = solve_alm(*p, *inner, o);
+  AlmOptions off;
+  off.safeguarded.diverging_continuation = false;
+  const AlmSummary stop = solve_alm(*p, *inner, off);
+  const AlmSummary cont = solve_alm(*p, *inner);
   INFO(stop.BriefReport(), " | ", cont.BriefReport(), " — ", cont.message);
   CHECK(stop.status == AlmStatus::kMultipliersDiverging);
   CHECK(cont.status == AlmStatus::kMultipliersDiverging);
-  CHECK(cont.final_penalty > stop.final_penalty);
-  CHECK(std::abs(cont.objective - 1.0) < 0.25 * std::abs(stop.objective - 1.0));
+  CHECK(cont.final_penalty > 1e30);
+  CHECK(std::abs(stop.objective - 1.0) > 1e-3);
+  CHECK(std::abs(cont.objective - 1.0) <= 1e-6);
   CHECK(cont.kkt.infeasibility <= 1e-8);
   // min x s.t. x² = 0 (no KKT point): the continuation's stagnation stop is no convergence claim.
   auto q = find_problem("kink-square")->make();
   auto inner_q = make_inner_solver("lbfgsb", *q);
-  const AlmSummary k = solve_alm(*q, *inner_q, o);
+  const AlmSummary k = solve_alm(*q, *inner_q);
   INFO(k.BriefReport(), " — ", k.message);
   CHECK(k.status == AlmStatus::kMultipliersDiverging);
   AlmOptions bad;
   bad.safeguarded.diverging_progress_tolerance = -1.0;
   CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("diverging_progress_tolerance"), std::invalid_argument);
+  bad = {};
+  bad.safeguarded.diverging_penalty_increase = 1.0;
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("diverging_penalty_increase"), std::invalid_argument);
+  bad = {};
+  bad.safeguarded.diverging_penalty_max = 0.0;
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("diverging_penalty_max"), std::invalid_argument);
 }
 
 // initial_penalty_max (docs/alm.md §3 "Initial penalty"): the upper clamp of the β_0 formula.

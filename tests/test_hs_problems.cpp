@@ -269,7 +269,8 @@ TEST_CASE("hs: known solutions are KKT points") {
 // optimum from the standard start, with almkit's default inner solver and
 // with Ceres L-BFGS. Known exceptions, each checked for what it is:
 //  * hs013: x* is no KKT point — no run may claim convergence (docs/alm.md §5);
-//    f within 1e-6 of f* would need a penalty of ~1e31 (docs/benchmark.md "hs013 and hs016");
+//    the penalty continuation reaches f within 1e-6 of f* with lbfgsb (β ≈ 1e31;
+//    docs/benchmark.md "hs013 and hs016"), within 1e-2 with Ceres L-BFGS;
 //  * hs106: badly scaled; both inner solvers end with a status that says they
 //    failed (docs/benchmark.md), never converged and never after 60 outer iterations;
 //  * a different local minimizer from the standard start (docs/benchmark.md
@@ -314,7 +315,7 @@ void check_known_answers(const std::string& solver) {
       CHECK(s.status != AlmStatus::kConverged);
       CHECK(s.status != AlmStatus::kInfeasibleStationary);
       CHECK(s.kkt.infeasibility <= 1e-6);
-      CHECK(std::abs(s.objective - r.optimal_value) <= 1e-2);
+      CHECK(std::abs(s.objective - r.optimal_value) <= (solver == "lbfgsb" ? tol_f : 1e-2));
       continue;
     }
     if (r.name == "hs106") {

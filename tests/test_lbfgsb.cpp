@@ -56,6 +56,18 @@ struct NanBeyondOne {
   }
 };
 
+// min −x + exp(1500 (x + 1.5)): x* = −1.5 − ln(1500)/1500, from x₀ = −2 where
+// the gradient is −1. L-BFGS-B's first trial is the unit steepest-descent step,
+// x = −1, where exp(750) overflows (docs/inner_solvers.md "Non-finite trial points").
+struct OverflowAtFirstTrial {
+  int num_variables() const { return 1; }
+  Vector initial_point() const { return Vector::Constant(1, -2.0); }
+  template <class T> T objective(const T* x) const {
+    using std::exp;
+    return -x[0] + exp(1500.0 * (x[0] + 1.5));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("lbfgsb: availability, factory names and the default inner solver") {
@@ -115,6 +127,24 @@ TEST_CASE("lbfgsb: NaN from the user's function ends with non_finite, x stays fi
   CHECK(s.status == AlmStatus::kNonFinite);
   CHECK(s.x.allFinite());
   CHECK(s.message.find("non-finite") != std::string::npos);
+}
+
+TEST_CASE("lbfgsb: an overflowing trial far away is cut back by the trust box and the run goes on") {
+  if (!lbfgsb_available()) return;
+  auto p = make_autodiff_problem(OverflowAtFirstTrial{}, "overflow");
+  LbfgsbOptions no_box;
+  no_box.nonfinite_retries = 0;
+  LbfgsbSolver without(no_box), with;
+  const AlmSummary a = solve_alm(p, without);
+  const AlmSummary b = solve_alm(p, with);
+  INFO(a.BriefReport(), " | ", b.BriefReport(), " — ", b.message);
+  CHECK(a.status == AlmStatus::kNonFinite);  // the overflow happens on this path
+  // f's curvature 1500 puts the lowest f within the rounding level of the gradient.
+  CHECK((b.status == AlmStatus::kConverged || b.status == AlmStatus::kConvergedAtNoiseLevel));
+  CHECK(b.x[0] == doctest::Approx(-1.5 - std::log(1500.0) / 1500.0).epsilon(1e-9));
+  LbfgsbOptions bad;
+  bad.nonfinite_retries = -1;
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("nonfinite_retries"), std::invalid_argument);
 }
 
 TEST_CASE("inner tolerance schedule: a feasible iterate gets the final tolerance at once") {

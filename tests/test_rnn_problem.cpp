@@ -2,8 +2,8 @@
 // BPTT multipliers, sequence independence (docs/rnn_bcd.md §1, docs/rnn.md §2–4).
 #include <doctest/doctest.h>
 
-#include <Eigen/SVD>
 
+#include "almkit/core/singular_values.h"
 #include "almkit/problems/rnn/rnn_problem.h"
 #include "rnn_test_helpers.h"
 
@@ -162,8 +162,7 @@ TEST_CASE("rnn_problem: structural NNAMCQ, the state Jacobian is nonsingular for
     if (sel & 1) J(mT + 0 + 3 * 1, P.offset_U() + 0 + 3 * 1) = -1.0;
     if (sel & 2) J(mT + 2 + 3 * 4, P.offset_U() + 2 + 3 * 4) = -1.0;
     const Matrix Js = J.rightCols(2 * mT);  // columns (H, U)
-    Eigen::JacobiSVD<Matrix> svd(Js);
-    CHECK(svd.singularValues().minCoeff() > 1e-3);
+    CHECK(almkit::singular_values(Js).minCoeff() > 1e-3);
   }
 }
 

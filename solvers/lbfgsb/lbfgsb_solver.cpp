@@ -28,6 +28,8 @@ void LbfgsbOptions::validate() const {
   if (!(factr >= 0) || !std::isfinite(factr)) throw std::invalid_argument("option factr: expected a finite number >= 0");
   if (!(max_seconds > 0)) throw std::invalid_argument("option max_seconds: expected a number > 0");
   if (restarts < 0) throw std::invalid_argument(fmt::format("option restarts: expected an integer >= 0, got {}", restarts));
+  if (nonfinite_retries < 0)
+    throw std::invalid_argument(fmt::format("option nonfinite_retries: expected an integer >= 0, got {}", nonfinite_retries));
 }
 
 bool lbfgsb_available() {
@@ -85,13 +87,32 @@ InnerResult LbfgsbSolver::minimize(const AugmentedLagrangian& L, VectorRef x, do
   }
   int m = options_.memory;
   std::vector<int> nbd(static_cast<size_t>(n));
-  Vector l = lo, u = up;
-  for (int k = 0; k < n; ++k) {
-    const bool has_l = std::isfinite(lo[k]), has_u = std::isfinite(up[k]);
-    nbd[static_cast<size_t>(k)] = has_l ? (has_u ? 2 : 1) : (has_u ? 3 : 0);
-    if (!has_l) l[k] = 0.0;
-    if (!has_u) u[k] = 0.0;
-  }
+  Vector l(n), u(n);
+  // The run's box: the problem's bounds, intersected with the trust box
+  // |x − center|∞ ≤ radius after a non-finite trial (radius = ∞: none).
+  auto set_box = [&](const Vector& center, double radius) {
+    for (int k = 0; k < n; ++k) {
+      const double lk = std::max(lo[k], center[k] - radius), uk = std::min(up[k], center[k] + radius);
+      const bool has_l = std::isfinite(lk), has_u = std::isfinite(uk);
+      nbd[static_cast<size_t>(k)] = has_l ? (has_u ? 2 : 1) : (has_u ? 3 : 0);
+      l[k] = has_l ? lk : 0.0;
+      u[k] = has_u ? uk : 0.0;
+    }
+  };
+  // Some component of xx on a face of the trust box that is not a bound of the problem.
+  auto on_trust_face = [&](const Vector& xx) {
+    for (int k = 0; k < n; ++k) {
+      if (nbd[static_cast<size_t>(k)] == 0) continue;
+      const bool at_l = (nbd[static_cast<size_t>(k)] != 3) && xx[k] <= l[k] && l[k] > lo[k];
+      const bool at_u = (nbd[static_cast<size_t>(k)] == 2 || nbd[static_cast<size_t>(k)] == 3) && xx[k] >= u[k] && u[k] < up[k];
+      if (at_l || at_u) return true;
+    }
+    return false;
+  };
+  const double kNoBox = std::numeric_limits<double>::infinity();
+  double box_radius = kNoBox;
+  int box_retries = 0;
+  set_box(xv, kNoBox);
   const size_t nn = static_cast<size_t>(n), mm = static_cast<size_t>(m);
   std::vector<double> wa(2 * mm * nn + 5 * nn + 11 * mm * mm + 8 * mm);
   std::vector<int> iwa(3 * nn);
@@ -131,6 +152,12 @@ InnerResult LbfgsbSolver::minimize(const AugmentedLagrangian& L, VectorRef x, do
           r.message = std::isfinite(f_best) ? "non-finite augmented Lagrangian during the line search"
                                             : "non-finite augmented Lagrangian at the warm start";
           done = true;
+          const double step = (xv - x_best).lpNorm<Eigen::Infinity>();
+          if (std::isfinite(f_best) && box_retries < options_.nonfinite_retries && step > 0.0) {
+            ++box_retries;
+            box_radius = 0.5 * std::min(step, box_radius);
+            restart = true;
+          }
         } else if (f < f_best) {
           f_best = f, x_best = xv, g_best = g;
         }
@@ -148,7 +175,14 @@ InnerResult LbfgsbSolver::minimize(const AugmentedLagrangian& L, VectorRef x, do
       }
       r.message = task_text(task);
       done = true;
-      if (task_is(task, "CONV")) {
+      if (box_radius < kNoBox && box_retries < options_.nonfinite_retries && on_trust_face(x_best) &&
+          projected_gradient_norm(x_best, g_best) > tolerance && !task_is(task, "ERROR")) {
+        // Stopped inside the trust box but not stationary for the true
+        // bounds (on the box's face): go on from there with a larger box.
+        ++box_retries;
+        box_radius *= 2.0;
+        restart = true;
+      } else if (task_is(task, "CONV")) {
         r.status = InnerStatus::kConverged;  // checked against ε below
       } else if (task_is(task, "ABNO")) {
         r.status = InnerStatus::kNoProgress;
@@ -160,14 +194,25 @@ InnerResult LbfgsbSolver::minimize(const AugmentedLagrangian& L, VectorRef x, do
     }
     if (!restart) break;
     xv = x_best;
+    set_box(x_best, box_radius);
   }
   if (std::isfinite(f_best)) {
     x = x_best;
     r.final_value = f_best;
     r.final_measure = projected_gradient_norm(x_best, g_best);
-    if (r.status != InnerStatus::kNonFinite && r.final_measure <= tolerance) r.status = InnerStatus::kConverged;
-    // CONVERGENCE may also mean the factr test (relative decrease at rounding level).
-    if (r.status == InnerStatus::kConverged && !(r.final_measure <= tolerance)) r.status = InnerStatus::kNoProgress;
+    // A far trial that overflowed does not matter once x_best is stationary;
+    // otherwise the non-finite values are the reason the run stopped short
+    // (a user's function undefined beyond some point: NaN, not a solution).
+    if (r.final_measure <= tolerance) {
+      r.status = InnerStatus::kConverged;
+    } else if (r.status == InnerStatus::kNonFinite || (box_radius < kNoBox && on_trust_face(x_best))) {
+      r.status = InnerStatus::kNonFinite;
+      r.message = fmt::format("non-finite augmented Lagrangian during the line search ({} trust boxes, projected "
+                              "gradient {:.3g} > {:.3g})", box_retries, r.final_measure, tolerance);
+    } else if (r.status == InnerStatus::kConverged) {
+      // CONVERGENCE may also mean the factr test (relative decrease at rounding level).
+      r.status = InnerStatus::kNoProgress;
+    }
   } else {
     r.final_value = f;
     r.final_measure = std::numeric_limits<double>::infinity();

@@ -28,6 +28,14 @@ struct LbfgsbOptions {
   /// way, and the ALM's next subproblem restarts anyway; 10 cost 42 % more
   /// gradients over the benchmark set (hs106: 6928 instead of 1547).
   int restarts = 0;
+  /// After a non-finite L_β at a trial point x_t (an overflow of the penalty
+  /// term far from the current point), restart from the best point x_b inside
+  /// the trust box |x − x_b|∞ ≤ r, r = ‖x_t − x_b‖∞ / 2, intersected with the
+  /// bounds, at most this many times; a run that ends on the box's face with
+  /// the projected gradient (true bounds) above ε restarts there with 2r.
+  /// 0 = stop with status non_finite at once (the behaviour before the box;
+  /// docs/benchmark.md "hs013").
+  int nonfinite_retries = 20;
   double max_seconds = 1e9;   ///< per subproblem wall-clock limit
 
   template <class Visitor>
@@ -36,6 +44,7 @@ struct LbfgsbOptions {
     v("memory", memory, "L-BFGS-B memory (correction pairs)");
     v("factr", factr, "stop when the relative decrease of L is <= factr * 2.2e-16, 0 = off");
     v("restarts", restarts, "restarts from the best trial point after a failed line search that decreased L");
+    v("nonfinite_retries", nonfinite_retries, "restarts in a trust box after a non-finite trial value (0 = stop non_finite)");
     v("max_seconds", max_seconds, "wall-clock limit per subproblem, seconds");
   }
   template <class Visitor>
