@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 
 
 #include <fmt/core.h>
 
 #include "almkit/core/alm_policy.h"
+#include "almkit/core/block_problem.h"
+#include "almkit/core/scaled_problem.h"
 #include "almkit/core/singular_values.h"
 
 namespace almkit {
@@ -75,6 +79,11 @@ void AlmOptions::validate() const {
   check_positive("degeneracy_multiplier_ratio", degeneracy_multiplier_ratio);
   check_positive("degeneracy_singular_ratio", degeneracy_singular_ratio);
   check_option(degeneracy_max_variables >= 0, "degeneracy_max_variables", "an integer >= 0", degeneracy_max_variables);
+  check_option(constraint_scaling_spread >= 1.0, "constraint_scaling_spread", "a number >= 1", constraint_scaling_spread);
+  check_positive("constraint_scaling_min", constraint_scaling_min);
+  check_option(constraint_scaling_max >= constraint_scaling_min && std::isfinite(constraint_scaling_max),
+               "constraint_scaling_max", "a finite number >= constraint_scaling_min", constraint_scaling_max);
+  check_nonnegative("constraint_scaling_max_entries", constraint_scaling_max_entries);
   safeguarded.validate();
   reference.validate();
 }
@@ -377,17 +386,67 @@ class AlmDriver {
 
 }  // namespace
 
+namespace {
+
+// The scales of docs/alm.md §7 when constraint_scaling applies to this
+// problem and start, else nullopt.
+std::optional<ConstraintScales> scales_for(const ConstrainedProblem& problem, const AlmOptions& options,
+                                           const AlmStart& start, bool bounds_in_inner) {
+  const int m = problem.num_equalities() + problem.num_inequalities();
+  if (!options.constraint_scaling || m == 0 || dynamic_cast<const BlockProblem*>(&problem) != nullptr ||
+      static_cast<double>(problem.num_variables()) * m > options.constraint_scaling_max_entries)
+    return std::nullopt;
+  Vector x0 = start.x.size() ? start.x : problem.initial_point();
+  if (x0.size() != problem.num_variables() || !x0.allFinite()) return std::nullopt;  // AlmState reports it
+  if (bounds_in_inner) x0 = x0.cwiseMax(problem.lower_bounds()).cwiseMin(problem.upper_bounds());
+  ConstraintScales s =
+      gradient_constraint_scales(problem, x0, options.constraint_scaling_min, options.constraint_scaling_max);
+  if (!(s.spread > options.constraint_scaling_spread)) return std::nullopt;
+  return s;
+}
+
+AlmSummary solve_maybe_scaled(const ConstrainedProblem& problem, InnerSolver& inner, AlmOuterPolicy* policy,
+                              const AlmOptions& options, const AlmStart& start, const AlmCallback& callback) {
+  options.validate();
+  auto run = [&](const ConstrainedProblem& p, const AlmOptions& o, const AlmStart& st) {
+    AlmState state(p, inner, o, st, callback);
+    if (policy != nullptr) return AlmDriver(state, *policy).run();
+    const std::unique_ptr<AlmOuterPolicy> own = make_alm_policy(state.options);
+    return AlmDriver(state, *own).run();
+  };
+  const std::optional<ConstraintScales> scales = scales_for(problem, options, start, inner.handles_bounds());
+  if (!scales) return run(problem, options, start);
+  const ScaledProblem scaled(problem, *scales);
+  AlmOptions o = options;
+  o.tol_feasibility = options.tol_feasibility * scales->tolerance_factor();
+  AlmStart st = start;
+  if (st.lambda.size() == scales->equalities.size()) st.lambda = st.lambda.cwiseQuotient(scales->equalities);
+  if (st.mu.size() == scales->inequalities.size()) st.mu = st.mu.cwiseQuotient(scales->inequalities);
+  AlmSummary sum = run(scaled, o, st);
+  // Back to the user's problem: multipliers, KKT residuals, options as given.
+  sum.lambda = sum.lambda.cwiseProduct(scales->equalities);
+  sum.mu = sum.mu.cwiseProduct(scales->inequalities);
+  sum.kkt = inner.handles_bounds() ? kkt_residuals_projected(problem, sum.x, sum.lambda, sum.mu, &sum.nu)
+                                   : kkt_residuals(problem, sum.x, sum.lambda, sum.mu, sum.nu);
+  sum.options = options;
+  sum.message += fmt::format(" (constraints scaled by {:.3g}..{:.3g}, docs/alm.md §7)",
+                             std::min(scales->equalities.size() ? scales->equalities.minCoeff() : 1.0,
+                                      scales->inequalities.size() ? scales->inequalities.minCoeff() : 1.0),
+                             std::max(scales->equalities.size() ? scales->equalities.maxCoeff() : 1.0,
+                                      scales->inequalities.size() ? scales->inequalities.maxCoeff() : 1.0));
+  return sum;
+}
+
+}  // namespace
+
 AlmSummary solve_alm(const ConstrainedProblem& problem, InnerSolver& inner, const AlmOptions& options,
                      const AlmStart& start, const AlmCallback& callback) {
-  AlmState state(problem, inner, options, start, callback);
-  const std::unique_ptr<AlmOuterPolicy> policy = make_alm_policy(state.options);
-  return AlmDriver(state, *policy).run();
+  return solve_maybe_scaled(problem, inner, nullptr, options, start, callback);
 }
 
 AlmSummary solve_alm(const ConstrainedProblem& problem, InnerSolver& inner, AlmOuterPolicy& policy,
                      const AlmOptions& options, const AlmStart& start, const AlmCallback& callback) {
-  AlmState state(problem, inner, options, start, callback);
-  return AlmDriver(state, policy).run();
+  return solve_maybe_scaled(problem, inner, &policy, options, start, callback);
 }
 
 std::string alm_log_header() {

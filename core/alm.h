@@ -79,6 +79,21 @@ struct AlmOptions {
   double degeneracy_singular_ratio = 1e-3;
   int degeneracy_max_variables = 2000;
 
+  /// Constraint scaling (docs/alm.md §7): solve with the rows scaled, c̃_j = s_j c_j and
+  /// g̃_j = s_j g_j, s_j = clamp(1 / ‖∇r_j(x₀)‖∞, constraint_scaling_min, constraint_scaling_max),
+  /// when the rows' gradient norms at x₀ differ by more than constraint_scaling_spread
+  /// (max / min over the rows with a nonzero gradient); the run then tests feasibility on the
+  /// scaled rows with tol_feasibility · min(1, min_j s_j), so that the unscaled violation meets
+  /// tol_feasibility, and reports x, λ = s ∘ λ̃, μ = s ∘ μ̃ and the KKT residuals of the
+  /// unscaled problem (the history keeps the scaled run's). Not for a BlockProblem (its closed
+  /// forms see the unscaled rows) nor for n · (m_eq + m_in) > constraint_scaling_max_entries
+  /// (the scales come from the dense Jacobian at x₀).
+  bool constraint_scaling = true;
+  double constraint_scaling_spread = 1e3;
+  double constraint_scaling_min = 1e-8;
+  double constraint_scaling_max = 1e4;
+  double constraint_scaling_max_entries = 1e7;
+
   SafeguardedOptions safeguarded;  ///< policy kSafeguarded (core/alm_safeguarded.h)
   ReferenceOptions reference;      ///< policy kReference (core/alm_reference.h)
 
@@ -96,6 +111,11 @@ struct AlmOptions {
     v("degeneracy_multiplier_ratio", degeneracy_multiplier_ratio, "check_degeneracy: multipliers count as large at >= this * max(1, |grad f|_inf)");
     v("degeneracy_singular_ratio", degeneracy_singular_ratio, "check_degeneracy: active Jacobian nearly singular when sigma_min <= this * max(1, sigma_max)");
     v("degeneracy_max_variables", degeneracy_max_variables, "check_degeneracy: dense SVD only up to this many variables (and active rows)");
+    v("constraint_scaling", constraint_scaling, "scale the constraint rows by 1/|grad r_j(x0)|_inf when their gradients differ by more than constraint_scaling_spread");
+    v("constraint_scaling_spread", constraint_scaling_spread, "constraint_scaling: scale only when max/min of the row gradient norms at x0 exceeds this (1 = always)");
+    v("constraint_scaling_min", constraint_scaling_min, "constraint_scaling: smallest row scale");
+    v("constraint_scaling_max", constraint_scaling_max, "constraint_scaling: largest row scale");
+    v("constraint_scaling_max_entries", constraint_scaling_max_entries, "constraint_scaling: only when n * (number of constraints) <= this (dense Jacobian at x0)");
     safeguarded.visit(v);
     reference.visit(v);
   }

@@ -13,6 +13,8 @@
 #include <system_error>
 #include <vector>
 
+#include <fmt/core.h>
+
 namespace almkit::testing {
 
 namespace fs = std::filesystem;
@@ -66,7 +68,7 @@ inline std::string slurp(const fs::path& p) {
 
 /// Runs `almkit ARGS` with stdout and stderr sent to `log`; returns the exit code (−1: killed).
 inline int run_cli_to(const std::string& args, const fs::path& log) {
-  const std::string cmd = "\"" + std::string(ALMKIT_CLI_PATH) + "\" " + args + " >\"" + log.string() + "\" 2>&1";
+  const std::string cmd = fmt::format("\"{}\" {} >\"{}\" 2>&1", ALMKIT_CLI_PATH, args, log.string());
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -271,8 +271,8 @@ TEST_CASE("hs: known solutions are KKT points") {
 //  * hs013: x* is no KKT point — no run may claim convergence (docs/alm.md §5);
 //    the penalty continuation reaches f within 1e-6 of f* with lbfgsb (β ≈ 1e31;
 //    docs/benchmark.md "hs013 and hs016"), within 1e-2 with Ceres L-BFGS;
-//  * hs106: badly scaled; both inner solvers end with a status that says they
-//    failed (docs/benchmark.md), never converged and never after 60 outer iterations;
+//  * hs106: badly scaled; solved through constraint scaling (docs/alm.md §7),
+//    with lbfgsb uncertified (below);
 //  * a different local minimizer from the standard start (docs/benchmark.md
 //    "Known misses"): a KKT point with f ≠ f* (not a false convergence);
 //  * hs081 with Ceres L-BFGS: its objective is unbounded below outside the
@@ -293,6 +293,7 @@ struct KnownMiss {
 constexpr KnownMiss kKnownMisses[] = {
     {"lbfgsb", "hs064", Miss::kUncertified},   // stationarity 2.0e-6 (S = 10)
     {"lbfgsb", "hs118", Miss::kUncertified},   // stationarity 2.9e-5 (S = 2.9)
+    {"lbfgsb", "hs106", Miss::kUncertified},   // scaled rows (docs/alm.md §7): f* to 6e-11 relative, stationarity 2.5e-4
     {"lbfgs", "hs015", Miss::kLocalMinimum},   // f = 360.38
     {"lbfgs", "hs047", Miss::kLocalMinimum},   // f = −0.0267 < f* = 0: hs047's cubic term; f* is a local minimum
     {"lbfgs", "hs081", Miss::kFailure},        // unbounded below outside the box
@@ -316,12 +317,6 @@ void check_known_answers(const std::string& solver) {
       CHECK(s.status != AlmStatus::kInfeasibleStationary);
       CHECK(s.kkt.infeasibility <= 1e-6);
       CHECK(std::abs(s.objective - r.optimal_value) <= (solver == "lbfgsb" ? tol_f : 1e-2));
-      continue;
-    }
-    if (r.name == "hs106") {
-      CHECK((s.status == AlmStatus::kStagnated || s.status == AlmStatus::kPenaltyTooLarge ||
-             s.status == AlmStatus::kMultipliersDiverging));
-      CHECK(s.outer_iterations < 60);
       continue;
     }
     const KnownMiss* miss = known_miss(solver, r.name);

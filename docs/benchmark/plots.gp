@@ -18,7 +18,7 @@ set output
 set output 'profile_time.png.tmp'
 set title 'Dolan-More performance profile: wall time (74 problems)'
 set logscale x 2
-set xrange [1:1661.18]
+set xrange [1:1305.31]
 set yrange [0:1.05]
 set xlabel 'tau: wall time / best solver on the problem'
 set ylabel 'share of problems solved within tau of the best'

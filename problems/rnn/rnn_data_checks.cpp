@@ -31,7 +31,7 @@ std::vector<std::string> check_training_data(const RnnDataset& data, int hidden,
                                      k < static_cast<int>(data.target_columns.size()) ? data.target_columns[k] : "?", T));
   }
   if (data.test.T() == 1)
-    warnings.push_back("the test part has a single step: the test MSE is one squared error (docs/rnn.md §6)");
+    warnings.emplace_back("the test part has a single step: the test MSE is one squared error (docs/rnn.md §6)");
   return warnings;
 }
 
