@@ -67,7 +67,7 @@ bool is_solved(double f, double f_star, double violation) {
 
 std::string fmt_g(double v) { return std::isfinite(v) ? fmt::format("{:.10g}", v) : std::string("nan"); }
 
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 Row run_one(const ProblemEntry& entry, const std::string& solver, const BenchmarkArgs& a) {
   auto problem = entry.make();
@@ -248,8 +248,8 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
                   {"lbfgsb", options_to_json(a.lbfgsb)}};
   nlohmann::json jr = nlohmann::json::array();
   for (const auto& r : rows)
-    jr.push_back({{"problem", r.problem}, {"solver", r.solver}, {"solved", r.solved}, {"f", num(r.f)},
-                  {"f_star", r.f_star}, {"violation", num(r.violation)},
+    jr.push_back({{"problem", r.problem}, {"solver", r.solver}, {"solved", r.solved}, {"f", json_number(r.f)},
+                  {"f_star", r.f_star}, {"violation", json_number(r.violation)},
                   {"gradient_evaluations", r.gradient_evaluations}, {"function_evaluations", r.function_evaluations},
                   {"seconds", r.seconds}, {"status", r.status}});
   j["rows"] = jr;

@@ -66,7 +66,7 @@ struct CompareLists {
   std::vector<double> rates;
 };
 
-std::string num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }  // shortest round-trip
+std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }  // shortest round-trip
 std::string short_num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "—"; }
 nlohmann::json jnum(double v) { return json_number(v); }  // core/json_util.h: non-finite → null
 
@@ -222,7 +222,7 @@ RunRecord run_from_checkpoint(const nlohmann::json& j, int m, int d, int p) {
 std::string curve_lines(const RunRecord& r, double resolution) {
   std::string out;
   for (const auto& p : compare::thinned_curve(r.curve, resolution))
-    out += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(p.seconds), num(p.train_mse), num(p.test_mse));
+    out += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(p.seconds), csv_number(p.train_mse), csv_number(p.test_mse));
   return out;
 }
 
@@ -322,8 +322,8 @@ void write_tables(const std::string& dir, const std::vector<RunRecord>& runs, do
   std::string csv = "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status,start_explodes\n";
   std::string curves = "method,init,seed,seconds,train_mse,test_mse\n";
   for (const auto& r : runs) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, num(r.learning_rate), num(r.train_mse),
-                       num(r.test_mse), num(r.seconds), num(r.time_to_target), num(r.kkt), r.status, r.start.explodes);
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(r.learning_rate), csv_number(r.train_mse),
+                       csv_number(r.test_mse), csv_number(r.seconds), csv_number(r.time_to_target), csv_number(r.kkt), r.status, r.start.explodes);
     curves += curve_lines(r, resolution);
   }
   write_file_atomically(dir + "/results.csv", csv);

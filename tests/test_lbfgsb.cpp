@@ -3,7 +3,16 @@
 // from the projected gradient, the outer-progress inner tolerance schedule
 // (docs/alm.md §3), non-finite values, and the factory. Skipped (one passing
 // check) when almkit was built without liblbfgsb.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -67,6 +76,31 @@ struct OverflowAtFirstTrial {
     return -x[0] + exp(1500.0 * (x[0] + 1.5));
   }
 };
+
+// What fn writes to file descriptor 1 (C stdio and gfortran's unit 6 flushed).
+std::string captured_stdout(const std::function<void()>& fn) {
+  std::fflush(stdout);
+  char path[] = "/tmp/almkit_test_stdout_XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  const int saved = ::dup(1);
+  ::dup2(fd, 1);
+  fn();
+  using FortranFlush = void (*)(int*);
+  if (auto flush = reinterpret_cast<FortranFlush>(::dlsym(RTLD_DEFAULT, "_gfortran_flush_i4"))) {
+    int unit = 6;
+    flush(&unit);
+  }
+  std::fflush(stdout);
+  ::dup2(saved, 1);
+  ::close(saved);
+  ::close(fd);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::remove(path);
+  return ss.str();
+}
 
 }  // namespace
 
@@ -145,6 +179,22 @@ TEST_CASE("lbfgsb: an overflowing trial far away is cut back by the trust box an
   LbfgsbOptions bad;
   bad.nonfinite_retries = -1;
   CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("nonfinite_retries"), std::invalid_argument);
+}
+
+TEST_CASE("lbfgsb: quiet keeps the Fortran code's messages off standard output") {
+  if (!lbfgsb_available()) return;
+  // hs013 at the continuation's penalties (β up to 1e40) makes L-BFGS-B 3.0 print
+  // "ascent direction in projection" (docs/inner_solvers.md).
+  auto p = find_problem("hs013")->make();
+  LbfgsbOptions loud_options;
+  loud_options.quiet = false;
+  LbfgsbSolver loud(loud_options), quiet;
+  AlmSummary a, b;
+  const std::string printed = captured_stdout([&] { a = solve_alm(*p, loud); });
+  const std::string silent = captured_stdout([&] { b = solve_alm(*p, quiet); });
+  CHECK(printed.find("ascent direction") != std::string::npos);  // the message exists on this path
+  CHECK(silent.empty());
+  CHECK(a.objective == b.objective);  // same run
 }
 
 TEST_CASE("inner tolerance schedule: a feasible iterate gets the final tolerance at once") {

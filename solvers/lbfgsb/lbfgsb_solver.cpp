@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
@@ -63,6 +68,42 @@ std::string task_text(const char* task) {
   return s;
 }
 
+// Standard output to /dev/null for the lifetime of the object (LbfgsbOptions::quiet).
+// gfortran buffers unit 6 when it is not a terminal, so the unit is flushed
+// (libgfortran's FLUSH, looked up at run time: no link dependency) before
+// file descriptor 1 is restored.
+class SilencedStdout {
+ public:
+  explicit SilencedStdout(bool on) {
+    if (!on) return;
+    std::fflush(stdout);
+    const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_fd < 0) return;
+    saved_ = ::dup(1);
+    if (saved_ >= 0 && ::dup2(null_fd, 1) < 0) {
+      ::close(saved_);
+      saved_ = -1;
+    }
+    ::close(null_fd);
+  }
+  ~SilencedStdout() {
+    if (saved_ < 0) return;
+    using FortranFlush = void (*)(int*);
+    if (auto flush = reinterpret_cast<FortranFlush>(::dlsym(RTLD_DEFAULT, "_gfortran_flush_i4"))) {
+      int unit = 6;
+      flush(&unit);
+    }
+    std::fflush(stdout);
+    ::dup2(saved_, 1);
+    ::close(saved_);
+  }
+  SilencedStdout(const SilencedStdout&) = delete;
+  SilencedStdout& operator=(const SilencedStdout&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
 }  // namespace
 #endif
 
@@ -75,6 +116,7 @@ InnerResult LbfgsbSolver::minimize(const AugmentedLagrangian& L, VectorRef x, do
   return r;
 #else
   const auto t0 = std::chrono::steady_clock::now();
+  const SilencedStdout silenced(options_.quiet);
   const double max_seconds = std::max(0.0, std::min(options_.max_seconds, time_limit()));
   const ConstrainedProblem& problem = L.problem();
   int n = static_cast<int>(x.size());

@@ -37,6 +37,12 @@ struct LbfgsbOptions {
   /// docs/benchmark.md "hs013").
   int nonfinite_retries = 20;
   double max_seconds = 1e9;   ///< per subproblem wall-clock limit
+  /// L-BFGS-B 3.0 writes "ascent direction in projection gd = …" to standard
+  /// output (Fortran unit 6) whatever its iprint says. While quiet, file
+  /// descriptor 1 points at /dev/null during each minimize() (the Fortran unit
+  /// is flushed before it is restored). Turn off when other threads write to
+  /// standard output during a solve: their output would be lost meanwhile.
+  bool quiet = true;
 
   template <class Visitor>
   void visit(Visitor&& v) {
@@ -46,6 +52,7 @@ struct LbfgsbOptions {
     v("restarts", restarts, "restarts from the best trial point after a failed line search that decreased L");
     v("nonfinite_retries", nonfinite_retries, "restarts in a trust box after a non-finite trial value (0 = stop non_finite)");
     v("max_seconds", max_seconds, "wall-clock limit per subproblem, seconds");
+    v("quiet", quiet, "discard what the Fortran code prints to standard output (fd 1 -> /dev/null during a subproblem)");
   }
   template <class Visitor>
   void visit(Visitor&& v) const { const_cast<LbfgsbOptions*>(this)->visit(std::forward<Visitor>(v)); }
