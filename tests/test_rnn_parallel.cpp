@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -130,12 +131,24 @@ TEST_CASE("parallel: chunked sweeps equal the sequential sweep to round-off and 
   }
 }
 
-TEST_CASE("parallel: several sequences from a CSV (--sequence-column)") {
-  const std::string dir = almkit::testing::fresh_temp_dir("almkit_parallel", "seqcsv").string();
+namespace {
+
+// Four 40-step sequences (three for training, one for testing) in a fresh
+// folder of the test case, read with --sequence-column seq.
+DataSpec four_sequences(const std::string& case_name) {
+  const std::string dir = almkit::testing::fresh_temp_dir("almkit_parallel", case_name).string();
   DataSpec spec;
   spec.path = write_sequences_csv(dir, 40);
   spec.sequence_column = "seq";
   spec.train_fraction = 0.75;
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("parallel: several sequences from a CSV (--sequence-column)") {
+  const DataSpec spec = four_sequences("seqcsv");
+  const std::string dir = std::filesystem::path(spec.path).parent_path().string();
   const RnnDataset data = load_dataset(spec);
   CHECK(data.input_columns == std::vector<std::string>{"x1", "x2"});  // the sequence column is not an input
   CHECK(data.target_columns == std::vector<std::string>{"y"});
@@ -177,12 +190,7 @@ TEST_CASE("parallel-long: SP500, reference preset, 5 outer iterations: chunked a
 }
 
 TEST_CASE("parallel-long: three training sequences, 5 outer iterations: chunks inside sequences and at their starts") {
-  const std::string dir = almkit::testing::fresh_temp_dir("almkit_parallel", "seqtrain").string();
-  DataSpec spec;
-  spec.path = write_sequences_csv(dir, 40);
-  spec.sequence_column = "seq";
-  spec.train_fraction = 0.75;
-  const RnnDataset data = load_dataset(spec);
+  const RnnDataset data = load_dataset(four_sequences("seqtrain"));
   TrainOptions opt = TrainOptions::reference_preset();
   opt.hidden = 8;
   const RunResult seq = train_with(data, opt, 1, 0);
