@@ -474,9 +474,9 @@ TEST_CASE("bcd: reproduces the SP500 reference trace (standalone reference-polic
     const std::vector<TraceRow> part(rows.begin(), rows.begin() + static_cast<long>(trace.size()) - 1);
     const auto worst = compare(part, trace);
     report(name, worst);
-    for (const auto& [k, v] : worst) {
-      CAPTURE(k);
-      CHECK(v <= 1e-9);
+    for (const auto& entry : worst) {
+      CAPTURE(entry.first);
+      CHECK(entry.second <= 1e-9);
     }
   }
 }
@@ -490,8 +490,8 @@ TEST_CASE("bcd: reproduces the SP500 reference trace through solve_alm (policy r
   const auto worst = compare(driver_reference_loop(ref, 5, &status), trace);
   CHECK(status == AlmStatus::kIterationLimit);
   report("solve_alm outer_5", worst);
-  for (const auto& [k, v] : worst) {
-    CAPTURE(k);
-    CHECK(v <= 1e-9);
+  for (const auto& entry : worst) {
+    CAPTURE(entry.first);
+    CHECK(entry.second <= 1e-9);
   }
 }

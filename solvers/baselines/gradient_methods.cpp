@@ -14,8 +14,6 @@ namespace almkit::baselines {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 struct MethodName {
   Method method;
   const char* name;
