@@ -78,8 +78,9 @@ struct TrainArgs {
 };
 
 // Flags that do not change the result: a bare `--resume DIR` may come with these.
+// --threads too: the result does not depend on it (docs/parallel.md §3).
 const std::vector<std::string> kRunFlags = {"--resume", "--out", "--quiet", "--no-plots", "--print-options",
-                                            "--checkpoint-every", "--checkpoint-seconds"};
+                                            "--checkpoint-every", "--checkpoint-seconds", "--threads"};
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
 // read by the library's one weights reader (rnn::weights_from_json).
@@ -150,6 +151,8 @@ void resolve_options(const CLI::App* sub, TrainArgs& a) {
     keep("--hidden", &TrainOptions::hidden);
     keep("--seed", &TrainOptions::seed);
     keep("--init-std", &TrainOptions::init_std);
+    keep("--threads", &TrainOptions::threads);
+    keep("--chunk-columns", &TrainOptions::chunk_columns);
     const char* lam[] = {"--lambda1", "--lambda2", "--lambda3", "--lambda4", "--lambda5", "--lambda6"};
     double* pl[] = {&p.regularization.lambda1, &p.regularization.lambda2, &p.regularization.lambda3,
                     &p.regularization.lambda4, &p.regularization.lambda5, &p.regularization.lambda6};
@@ -181,6 +184,8 @@ void resolve_options(const CLI::App* sub, TrainArgs& a) {
   if (!a.init_from.empty()) o.initial_weights = read_weights(a.init_from);
   if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
   if (!(a.divergence_value > 0)) throw UsageError("--divergence-value must be > 0");
+  if (o.threads < 1) throw UsageError(fmt::format("--threads: expected an integer >= 1, got {}", o.threads));
+  if (o.chunk_columns < 0) throw UsageError(fmt::format("--chunk-columns: expected an integer >= 0, got {}", o.chunk_columns));
   o.validate();
 }
 
@@ -194,6 +199,9 @@ nlohmann::json options_json(const TrainArgs& a, const rnn::DataSpec& spec, const
                      {"univariate", data.univariate},
                      {"scaling", rnn::to_string(spec.scaling)},
                      {"train_fraction", spec.train_fraction},
+                     {"sequence_column", spec.sequence_column},
+                     {"train_sequences", data.train.sequence_starts.size()},
+                     {"test_sequences", data.test.sequence_starts.size()},
                      {"train_steps", data.train.T()},
                      {"test_steps", data.test.T()}};
   options["preset"] = a.preset;
@@ -383,9 +391,11 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     throw UsageError(e.what());
   }
   nlohmann::json options = options_json(a, spec, data);
+  // "run": options that do not change the result (a --resume may change them).
   options["run"] = {{"min_train_steps", a.min_train_steps},
                     {"checkpoint_every", a.checkpoint_every},
-                    {"checkpoint_seconds", a.checkpoint_seconds}};
+                    {"checkpoint_seconds", a.checkpoint_seconds},
+                    {"threads", o.threads}};
   if (a.print_options) fmt::print("{}\n", options.dump(2));
   // --resume: the same options as the interrupted run (the schedule may change).
   rnn::TrainResume resume;
@@ -454,6 +464,12 @@ void register_train(CLI::App& app) {
   sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §8)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
   sub->add_option("--preset", a.preset, "reference: the reference study's demo settings (explicit flags override)")->group(g_run);
+  sub->add_option("--threads", o.threads,
+                  "Threads of the time-parallel BCD block updates (default: all cores; the result does not depend on it; docs/parallel.md)")
+      ->capture_default_str()->group(g_run);
+  sub->add_option("--chunk-columns", o.chunk_columns,
+                  "Time steps per parallel chunk of the block updates; 0 or T <= this: one chunk, the sequential path (docs/parallel.md)")
+      ->capture_default_str()->group(g_run);
   sub->add_option("--outer", a.outer, "Outer iterations (= --alm.max_outer_iterations)")->capture_default_str()->group(g_run);
   sub->add_flag("--test-continue", a.test_continue, "Test MSE from the last training state instead of h_0 = 0")->group(g_run);
   sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);

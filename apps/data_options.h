@@ -14,11 +14,12 @@ struct DataArgs {
   std::string target;      ///< comma-separated target columns; empty: the last column
   std::string inputs;      ///< comma-separated input columns; empty: every other non-index column
   std::string univariate;  ///< univariate mode on this column
+  std::string sequence_column;  ///< split the rows into sequences by this column (docs/rnn.md §6); empty: one sequence
   std::string scaling = "none";
   double train_fraction = 0.9;
 };
 
-/// --data, --target, --inputs, --univariate, --scaling, --train-fraction.
+/// --data, --target, --inputs, --univariate, --sequence-column, --scaling, --train-fraction.
 void add_data_options(CLI::App* app, DataArgs& args, const std::string& group);
 
 /// Validates the flags (UsageError naming the flag) and loads the data set;

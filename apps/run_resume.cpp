@@ -86,9 +86,22 @@ bool handle_resume(const CLI::App* sub, const std::string& resume, std::string& 
   if (sub->count("--out") > 0 && out != resume) throw UsageError("--out and --resume name different folders");
   out = resume;
   if (!only_flags_given(sub, run_flags) || !checkpoint->contains("arguments")) return false;
-  std::vector<std::string> args = (*checkpoint)["arguments"].get<std::vector<std::string>>();
-  for (const auto& f : given_arguments(sub, {"--out"}))  // --resume DIR and the run flags given now
-    if (f.rfind("--", 0) != 0 || std::find(args.begin(), args.end(), f) == args.end() || f == "--resume") args.push_back(f);
+  // The checkpoint's flags, except those given now (--resume DIR and run
+  // flags such as --threads N): a run flag given now replaces the saved one
+  // together with its values, so `--resume DIR --threads 1` after a run with
+  // `--threads 2` parses as one --threads option.
+  const std::vector<std::string> saved = (*checkpoint)["arguments"].get<std::vector<std::string>>();
+  const std::vector<std::string> given = given_arguments(sub, {"--out"});
+  std::vector<std::string> args;
+  for (size_t i = 0; i < saved.size(); ++i) {
+    const bool replaced = saved[i].rfind("--", 0) == 0 && std::find(given.begin(), given.end(), saved[i]) != given.end();
+    if (!replaced) {
+      args.push_back(saved[i]);
+      continue;
+    }
+    while (i + 1 < saved.size() && saved[i + 1].rfind("--", 0) != 0) ++i;  // its values
+  }
+  args.insert(args.end(), given.begin(), given.end());
   args.push_back("--rerun-with-checkpoint-arguments");
   rerun_command(command, register_command, args);
   return true;

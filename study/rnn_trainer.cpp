@@ -89,6 +89,9 @@ void TrainOptions::validate() const {
   bcd.validate();
   lbfgs.validate();
   rollout.validate();
+  if (threads < 1) throw std::invalid_argument(fmt::format("option threads: expected an integer >= 1, got {}", threads));
+  if (chunk_columns < 0)
+    throw std::invalid_argument(fmt::format("option chunk-columns: expected an integer >= 0, got {}", chunk_columns));
   if (policy == TrainPolicy::kRollout && inner != InnerKind::kBcd)
     throw std::invalid_argument("option policy: the rollout policy runs BCD sweeps; it needs inner = bcd");
 }
@@ -117,6 +120,7 @@ nlohmann::json TrainOptions::to_json() const {
   j["inner"] = to_string(inner);
   j["policy"] = policy_name();
   j["test_continues_from_train"] = test_continues_from_train;
+  j["chunk_columns"] = chunk_columns;
   j["alm"] = options_to_json(driver_alm());
   j["bcd"] = options_to_json(bcd);
   j["lbfgs"] = options_to_json(lbfgs);
@@ -150,6 +154,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   const auto t0 = std::chrono::steady_clock::now();
   const int m = options.hidden, d = data.train.d(), p = data.train.p();
   RnnTrainingProblem problem(data.train, m, options.regularization);
+  problem.set_parallel(RnnParallelOptions{options.threads, options.chunk_columns});
   TrainResult result;
   if (options.initial_weights) {
     const RnnWeights& w = *options.initial_weights;

@@ -16,6 +16,7 @@
 
 #include "almkit/core/alm.h"
 #include "almkit/core/kkt.h"
+#include "almkit/core/parallel.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_rollout.h"
@@ -59,6 +60,15 @@ struct TrainOptions {
   BcdOptions bcd;
   LbfgsOptions lbfgs;
   RolloutOptions rollout;
+  /// Threads of the time-parallel block updates (docs/parallel.md §2); all
+  /// cores by default. The result does not depend on it (partial sums are
+  /// added in chunk order), so to_json() leaves it out and a --resume may
+  /// change it; almkit train records it under options.run.threads.
+  int threads = hardware_threads();
+  /// Time steps per chunk of the block updates (RnnParallelOptions): part of
+  /// the result's rounding for T > chunk_columns, so it is in to_json().
+  /// 0: one chunk, the sequential code path.
+  int chunk_columns = RnnParallelOptions{}.chunk_columns;
   /// Name of the outer policy in use: "reference", "safeguarded" or "rollout".
   std::string policy_name() const;
   /// `alm` with alm.policy set from `policy` (reference for kRollout, unused there).

@@ -241,12 +241,12 @@ RnnSeries make_series(Matrix X, Matrix Y) {
 // given or every other non-index column that is not a target.
 void resolve_columns(const CsvTable& table, const std::vector<std::string>& targets_in,
                      const std::vector<std::string>& inputs_in, std::vector<int>* input_idx,
-                     std::vector<int>* target_idx) {
+                     std::vector<int>* target_idx, int sequence_idx) {
   target_idx->clear();
   if (targets_in.empty()) {
     int last = -1;
     for (size_t j = 0; j < table.columns.size(); ++j)
-      if (!is_index_column(table.columns[j])) last = static_cast<int>(j);
+      if (!is_index_column(table.columns[j]) && static_cast<int>(j) != sequence_idx) last = static_cast<int>(j);
     if (last < 0) throw std::invalid_argument(bad(table.path, 1, "", "no named column to use as target"));
     target_idx->push_back(last);
   } else {
@@ -261,7 +261,8 @@ void resolve_columns(const CsvTable& table, const std::vector<std::string>& targ
   input_idx->clear();
   if (inputs_in.empty()) {
     for (size_t j = 0; j < table.columns.size(); ++j) {
-      if (is_target(static_cast<int>(j)) || is_index_column(table.columns[j])) continue;
+      if (is_target(static_cast<int>(j)) || is_index_column(table.columns[j]) || static_cast<int>(j) == sequence_idx)
+        continue;
       input_idx->push_back(static_cast<int>(j));
     }
     if (input_idx->empty())
@@ -275,6 +276,37 @@ void resolve_columns(const CsvTable& table, const std::vector<std::string>& targ
       input_idx->push_back(j);
     }
   }
+  if (sequence_idx >= 0 && (is_target(sequence_idx) || std::find(input_idx->begin(), input_idx->end(), sequence_idx) !=
+                                                           input_idx->end()))
+    throw std::invalid_argument(bad(table.path, 1, table.columns[sequence_idx],
+                                    "the sequence column (--sequence-column) cannot be an input or a target"));
+}
+
+// Row indices where a sequence starts: consecutive rows with equal cells of
+// column j form one sequence (docs/rnn.md §6 "Several sequences").
+std::vector<int> sequence_starts_of(const CsvTable& table, int j) {
+  std::vector<int> starts;
+  std::set<std::string> seen;
+  const std::string& name = table.columns[j];
+  for (int r = 0; r < table.rows(); ++r) {
+    const std::string& id = table.cells[r][j];
+    if (r > 0 && id == table.cells[r - 1][j]) continue;
+    if (!seen.insert(id).second)
+      throw std::invalid_argument(bad(table.path, table.lines[r], name,
+                                      fmt::format("sequence '{}' appears again after another sequence: the rows of a "
+                                                  "sequence must be contiguous",
+                                                  id)));
+    if (!starts.empty() && r - starts.back() < 2)
+      throw std::invalid_argument(bad(table.path, table.lines[r - 1], name,
+                                      fmt::format("sequence '{}' has 1 row; a sequence needs at least 2",
+                                                  table.cells[r - 1][j])));
+    starts.push_back(r);
+  }
+  if (!starts.empty() && table.rows() - starts.back() < 2)
+    throw std::invalid_argument(bad(table.path, table.lines.back(), name,
+                                    fmt::format("sequence '{}' has 1 row; a sequence needs at least 2",
+                                                table.cells.back()[j])));
+  return starts;
 }
 
 Matrix gather(const CsvTable& table, const std::vector<int>& idx) {
@@ -323,11 +355,32 @@ RnnDataset load_dataset(const DataSpec& spec, const CsvTable& table) {
     return ds;
   }
   std::vector<int> in_idx, tgt_idx;
-  resolve_columns(table, spec.targets, spec.inputs, &in_idx, &tgt_idx);
+  int seq_idx = -1;
+  if (!spec.sequence_column.empty()) {
+    const auto it = std::find(table.columns.begin(), table.columns.end(), spec.sequence_column);
+    if (it == table.columns.end())
+      throw std::invalid_argument(bad(spec.path, 1, spec.sequence_column, "unknown sequence column (--sequence-column)"));
+    seq_idx = static_cast<int>(it - table.columns.begin());
+  }
+  resolve_columns(table, spec.targets, spec.inputs, &in_idx, &tgt_idx, seq_idx);
   for (int j : in_idx) ds.input_columns.push_back(table.columns[j]);
   for (int j : tgt_idx) ds.target_columns.push_back(table.columns[j]);
   const int n = table.rows();
-  const int n_train = static_cast<int>(std::floor(spec.train_fraction * n));
+  int n_train = static_cast<int>(std::floor(spec.train_fraction * n));
+  std::vector<int> starts{0};
+  int S_train = 1;
+  if (seq_idx >= 0) {
+    // Split by whole sequences (the sample-average form: every sequence starts at h_0 = 0).
+    starts = sequence_starts_of(table, seq_idx);
+    const int S = static_cast<int>(starts.size());
+    S_train = static_cast<int>(std::floor(spec.train_fraction * S));
+    if (S_train < 1 || S - S_train < 1)
+      throw std::invalid_argument(bad(spec.path, last_line, spec.sequence_column,
+                                      fmt::format("too few sequences ({}) for a train/test split with fraction {} "
+                                                  "(one train and one test sequence at least)",
+                                                  S, spec.train_fraction)));
+    n_train = starts[static_cast<size_t>(S_train)];
+  }
   // Checked before the columns are read: no Eigen block of an empty matrix
   // (fuzz finding, tests/test_fuzz_regressions.cpp).
   if (n_train < 1 || n - n_train < 1)
@@ -341,6 +394,11 @@ RnnDataset load_dataset(const DataSpec& spec, const CsvTable& table) {
   const Matrix Xs = ds.scaling.inputs.apply(X), Ys = ds.scaling.targets.apply(Y);
   ds.train = make_series(Xs.leftCols(n_train), Ys.leftCols(n_train));
   ds.test = make_series(Xs.rightCols(n - n_train), Ys.rightCols(n - n_train));
+  if (seq_idx >= 0) {
+    ds.train.sequence_starts.assign(starts.begin(), starts.begin() + S_train);
+    ds.test.sequence_starts.clear();
+    for (size_t k = static_cast<size_t>(S_train); k < starts.size(); ++k) ds.test.sequence_starts.push_back(starts[k] - n_train);
+  }
   for (int t = 0; t < n; ++t) (t < n_train ? ds.train_rows : ds.test_rows).push_back(t);
   return ds;
 }

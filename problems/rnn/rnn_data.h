@@ -75,11 +75,19 @@ struct DataSpec {
   std::vector<std::string> targets;  ///< target columns (p of them, in this order); empty = the last column
   std::vector<std::string> inputs;   ///< input columns; empty = every other non-index column except the targets
   std::string univariate;            ///< non-empty: univariate mode on this column
+  /// Non-empty (multivariate mode only): consecutive rows with the same value
+  /// in this column form one sequence, h_0 = 0 at each start (docs/rnn.md §6
+  /// "Several sequences"); the column is neither an input nor a target. The
+  /// split is by whole sequences: the first max(1, floor(F·S)) of the S
+  /// sequences train, the rest test. Every sequence needs at least 2 rows and
+  /// contiguous rows.
+  std::string sequence_column;
   Scaling scaling = Scaling::kNone;
   double train_fraction = 0.9;       ///< first floor(F·n) samples train, the rest test
 };
 
-/// Train and test parts, both one sequence each, in the scaled units.
+/// Train and test parts in the scaled units: one sequence each, or whole
+/// sequences with DataSpec::sequence_column.
 struct RnnDataset {
   RnnSeries train;
   RnnSeries test;

@@ -1,5 +1,7 @@
 #include "almkit/problems/rnn/rnn_problem.h"
 
+#include "almkit/core/parallel.h"
+
 #include <Eigen/QR>
 
 #include <algorithm>
@@ -105,6 +107,73 @@ RnnTrainingProblem::RnnTrainingProblem(RnnSeries train, int m, RnnRegularization
           if (cls[static_cast<size_t>(t)] == static_cast<int>(k)) c.columns.push_back(t);
       h_classes_.push_back(std::move(c));
     }
+  set_parallel(parallel_);  // one chunk [0, T): the sequential path
+}
+
+// ============================================================================
+// time chunks (docs/parallel.md §2)
+// ============================================================================
+
+void RnnTrainingProblem::set_parallel(const RnnParallelOptions& options) {
+  check(options.threads >= 1, "threads must be >= 1");
+  check(options.chunk_columns >= 0, "chunk_columns must be >= 0");
+  parallel_ = options;
+  chunks_.clear();
+  const int len = options.chunk_columns == 0 || options.chunk_columns >= T_ ? T_ : options.chunk_columns;
+  auto inside = [](const std::vector<int>& all, int first, int last) {
+    std::vector<int> out;
+    for (int t : all)
+      if (t >= first && t < last) out.push_back(t);
+    return out;
+  };
+  for (int first = 0; first < T_; first += len) {
+    Chunk c;
+    c.first = first;
+    c.last = std::min(T_, first + len);
+    c.inner_starts = inside(inner_starts_, c.first, c.last);
+    c.inner_ends = inside(inner_ends_, c.first, c.last);
+    c.all_ends = inside(all_ends_, c.first, c.last);
+    chunks_.push_back(std::move(c));
+  }
+  part_gram_.assign(chunks_.size(), Matrix());
+  part_rhs_.assign(chunks_.size(), Matrix());
+  part_hh_.assign(chunks_.size(), Matrix());
+}
+
+void RnnTrainingProblem::for_chunks(const std::function<void(int)>& fn) const {
+  parallel_for(num_chunks(), parallel_.threads, fn);
+}
+
+// Σ_{t ∈ [first, last), t not a start} L(:, t) R(:, t−1)ᵀ: reads R(:, first − 1),
+// the one halo column of the previous chunk (t = 0 is always a start).
+void RnnTrainingProblem::chunk_linked_outer(int c, const Eigen::Ref<const Matrix>& Lm,
+                                            const Eigen::Ref<const Matrix>& R, Eigen::Ref<Matrix> out) const {
+  const Chunk& k = chunks_[static_cast<size_t>(c)];
+  const int lo = std::max(k.first, 1), n = k.last - lo;
+  if (n <= 0) {
+    out.setZero();
+    return;
+  }
+  out.noalias() = Lm.middleCols(lo, n) * R.middleCols(lo - 1, n).transpose();
+  for (int s : k.inner_starts) out.noalias() -= Lm.col(s) * R.col(s - 1).transpose();
+}
+
+// add_linked_product for the output columns of chunk c only: forward reads the
+// halo column in(:, first − 1), backward in(:, last); the skipped columns are
+// saved and restored as in add_linked_product, so the result is exact.
+void RnnTrainingProblem::chunk_linked_product(int c, double alpha, const Eigen::Ref<const Matrix>& M,
+                                              const Eigen::Ref<const Matrix>& in, Eigen::Ref<Matrix> out,
+                                              bool forward) const {
+  const Chunk& k = chunks_[static_cast<size_t>(c)];
+  const int lo = forward ? std::max(k.first, 1) : k.first;
+  const int n = (forward ? k.last : std::min(k.last, T_ - 1)) - lo;
+  if (n <= 0) return;
+  const std::vector<int>& skip = forward ? k.inner_starts : k.inner_ends;
+  Matrix save(out.rows(), static_cast<Eigen::Index>(skip.size()));
+  for (size_t i = 0; i < skip.size(); ++i) save.col(static_cast<Eigen::Index>(i)) = out.col(skip[i]);
+  if (forward) out.middleCols(lo, n).noalias() += alpha * M * in.middleCols(lo - 1, n);
+  else out.middleCols(lo, n).noalias() += alpha * M * in.middleCols(lo + 1, n);
+  for (size_t i = 0; i < skip.size(); ++i) out.col(skip[i]) = save.col(static_cast<Eigen::Index>(i));
 }
 
 RnnMultiplierView RnnTrainingProblem::multiplier_view(VectorCRef lambda) const {
@@ -471,6 +540,9 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa
   gram_.resize(q, q);
   rhs_small_.resize(m_, q);
 
+  if (chunked()) {
+    minimize_w_chunked(lambda, beta, kappa, x);
+  } else {
   // Z Zᵀ. Hprev Hprevᵀ = H Hᵀ − Σ_{sequence ends e} h_e h_eᵀ (h_e feeds no step).
   HHt_.noalias() = v.H * v.H.transpose();
   auto ZZ_hh = gram_.topLeftCorner(m_, m_);
@@ -483,6 +555,12 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa
   for (int e : all_ends_) hsum -= v.H.col(e);
   gram_.block(0, q - 1, m_, 1) = hsum;
   gram_.block(q - 1, 0, 1, m_) = hsum.transpose();
+  // (β U + Ξ1) Zᵀ
+  work1_ = beta * v.U + xi.Xi1;
+  linked_outer(work1_, v.H, rhs_small_.leftCols(m_));
+  rhs_small_.middleCols(m_, d_).noalias() = work1_ * data_.X.transpose();
+  rhs_small_.col(q - 1) = work1_.rowwise().sum();
+  }
   gram_.block(m_, m_, d_, d_) = XXt_;
   gram_.block(m_, q - 1, d_, 1) = X1_;
   gram_.block(q - 1, m_, 1, d_) = X1_.transpose();
@@ -491,12 +569,6 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa
   gram_.diagonal().head(m_).array() += 2.0 * reg_.lambda2;
   gram_.diagonal().segment(m_, d_).array() += 2.0 * reg_.lambda3;
   gram_(q - 1, q - 1) += 2.0 * reg_.lambda4;
-
-  // (β U + Ξ1) Zᵀ
-  work1_ = beta * v.U + xi.Xi1;
-  linked_outer(work1_, v.H, rhs_small_.leftCols(m_));
-  rhs_small_.middleCols(m_, d_).noalias() = work1_ * data_.X.transpose();
-  rhs_small_.col(q - 1) = work1_.rowwise().sum();
 
   // Optional proximal term (ρ/2)‖Θ − Θ⁻‖², ρ = κ tr(β Z Zᵀ)/q (minimize_w_block):
   // Θ (M + ρ I) = RHS + ρ Θ⁻.
@@ -514,6 +586,48 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa
   v.V = theta_.middleRows(m_, d_).transpose();
   v.b = theta_.row(q - 1).transpose();
   HHt_owner_ = x.data();
+}
+
+// The H-dependent parts of Z Zᵀ and all of (β U + Ξ1) Zᵀ as per-chunk partial
+// sums, added in chunk order (docs/parallel.md §2–3); H Hᵀ for the a block too.
+// Each chunk reads one halo column of H before its first step.
+void RnnTrainingProblem::minimize_w_chunked(VectorCRef lambda, double beta, double /*kappa*/, VectorRef x) const {
+  auto v = mutable_view(x);
+  const auto xi = multiplier_view(lambda);
+  const int q = m_ + d_ + 1;
+  for_chunks([&](int c) {
+    const Chunk& k = chunks_[static_cast<size_t>(c)];
+    const int a = k.first, n = k.last - k.first;
+    const auto Hc = v.H.middleCols(a, n);
+    Matrix& G = part_gram_[static_cast<size_t>(c)];  // rows: Hprev Hprevᵀ (m), X Hprevᵀ (d), (Hprev 1)ᵀ (1)
+    Matrix& R = part_rhs_[static_cast<size_t>(c)];
+    Matrix& HH = part_hh_[static_cast<size_t>(c)];
+    G.resize(q, m_);
+    R.resize(m_, q);
+    HH.noalias() = Hc * Hc.transpose();
+    G.topRows(m_) = HH;
+    for (int e : k.all_ends) G.topRows(m_).noalias() -= v.H.col(e) * v.H.col(e).transpose();
+    chunk_linked_outer(c, data_.X, v.H, G.middleRows(m_, d_));
+    G.row(q - 1) = Hc.rowwise().sum().transpose();
+    for (int e : k.all_ends) G.row(q - 1) -= v.H.col(e).transpose();
+    work1_.middleCols(a, n) = beta * v.U.middleCols(a, n) + xi.Xi1.middleCols(a, n);
+    chunk_linked_outer(c, work1_, v.H, R.leftCols(m_));
+    R.middleCols(m_, d_).noalias() = work1_.middleCols(a, n) * data_.X.middleCols(a, n).transpose();
+    R.col(q - 1) = work1_.middleCols(a, n).rowwise().sum();
+  });
+  Matrix G = part_gram_[0];
+  HHt_ = part_hh_[0];
+  rhs_small_ = part_rhs_[0];
+  for (size_t c = 1; c < chunks_.size(); ++c) {
+    G += part_gram_[c];
+    HHt_ += part_hh_[c];
+    rhs_small_ += part_rhs_[c];
+  }
+  gram_.topLeftCorner(m_, m_) = G.topRows(m_);
+  gram_.block(m_, 0, d_, m_) = G.middleRows(m_, d_);
+  gram_.block(0, m_, m_, d_) = G.middleRows(m_, d_).transpose();
+  gram_.block(q - 1, 0, 1, m_) = G.row(q - 1);
+  gram_.block(0, q - 1, m_, 1) = G.row(q - 1).transpose();
 }
 
 // Rows of Θ with held kinks: min ½ θᵀMθ − rᵀθ s.t. Z_Kᵀθ = 0 has the solution
@@ -550,7 +664,32 @@ void RnnTrainingProblem::minimize_a(VectorRef x, bool after_w) const {
   const double s = 2.0 / N_;
   gram_.resize(q, q);
   rhs_small_.resize(p_, q);
-  if (omega_all_ones_) {
+  Vector hw;
+  if (chunked()) {
+    // Per-chunk partial sums in chunk order (docs/parallel.md §2): rows
+    // H Ω Hᵀ (m, skipped when the w block's H Hᵀ is reused), Y Ω Hᵀ (p), (H ω)ᵀ (1).
+    const bool reuse = omega_all_ones_ && after_w && HHt_owner_ == x.data() && last_x_ == x.data();
+    for_chunks([&](int c) {
+      const Chunk& k = chunks_[static_cast<size_t>(c)];
+      const int a = k.first, n = k.last - k.first;
+      const auto Hc = v.H.middleCols(a, n);
+      Matrix& P = part_gram_[static_cast<size_t>(c)];
+      P.resize(m_ + p_ + 1, m_);
+      if (reuse) P.topRows(m_).setZero();
+      else if (omega_all_ones_) P.topRows(m_).noalias() = Hc * Hc.transpose();
+      else {
+        work1_.middleCols(a, n) = Hc * data_.omega.segment(a, n).asDiagonal();
+        P.topRows(m_).noalias() = work1_.middleCols(a, n) * Hc.transpose();
+      }
+      P.middleRows(m_, p_).noalias() = YOmega_.middleCols(a, n) * Hc.transpose();
+      P.row(m_ + p_) = (Hc * data_.omega.segment(a, n)).transpose();
+    });
+    Matrix acc = part_gram_[0];
+    for (size_t c = 1; c < chunks_.size(); ++c) acc += part_gram_[c];
+    gram_.topLeftCorner(m_, m_) = reuse ? HHt_ : acc.topRows(m_);
+    hw = acc.row(m_ + p_).transpose();
+    rhs_small_.leftCols(m_) = s * acc.middleRows(m_, p_);
+  } else if (omega_all_ones_) {
     // H Hᵀ was formed by the w block of this sweep on the same H (w does not change H).
     if (!(after_w && HHt_owner_ == x.data() && last_x_ == x.data())) HHt_.noalias() = v.H * v.H.transpose();
     gram_.topLeftCorner(m_, m_) = HHt_;
@@ -559,7 +698,7 @@ void RnnTrainingProblem::minimize_a(VectorRef x, bool after_w) const {
     gram_.topLeftCorner(m_, m_).noalias() = work1_ * v.H.transpose();
   }
   HHt_owner_ = nullptr;
-  const Vector hw = v.H * data_.omega;
+  if (!chunked()) hw = v.H * data_.omega;
   gram_.block(0, m_, m_, 1) = hw;
   gram_.block(m_, 0, 1, m_) = hw.transpose();
   gram_(m_, m_) = N_;
@@ -567,7 +706,7 @@ void RnnTrainingProblem::minimize_a(VectorRef x, bool after_w) const {
   gram_.diagonal().head(m_).array() += 2.0 * reg_.lambda1;
   gram_(m_, m_) += 2.0 * reg_.lambda5;
 
-  rhs_small_.leftCols(m_).noalias() = s * YOmega_ * v.H.transpose();
+  if (!chunked()) rhs_small_.leftCols(m_).noalias() = s * YOmega_ * v.H.transpose();
   rhs_small_.col(m_) = s * YOmega_.rowwise().sum();
 
   solve_normal_equations();  // [A c]ᵀ
@@ -585,11 +724,12 @@ void RnnTrainingProblem::minimize_h(VectorCRef lambda, double beta, VectorRef x)
   const auto xi = multiplier_view(lambda);
   const double s = 2.0 / N_;
 
+  if (chunked()) {
+    minimize_h_chunked_phases(lambda, beta, x);
+  } else {
   // P = V X + b 1ᵀ (kept in work1_ for the u block: V, b do not change in between).
   work1_.noalias() = v.V * data_.X;
   work1_.colwise() += v.b;
-  P_V_ = v.V;
-  P_b_ = v.b;
 
   // B = β σ(U) − Ξ2 + (2/N) Aᵀ (Y − c 1ᵀ) Ω
   work2_ = beta * v.U.cwiseMax(0.0) - xi.Xi2;
@@ -602,6 +742,9 @@ void RnnTrainingProblem::minimize_h(VectorCRef lambda, double beta, VectorRef x)
   // B(:, t) += Wᵀ E(:, t+1) for t not a sequence end.
   v.H = xi.Xi1 + beta * (v.U - work1_);
   add_linked_product(1.0, v.W.transpose(), v.H, work2_, /*forward=*/false);
+  }
+  P_V_ = v.V;
+  P_b_ = v.b;
 
   // The class matrices and their inverses (m × m, O(m³) per sweep).
   WtW_.noalias() = v.W.transpose() * v.W;
@@ -617,7 +760,14 @@ void RnnTrainingProblem::minimize_h(VectorCRef lambda, double beta, VectorRef x)
     M.setIdentity();
     llt_.solveInPlace(M);  // M = M_k⁻¹ (SPD, eigenvalues in (0, 1/β])
     if (k == 0) {
-      v.H.noalias() = M * work2_;  // every column; the other classes overwrite theirs below
+      // every column; the other classes overwrite theirs below
+      if (chunked())
+        for_chunks([&](int ch) {
+          const Chunk& q = chunks_[static_cast<size_t>(ch)];
+          v.H.middleCols(q.first, q.last - q.first).noalias() = M * work2_.middleCols(q.first, q.last - q.first);
+        });
+      else
+        v.H.noalias() = M * work2_;
     } else {
       const int nk = static_cast<int>(c.columns.size());
       if (gather_.cols() < nk || gather_.rows() != m_) {
@@ -631,6 +781,34 @@ void RnnTrainingProblem::minimize_h(VectorCRef lambda, double beta, VectorRef x)
   }
 }
 
+// The right side B of the h block by chunks, in two phases with a join
+// between them (docs/parallel.md §2): (1) P = V X + b 1ᵀ, B without its
+// linked term, E = Ξ1 + β(U − P) into H, per chunk; (2) B(:, t) += Wᵀ E(:, t+1),
+// which reads E's halo column at the start of the next chunk, so it runs only
+// after every chunk has written its E.
+void RnnTrainingProblem::minimize_h_chunked_phases(VectorCRef lambda, double beta, VectorRef x) const {
+  auto v = mutable_view(x);
+  const auto xi = multiplier_view(lambda);
+  const double s = 2.0 / N_;
+  const Vector Atc = s * v.A.transpose() * v.c;
+  const Matrix At = v.A.transpose();
+  const Matrix Wt = v.W.transpose();
+  for_chunks([&](int c) {
+    const Chunk& k = chunks_[static_cast<size_t>(c)];
+    const int a = k.first, n = k.last - k.first;
+    auto P = work1_.middleCols(a, n);
+    auto B = work2_.middleCols(a, n);
+    P.noalias() = v.V * data_.X.middleCols(a, n);
+    P.colwise() += v.b;
+    B = beta * v.U.middleCols(a, n).cwiseMax(0.0) - xi.Xi2.middleCols(a, n);
+    B.noalias() += s * At * YOmega_.middleCols(a, n);
+    if (omega_all_ones_) B.colwise() -= Atc;
+    else B.noalias() -= Atc * data_.omega.segment(a, n).transpose();
+    v.H.middleCols(a, n) = xi.Xi1.middleCols(a, n) + beta * (v.U.middleCols(a, n) - P);
+  });
+  for_chunks([&](int c) { chunk_linked_product(c, 1.0, Wt, v.H, work2_, /*forward=*/false); });
+}
+
 // u, elementwise: with a = (W h_{t−1} + V x_t + b)_i (new w, new H), h = h_{t,i},
 // u⁻ the current value, minimize
 //   ξ1(u − a) + (β/2)(u − a)² + ξ2(h − σ(u)) + (β/2)(h − σ(u))² + λ6 u² + (σp/2)(u − u⁻)²
@@ -642,22 +820,25 @@ void RnnTrainingProblem::minimize_u(VectorCRef lambda, double beta, double proxi
   const auto xi = multiplier_view(lambda);
   // a = P + W Hprev, P = V X + b 1ᵀ from the h block when V and b are unchanged.
   const bool reuse = after_h && last_x_ == x.data() && P_V_.rows() == m_ && P_V_ == v.V && P_b_ == v.b;
-  if (!reuse) {
-    work1_.noalias() = v.V * data_.X;
-    work1_.colwise() += v.b;
+  if (!chunked()) {
+    if (!reuse) {
+      work1_.noalias() = v.V * data_.X;
+      work1_.colwise() += v.b;
+    }
+    add_linked_product(1.0, v.W, v.H, work1_, /*forward=*/true);
   }
-  add_linked_product(1.0, v.W, v.H, work1_, /*forward=*/true);
 
   const double l6 = reg_.lambda6, sp = proximal;
   const double inv_pos = 1.0 / (2.0 * beta + 2.0 * l6 + sp);
   const double inv_neg = 1.0 / (beta + 2.0 * l6 + sp);
-  const Eigen::Index len = static_cast<Eigen::Index>(m_) * T_;
   const double* pa = work1_.data();
   const double* ph = v.H.data();
   const double* px1 = xi.Xi1.data();
   const double* px2 = xi.Xi2.data();
   double* pu = v.U.data();
-  for (Eigen::Index i = 0; i < len; ++i) {
+  // Entries [begin, end) of U (column-major): independent of each other.
+  auto update = [&](Eigen::Index begin, Eigen::Index end) {
+  for (Eigen::Index i = begin; i < end; ++i) {
     const double a = pa[i], h = ph[i], x1 = px1[i], x2 = px2[i], u0 = pu[i];
     const double base = beta * a - x1 + sp * u0;
     const double up = std::max(0.0, (base + beta * h + x2) * inv_pos);
@@ -671,6 +852,23 @@ void RnnTrainingProblem::minimize_u(VectorCRef lambda, double beta, double proxi
                          0.5 * sp * (um - u0) * (um - u0);
     pu[i] = phi_p <= phi_m ? up : um;
   }
+  };
+  if (!chunked()) {
+    update(0, static_cast<Eigen::Index>(m_) * T_);
+    return;
+  }
+  // Per chunk: a = V X + b 1ᵀ (unless reused from h) + W Hprev, reading the
+  // halo column h_{first−1} of the previous chunk (H is not written here).
+  for_chunks([&](int c) {
+    const Chunk& k = chunks_[static_cast<size_t>(c)];
+    const int a = k.first, n = k.last - k.first;
+    if (!reuse) {
+      work1_.middleCols(a, n).noalias() = v.V * data_.X.middleCols(a, n);
+      work1_.middleCols(a, n).colwise() += v.b;
+    }
+    chunk_linked_product(c, 1.0, v.W, v.H, work1_, /*forward=*/true);
+    update(static_cast<Eigen::Index>(m_) * a, static_cast<Eigen::Index>(m_) * k.last);
+  });
 }
 
 }  // namespace almkit::rnn

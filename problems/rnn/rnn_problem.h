@@ -27,8 +27,18 @@
 // nothing loops over time steps except the forward pass and the BPTT
 // recursion, which are sequential by nature. Not thread-safe: the block
 // minimizers keep O(m·T) work space in mutable members.
+//
+// Time-parallel sweeps (docs/parallel.md): with set_parallel() the four block
+// minimizers cut [0, T) into chunks of `chunk_columns` time steps and run the
+// chunks on `threads` threads. Given U the h_t decouple, given H the u_t
+// decouple (docs/rnn_bcd.md §2 "h", "u"), and the w and a blocks need Gram
+// sums over t: each chunk forms its partial sums, which are added in chunk
+// order. The iterates are therefore the same for every thread count (bit for
+// bit), and with one chunk (T ≤ chunk_columns, or chunk_columns = 0) the code
+// path is exactly the sequential one.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -61,6 +71,20 @@ using RnnMutableView = RnnBlockView<double>;
 struct RnnMultiplierView {
   Eigen::Map<const Matrix> Xi1;
   Eigen::Map<const Matrix> Xi2;
+};
+
+/// Time-parallel block updates (docs/parallel.md §2–3).
+struct RnnParallelOptions {
+  /// Threads that run the chunks of a block update. Does not change the
+  /// result: partial sums are added in chunk order whatever thread made them.
+  int threads = 1;
+  /// Time steps per chunk. The chunk layout (and so the rounding of the Gram
+  /// sums of the w and a blocks) depends on this and T only. 0, or T ≤ this:
+  /// one chunk, the sequential code path of docs/rnn_bcd.md §2 exactly.
+  /// 4096: m·4096 doubles per m × T operand slice (2 MiB at m = 64) keeps a
+  /// chunk's operands within a core's L2/L3 share; enough chunks for 2 threads
+  /// from T ≈ 10⁴ on (docs/parallel.md §5).
+  int chunk_columns = 4096;
 };
 
 class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
@@ -102,6 +126,13 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   RnnWeights weights(VectorCRef x) const;
   /// Sets the weights initial_point() starts from (default: see initial_point()).
   void set_initial_weights(const RnnWeights& w);
+
+  /// Threads and chunk length of the block updates (RnnParallelOptions);
+  /// throws std::invalid_argument when threads < 1 or chunk_columns < 0.
+  void set_parallel(const RnnParallelOptions& options);
+  const RnnParallelOptions& parallel() const { return parallel_; }
+  /// Number of time chunks of the block updates (1: the sequential path).
+  int num_chunks() const { return static_cast<int>(chunks_.size()); }
 
   /// BPTT adjoint multipliers λ = [vec(Ξ1); vec(Ξ2)] at x (docs/rnn.md §3): solves
   /// the ∂h_t, ∂u_t rows of the KKT system backwards from the end of each sequence,
@@ -211,6 +242,27 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   void minimize_h(VectorCRef lambda, double beta, VectorRef x) const;
   void minimize_u(VectorCRef lambda, double beta, double proximal, VectorRef x, bool after_h) const;
 
+  // ----- time chunks (docs/parallel.md §2) ----------------------------------
+  /// One chunk [first, last) of time steps with the sequence boundaries inside it.
+  struct Chunk {
+    int first = 0, last = 0;
+    std::vector<int> inner_starts;  ///< inner_starts_ in [first, last)
+    std::vector<int> inner_ends;    ///< inner_ends_ in [first, last)
+    std::vector<int> all_ends;      ///< all_ends_ in [first, last)
+  };
+  bool chunked() const { return chunks_.size() > 1; }
+  /// fn(chunk) for every chunk on parallel_.threads threads (core/parallel.h).
+  void for_chunks(const std::function<void(int)>& fn) const;
+  /// linked_outer restricted to t in chunk c: Σ_{t ∈ c, not a start} L(:, t) R(:, t−1)ᵀ.
+  void chunk_linked_outer(int c, const Eigen::Ref<const Matrix>& L, const Eigen::Ref<const Matrix>& R,
+                          Eigen::Ref<Matrix> out) const;
+  /// add_linked_product restricted to the output columns t in chunk c.
+  void chunk_linked_product(int c, double alpha, const Eigen::Ref<const Matrix>& M, const Eigen::Ref<const Matrix>& in,
+                            Eigen::Ref<Matrix> out, bool forward) const;
+  void minimize_w_chunked(VectorCRef lambda, double beta, double kappa, VectorRef x) const;
+  /// The chunked h solve with the majority class inverse M (docs/parallel.md §2).
+  void minimize_h_chunked_phases(VectorCRef lambda, double beta, VectorRef x) const;
+
   /// Columns of the h block sharing one matrix: same ω_t, same "last step" flag.
   struct HClass {
     double omega = 1.0;
@@ -233,6 +285,8 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   Matrix YOmega_;                  ///< Y diag(ω) with unobserved targets zeroed (p × T)
   RnnWeights initial_weights_;
   bool has_initial_weights_ = false;
+  RnnParallelOptions parallel_;
+  std::vector<Chunk> chunks_;  ///< one chunk [0, T) unless set_parallel() cuts more
 
   // Work space of the block minimizers (docs/rnn_bcd.md §3): two m × T
   // matrices and small ones; allocated on the first call, reused afterwards.
@@ -251,6 +305,8 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   mutable const double* last_x_ = nullptr;
   mutable int last_block_ = -1;
   mutable Eigen::LLT<Matrix> llt_;
+  // Per-chunk partial sums of the w and a blocks, added in chunk order.
+  mutable std::vector<Matrix> part_gram_, part_rhs_, part_hh_;
 };
 
 }  // namespace almkit::rnn
