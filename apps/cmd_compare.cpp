@@ -171,53 +171,10 @@ void validate_settings(CompareArgs& a) {
   }
 }
 
-// ---- checkpoint.json of compare (docs/interruption.md): the completed runs,
-// every number bit for bit, so a resumed comparison skips them and ends with
-// the tables an uninterrupted one writes.
+// ---- checkpoint.json of compare (docs/interruption.md): the completed runs
+// (compare::run_record_to_json), so a resumed comparison skips them and ends
+// with the tables an uninterrupted one writes.
 constexpr const char* kCompareCheckpointFormat = "almkit-compare-checkpoint";
-
-nlohmann::json run_to_checkpoint(const RunRecord& r) {
-  nlohmann::json c = nlohmann::json::array();
-  for (const auto& p : r.curve)
-    c.push_back({exact_number(p.seconds), exact_number(p.train_mse), exact_number(p.test_mse), exact_number(p.violation)});
-  nlohmann::json w = nlohmann::json::array();
-  const Vector theta = r.weights.W.size() > 0 ? rnn::flatten(r.weights) : Vector();
-  for (Eigen::Index i = 0; i < theta.size(); ++i) w.push_back(exact_number(theta[i]));
-  return {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", exact_number(r.learning_rate)},
-          {"train_mse", exact_number(r.train_mse)}, {"test_mse", exact_number(r.test_mse)},
-          {"seconds", exact_number(r.seconds)}, {"kkt", exact_number(r.kkt)}, {"status", r.status},
-          {"diverged_at", exact_number(r.diverged_at)}, {"curve", c}, {"weights", w},
-          {"start", {exact_number(r.start.spectral_radius), exact_number(r.start.max_abs_state),
-                     exact_number(r.start.train_mse), exact_number(r.start.divergence_value), r.start.explodes}}};
-}
-
-RunRecord run_from_checkpoint(const nlohmann::json& j, int m, int d, int p) {
-  RunRecord r;
-  r.method = j.at("method").get<std::string>();
-  r.init = j.at("init").get<std::string>();
-  r.seed = j.at("seed").get<int>();
-  r.learning_rate = exact_number_from_json(j.at("learning_rate"));
-  r.train_mse = exact_number_from_json(j.at("train_mse"));
-  r.test_mse = exact_number_from_json(j.at("test_mse"));
-  r.seconds = exact_number_from_json(j.at("seconds"));
-  r.kkt = exact_number_from_json(j.at("kkt"));
-  r.status = j.at("status").get<std::string>();
-  r.diverged_at = exact_number_from_json(j.at("diverged_at"));
-  for (const auto& c : j.at("curve"))
-    r.curve.push_back({exact_number_from_json(c.at(0)), exact_number_from_json(c.at(1)), exact_number_from_json(c.at(2)),
-                       exact_number_from_json(c.at(3))});
-  const auto& w = j.at("weights");
-  if (!w.empty()) {
-    Vector theta(static_cast<Eigen::Index>(w.size()));
-    for (size_t i = 0; i < w.size(); ++i) theta[static_cast<Eigen::Index>(i)] = exact_number_from_json(w[i]);
-    if (theta.size() != rnn::num_parameters(m, d, p)) throw std::invalid_argument("checkpoint: weights of the wrong size");
-    r.weights = rnn::unflatten(theta, m, d, p);
-  }
-  const auto& st = j.at("start");
-  r.start = {exact_number_from_json(st.at(0)), exact_number_from_json(st.at(1)), exact_number_from_json(st.at(2)),
-             exact_number_from_json(st.at(3)), st.at(4).get<bool>()};
-  return r;
-}
 
 std::string curve_lines(const RunRecord& r, double resolution) {
   std::string out;
@@ -255,7 +212,7 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
                         {"completed", runs.size()}, {"total", total}, {"options", *ctl.options},
                         {"arguments", ctl.arguments}};
     c["runs"] = nlohmann::json::array();
-    for (const auto& r : runs) c["runs"].push_back(run_to_checkpoint(r));
+    for (const auto& r : runs) c["runs"].push_back(compare::run_record_to_json(r));
     write_file_atomically(dir + "/checkpoint.json", c.dump() + "\n");
   };
   install_interrupt_handlers();
@@ -483,7 +440,7 @@ std::vector<RunRecord> restored_runs(const CompareArgs& a, const nlohmann::json&
   now["compare"].erase("out");
   require_same_options(a.resume, saved, now, {"run"});
   try {
-    for (const auto& r : checkpoint.at("runs")) runs.push_back(run_from_checkpoint(r, a.hidden, data.train.d(), data.train.p()));
+    for (const auto& r : checkpoint.at("runs")) runs.push_back(compare::run_record_from_json(r, a.hidden, data.train.d(), data.train.p()));
   } catch (const std::exception& e) {
     throw UsageError(fmt::format("--resume {}: bad checkpoint ({})", a.resume, e.what()));
   }

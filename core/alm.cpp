@@ -429,11 +429,8 @@ AlmSummary solve_maybe_scaled(const ConstrainedProblem& problem, InnerSolver& in
   sum.kkt = inner.handles_bounds() ? kkt_residuals_projected(problem, sum.x, sum.lambda, sum.mu, &sum.nu)
                                    : kkt_residuals(problem, sum.x, sum.lambda, sum.mu, sum.nu);
   sum.options = options;
-  sum.message += fmt::format(" (constraints scaled by {:.3g}..{:.3g}, docs/alm.md §7)",
-                             std::min(scales->equalities.size() ? scales->equalities.minCoeff() : 1.0,
-                                      scales->inequalities.size() ? scales->inequalities.minCoeff() : 1.0),
-                             std::max(scales->equalities.size() ? scales->equalities.maxCoeff() : 1.0,
-                                      scales->inequalities.size() ? scales->inequalities.maxCoeff() : 1.0));
+  sum.message += fmt::format(" (constraints scaled by {:.3g}..{:.3g}, docs/alm.md §7)", scales->min_scale(),
+                             scales->max_scale());
   return sum;
 }
 

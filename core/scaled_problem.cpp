@@ -6,11 +6,16 @@
 
 namespace almkit {
 
-double ConstraintScales::tolerance_factor() const {
-  double m = 1.0;
-  if (equalities.size()) m = std::min(m, equalities.minCoeff());
-  if (inequalities.size()) m = std::min(m, inequalities.minCoeff());
-  return m;
+double ConstraintScales::min_scale() const {
+  if (equalities.size() == 0 && inequalities.size() == 0) return 1.0;
+  const double inf = std::numeric_limits<double>::infinity();
+  return std::min(equalities.size() ? equalities.minCoeff() : inf, inequalities.size() ? inequalities.minCoeff() : inf);
+}
+
+double ConstraintScales::max_scale() const {
+  if (equalities.size() == 0 && inequalities.size() == 0) return 1.0;
+  const double inf = std::numeric_limits<double>::infinity();
+  return std::max(equalities.size() ? equalities.maxCoeff() : -inf, inequalities.size() ? inequalities.maxCoeff() : -inf);
 }
 
 ConstraintScales gradient_constraint_scales(const ConstrainedProblem& problem, VectorCRef x, double min_scale,

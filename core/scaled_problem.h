@@ -9,6 +9,7 @@
 // feasibility measure changes, by the factor s_j per row.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 
 #include "almkit/core/problem.h"
@@ -21,9 +22,12 @@ namespace almkit {
 struct ConstraintScales {
   Vector equalities;
   Vector inequalities;
+  /// The smallest and largest s_j over both families (1 when there are no rows).
+  double min_scale() const;
+  double max_scale() const;
   /// min(1, min_j s_j): the factor that turns an unscaled feasibility
   /// tolerance into one for the scaled rows.
-  double tolerance_factor() const;
+  double tolerance_factor() const { return std::min(1.0, min_scale()); }
   /// max_j ‖∇r_j(x)‖∞ / min_j ‖∇r_j(x)‖∞ over the rows with a nonzero gradient (1 if none).
   double spread = 1.0;
 };

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
@@ -57,6 +59,16 @@ struct RunRecord {
   rnn::RnnWeights weights;
   rnn::InitDiagnostics start;  ///< θ0 of the run (docs/rnn.md §5): start.explodes = diverged before training
 };
+
+/// A finished run as JSON, for `almkit compare`'s checkpoint.json
+/// (docs/interruption.md): every number bit for bit (NaN and ±inf included),
+/// so a resumed comparison writes the tables an uninterrupted one does.
+/// time_to_target is not stored: it is recomputed over all runs.
+nlohmann::json run_record_to_json(const RunRecord& r);
+/// The inverse. Throws std::invalid_argument when the weights do not have
+/// rnn::num_parameters(m, d, p) entries, nlohmann::json's exceptions on a
+/// missing or mistyped field.
+RunRecord run_record_from_json(const nlohmann::json& j, int m, int d, int p);
 
 /// Every method name accepted, in the order of the --methods help.
 const std::vector<std::string>& method_names();

@@ -40,6 +40,13 @@ TEST_CASE("scaled problem: rows, Jacobian products and Jacobians are the scaled 
   CHECK(s.inequalities[0] == doctest::Approx(1e-3));
   CHECK(s.spread == doctest::Approx(1e6));
   CHECK(s.tolerance_factor() == doctest::Approx(1e-3));
+  CHECK(s.min_scale() == doctest::Approx(1e-3));
+  CHECK(s.max_scale() == doctest::Approx(1e3));
+  CHECK(ConstraintScales{}.min_scale() == 1.0);
+  CHECK(ConstraintScales{}.max_scale() == 1.0);
+  const ConstraintScales large{Vector::Constant(2, 1e2), Vector(0), 1.0};
+  CHECK(large.tolerance_factor() == 1.0);  // scales above 1 do not loosen the tolerance
+  CHECK(large.max_scale() == 1e2);
   const ScaledProblem p(base, s);
   const Vector x = (Vector(2) << 0.3, -1.7).finished();
   Vector c(1), g(1), cb(1), gb(1);

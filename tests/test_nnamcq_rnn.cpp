@@ -36,6 +36,18 @@ TEST_CASE("nnamcq (verify): the RNN's structural certificate is confirmed by enu
   w.b = -(w.V * data.X.col(0));
   const Vector x = P.make_point(w);
   CHECK(infeasibility(P, x) <= 1e-12);
+  // near_kinks: the column-major indices t·m + i with |u_{t,i}| <= tol, against a scan by (t, i).
+  const auto U = P.view(x).U;
+  for (double tol : {1e-12, 0.1, 1.0}) {
+    std::vector<int> expected;
+    for (int t = 0; t < T; ++t)
+      for (int i = 0; i < m; ++i)
+        if (std::abs(U(i, t)) <= tol) expected.push_back(t * m + i);
+    CAPTURE(tol);
+    CHECK(P.near_kinks(x, tol) == expected);
+    CHECK(P.active_kinks(x, tol).size() == expected.size());
+  }
+  CHECK(P.near_kinks(x, 1e-12).size() >= 2);
   NnamcqOptions opt;
   opt.kink_tolerance = opt.active_tolerance = 1e-12;
   const NnamcqReport r = check_nnamcq(P, x, opt);

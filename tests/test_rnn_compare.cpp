@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -174,4 +175,45 @@ TEST_CASE("compare harness: curves.csv thinning keeps the last point and gaps of
     CHECK(static_cast<double>(kept) >= 10.0 / R);
   }
   for (std::size_t i = 0; i < 1000; ++i) CHECK(compare::keep_curve_point(i, 1000, 0.0));
+}
+
+TEST_CASE("compare harness: a run record survives checkpoint JSON bit for bit (NaN and inf included)") {
+  RunRecord r = run_with_curve("adam", {{0.0, 0.5, 0.7, 0.0}, {0.1 / 3.0, 1.0 / 3.0, kNaN, 1e-300}}, "diverged");
+  r.init = "lecun";
+  r.seed = 7;
+  r.learning_rate = 0.1 / 3.0;
+  r.seconds = std::nextafter(2.0, 3.0);
+  r.kkt = std::numeric_limits<double>::infinity();
+  r.diverged_at = 0.25;
+  r.time_to_target = 1.5;  // not stored: recomputed over all runs
+  r.weights = rnn::initialize_weights(3, 2, 1, rnn::InitScheme::kLecun, 0.0, 5);
+  r.start = {0.9, 1.25, 0.125, 1e6, true};
+  // Through text, as the checkpoint file is written and read.
+  const nlohmann::json j = nlohmann::json::parse(run_record_to_json(r).dump());
+  const RunRecord b = run_record_from_json(j, 3, 2, 1);
+  auto same = [](double x, double y) { return (std::isnan(x) && std::isnan(y)) || x == y; };
+  CHECK(b.method == r.method);
+  CHECK(b.init == r.init);
+  CHECK(b.seed == r.seed);
+  CHECK(b.status == r.status);
+  const std::vector<std::pair<double, double>> numbers{{b.learning_rate, r.learning_rate}, {b.train_mse, r.train_mse},
+                                                        {b.test_mse, r.test_mse},         {b.seconds, r.seconds},
+                                                        {b.kkt, r.kkt},                   {b.diverged_at, r.diverged_at}};
+  for (const auto& n : numbers) CHECK(same(n.first, n.second));
+  CHECK(std::isnan(b.time_to_target));
+  REQUIRE(b.curve.size() == r.curve.size());
+  for (size_t i = 0; i < r.curve.size(); ++i) {
+    CHECK(same(b.curve[i].seconds, r.curve[i].seconds));
+    CHECK(same(b.curve[i].train_mse, r.curve[i].train_mse));
+    CHECK(same(b.curve[i].test_mse, r.curve[i].test_mse));
+    CHECK(same(b.curve[i].violation, r.curve[i].violation));
+  }
+  CHECK(rnn::flatten(b.weights) == rnn::flatten(r.weights));
+  CHECK(b.start.spectral_radius == r.start.spectral_radius);
+  CHECK(b.start.explodes == r.start.explodes);
+  // A run without weights (a diverged tuning run, say) stays without them.
+  RunRecord empty = run_with_curve("gd", {});
+  CHECK(run_record_from_json(run_record_to_json(empty), 3, 2, 1).weights.W.size() == 0);
+  // Weights for another model size are refused with the reason.
+  CHECK_THROWS_WITH_AS(run_record_from_json(j, 4, 2, 1), doctest::Contains("wrong size"), std::invalid_argument);
 }

@@ -229,13 +229,20 @@ bool RnnTrainingProblem::restore_feasibility(VectorRef x) const {
   return true;
 }
 
+std::vector<int> RnnTrainingProblem::near_kinks(VectorCRef x, double tol) const {
+  std::vector<int> out;
+  const auto U = view(x).U;
+  for (Eigen::Index k = 0; k < U.size(); ++k)
+    if (std::abs(U.data()[k]) <= tol) out.push_back(static_cast<int>(k));
+  return out;
+}
+
 std::vector<Kink> RnnTrainingProblem::active_kinks(VectorCRef x, double tol) const {
   std::vector<Kink> kinks;
-  const auto v = view(x);
-  for (Eigen::Index k = 0; k < v.U.size(); ++k)
-    if (std::abs(v.U.data()[k]) <= tol)
-      kinks.push_back(Kink{ConstraintFamily::kEquality, static_cast<int>(k), v.U.data()[k],
-                           "u[" + std::to_string(k / m_) + "," + std::to_string(k % m_) + "]"});
+  const auto U = view(x).U;
+  for (int k : near_kinks(x, tol))
+    kinks.push_back(Kink{ConstraintFamily::kEquality, k, U.data()[k],
+                         "u[" + std::to_string(k / m_) + "," + std::to_string(k % m_) + "]"});
   return kinks;
 }
 
@@ -418,12 +425,7 @@ Matrix RnnTrainingProblem::jac_c_impl(VectorCRef x) const { return Matrix(jac_c_
 Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x) const { return bptt_multipliers(x, -1.0, 0.0); }
 
 Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x, double kink_tolerance, double kink_selection) const {
-  std::vector<int> kinks;
-  if (kink_tolerance >= 0.0) {
-    const auto U = view(x).U;
-    for (Eigen::Index k = 0; k < U.size(); ++k)
-      if (std::abs(U.data()[k]) <= kink_tolerance) kinks.push_back(static_cast<int>(k));
-  }
+  const std::vector<int> kinks = kink_tolerance >= 0.0 ? near_kinks(x, kink_tolerance) : std::vector<int>{};
   return bptt_multipliers(x, kinks, std::vector<double>(kinks.size(), kink_selection));
 }
 
