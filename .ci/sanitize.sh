@@ -40,12 +40,11 @@ jobs="${ALMKIT_JOBS:-2}"
 t0=$(date +%s)
 cxx="${ALMKIT_SAN_CXX:-clang++-14}"
 if [ "$cxx" = clang++-14 ] && ! { command -v clang++-14 >/dev/null && dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; }; then
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "sanitize: installing clang-14 libclang-rt-14-dev"
-    apt-get -o DPkg::Lock::Timeout=600 update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev >/dev/null
-  else
-    echo "sanitize: clang-14 with libclang-rt-14-dev is missing and this is not root: building with g++ (slower)" >&2
+  echo "sanitize: installing clang-14 libclang-rt-14-dev"
+  if ! { [ "$(id -u)" -eq 0 ] && apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+           clang-14 libclang-rt-14-dev >/dev/null; }; then
+    echo "sanitize: clang-14 with libclang-rt-14-dev is missing and could not be installed (not root, or apt failed): building with g++ (slower)" >&2
     cxx=g++
   fi
 fi
