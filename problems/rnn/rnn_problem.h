@@ -149,11 +149,11 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   Vector bptt_multipliers(VectorCRef x, double kink_tolerance, double kink_selection) const;
   /// The same with σ′ = selection[k] ∈ [0, 1] at U entry kinks[k] (column-major
   /// index into U, k = t·m + i) and [u > 0] elsewhere.
+  Vector bptt_multipliers(VectorCRef x, const std::vector<int>& kinks, const std::vector<double>& selection) const;
   /// The column-major indices k of the pre-activations with |u_{t,i}| ≤ tol, in
   /// increasing order: the near-kink set of bptt_multipliers, active_kinks and
   /// the rollout policy's kink options (docs/rnn_bcd.md §8).
   std::vector<int> near_kinks(VectorCRef x, double tol) const;
-  Vector bptt_multipliers(VectorCRef x, const std::vector<int>& kinks, const std::vector<double>& selection) const;
   /// The weight rows (W, V, b, A, c; num_weights() entries) of ∇f(x) + J_c(x)ᵀλ,
   /// without forming the H and U rows. With λ = bptt_multipliers(x) at a
   /// feasible x this is ∇F(θ), the BPTT gradient of the reduced objective.
