@@ -14,8 +14,9 @@
 //
 // Columns: wall seconds per sweep (median of K), peak RSS of the row, and for `seq` the sequential parts outside the sweep:
 // the forward pass (the rollout: train MSE, the feasibility restart) and the
-// BPTT multipliers, which walk t = 1..T in order. The last lines print the
-// bytes a P-rank run would exchange per sweep (docs/parallel.md §3).
+// BPTT multipliers, which walk t = 1..T in order. Then the same two with 8
+// sequences of T/8 steps, on 1 and 2 threads by sequence groups. The last line
+// prints the bytes a P-rank run would exchange per sweep (docs/parallel.md §3).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,6 +97,40 @@ void run_row(const Row& r, int sweeps) {
   std::fflush(stdout);
 }
 
+// The sequential parts with several sequences: forward pass (restore_feasibility)
+// and BPTT multipliers by sequence groups on `threads` threads (docs/parallel.md
+// §2), S sequences of T/S steps; median of 3 after one untimed call.
+void run_sequences_row(long T, int m, int d, int S, int threads) {
+  std::mt19937_64 rng(43);
+  std::normal_distribution<double> g(0.0, 1.0);
+  RnnSeries s;
+  s.X = Matrix::NullaryExpr(d, T, [&]() { return g(rng); });
+  s.Y = Matrix::NullaryExpr(1, T, [&]() { return g(rng); });
+  s.omega = Vector::Ones(T);
+  s.sequence_starts.clear();
+  for (int k = 0; k < S; ++k) s.sequence_starts.push_back(static_cast<int>(T * k / S));
+  RnnTrainingProblem P(std::move(s), m, RnnRegularization{});
+  P.set_parallel({threads, 0});
+  Vector x = Vector::NullaryExpr(P.num_variables(), [&]() { return 0.1 * g(rng); });
+  std::vector<double> fwd, bptt;
+  double checksum = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    const double t0 = wall();
+    P.restore_feasibility(x);
+    const double t1 = wall();
+    const Vector xi = P.bptt_multipliers(x);
+    const double t2 = wall();
+    checksum = xi.sum();
+    if (k > 0) {
+      fwd.push_back(t1 - t0);
+      bptt.push_back(t2 - t1);
+    }
+  }
+  std::printf("%8ld %4d %3d %9d %7d %6d %12.4e %12.4e   (checksum %.6e)\n", T, m, d, S, threads, P.num_sequence_groups(),
+              median(fwd), median(bptt), checksum);
+  std::fflush(stdout);
+}
+
 // Each row in its own child process, so its peak RSS is its own.
 void run_forked(const Row& r, int sweeps) {
   const pid_t pid = fork();
@@ -135,6 +170,20 @@ int main(int argc, char** argv) {
     run_forked({T / 2, m, d, 1, 0, "rank 2"}, sweeps);
     run_forked({T / 4, m, d, 1, 0, "rank 4"}, sweeps);
   }
+  std::printf("# forward pass and BPTT by sequence groups, median wall seconds of 3 (docs/parallel.md §5)\n");
+  std::printf("%8s %4s %3s %9s %7s %6s %12s %12s\n", "T", "m", "d", "sequences", "threads", "groups", "forward_s",
+              "bptt_s");
+  std::fflush(stdout);  // or the children would print the buffered header again
+  for (long T : Ts)
+    for (int threads : {1, 2}) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        run_sequences_row(T, m, d, 8, threads);
+        std::_Exit(0);
+      }
+      int status = 0;
+      waitpid(pid, &status, 0);
+    }
   // Bytes per sweep and rank of a P-rank run (docs/parallel.md §3): three
   // one-column halos (h_{first-1} before w and before u, E(:, last) for h) of
   // m doubles, and the reductions of the w block (the H rows of Z Zᵀ, q m, and

@@ -146,6 +146,50 @@ DataSpec four_sequences(const std::string& case_name) {
 
 }  // namespace
 
+TEST_CASE("parallel: forward pass and BPTT by sequence groups equal one thread and rnn_types' forward_pass") {
+  // Four sequences (starts 0, 37, 64, 150 of 200): t threads make t groups (cut at
+  // the starts nearest to k·200/t); one sequence stays one group whatever the threads.
+  const RnnSeries s = random_series(3, 2, 200, {0, 37, 64, 150}, true, 21);
+  const int m = 5;
+  RnnTrainingProblem P(s, m, random_regularization(4));
+  const Vector x0 = random_point(P, 5);  // infeasible: restore_feasibility must overwrite H and U
+  const auto v0 = P.view(x0);
+  const RnnWeights w{v0.W, v0.V, v0.b, v0.A, v0.c};
+  const RnnStates ref = forward_pass(w, s);  // the independent recursion of rnn_types
+  Vector x1, lam1;
+  for (int threads : {1, 2, 3, 4}) {
+    CAPTURE(threads);
+    P.set_parallel({threads, 0});
+    CHECK(P.num_sequence_groups() == threads);
+    Vector x = x0;
+    P.restore_feasibility(x);
+    CHECK(P.view(x).H == ref.H);
+    CHECK(P.view(x).U == ref.U);
+    // Kink selections at a few entries exercise the selection path as well.
+    const Vector lam = P.bptt_multipliers(x, {3, 400, 997}, {0.25, 1.0, 0.5});
+    if (threads == 1) {
+      x1 = x;
+      lam1 = lam;
+    } else {
+      CHECK(x == x1);
+      CHECK(lam == lam1);
+    }
+  }
+  // The BPTT multipliers make the state rows of ∇f + J_cᵀλ vanish (docs/rnn.md §3) with 3 groups too.
+  P.set_parallel({3, 0});
+  const Vector lam = P.bptt_multipliers(x1);
+  Vector grad(P.num_variables()), jt(P.num_variables());
+  P.eval_grad_f(x1, grad);
+  P.eval_jac_c_t_prod(x1, lam, jt);
+  const Vector state_rows = (grad + jt).tail(P.num_variables() - P.num_weights());
+  CAPTURE(grad.lpNorm<Eigen::Infinity>());
+  CAPTURE(jt.lpNorm<Eigen::Infinity>());
+  CHECK(state_rows.lpNorm<Eigen::Infinity>() <= 1e-13 * std::max(1.0, jt.lpNorm<Eigen::Infinity>()));
+  RnnTrainingProblem one(random_series(3, 2, 50, {0}, false, 22), m);
+  one.set_parallel({4, 0});
+  CHECK(one.num_sequence_groups() == 1);
+}
+
 TEST_CASE("parallel: several sequences from a CSV (--sequence-column)") {
   const DataSpec spec = four_sequences("seqcsv");
   const std::string dir = std::filesystem::path(spec.path).parent_path().string();

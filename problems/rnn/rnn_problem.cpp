@@ -138,6 +138,22 @@ void RnnTrainingProblem::set_parallel(const RnnParallelOptions& options) {
   part_gram_.assign(chunks_.size(), Matrix());
   part_rhs_.assign(chunks_.size(), Matrix());
   part_hh_.assign(chunks_.size(), Matrix());
+  // Sequence groups: cut k at the (not yet used) sequence start nearest to
+  // k·T/g, so the groups hold whole sequences and about T/g columns each.
+  const auto& starts = data_.sequence_starts;
+  const int g = std::min<int>(options.threads, static_cast<int>(starts.size()));
+  sequence_groups_.clear();
+  int first = 0;
+  size_t next = 1;
+  for (int k = 1; k < g && next < starts.size(); ++k) {
+    const double target = static_cast<double>(T_) * k / g;
+    size_t j = next;
+    while (j + 1 < starts.size() && std::abs(starts[j + 1] - target) < std::abs(starts[j] - target)) ++j;
+    sequence_groups_.emplace_back(first, starts[j]);
+    first = starts[j];
+    next = j + 1;
+  }
+  sequence_groups_.emplace_back(first, T_);
 }
 
 void RnnTrainingProblem::for_chunks(const std::function<void(int)>& fn) const {
@@ -221,11 +237,27 @@ Vector RnnTrainingProblem::initial_point() const {
   return make_point(w);
 }
 
+// The forward pass of docs/rnn.md §1 into x's (H, U), by sequence groups. It
+// runs on owned (aligned) matrices, as rnn_types' forward_pass does, and
+// copies the result into x: a column of x is not aligned, and Eigen then peels
+// a different set of rows out of the fused multiply-add loop, which changes
+// the rounding (the tests compare the two forward passes bit for bit).
 bool RnnTrainingProblem::restore_feasibility(VectorRef x) const {
   auto v = mutable_view(x);
-  const RnnStates s = forward_pass(weights(x), data_);
-  v.H = s.H;
-  v.U = s.U;
+  const Matrix W = v.W, V = v.V;
+  const Vector b = v.b;
+  Matrix U(m_, T_), H(m_, T_);
+  U.noalias() = V * data_.X;
+  U.colwise() += b;
+  parallel_for(num_sequence_groups(), parallel_.threads, [&](int g) {
+    const auto [first, last] = sequence_groups_[static_cast<size_t>(g)];
+    for (int t = first; t < last; ++t) {
+      if (!data_.is_sequence_start(t)) U.col(t).noalias() += W * H.col(t - 1);
+      H.col(t) = U.col(t).cwiseMax(0.0);
+    }
+  });
+  v.U = U;
+  v.H = H;
   return true;
 }
 
@@ -445,10 +477,14 @@ Vector RnnTrainingProblem::bptt_multipliers(VectorCRef x, const std::vector<int>
   weighted_residuals(v, R);
   Xi2.noalias() = (-2.0 / N_) * v.A.transpose() * R;  // −(2ω_t/N) Aᵀ r_t, all t at once
   const Matrix Wt = v.W.transpose();
-  for (int t = T_ - 1; t >= 0; --t) {
-    if (!data_.is_sequence_end(t)) Xi2.col(t).noalias() += Wt * Xi1.col(t + 1);
-    Xi1.col(t) = S.col(t).cwiseProduct(Xi2.col(t)) - 2.0 * reg_.lambda6 * v.U.col(t);
-  }
+  // Backwards within each sequence group: a group ends at a sequence end.
+  parallel_for(num_sequence_groups(), parallel_.threads, [&](int g) {
+    const auto [first, last] = sequence_groups_[static_cast<size_t>(g)];
+    for (int t = last - 1; t >= first; --t) {
+      if (!data_.is_sequence_end(t)) Xi2.col(t).noalias() += Wt * Xi1.col(t + 1);
+      Xi1.col(t) = S.col(t).cwiseProduct(Xi2.col(t)) - 2.0 * reg_.lambda6 * v.U.col(t);
+    }
+  });
   return lambda;
 }
 

@@ -41,6 +41,7 @@
 #include <functional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Cholesky>
@@ -133,6 +134,13 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   const RnnParallelOptions& parallel() const { return parallel_; }
   /// Number of time chunks of the block updates (1: the sequential path).
   int num_chunks() const { return static_cast<int>(chunks_.size()); }
+  /// Groups of whole sequences, [first, last) column ranges that start at
+  /// sequence starts, over which the forward pass (restore_feasibility) and
+  /// the BPTT recursion (bptt_multipliers) run on parallel_.threads threads
+  /// (docs/parallel.md §2): min(threads, number of sequences) groups of about
+  /// T/groups columns each. Every column is computed by the same operations
+  /// whatever the grouping, so the result is bit for bit that of one thread.
+  int num_sequence_groups() const { return static_cast<int>(sequence_groups_.size()); }
 
   /// BPTT adjoint multipliers λ = [vec(Ξ1); vec(Ξ2)] at x (docs/rnn.md §3): solves
   /// the ∂h_t, ∂u_t rows of the KKT system backwards from the end of each sequence,
@@ -291,6 +299,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   bool has_initial_weights_ = false;
   RnnParallelOptions parallel_;
   std::vector<Chunk> chunks_;  ///< one chunk [0, T) unless set_parallel() cuts more
+  std::vector<std::pair<int, int>> sequence_groups_;  ///< num_sequence_groups()
 
   // Work space of the block minimizers (docs/rnn_bcd.md §3): two m × T
   // matrices and small ones; allocated on the first call, reused afterwards.
