@@ -17,6 +17,7 @@
 #include "almkit/core/alm.h"
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
+#include "almkit/core/json_util.h"
 #include "almkit/problems/registry.h"
 #include "almkit/solvers/inner_solver_factory.h"
 #include "benchmark_peers.h"
@@ -66,8 +67,6 @@ bool is_solved(double f, double f_star, double violation) {
 }
 
 std::string fmt_g(double v) { return std::isfinite(v) ? fmt::format("{:.10g}", v) : std::string("nan"); }
-
-nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 Row run_one(const ProblemEntry& entry, const std::string& solver, const BenchmarkArgs& a) {
   auto problem = entry.make();

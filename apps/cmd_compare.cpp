@@ -68,7 +68,6 @@ struct CompareLists {
 
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }  // shortest round-trip
 std::string short_num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "—"; }
-nlohmann::json jnum(double v) { return json_number(v); }  // core/json_util.h: non-finite → null
 
 // Train MSE against time for the first init and seed 0, and the test
 // predictions of each method's best run (docs/compare.md). With p > 1 targets
@@ -254,21 +253,21 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
 }
 
 nlohmann::json run_json(const RunRecord& r, double resolution) {
-  nlohmann::json j = {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", jnum(r.learning_rate)},
-                      {"train_mse", jnum(r.train_mse)}, {"test_mse", jnum(r.test_mse)}, {"seconds", jnum(r.seconds)},
-                      {"time_to_target", jnum(r.time_to_target)}, {"kkt_stationarity", jnum(r.kkt)},
-                      {"status", r.status}, {"diverged_at_seconds", jnum(r.diverged_at)},
+  nlohmann::json j = {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", json_number(r.learning_rate)},
+                      {"train_mse", json_number(r.train_mse)}, {"test_mse", json_number(r.test_mse)}, {"seconds", json_number(r.seconds)},
+                      {"time_to_target", json_number(r.time_to_target)}, {"kkt_stationarity", json_number(r.kkt)},
+                      {"status", r.status}, {"diverged_at_seconds", json_number(r.diverged_at)},
                       {"start_explodes", r.start.explodes},
-                      {"start", {{"spectral_radius", jnum(r.start.spectral_radius)},
-                                 {"max_abs_state", jnum(r.start.max_abs_state)},
-                                 {"train_mse", jnum(r.start.train_mse)}}}};
+                      {"start", {{"spectral_radius", json_number(r.start.spectral_radius)},
+                                 {"max_abs_state", json_number(r.start.max_abs_state)},
+                                 {"train_mse", json_number(r.start.train_mse)}}}};
   nlohmann::json jc = {{"seconds", nlohmann::json::array()}, {"train_mse", nlohmann::json::array()},
                        {"test_mse", nlohmann::json::array()}, {"violation", nlohmann::json::array()}};
   for (const auto& p : compare::thinned_curve(r.curve, resolution)) {
-    jc["seconds"].push_back(jnum(p.seconds));
-    jc["train_mse"].push_back(jnum(p.train_mse));
-    jc["test_mse"].push_back(jnum(p.test_mse));
-    jc["violation"].push_back(jnum(p.violation));
+    jc["seconds"].push_back(json_number(p.seconds));
+    jc["train_mse"].push_back(json_number(p.train_mse));
+    jc["test_mse"].push_back(json_number(p.test_mse));
+    jc["violation"].push_back(json_number(p.violation));
   }
   j["curve"] = std::move(jc);
   return j;
@@ -323,9 +322,9 @@ std::string method_row(const compare::MethodSummary& m) {
 }
 
 nlohmann::json method_json(const compare::MethodSummary& m) {
-  return {{"train_mse_median", jnum(m.train_mse_median())}, {"test_mse_median", jnum(m.test_mse_median())},
-          {"time_to_target_median", jnum(m.time_to_target_median())}, {"reached_target", m.reached},
-          {"kkt_stationarity_median", jnum(m.kkt_median())}, {"learning_rates", m.learning_rates},
+  return {{"train_mse_median", json_number(m.train_mse_median())}, {"test_mse_median", json_number(m.test_mse_median())},
+          {"time_to_target_median", json_number(m.time_to_target_median())}, {"reached_target", m.reached},
+          {"kkt_stationarity_median", json_number(m.kkt_median())}, {"learning_rates", m.learning_rates},
           {"runs", m.runs}, {"diverged", m.diverged}};
 }
 
@@ -404,8 +403,8 @@ void write_results_json(const std::string& dir, const CompareArgs& a, const rnn:
   j["learning_rate_grid"] = rates;
   j["tune_fraction"] = a.tune_fraction;
   j["sgd_windows"] = a.windows;
-  j["target_train_mse"] = jnum(target.target);
-  j["best_train_mse"] = jnum(target.best);
+  j["target_train_mse"] = json_number(target.target);
+  j["best_train_mse"] = json_number(target.best);
   j["methods"] = jmethods;
   nlohmann::json jruns = nlohmann::json::array();
   for (const auto& r : runs) jruns.push_back(run_json(r, a.curve_resolution));

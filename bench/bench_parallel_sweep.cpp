@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -131,16 +132,18 @@ void run_sequences_row(long T, int m, int d, int S, int threads) {
   std::fflush(stdout);
 }
 
-// Each row in its own child process, so its peak RSS is its own.
-void run_forked(const Row& r, int sweeps) {
+// `run` in its own child process, so a row's peak RSS is its own.
+void run_forked(const std::function<void()>& run) {
+  std::fflush(stdout);  // or the child would print the buffered lines again
   const pid_t pid = fork();
   if (pid == 0) {
-    run_row(r, sweeps);
+    run();
+    std::fflush(stdout);
     std::_Exit(0);
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::printf("%8ld   failed (status %d)\n", r.T, status);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::printf("  row failed (status %d)\n", status);
 }
 
 }  // namespace
@@ -164,26 +167,17 @@ int main(int argc, char** argv) {
   std::printf("%8s %4s %3s %-8s %7s %6s %12s %9s\n", "T", "m", "d", "config", "threads", "chunks", "s/sweep", "rss_GiB");
   std::fflush(stdout);
   for (long T : Ts) {
-    run_forked({T, m, d, 1, 0, "seq"}, sweeps);
-    run_forked({T, m, d, 1, chunk, "chunk/1"}, sweeps);
-    run_forked({T, m, d, 2, chunk, "chunk/2"}, sweeps);
-    run_forked({T / 2, m, d, 1, 0, "rank 2"}, sweeps);
-    run_forked({T / 4, m, d, 1, 0, "rank 4"}, sweeps);
+    run_forked([&] { run_row({T, m, d, 1, 0, "seq"}, sweeps); });
+    run_forked([&] { run_row({T, m, d, 1, chunk, "chunk/1"}, sweeps); });
+    run_forked([&] { run_row({T, m, d, 2, chunk, "chunk/2"}, sweeps); });
+    run_forked([&] { run_row({T / 2, m, d, 1, 0, "rank 2"}, sweeps); });
+    run_forked([&] { run_row({T / 4, m, d, 1, 0, "rank 4"}, sweeps); });
   }
   std::printf("# forward pass and BPTT by sequence groups, median wall seconds of 3 (docs/parallel.md §5)\n");
   std::printf("%8s %4s %3s %9s %7s %6s %12s %12s\n", "T", "m", "d", "sequences", "threads", "groups", "forward_s",
               "bptt_s");
-  std::fflush(stdout);  // or the children would print the buffered header again
   for (long T : Ts)
-    for (int threads : {1, 2}) {
-      const pid_t pid = fork();
-      if (pid == 0) {
-        run_sequences_row(T, m, d, 8, threads);
-        std::_Exit(0);
-      }
-      int status = 0;
-      waitpid(pid, &status, 0);
-    }
+    for (int threads : {1, 2}) run_forked([&] { run_sequences_row(T, m, d, 8, threads); });
   // Bytes per sweep and rank of a P-rank run (docs/parallel.md §3): three
   // one-column halos (h_{first-1} before w and before u, E(:, last) for h) of
   // m doubles, and the reductions of the w block (the H rows of Z Zᵀ, q m, and
