@@ -1,4 +1,5 @@
 #include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/problems/rnn/rnn_closed_forms.h"
 
 #include "almkit/core/parallel.h"
 
@@ -289,7 +290,9 @@ Matrix RnnTrainingProblem::jacobian_with_selection(VectorCRef x, ConstraintFamil
   return J;
 }
 
-std::string RnnTrainingProblem::structural_nnamcq_certificate() const {
+std::string RnnTrainingProblem::structural_nnamcq_certificate() const { return nnamcq_certificate_text(); }
+
+std::string RnnTrainingProblem::nnamcq_certificate_text() {
   return "NNAMCQ holds at every point: if J(x;s)^T xi = 0 for any selection s, the dh_t and du_t rows give, "
          "backwards from the last step of each sequence, xi2_t = W^T xi1_{t+1} = 0 and xi1_t = D_t xi2_t = 0, "
          "because the generalized Jacobian with respect to the states (U, H) is unit triangular "
@@ -866,9 +869,7 @@ void RnnTrainingProblem::minimize_u(VectorCRef lambda, double beta, double proxi
     add_linked_product(1.0, v.W, v.H, work1_, /*forward=*/true);
   }
 
-  const double l6 = reg_.lambda6, sp = proximal;
-  const double inv_pos = 1.0 / (2.0 * beta + 2.0 * l6 + sp);
-  const double inv_neg = 1.0 / (beta + 2.0 * l6 + sp);
+  const UBlockConstants kc(beta, reg_.lambda6, proximal);
   const double* pa = work1_.data();
   const double* ph = v.H.data();
   const double* px1 = xi.Xi1.data();
@@ -876,20 +877,7 @@ void RnnTrainingProblem::minimize_u(VectorCRef lambda, double beta, double proxi
   double* pu = v.U.data();
   // Entries [begin, end) of U (column-major): independent of each other.
   auto update = [&](Eigen::Index begin, Eigen::Index end) {
-  for (Eigen::Index i = begin; i < end; ++i) {
-    const double a = pa[i], h = ph[i], x1 = px1[i], x2 = px2[i], u0 = pu[i];
-    const double base = beta * a - x1 + sp * u0;
-    const double up = std::max(0.0, (base + beta * h + x2) * inv_pos);
-    const double um = std::min(0.0, base * inv_neg);
-    // φ(up) − φ(um); the terms common to both pieces cancel only partly, so
-    // evaluate both values in full (clear, and exact at the kink).
-    const double dp = up - a, dm = um - a, ep = h - up;
-    const double phi_p = x1 * dp + 0.5 * beta * dp * dp + x2 * ep + 0.5 * beta * ep * ep + l6 * up * up +
-                         0.5 * sp * (up - u0) * (up - u0);
-    const double phi_m = x1 * dm + 0.5 * beta * dm * dm + x2 * h + 0.5 * beta * h * h + l6 * um * um +
-                         0.5 * sp * (um - u0) * (um - u0);
-    pu[i] = phi_p <= phi_m ? up : um;
-  }
+    for (Eigen::Index i = begin; i < end; ++i) pu[i] = minimize_u_entry(pa[i], ph[i], px1[i], px2[i], pu[i], kc);
   };
   if (!chunked()) {
     update(0, static_cast<Eigen::Index>(m_) * T_);

@@ -195,6 +195,8 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// Recomputes (H, U) from the weights in x by a forward pass; always true.
   bool restore_feasibility(VectorRef x) const override;
   std::string structural_nnamcq_certificate() const override;
+  /// The certificate's text: structural, the same for every instance (docs/rnn.md §4).
+  static std::string nnamcq_certificate_text();
   /// The kinks of C2_t = h_t − σ(u_t): every u_{t,i} with |u_{t,i}| ≤ tol
   /// (docs/verification.md §2); kink k is the column-major index of u_{t,i} in U.
   std::vector<Kink> active_kinks(VectorCRef x, double tol) const override;

@@ -1,0 +1,41 @@
+// The RNN trainer on P ranks (docs/parallel.md §3): every rank holds one
+// contiguous slice of the training series (problems/rnn/rnn_slice.h) and runs
+// the same outer loop; the weights are replicated, every decision (penalty,
+// tolerance, restart, stop) is taken from numbers summed or maximized over
+// the ranks (core/communicator.h), so all ranks take it alike.
+//
+// The outer loop is the reference policy of the generic ALM driver
+// (core/alm_reference.h, docs/alm.md §3) with BCD sweeps as the inner solver
+// (solvers/bcd: the same stop test), rewritten on the slice: its iterates
+// equal those of rnn::train() with the same options to round-off (tested for
+// 1–3 ranks, tests/test_rnn_distributed.cpp; ≤ 1e-10 relative after 5 outer
+// iterations). The multi-sweep policy is the one whose time is in the sweeps,
+// which parallelize over time; the rollout policy spends its time in
+// sequential forward passes (docs/parallel.md §2) and is not distributed.
+//
+// What differs from train() (docs/parallel.md §3):
+//  * options: policy reference and inner bcd only, no extrapolation, no
+//    --resume or checkpoints; anything else is refused (std::invalid_argument);
+//  * the degeneracy check of a converged run (dense SVD, only for n ≤ 2000
+//    variables) is not made; the kink-wise stationarity is not searched
+//    (kink_stationarity.best is NaN; the kink count and the one-sided value are given);
+//  * summary.evaluations stay 0 (the slice does not count evaluations).
+#pragma once
+
+#include "almkit/core/communicator.h"
+#include "almkit/problems/rnn/rnn_slice.h"
+#include "almkit/study/rnn_trainer.h"
+
+namespace almkit::rnn {
+
+/// Throws std::invalid_argument naming the first option train_distributed() cannot run.
+void check_distributed_options(const TrainOptions& options);
+
+/// Collective: trains on data.train split over comm's ranks by `split`. Every
+/// rank returns the same result (weights, history, summary); summary.x and
+/// summary.lambda are empty (no rank holds all of them). A callback that
+/// returns false on any rank stops every rank.
+TrainResult train_distributed(const RnnDataset& data, const TrainOptions& options, Communicator& comm,
+                              RankSplit split = RankSplit::kSequences, const TrainCallback& callback = {});
+
+}  // namespace almkit::rnn
