@@ -12,7 +12,8 @@ jobs="${ALMKIT_JOBS:-2}"
 # liblbfgsb-dev (optional): the bound-constrained inner solver 'lbfgsb', almkit's default when present
 # (docs/inner_solvers.md); libnlopt-cxx-dev and coinor-libipopt-dev (optional): benchmark peers.
 packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox pkg-config libnlopt-cxx-dev coinor-libipopt-dev liblbfgsb-dev
-          pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pytest python3-torch)
+          pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pytest python3-torch
+          openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,7 +29,11 @@
 # and driver run in the short bcd/alm cases), and the "parallel-long: ..."
 # cases (docs/parallel.md: the reference preset trained several times to
 # compare chunked, threaded and sequential runs; 160 s here); the chunked code
-# runs under the sanitizers in the short "parallel: ..." cases.
+# runs under the sanitizers in the short "parallel: ..." cases. Likewise the
+# "distributed-long: ..." cases (the distributed trainer against rnn::train on
+# in-process ranks); the slice's block updates, halos and the in-process
+# ranks run under the sanitizers in the short "distributed: ..." cases. MPI
+# is off here (ALMKIT_MPI=OFF): the mpirun tests run in the release job.
 # The drivers (apps/, tests/) and the two HS problem files are compiled at -O0
 # (ALMKIT_DRIVER_COMPILE_OPTIONS, ALMKIT_PROBLEM_SET_COMPILE_OPTIONS), the rest of
 # the library at -O1.
@@ -51,7 +55,7 @@ fi
 flags="-O1 -g0 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DALMKIT_NATIVE=OFF \
-  -DALMKIT_BUILD_PYTHON=OFF -DALMKIT_BUILD_BENCH=OFF -DALMKIT_BENCHMARK_PEERS=OFF \
+  -DALMKIT_BUILD_PYTHON=OFF -DALMKIT_BUILD_BENCH=OFF -DALMKIT_BENCHMARK_PEERS=OFF -DALMKIT_MPI=OFF \
   -DALMKIT_DRIVER_COMPILE_OPTIONS=-O0 -DALMKIT_PROBLEM_SET_COMPILE_OPTIONS=-O0 >/dev/null
 cmake --build "$build" -j"$jobs"
 t1=$(date +%s)
@@ -60,7 +64,7 @@ t1=$(date +%s)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export GLOG_minloglevel=3
-(cd "$build" && ctest --output-on-failure -j"$jobs" -E '^compile\.|reaches every published optimum|reproduces the SP500 reference trace|^parallel-long')
+(cd "$build" && ctest --output-on-failure -j"$jobs" -E '^compile\.|reaches every published optimum|reproduces the SP500 reference trace|^parallel-long|^distributed-long')
 t2=$(date +%s)
 
 # Smoke of every CLI command (small sizes; a sanitizer report fails the job).

@@ -24,6 +24,7 @@
 #include "almkit/study/rnn_checkpoint.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/study/rnn_distributed.h"
 #include "almkit/study/rnn_trainer.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
@@ -74,6 +75,8 @@ struct TrainArgs {
   bool quiet = false;
   bool no_plots = false;
   bool test_continue = false;
+  // Under mpirun (docs/parallel.md §3): how the training columns are divided among the ranks.
+  std::string rank_split = "sequences";
   TrainOptions opt = TrainOptions::defaults();
 };
 
@@ -211,6 +214,13 @@ nlohmann::json options_json(const TrainArgs& a, const rnn::DataSpec& spec, const
   return options;
 }
 
+void print_start_warning(const rnn::InitDiagnostics& start) {
+  if (start.explodes)
+    fmt::print("warning: the start explodes at theta0: forward-pass train MSE {:.3e} (threshold {:g}), "
+               "spectral radius of W {:.3g}, max |h_t| {:.3e} (docs/rnn.md §5)\n",
+               start.train_mse, start.divergence_value, start.spectral_radius, start.max_abs_state);
+}
+
 // θ0's forward pass (docs/rnn.md §5), with a warning when it already explodes.
 rnn::InitDiagnostics report_start(const TrainArgs& a, const rnn::RnnDataset& data) {
   const TrainOptions& o = a.opt;
@@ -219,10 +229,7 @@ rnn::InitDiagnostics report_start(const TrainArgs& a, const rnn::RnnDataset& dat
       o.initial_weights ? *o.initial_weights
                         : rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed),
       data.train, a.divergence_value);
-  if (start.explodes)
-    fmt::print("warning: the start explodes at theta0: forward-pass train MSE {:.3e} (threshold {:g}), "
-               "spectral radius of W {:.3g}, max |h_t| {:.3e} (docs/rnn.md §5)\n",
-               start.train_mse, start.divergence_value, start.spectral_radius, start.max_abs_state);
+  print_start_warning(start);
   return start;
 }
 
@@ -236,8 +243,10 @@ struct RunControl {
 
 // The training run with its per-iteration log line; history.csv grows line
 // by line, checkpoint.json is replaced atomically on the schedule and at the end.
+// `runner` trains with the hooks (default: rnn::train; under mpirun, rank 0's share of the distributed run).
+using TrainRunner = std::function<rnn::TrainResult(const rnn::TrainHooks&)>;
 rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data,
-                              RunControl& ctl) {
+                              RunControl& ctl, const TrainRunner& runner = {}) {
   const TrainOptions& o = a.opt;
   const std::string& dir = a.out;
   const std::string history_header = rnn::history_csv({}), checkpoint_path = dir + "/checkpoint.json";
@@ -276,7 +285,7 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
   };
   hooks.resume = ctl.resume;
   install_interrupt_handlers();
-  rnn::TrainResult res = rnn::train(data, o, hooks);
+  rnn::TrainResult res = runner ? runner(hooks) : rnn::train(data, o, hooks);
   history.close();
   if (last_state) {
     last_state->history = &res.history;
@@ -365,7 +374,10 @@ void print_result(const TrainArgs& a, const rnn::TrainResult& res, const nlohman
              res.kkt_alm.stationarity, res.kkt_alm.infeasibility);
   fmt::print("KKT (BPTT multipliers, forward-pass point):   stationarity {:.3e}  infeasibility {:.3e}\n",
              res.kkt_bptt.stationarity, res.kkt_bptt.infeasibility);
-  if (res.kink_stationarity.kinks > 0)
+  if (res.kink_stationarity.kinks > 0 && std::isnan(res.kink_stationarity.best))
+    fmt::print("KKT at the {} kinks |u| <= 1e-8: the best relu derivative in [0,1] was not searched (distributed run)\n",
+               res.kink_stationarity.kinks);
+  else if (res.kink_stationarity.kinks > 0)
     fmt::print("KKT at the {} kinks |u| <= 1e-8 with the best relu derivative in [0,1]: stationarity {:.3e}\n",
                res.kink_stationarity.kinks, res.kink_stationarity.best);
   fmt::print("NNAMCQ: {}\n", res.certificate);
@@ -373,7 +385,95 @@ void print_result(const TrainArgs& a, const rnn::TrainResult& res, const nlohman
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png");
 }
 
+// Under mpirun: the distributed trainer's rank layout and refusals (docs/parallel.md §3).
+struct Ranks {
+  Communicator* world = nullptr;  // nullptr: one process, rnn::train
+  rnn::RankSplit split = rnn::RankSplit::kSequences;
+  bool root() const { return world == nullptr || world->rank() == 0; }
+  int size() const { return world == nullptr ? 1 : world->size(); }
+};
+Ranks distributed_ranks(const CLI::App* sub, const TrainArgs& a) {
+  Ranks r;
+  if (!rnn::parse(a.rank_split, &r.split))
+    throw UsageError(fmt::format("--rank-split: unknown split '{}' (time | sequences)", a.rank_split));
+  Communicator* world = mpi_world();
+  if (world == nullptr || world->size() < 2) return r;
+  r.world = world;
+  if (!a.resume.empty())
+    throw UsageError("--resume: a distributed run (mpirun) has no checkpoints to resume (docs/parallel.md §3)");
+  if (sub->count("--checkpoint-every") > 0 || sub->count("--checkpoint-seconds") > 0)
+    throw UsageError("--checkpoint-every/--checkpoint-seconds: a distributed run (mpirun) writes no checkpoints (docs/parallel.md §3)");
+  return r;
+}
+
+// `mpirun -np P almkit train …` (docs/parallel.md §3): every rank reads the
+// data and trains its share; rank 0 logs and writes every output.
+void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
+  TrainOptions& o = a.opt;
+  Communicator& world = *ranks.world;
+  const bool root = ranks.root();
+  rnn::DataSpec spec;
+  const rnn::RnnDataset data = load_data(a.data, &spec);
+  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+  try {
+    for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps))
+      if (root) fmt::print("warning: {}\n", w);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  nlohmann::json options = options_json(a, spec, data);
+  options["run"] = {{"min_train_steps", a.min_train_steps}, {"checkpoint_every", 0}, {"checkpoint_seconds", 0},
+                    {"threads", o.threads},  {"ranks", world.size()},  {"rank_split", rnn::to_string(ranks.split)}};
+  if (a.print_options && root) fmt::print("{}\n", options.dump(2));
+  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
+    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
+                                                a.irnn_scale);
+  double max_abs_state0 = 0.0;
+  auto distributed = [&](const rnn::TrainCallback& on_row) {
+    return rnn::train_distributed(data, o, world, ranks.split, on_row, &max_abs_state0);
+  };
+  if (!root) {
+    distributed({});
+    return;
+  }
+  if (!a.quiet)
+    fmt::print("almkit train: distributed over {} ranks, columns split by {} (docs/parallel.md §3)\n", world.size(),
+               rnn::to_string(ranks.split));
+  RunControl ctl;
+  ctl.options = &options;
+  const rnn::TrainResult res = train_logged(a, spec, data, ctl, [&](const rnn::TrainHooks& h) { return distributed(h.on_row); });
+  // θ0's diagnostics from the run's own distributed forward pass (row 0): no rank holds all states.
+  rnn::RnnSeries none;
+  none.X.resize(data.train.d(), 0);
+  none.Y.resize(data.train.p(), 0);
+  none.omega.resize(0);
+  rnn::InitDiagnostics start = rnn::diagnose_start(res.initial_weights, none, a.divergence_value);
+  start.max_abs_state = max_abs_state0;
+  start.train_mse = res.history.front().train_mse;
+  start.explodes = !(std::isfinite(start.train_mse) && start.train_mse <= start.divergence_value);
+  print_start_warning(start);
+  nlohmann::json summary = summary_json(o, res, start, options);
+  summary["resumed_from_iteration"] = nullptr;
+  summary["distributed"] = {{"ranks", world.size()},
+                            {"rank_split", rnn::to_string(ranks.split)},
+                            {"rank0_bytes_sent", world.bytes_sent()},
+                            {"rank0_messages_sent", world.messages_sent()}};
+  write_outputs(a, data, res, summary, options);
+  print_result(a, res, summary);
+}
+
 void run_train(const CLI::App* sub, TrainArgs& a) {
+  const Ranks ranks = distributed_ranks(sub, a);
+  if (ranks.world != nullptr) {
+    resolve_options(sub, a);
+    try {
+      rnn::check_distributed_options(a.opt);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string(e.what()) + "; e.g. mpirun -np 2 almkit train --preset reference");
+    }
+    run_train_distributed(a, ranks);
+    return;
+  }
   nlohmann::json checkpoint;
   if (handle_resume(sub, a.resume, a.out, rnn::kTrainCheckpointFormat, kRunFlags, "train", register_train, &checkpoint)) return;
   RunControl ctl;
@@ -477,6 +577,9 @@ void register_train(CLI::App& app) {
   sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
   const std::string g_ctl = "Interruption and resume (docs/interruption.md)";
+  sub->add_option("--rank-split", a.rank_split,
+                  "Under mpirun -np P: give each rank whole sequences (sequences) or cut at k*T/P (time) (docs/parallel.md §3)")
+      ->capture_default_str()->group(g_run);
   sub->add_option("--resume", a.resume, "Continue the interrupted run in this output folder from its checkpoint.json")->group(g_ctl);
   sub->add_option("--checkpoint-every", a.checkpoint_every, "Write checkpoint.json every K outer iterations (0: off)")
       ->capture_default_str()->group(g_ctl);

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "almkit/core/communicator.h"
+
 namespace almkit::cli {
 
 /// Exit code for bad input: unknown problem, bad option value, missing or malformed file.
@@ -12,6 +14,10 @@ inline constexpr int kExitBadInput = 2;
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// The ranks this process belongs to when it was started by mpirun with
+/// several ranks and almkit has MPI (main.cpp sets it); nullptr otherwise.
+Communicator* mpi_world();
 
 void register_list(CLI::App& app);
 void register_solve(CLI::App& app);

@@ -2,14 +2,52 @@
 // maps every user error to a one-line message and exit code 2 (docs/cli.md).
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 #include <fmt/core.h>
 
 #include "almkit/core/run_control.h"
 #include "commands.h"
+#include "mpi/mpi_communicator.h"
 #include "run_resume.h"
 
+namespace almkit::cli {
+namespace {
+Communicator* g_world = nullptr;
+}  // namespace
+Communicator* mpi_world() { return g_world; }
+}  // namespace almkit::cli
+
+namespace {
+
+int run_command(int argc, char** argv);
+
+}  // namespace
+
+// Under mpirun with several ranks (docs/parallel.md §3) every rank runs the
+// same command; an error on any rank ends all of them (MPI_Abort), since the
+// others would otherwise wait in their next collective forever.
 int main(int argc, char** argv) {
+  if (!almkit::mpi::launched_with_ranks()) return run_command(argc, argv);
+#ifdef ALMKIT_HAVE_MPI
+  almkit::mpi::Session session(&argc, &argv);
+  almkit::cli::g_world = &session.world();
+  const int code = run_command(argc, argv);
+  if (code != 0) session.abort(code);
+  almkit::cli::g_world = nullptr;
+  return 0;
+#else
+  fmt::print(stderr,
+             "almkit: error: started as one of {} ranks (mpirun), but this almkit was built without MPI "
+             "(install libopenmpi-dev and rebuild; docs/parallel.md §3)\n",
+             almkit::mpi::announced_ranks());
+  return almkit::cli::kExitBadInput;
+#endif
+}
+
+namespace {
+
+int run_command(int argc, char** argv) {
   CLI::App app{"almkit: constrained nonconvex optimization by the augmented Lagrangian method"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "almkit 0.1.0");
@@ -45,3 +83,5 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace

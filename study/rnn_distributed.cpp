@@ -38,6 +38,8 @@ class DistributedRun {
                  const TrainCallback& callback)
       : data_(data), o_(o), comm_(comm), callback_(callback), slice_(make_slice(data, o, comm, split)) {}
 
+  double start_max_abs_state() const { return start_max_abs_state_; }
+
   TrainResult run() {
     t0_ = Clock::now();
     result_.initial_weights = o_.initial_weights ? *o_.initial_weights
@@ -46,6 +48,7 @@ class DistributedRun {
     restart_from_initial();
     constraints();
     TrainHistoryRow row0 = row(0, 0.0, std::numeric_limits<double>::quiet_NaN(), 0);
+    start_max_abs_state_ = last_max_abs_state_;
     result_.history.push_back(row0);
     const bool go_on = agree(callback_ ? callback_(row0) : true);
     AlmSummary& sum = result_.summary;
@@ -105,7 +108,7 @@ class DistributedRun {
 
   // The forward-pass metrics of the current weights (one history row), leaving the iterate as it was.
   struct Forward {
-    double train_mse, test_mse, objective, grad_inf, gap, infeasibility;
+    double train_mse, test_mse, objective, grad_inf, gap, infeasibility, max_abs_state;
     int kinks;
   };
   Forward forward_metrics_now() {
@@ -118,6 +121,8 @@ class DistributedRun {
     f.train_mse = parts[0] / slice_.N();
     f.gap = std::sqrt(parts[1] / (static_cast<double>(slice_.m()) * slice_.global_T()));
     f.kinks = static_cast<int>(parts[2]);
+    f.max_abs_state = comm_.max(slice_.H.allFinite() ? slice_.H.cwiseAbs().maxCoeff()
+                                                     : std::numeric_limits<double>::infinity());
     f.objective = slice_.objective();
     Matrix L1, L2;
     slice_.bptt(L1, L2);
@@ -142,6 +147,7 @@ class DistributedRun {
   TrainHistoryRow row(int iteration, double seconds, double gamma, long sweeps) {
     const auto m0 = Clock::now();
     const Forward f = forward_metrics_now();
+    last_max_abs_state_ = f.max_abs_state;
     TrainHistoryRow r;
     r.iteration = iteration;
     r.train_mse = f.train_mse;
@@ -353,14 +359,18 @@ class DistributedRun {
   std::vector<double> family_{0.0, 0.0};
   double infeasibility_ = 0.0;
   double monitor_seconds_ = 0.0;
+  double last_max_abs_state_ = 0.0, start_max_abs_state_ = 0.0;
   Clock::time_point t0_;
 };
 
 }  // namespace
 
 TrainResult train_distributed(const RnnDataset& data, const TrainOptions& options, Communicator& comm, RankSplit split,
-                              const TrainCallback& callback) {
-  return DistributedRun(data, options, comm, split, callback).run();
+                              const TrainCallback& callback, double* start_max_abs_state) {
+  DistributedRun run(data, options, comm, split, callback);
+  TrainResult r = run.run();
+  if (start_max_abs_state != nullptr) *start_max_abs_state = run.start_max_abs_state();
+  return r;
 }
 
 }  // namespace almkit::rnn

@@ -34,8 +34,10 @@ void check_distributed_options(const TrainOptions& options);
 /// Collective: trains on data.train split over comm's ranks by `split`. Every
 /// rank returns the same result (weights, history, summary); summary.x and
 /// summary.lambda are empty (no rank holds all of them). A callback that
-/// returns false on any rank stops every rank.
+/// returns false on any rank stops every rank. `start_max_abs_state`, when
+/// given, receives max |h_t,i| of θ0's forward pass (InitDiagnostics, docs/rnn.md §5).
 TrainResult train_distributed(const RnnDataset& data, const TrainOptions& options, Communicator& comm,
-                              RankSplit split = RankSplit::kSequences, const TrainCallback& callback = {});
+                              RankSplit split = RankSplit::kSequences, const TrainCallback& callback = {},
+                              double* start_max_abs_state = nullptr);
 
 }  // namespace almkit::rnn

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `mpirun -np P almkit train …` against the same command on one process
+# (docs/parallel.md §6): train MSE, test MSE, both violations and every
+# weight within 1e-10 relative. Usage:
+#   mpi_train_test.sh ALMKIT MPIRUN P DATASET [extra train flags…]
+# DATASET: sp500 (the default data) or sequences (3 training sequences of 40
+# steps, written here). P ranks on this machine's cores need --oversubscribe.
+set -euo pipefail
+almkit="$1" mpirun="$2" np="$3" dataset="$4"
+shift 4
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+data=()
+if [ "$dataset" = sequences ]; then
+  "$python" - "$work/seq.csv" <<'PY'
+import random, sys
+random.seed(9)
+rows = ["seq,x1,x2,y"]
+for s in range(4):
+    h1 = h2 = 0.0
+    for t in range(40):
+        x1, x2 = random.uniform(-1, 1), random.uniform(-1, 1)
+        h1, h2 = max(0.0, 0.5 * h1 - 0.3 * h2 + x1), max(0.0, 0.2 * h1 + 0.4 * h2 + x2 - 0.1)
+        rows.append(f"s{s},{x1:.6f},{x2:.6f},{h1 - h2 + 0.01 * random.uniform(-1, 1):.6f}")
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+  data=(--data "$work/seq.csv" --sequence-column seq --train-fraction 0.75 --hidden 8)
+fi
+"$almkit" train "${data[@]}" "$@" --quiet --no-plots --out "$work/one" > "$work/one.log"
+"$mpirun" --oversubscribe -np "$np" "$almkit" train "${data[@]}" "$@" --quiet --no-plots --out "$work/many" > "$work/many.log" 2>&1 || {
+  cat "$work/many.log"; exit 1; }
+"$python" - "$work/one" "$work/many" "$np" <<'PY'
+import json, math, sys
+one, many, np = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def load(d):
+    s = json.load(open(d + "/summary.json"))
+    w = json.load(open(d + "/model.json"))["weights"]
+    flat = []
+    def walk(v):
+        if isinstance(v, list):
+            for e in v: walk(e)
+        else:
+            flat.append(float(v))
+    for k in sorted(w): walk(w[k])
+    return s, flat
+s1, w1 = load(one)
+sp, wp = load(many)
+assert sp["distributed"]["ranks"] == np, sp["distributed"]
+worst = 0.0
+for key in ["train_mse", "test_mse", "violation_c1", "violation_c2", "objective"]:
+    a, b = sp[key], s1[key]
+    r = abs(a - b) / max(1e-300, abs(b))
+    print(f"{key}: one process {b:.17g}, {np} ranks {a:.17g}, relative {r:.2e}")
+    worst = max(worst, r)
+num = math.sqrt(sum((a - b) ** 2 for a, b in zip(wp, w1)))
+den = math.sqrt(sum(b * b for b in w1))
+print(f"weights ({len(w1)}): relative {num / den:.2e}")
+worst = max(worst, num / den)
+assert len(wp) == len(w1)
+assert sp["outer_iterations"] == s1["outer_iterations"] and sp["sweeps"] == s1["sweeps"]
+if not worst <= 1e-10:
+    sys.exit(f"FAIL: largest relative difference {worst:.2e} > 1e-10")
+print(f"ok: largest relative difference {worst:.2e}")
+PY
