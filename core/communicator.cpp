@@ -77,7 +77,7 @@ class InProcessGroup::Rank final : public Communicator {
         throw std::logic_error("all_gather: ranks passed different sizes");
       std::copy(all[static_cast<size_t>(r)].begin(), all[static_cast<size_t>(r)].end(), out + static_cast<size_t>(r) * n);
     }
-    count(8L * n);
+    if (size() > 1) count(8L * n);
   }
   void broadcast(double* data, int n, int root) override {
     std::vector<std::vector<double>> all;
@@ -85,7 +85,7 @@ class InProcessGroup::Rank final : public Communicator {
     const auto& src = all[static_cast<size_t>(root)];
     if (static_cast<int>(src.size()) != n) throw std::logic_error("broadcast: size mismatch");
     std::copy(src.begin(), src.end(), data);
-    if (r_ == root) count(8L * n);
+    if (r_ == root && size() > 1) count(8L * n);
   }
   void send(const double* data, int n, int to) override {
     g_.post(r_, to, std::vector<double>(data, data + n));

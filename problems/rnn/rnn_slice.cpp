@@ -49,7 +49,11 @@ std::vector<std::pair<int, int>> rank_ranges(const RnnSeries& series, int ranks,
   }
   cuts.push_back(T);
   std::vector<std::pair<int, int>> out;
-  for (int k = 0; k < ranks; ++k) out.emplace_back(cuts[static_cast<size_t>(k)], cuts[static_cast<size_t>(k) + 1]);
+  for (int k = 0; k < ranks; ++k) {
+    out.emplace_back(cuts[static_cast<size_t>(k)], cuts[static_cast<size_t>(k) + 1]);
+    if (out.back().first >= out.back().second)
+      throw std::invalid_argument(fmt::format("rank_ranges: rank {} would get no column (sequence starts must increase)", k));
+  }
   return out;
 }
 
@@ -83,6 +87,17 @@ RnnSlice::RnnSlice(RnnSliceData data, int m, const RnnRegularization& reg, Commu
   if (!data_.linked_right) is_end_[static_cast<size_t>(T_ - 1)] = 1;
   for (int t = 0; t < T_; ++t)
     if (is_end_[static_cast<size_t>(t)]) ends_.push_back(t);
+  // h-block column classes (ω_t, end or not), the most frequent first (it takes every column).
+  for (int t = 0; t < T_; ++t) {
+    const double om = s.omega[t];
+    const bool end = is_end_[static_cast<size_t>(t)] != 0;
+    auto it = std::find_if(classes_.begin(), classes_.end(), [&](const HClass& c) { return c.omega == om && c.end == end; });
+    if (it == classes_.end()) it = classes_.insert(classes_.end(), HClass{om, end, {}});
+    it->columns.push_back(t);
+  }
+  std::stable_sort(classes_.begin(), classes_.end(),
+                   [](const HClass& a, const HClass& b) { return a.columns.size() > b.columns.size(); });
+  classes_.front().columns.clear();  // all columns
 
   YOmega_ = s.Y;
   for (int t = 0; t < T_; ++t) {
@@ -258,34 +273,26 @@ void RnnSlice::minimize_h(double beta) {
   }
   if (data_.linked_right) work2_.col(T_ - 1).noalias() += Wt * e_right_;
 
-  // Column classes (ω_t, end or not): one m × m inverse each.
+  // One m × m inverse per column class (ω_t, end or not): the majority class
+  // for all columns as one product, the others gathered over it.
   const Matrix WtW = Wt * w.W, AtA = w.A.transpose() * w.A;
-  std::vector<std::pair<double, char>> keys;
-  std::vector<std::vector<int>> cols;
-  for (int t = 0; t < T_; ++t) {
-    const std::pair<double, char> key{omega[t], is_end_[static_cast<size_t>(t)]};
-    auto it = std::find(keys.begin(), keys.end(), key);
-    if (it == keys.end()) {
-      keys.push_back(key);
-      cols.emplace_back();
-      it = keys.end() - 1;
-    }
-    cols[static_cast<size_t>(it - keys.begin())].push_back(t);
-  }
-  for (size_t k = 0; k < keys.size(); ++k) {
-    Matrix M = (s * keys[k].first) * AtA;
-    if (!keys[k].second) M += beta * WtW;
+  for (size_t k = 0; k < classes_.size(); ++k) {
+    const HClass& c = classes_[k];
+    Matrix M = (s * c.omega) * AtA;
+    if (!c.end) M += beta * WtW;
     M.diagonal().array() += beta;
     Eigen::LLT<Matrix> llt(M);
     if (llt.info() != Eigen::Success) throw std::runtime_error("h block: the class matrix is not positive definite");
-    const auto& c = cols[k];
-    if (static_cast<int>(c.size()) == T_) {
-      H = llt.solve(work2_);
+    M.setIdentity();
+    llt.solveInPlace(M);
+    if (k == 0) {
+      H.noalias() = M * work2_;
     } else {
-      Matrix g(m_, static_cast<Eigen::Index>(c.size()));
-      for (size_t j = 0; j < c.size(); ++j) g.col(static_cast<Eigen::Index>(j)) = work2_.col(c[j]);
-      g = llt.solve(g);
-      for (size_t j = 0; j < c.size(); ++j) H.col(c[j]) = g.col(static_cast<Eigen::Index>(j));
+      const auto n = static_cast<Eigen::Index>(c.columns.size());
+      Matrix g(m_, n);
+      for (Eigen::Index j = 0; j < n; ++j) g.col(j) = work2_.col(c.columns[static_cast<size_t>(j)]);
+      const Matrix h = M * g;
+      for (Eigen::Index j = 0; j < n; ++j) H.col(c.columns[static_cast<size_t>(j)]) = h.col(j);
     }
   }
   exchange_halo();

@@ -131,6 +131,12 @@ class RnnSlice {
   std::vector<int> inner_starts_;  ///< local starts t > 0
   std::vector<int> ends_;          ///< local sequence ends (the last column unless linked_right)
   std::vector<char> is_end_;
+  struct HClass {
+    double omega;
+    bool end;
+    std::vector<int> columns;  ///< empty for the first (majority) class: it takes every column
+  };
+  std::vector<HClass> classes_;
   Matrix XXt_;       ///< Σ over ranks of X Xᵀ
   Vector X1_;        ///< Σ over ranks of X 1
   Vector YOmega1_;   ///< Σ over ranks of Y Ω 1
