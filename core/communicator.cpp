@@ -11,25 +11,28 @@
 
 namespace almkit {
 
-void Communicator::sum(double* data, int n) {
-  const int P = size();
-  gather_.resize(static_cast<size_t>(P) * n);
+// Every rank's n values, rank after rank: gather_[r·n + i].
+const double* Communicator::gathered(const double* data, int n) {
+  gather_.resize(static_cast<size_t>(size()) * n);
   all_gather(data, n, gather_.data());
+  return gather_.data();
+}
+
+void Communicator::sum(double* data, int n) {
+  const double* g = gathered(data, n);
   for (int i = 0; i < n; ++i) {
-    double s = gather_[static_cast<size_t>(i)];
-    for (int r = 1; r < P; ++r) s += gather_[static_cast<size_t>(r) * n + i];
+    double s = g[i];
+    for (int r = 1; r < size(); ++r) s += g[static_cast<size_t>(r) * n + i];
     data[i] = s;
   }
 }
 
 void Communicator::max(double* data, int n) {
-  const int P = size();
-  gather_.resize(static_cast<size_t>(P) * n);
-  all_gather(data, n, gather_.data());
+  const double* g = gathered(data, n);
   for (int i = 0; i < n; ++i) {
-    double s = gather_[static_cast<size_t>(i)];
-    for (int r = 1; r < P; ++r) {
-      const double v = gather_[static_cast<size_t>(r) * n + i];
+    double s = g[i];
+    for (int r = 1; r < size(); ++r) {
+      const double v = g[static_cast<size_t>(r) * n + i];
       if (std::isnan(v) || v > s) s = std::isnan(s) ? s : v;
     }
     data[i] = s;

@@ -56,6 +56,7 @@ class Communicator {
   void count(long bytes) { bytes_ += bytes, ++messages_; }
 
  private:
+  const double* gathered(const double* data, int n);
   std::vector<double> gather_;
   long bytes_ = 0, messages_ = 0;
 };

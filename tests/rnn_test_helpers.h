@@ -1,6 +1,8 @@
 // Small random RNN instances shared by tests/test_rnn_problem.cpp and tests/test_bcd.cpp.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -57,6 +59,10 @@ inline Vector random_point(const RnnTrainingProblem& P, unsigned seed, double sc
   }
   return x;
 }
+
+/// ‖a − b‖ / ‖b‖ (Frobenius for matrices), and |a − b| / |b| for numbers.
+inline double rel_diff(const Matrix& a, const Matrix& b) { return (a - b).norm() / std::max(1e-300, b.norm()); }
+inline double rel_diff(double a, double b) { return std::abs(a - b) / std::max(1e-300, std::abs(b)); }
 
 inline Vector random_vector(Eigen::Index n, unsigned seed, double scale = 1.0) {
   std::mt19937 rng(seed);

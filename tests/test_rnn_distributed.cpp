@@ -19,6 +19,7 @@
 #include "almkit/core/communicator.h"
 #include "almkit/core/kkt.h"
 #include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_problem.h"
 #include "almkit/problems/rnn/rnn_slice.h"
 #include "almkit/study/rnn_distributed.h"
@@ -32,14 +33,7 @@ using namespace almkit::rnn::testing;
 
 namespace {
 
-double rel(const Matrix& a, const Matrix& b) { return (a - b).norm() / std::max(1e-300, b.norm()); }
-double rel(double a, double b) { return std::abs(a - b) / std::max(1e-300, std::abs(b)); }
 
-Vector flat(const RnnWeights& w) {
-  Vector v(w.W.size() + w.V.size() + w.b.size() + w.A.size() + w.c.size());
-  v << w.W.reshaped(), w.V.reshaped(), w.b, w.A.reshaped(), w.c;
-  return v;
-}
 
 // The slices of P ranks, each set from the global (x, λ) of P; after fn(slice)
 // on every rank the local columns of H, U are written back into (H, U) and
@@ -136,12 +130,12 @@ TEST_CASE("distributed: slice block updates, c(x), KKT residual and BPTT on 1-3 
           std::vector<double> out{s.stationarity(s.Xi1, s.Xi2)};
           return out;
         });
-        CHECK(rel(flat(g.w), flat(P.weights(x))) <= 1e-12);
-        CHECK(rel(g.H, v.H) <= 1e-12);
-        CHECK(rel(g.U, v.U) <= 1e-12);
-        CHECK(rel(g.L1, cv.Xi1) <= 1e-12);  // C1
-        CHECK(rel(g.L2, cv.Xi2) <= 1e-12);  // C2
-        CHECK(rel(g.scalars[0], stat) <= 1e-12);
+        CHECK(rel_diff(flatten(g.w), flatten(P.weights(x))) <= 1e-12);
+        CHECK(rel_diff(g.H, v.H) <= 1e-12);
+        CHECK(rel_diff(g.U, v.U) <= 1e-12);
+        CHECK(rel_diff(g.L1, cv.Xi1) <= 1e-12);  // C1
+        CHECK(rel_diff(g.L2, cv.Xi2) <= 1e-12);  // C2
+        CHECK(rel_diff(g.scalars[0], stat) <= 1e-12);
         // Forward pass (pipelined over linked ranks) and BPTT (backwards) at the final weights.
         const Gathered f = on_ranks(P, x, lambda, ranks, split, [&](RnnSlice& s, Matrix& L1, Matrix& L2) {
           s.forward_pass();
@@ -149,13 +143,13 @@ TEST_CASE("distributed: slice block updates, c(x), KKT residual and BPTT on 1-3 
           std::vector<double> out{s.objective(), s.stationarity(L1, L2)};
           return out;
         });
-        CHECK(rel(f.H, P.view(xf).H) <= 1e-13);
-        CHECK(rel(f.L1, bv.Xi1) <= 1e-12);
-        CHECK(rel(f.L2, bv.Xi2) <= 1e-12);
-        CHECK(rel(f.scalars[0], F) <= 1e-13);
+        CHECK(rel_diff(f.H, P.view(xf).H) <= 1e-13);
+        CHECK(rel_diff(f.L1, bv.Xi1) <= 1e-12);
+        CHECK(rel_diff(f.L2, bv.Xi2) <= 1e-12);
+        CHECK(rel_diff(f.scalars[0], F) <= 1e-13);
         const double grad_inf =
             kkt_residuals(P, xf, bptt, Vector(0), Vector::Zero(P.num_variables())).stationarity;
-        CHECK(rel(f.scalars[1], grad_inf) <= 1e-10);
+        CHECK(rel_diff(f.scalars[1], grad_inf) <= 1e-10);
       }
   }
 }
@@ -206,34 +200,34 @@ RunResult distributed(const RnnDataset& data, const TrainOptions& o, int ranks, 
     std::lock_guard<std::mutex> lock(mu);
     if (comm.rank() == 0)
       out = RunResult{r.final_metrics.train_mse, r.history.back().violation_c1, r.history.back().violation_c2,
-                      flat(r.weights), r.history, r.summary.status};
+                      flatten(r.weights), r.history, r.summary.status};
   });
   return out;
 }
 RunResult serial(const RnnDataset& data, const TrainOptions& o) {
   const TrainResult r = train(data, o);
   return RunResult{r.final_metrics.train_mse, r.history.back().violation_c1, r.history.back().violation_c2,
-                   flat(r.weights), r.history, r.summary.status};
+                   flatten(r.weights), r.history, r.summary.status};
 }
 void check_close(const RunResult& a, const RunResult& ref, double tol) {
   CHECK(a.status == ref.status);
   REQUIRE(a.history.size() == ref.history.size());
   for (size_t k = 0; k < a.history.size(); ++k) {
     CAPTURE(k);
-    CHECK(rel(a.history[k].train_mse, ref.history[k].train_mse) <= tol);
+    CHECK(rel_diff(a.history[k].train_mse, ref.history[k].train_mse) <= tol);
     if (k == 0) {  // the start is feasible: its violations are rounding noise (different but tiny)
       CHECK(a.history[k].violation_c1 <= 1e-14);
       CHECK(a.history[k].violation_c2 <= 1e-14);
     } else {
-      CHECK(rel(a.history[k].violation_c1, ref.history[k].violation_c1) <= tol);
-      CHECK(rel(a.history[k].violation_c2, ref.history[k].violation_c2) <= tol);
+      CHECK(rel_diff(a.history[k].violation_c1, ref.history[k].violation_c1) <= tol);
+      CHECK(rel_diff(a.history[k].violation_c2, ref.history[k].violation_c2) <= tol);
     }
-    CHECK(rel(a.history[k].objective, ref.history[k].objective) <= tol);
-    CHECK(rel(a.history[k].grad_inf, ref.history[k].grad_inf) <= 1e3 * tol);
+    CHECK(rel_diff(a.history[k].objective, ref.history[k].objective) <= tol);
+    CHECK(rel_diff(a.history[k].grad_inf, ref.history[k].grad_inf) <= 1e3 * tol);
     CHECK(a.history[k].sweeps == ref.history[k].sweeps);
   }
-  CHECK(rel(a.train_mse, ref.train_mse) <= tol);
-  CHECK(rel(a.weights, ref.weights) <= tol);
+  CHECK(rel_diff(a.train_mse, ref.train_mse) <= tol);
+  CHECK(rel_diff(a.weights, ref.weights) <= tol);
 }
 
 }  // namespace

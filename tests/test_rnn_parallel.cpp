@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/problems/rnn/rnn_problem.h"
 #include "almkit/study/rnn_trainer.h"
 #include "cli_test_helpers.h"
@@ -27,8 +28,6 @@ using namespace almkit::rnn::testing;
 
 namespace {
 
-double rel_diff(const Vector& a, const Vector& b) { return (a - b).norm() / std::max(1e-300, b.norm()); }
-double rel_diff(double a, double b) { return std::abs(a - b) / std::max(1e-300, std::abs(b)); }
 
 // K full sweeps (w, a, h, u) from one random point with the given parallel options.
 Vector run_sweeps(const RnnSeries& s, int m, RnnParallelOptions po, int K) {
@@ -44,11 +43,6 @@ Vector run_sweeps(const RnnSeries& s, int m, RnnParallelOptions po, int K) {
   return x;
 }
 
-Vector flat(const RnnWeights& w) {
-  Vector v(w.W.size() + w.V.size() + w.b.size() + w.A.size() + w.c.size());
-  v << w.W.reshaped(), w.V.reshaped(), w.b, w.A.reshaped(), w.c;
-  return v;
-}
 
 // A 4-sequence CSV (columns seq, x1, x2, y) of `len` rows each from a small
 // teacher RNN: with train fraction 0.75, three sequences train and one tests.
@@ -81,7 +75,7 @@ RunResult train_with(const RnnDataset& data, TrainOptions opt, int threads, int 
   opt.chunk_columns = chunk;
   const TrainResult r = train(data, opt);
   return RunResult{r.final_metrics.train_mse, r.history.back().violation_c1, r.history.back().violation_c2,
-                   flat(r.weights)};
+                   flatten(r.weights)};
 }
 
 void check_close(const RunResult& a, const RunResult& ref, double tol) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "almkit/problems/rnn/rnn_types.h"
+
 namespace almkit::rnn {
 
 /// Constants of the u block (docs/rnn_bcd.md §2 "u") for penalty β, λ6 and proximal σp.
@@ -33,6 +35,37 @@ inline double minimize_u_entry(double a, double h, double x1, double x2, double 
   const double phi_m = x1 * dm + 0.5 * beta * dm * dm + x2 * h + 0.5 * beta * h * h + l6 * um * um +
                        0.5 * sp * (um - u0) * (um - u0);
   return phi_p <= phi_m ? up : um;
+}
+
+/// The w block's matrix β Z Zᵀ + 2 diag(λ2 1_m, λ3 1_d, λ4), Z = [Hprev; X; 1ᵀ]
+/// (docs/rnn_bcd.md §2 "w"), q = m + d + 1: on entry `gram` (q × q) holds the
+/// H-dependent entries (Hprev Hprevᵀ, X Hprevᵀ and its transpose, Hprev 1 and
+/// its transpose); this adds the constant ones X Xᵀ, X 1, T, scales by β and
+/// adds the regularization.
+inline void complete_w_matrix(Matrix& gram, int m, int d, const Matrix& XXt, const Vector& X1, double T, double beta,
+                              const RnnRegularization& reg) {
+  const int q = m + d + 1;
+  gram.block(m, m, d, d) = XXt;
+  gram.block(m, q - 1, d, 1) = X1;
+  gram.block(q - 1, m, 1, d) = X1.transpose();
+  gram(q - 1, q - 1) = T;
+  gram *= beta;
+  gram.diagonal().head(m).array() += 2.0 * reg.lambda2;
+  gram.diagonal().segment(m, d).array() += 2.0 * reg.lambda3;
+  gram(q - 1, q - 1) += 2.0 * reg.lambda4;
+}
+
+/// The a block's matrix (2/N) Φ Ω Φᵀ + 2 diag(λ1 1_m, λ5), Φ = [H; 1ᵀ]
+/// (docs/rnn_bcd.md §2 "a"): on entry the top-left m × m of `gram` holds H Ω Hᵀ;
+/// `hw` = H ω.
+inline void complete_a_matrix(Matrix& gram, int m, const Vector& hw, double N, const RnnRegularization& reg) {
+  const double s = 2.0 / N;
+  gram.block(0, m, m, 1) = hw;
+  gram.block(m, 0, 1, m) = hw.transpose();
+  gram(m, m) = N;
+  gram *= s;
+  gram.diagonal().head(m).array() += 2.0 * reg.lambda1;
+  gram(m, m) += 2.0 * reg.lambda5;
 }
 
 }  // namespace almkit::rnn

@@ -602,14 +602,7 @@ void RnnTrainingProblem::minimize_w(VectorCRef lambda, double beta, double kappa
   rhs_small_.middleCols(m_, d_).noalias() = work1_ * data_.X.transpose();
   rhs_small_.col(q - 1) = work1_.rowwise().sum();
   }
-  gram_.block(m_, m_, d_, d_) = XXt_;
-  gram_.block(m_, q - 1, d_, 1) = X1_;
-  gram_.block(q - 1, m_, 1, d_) = X1_.transpose();
-  gram_(q - 1, q - 1) = T_;
-  gram_ *= beta;
-  gram_.diagonal().head(m_).array() += 2.0 * reg_.lambda2;
-  gram_.diagonal().segment(m_, d_).array() += 2.0 * reg_.lambda3;
-  gram_(q - 1, q - 1) += 2.0 * reg_.lambda4;
+  complete_w_matrix(gram_, m_, d_, XXt_, X1_, T_, beta, reg_);
 
   // Optional proximal term (ρ/2)‖Θ − Θ⁻‖², ρ = κ tr(β Z Zᵀ)/q (minimize_w_block):
   // Θ (M + ρ I) = RHS + ρ Θ⁻.
@@ -740,12 +733,7 @@ void RnnTrainingProblem::minimize_a(VectorRef x, bool after_w) const {
   }
   HHt_owner_ = nullptr;
   if (!chunked()) hw = v.H * data_.omega;
-  gram_.block(0, m_, m_, 1) = hw;
-  gram_.block(m_, 0, 1, m_) = hw.transpose();
-  gram_(m_, m_) = N_;
-  gram_ *= s;
-  gram_.diagonal().head(m_).array() += 2.0 * reg_.lambda1;
-  gram_(m_, m_) += 2.0 * reg_.lambda5;
+  complete_a_matrix(gram_, m_, hw, N_, reg_);
 
   if (!chunked()) rhs_small_.leftCols(m_).noalias() = s * YOmega_ * v.H.transpose();
   rhs_small_.col(m_) = s * YOmega_.rowwise().sum();
