@@ -262,7 +262,8 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
   };
   if (!a.quiet) {
     fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
-               spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), o.hidden,
+               spec.path, ctl.options->at("data").at("train_steps").get<int>(), data.test.T(), data.train.d(),
+               fmt::join(data.target_columns, ","), o.hidden,
                o.policy_name(), rnn::to_string(o.inner));
     fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7} {:>10} {:>10}\n", "outer", "seconds", "train_mse",
                "test_mse", "|C1|_2", "|C2|_2", "gamma", "sweeps", "|gradF|", "gap");
@@ -336,8 +337,10 @@ nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, 
 }
 
 // summary.json, history.csv, model.json, predictions.csv and the plots.
+// `h_last`: the final weights' last training state when the caller has it (a
+// distributed run, which does not keep the training series); else recomputed.
 void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::TrainResult& res,
-                   const nlohmann::json& summary, const nlohmann::json& options) {
+                   const nlohmann::json& summary, const nlohmann::json& options, const Vector* h_last = nullptr) {
   const TrainOptions& o = a.opt;
   const std::string& dir = a.out;
   write_file_atomically(dir + "/summary.json", summary.dump(2) + "\n");
@@ -354,7 +357,11 @@ void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::T
   model.options = options;
   rnn::save_model(model, dir + "/model.json");
 
-  const Matrix pred = rnn::test_predictions(res.weights, data, o.test_continues_from_train);
+  const Matrix pred =
+      h_last == nullptr
+          ? rnn::test_predictions(res.weights, data, o.test_continues_from_train)
+          : data.scaling.targets.invert(rnn::predict_series(res.weights, data.test,
+                                                              o.test_continues_from_train ? h_last : nullptr));
   const Matrix truth = data.scaling.targets.invert(data.test.Y);
   write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
   if (!a.no_plots) make_plots(dir, data.target_columns);
@@ -413,7 +420,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   Communicator& world = *ranks.world;
   const bool root = ranks.root();
   rnn::DataSpec spec;
-  const rnn::RnnDataset data = load_data(a.data, &spec);
+  rnn::RnnDataset data = load_data(a.data, &spec);
   if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
   try {
     for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps))
@@ -425,12 +432,19 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   options["run"] = {{"min_train_steps", a.min_train_steps}, {"checkpoint_every", 0}, {"checkpoint_seconds", 0},
                     {"threads", o.threads},  {"ranks", world.size()},  {"rank_split", rnn::to_string(ranks.split)}};
   if (a.print_options && root) fmt::print("{}\n", options.dump(2));
+  const int d = data.train.d(), p = data.train.p();
   if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
-    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
-                                                a.irnn_scale);
-  double max_abs_state0 = 0.0;
+    o.initial_weights = rnn::initialize_weights(o.hidden, d, p, o.init, o.init_std, o.seed, a.irnn_scale);
+  // This rank's columns; the whole training series is not kept (docs/parallel.md §3).
+  const auto [first, last] = rnn::rank_ranges(data.train, world.size(), ranks.split)[static_cast<size_t>(world.rank())];
+  rnn::RnnSliceData mine = rnn::slice_series(data.train, first, last);
+  data.train = rnn::RnnSeries{};
+  data.train.X.resize(d, 0);
+  data.train.Y.resize(p, 0);
+  data.train.omega.resize(0);
+  rnn::DistributedExtras extras;
   auto distributed = [&](const rnn::TrainCallback& on_row) {
-    return rnn::train_distributed(data, o, world, ranks.split, on_row, &max_abs_state0);
+    return rnn::train_distributed(std::move(mine), data.test, o, world, on_row, &extras);
   };
   if (!root) {
     distributed({});
@@ -443,12 +457,8 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   ctl.options = &options;
   const rnn::TrainResult res = train_logged(a, spec, data, ctl, [&](const rnn::TrainHooks& h) { return distributed(h.on_row); });
   // θ0's diagnostics from the run's own distributed forward pass (row 0): no rank holds all states.
-  rnn::RnnSeries none;
-  none.X.resize(data.train.d(), 0);
-  none.Y.resize(data.train.p(), 0);
-  none.omega.resize(0);
-  rnn::InitDiagnostics start = rnn::diagnose_start(res.initial_weights, none, a.divergence_value);
-  start.max_abs_state = max_abs_state0;
+  rnn::InitDiagnostics start = rnn::diagnose_start(res.initial_weights, data.train, a.divergence_value);
+  start.max_abs_state = extras.start_max_abs_state;
   start.train_mse = res.history.front().train_mse;
   start.explodes = !(std::isfinite(start.train_mse) && start.train_mse <= start.divergence_value);
   print_start_warning(start);
@@ -458,7 +468,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
                             {"rank_split", rnn::to_string(ranks.split)},
                             {"rank0_bytes_sent", world.bytes_sent()},
                             {"rank0_messages_sent", world.messages_sent()}};
-  write_outputs(a, data, res, summary, options);
+  write_outputs(a, data, res, summary, options, &extras.h_last);
   print_result(a, res, summary);
 }
 

@@ -11,33 +11,35 @@
 
 namespace almkit {
 
-// Every rank's n values, rank after rank: gather_[r·n + i].
-const double* Communicator::gathered(const double* data, int n) {
-  gather_.resize(static_cast<size_t>(size()) * n);
-  all_gather(data, n, gather_.data());
-  return gather_.data();
-}
-
-void Communicator::sum(double* data, int n) {
-  const double* g = gathered(data, n);
-  for (int i = 0; i < n; ++i) {
-    double s = g[i];
-    for (int r = 1; r < size(); ++r) s += g[static_cast<size_t>(r) * n + i];
-    data[i] = s;
-  }
-}
-
-void Communicator::max(double* data, int n) {
-  const double* g = gathered(data, n);
-  for (int i = 0; i < n; ++i) {
-    double s = g[i];
-    for (int r = 1; r < size(); ++r) {
-      const double v = g[static_cast<size_t>(r) * n + i];
-      if (std::isnan(v) || v > s) s = std::isnan(s) ? s : v;
+// A binomial tree to rank 0 with a fixed shape for a given P: at stride s =
+// 1, 2, 4, …, rank r (a multiple of 2s) receives the partial of ranks
+// [r + s, r + 2s) and combines it on the right of its own, of ranks [r, r + s);
+// rank 0 then broadcasts. ⌈log₂P⌉ messages of n values on the way in, one
+// broadcast on the way out (docs/parallel.md §4).
+void Communicator::tree(double* data, int n, bool take_max) {
+  const int P = size(), r = rank();
+  if (P == 1) return;
+  gather_.resize(static_cast<size_t>(n));
+  for (int s = 1; s < P; s *= 2) {
+    if (r % (2 * s) == s) {
+      send(data, n, r - s);
+      break;
     }
-    data[i] = s;
+    if (r % (2 * s) == 0 && r + s < P) {
+      receive(gather_.data(), n, r + s);
+      for (int i = 0; i < n; ++i) {
+        const double v = gather_[static_cast<size_t>(i)];
+        if (!take_max) data[i] += v;
+        else if (!std::isnan(data[i]) && (std::isnan(v) || v > data[i])) data[i] = v;
+      }
+    }
   }
+  broadcast(data, n, 0);
 }
+
+void Communicator::sum(double* data, int n) { tree(data, n, false); }
+
+void Communicator::max(double* data, int n) { tree(data, n, true); }
 
 // ---- one rank -----------------------------------------------------------
 
@@ -171,7 +173,7 @@ void InProcessGroup::exchange(int rank, std::vector<double> mine, std::vector<st
     cv_.notify_all();
   } else {
     cv_.wait(lk, [&] { return aborted_ || generation_ != gen; });
-    if (aborted_) throw GroupAborted();
+    if (generation_ == gen) throw GroupAborted();  // aborted before every rank arrived
   }
   *all = slots_;
   if (++departed_ == size_) {

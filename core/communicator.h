@@ -6,10 +6,10 @@
 // (InProcessGroup: tests, no MPI needed) and on MPI ranks (the command line's
 // MpiCommunicator, apps/mpi_communicator.h, built when MPI is found).
 //
-// Determinism. A sum over ranks gathers every rank's contribution and adds
-// them in rank order 0, 1, …, P−1 on every rank. All ranks therefore hold the
-// same bits, and a rerun with the same P gives the same bits; a library
-// MPI_Allreduce may associate differently from run to run (§3).
+// Determinism. A sum over ranks runs up a binomial tree whose shape depends
+// on P only, and rank 0 broadcasts the result: all ranks hold the same bits,
+// and a rerun with the same P gives the same bits; a library MPI_Allreduce
+// may associate differently from run to run (docs/parallel.md §3).
 #pragma once
 
 #include <condition_variable>
@@ -40,15 +40,16 @@ class Communicator {
   virtual void shift_right(const double* out, bool to_next, double* in, bool from_previous, int n) = 0;
   virtual void shift_left(const double* out, bool to_previous, double* in, bool from_next, int n) = 0;
 
-  /// data[i] ← Σ_r data_r[i], added in rank order on every rank.
+  /// data[i] ← Σ_r data_r[i] on every rank: a fixed binomial tree to rank 0
+  /// (⌈log₂P⌉ steps, the lower ranks' partial always on the left), then a broadcast.
   void sum(double* data, int n);
   /// data[i] ← max_r data_r[i]; NaN wins (a NaN on any rank is a NaN everywhere).
   void max(double* data, int n);
   double sum(double value) { sum(&value, 1); return value; }
   double max(double value) { max(&value, 1); return value; }
 
-  /// Bytes and messages this rank has sent (point-to-point, and its share of
-  /// the collectives: n doubles per all_gather, as a tree or ring would send).
+  /// Bytes and messages this rank has sent: point-to-point (the tree's
+  /// messages included), n doubles per all_gather and, at the root, per broadcast.
   long bytes_sent() const { return bytes_; }
   long messages_sent() const { return messages_; }
 
@@ -56,7 +57,7 @@ class Communicator {
   void count(long bytes) { bytes_ += bytes, ++messages_; }
 
  private:
-  const double* gathered(const double* data, int n);
+  void tree(double* data, int n, bool take_max);
   std::vector<double> gather_;
   long bytes_ = 0, messages_ = 0;
 };

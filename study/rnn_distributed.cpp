@@ -34,17 +34,23 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 // The outer loop of core/alm.cpp with core/alm_reference.cpp's strategy, on the slice.
 class DistributedRun {
  public:
-  DistributedRun(const RnnDataset& data, const TrainOptions& o, Communicator& comm, RankSplit split,
+  DistributedRun(RnnSliceData mine, const RnnSeries& test, const TrainOptions& o, Communicator& comm,
                  const TrainCallback& callback)
-      : data_(data), o_(o), comm_(comm), callback_(callback), slice_(make_slice(data, o, comm, split)) {}
+      : test_(test), o_(o), comm_(comm), callback_(callback), slice_(make_slice(std::move(mine), o, comm)) {}
 
   double start_max_abs_state() const { return start_max_abs_state_; }
+  const Vector& h_last() const { return h_last_; }
 
   TrainResult run() {
     t0_ = Clock::now();
     result_.initial_weights = o_.initial_weights ? *o_.initial_weights
-                                                 : initialize_weights(o_.hidden, data_.train.d(), data_.train.p(),
-                                                                      o_.init, o_.init_std, o_.seed);
+                                                 : initialize_weights(o_.hidden, slice_.d(), slice_.p(), o_.init,
+                                                                      o_.init_std, o_.seed);
+    const RnnWeights& w = result_.initial_weights;
+    const int m = slice_.m(), d = slice_.d(), p = slice_.p();
+    if (w.W.rows() != m || w.W.cols() != m || w.V.rows() != m || w.V.cols() != d || w.b.size() != m ||
+        w.A.rows() != p || w.A.cols() != m || w.c.size() != p)
+      throw std::invalid_argument(fmt::format("initial weights do not match m = {}, d = {}, p = {}", m, d, p));
     restart_from_initial();
     constraints();
     TrainHistoryRow row0 = row(0, 0.0, std::numeric_limits<double>::quiet_NaN(), 0);
@@ -63,11 +69,9 @@ class DistributedRun {
   }
 
  private:
-  static RnnSlice make_slice(const RnnDataset& data, const TrainOptions& o, Communicator& comm, RankSplit split) {
+  static RnnSlice make_slice(RnnSliceData mine, const TrainOptions& o, Communicator& comm) {
     check_distributed_options(o);
-    const auto ranges = rank_ranges(data.train, comm.size(), split);
-    const auto [first, last] = ranges[static_cast<size_t>(comm.rank())];
-    return RnnSlice(slice_series(data.train, first, last), o.hidden, o.regularization, comm);
+    return RnnSlice(std::move(mine), o.hidden, o.regularization, comm);
   }
 
   // Collective: weights (replicated) and every rank's H, U finite.
@@ -131,13 +135,12 @@ class DistributedRun {
     slice_.constraints(c1, c2);
     f.infeasibility = comm_.max(std::max(c1.lpNorm<Eigen::Infinity>(), c2.lpNorm<Eigen::Infinity>()));
     // The test part: from h_0 = 0, or continued from the last training state (the last rank's).
+    h_last_ = slice_.H.col(slice_.columns() - 1);
+    comm_.broadcast(h_last_.data(), slice_.m(), comm_.size() - 1);
     f.test_mse = 0.0;
-    if (data_.test.T() > 0) {
-      Vector h_last = slice_.H.col(slice_.columns() - 1);
-      comm_.broadcast(h_last.data(), slice_.m(), comm_.size() - 1);
+    if (test_.T() > 0)
       f.test_mse = mean_squared_error(
-          predict_series(slice_.w, data_.test, o_.test_continues_from_train ? &h_last : nullptr), data_.test);
-    }
+          predict_series(slice_.w, test_, o_.test_continues_from_train ? &h_last_ : nullptr), test_);
     slice_.H = H;
     slice_.U = U;
     slice_.exchange_halo();
@@ -349,7 +352,7 @@ class DistributedRun {
     res.wall_seconds = seconds_since(t0_);
   }
 
-  const RnnDataset& data_;
+  const RnnSeries& test_;
   const TrainOptions& o_;
   Communicator& comm_;
   const TrainCallback& callback_;
@@ -360,17 +363,26 @@ class DistributedRun {
   double infeasibility_ = 0.0;
   double monitor_seconds_ = 0.0;
   double last_max_abs_state_ = 0.0, start_max_abs_state_ = 0.0;
+  Vector h_last_;
   Clock::time_point t0_;
 };
 
 }  // namespace
 
-TrainResult train_distributed(const RnnDataset& data, const TrainOptions& options, Communicator& comm, RankSplit split,
-                              const TrainCallback& callback, double* start_max_abs_state) {
-  DistributedRun run(data, options, comm, split, callback);
+TrainResult train_distributed(RnnSliceData mine, const RnnSeries& test, const TrainOptions& options,
+                              Communicator& comm, const TrainCallback& callback, DistributedExtras* extras) {
+  DistributedRun run(std::move(mine), test, options, comm, callback);
   TrainResult r = run.run();
-  if (start_max_abs_state != nullptr) *start_max_abs_state = run.start_max_abs_state();
+  if (extras != nullptr) *extras = DistributedExtras{run.start_max_abs_state(), run.h_last()};
   return r;
+}
+
+TrainResult train_distributed(const RnnDataset& data, const TrainOptions& options, Communicator& comm, RankSplit split,
+                              const TrainCallback& callback, DistributedExtras* extras) {
+  check_distributed_options(options);
+  const auto ranges = rank_ranges(data.train, comm.size(), split);
+  const auto [first, last] = ranges[static_cast<size_t>(comm.rank())];
+  return train_distributed(slice_series(data.train, first, last), data.test, options, comm, callback, extras);
 }
 
 }  // namespace almkit::rnn

@@ -31,13 +31,23 @@ namespace almkit::rnn {
 /// Throws std::invalid_argument naming the first option train_distributed() cannot run.
 void check_distributed_options(const TrainOptions& options);
 
+/// What a distributed run reports besides its TrainResult.
+struct DistributedExtras {
+  double start_max_abs_state = 0.0;  ///< max |h_t,i| of θ0's forward pass (InitDiagnostics, docs/rnn.md §5)
+  Vector h_last;                     ///< h_{T−1} of the final weights' forward pass (test predictions continued from it)
+};
+
 /// Collective: trains on data.train split over comm's ranks by `split`. Every
 /// rank returns the same result (weights, history, summary); summary.x and
 /// summary.lambda are empty (no rank holds all of them). A callback that
-/// returns false on any rank stops every rank. `start_max_abs_state`, when
-/// given, receives max |h_t,i| of θ0's forward pass (InitDiagnostics, docs/rnn.md §5).
+/// returns false on any rank stops every rank.
 TrainResult train_distributed(const RnnDataset& data, const TrainOptions& options, Communicator& comm,
                               RankSplit split = RankSplit::kSequences, const TrainCallback& callback = {},
-                              double* start_max_abs_state = nullptr);
+                              DistributedExtras* extras = nullptr);
+/// The same from this rank's slice — slice_series(train, rank_ranges(train, P, split)[rank]) —
+/// and the test part, so that the caller need not keep the whole training series.
+TrainResult train_distributed(RnnSliceData mine, const RnnSeries& test, const TrainOptions& options,
+                              Communicator& comm, const TrainCallback& callback = {},
+                              DistributedExtras* extras = nullptr);
 
 }  // namespace almkit::rnn

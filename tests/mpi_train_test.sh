@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `mpirun -np P almkit train …` against the same command on one process
-# (docs/parallel.md §6): train MSE, test MSE, both violations and every
-# weight within 1e-10 relative. Usage:
+# (docs/parallel.md §6): train MSE, test MSE, both violations, the objective,
+# every weight and every test prediction within 1e-10 relative; and a second
+# run on P ranks equal to the first bit for bit. Usage:
 #   mpi_train_test.sh ALMKIT MPIRUN P DATASET [extra train flags…]
 # DATASET: sp500 (the default data) or sequences (3 training sequences of 40
 # steps, written here). P ranks on this machine's cores need --oversubscribe.
@@ -32,6 +33,18 @@ fi
 "$almkit" train "${data[@]}" "$@" --quiet --no-plots --out "$work/one" > "$work/one.log"
 "$mpirun" --oversubscribe -np "$np" "$almkit" train "${data[@]}" "$@" --quiet --no-plots --out "$work/many" > "$work/many.log" 2>&1 || {
   cat "$work/many.log"; exit 1; }
+# The same P again: the same bits (sums over a fixed tree, docs/parallel.md §3).
+"$mpirun" --oversubscribe -np "$np" "$almkit" train "${data[@]}" "$@" --quiet --no-plots --out "$work/again" > "$work/again.log" 2>&1 || {
+  cat "$work/again.log"; exit 1; }
+cmp <(cut -d, -f1,3- "$work/many/history.csv") <(cut -d, -f1,3- "$work/again/history.csv") || {
+  echo "FAIL: two runs on $np ranks differ (history.csv)"; exit 1; }
+"$python" - "$work/many" "$work/again" <<'PY'
+import json, sys
+a, b = (json.load(open(d + "/model.json"))["weights"] for d in sys.argv[1:3])
+if a != b:
+    sys.exit("FAIL: two runs on the same number of ranks give different weights")
+print("same ranks twice: weights and history bit for bit equal")
+PY
 "$python" - "$work/one" "$work/many" "$np" <<'PY'
 import json, math, sys
 one, many, np = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -60,6 +73,17 @@ den = math.sqrt(sum(b * b for b in w1))
 print(f"weights ({len(w1)}): relative {num / den:.2e}")
 worst = max(worst, num / den)
 assert len(wp) == len(w1)
+# predictions.csv (written by rank 0 from the distributed run's last state with --test-continue)
+import csv
+def preds(d):
+    rows = list(csv.DictReader(open(d + "/predictions.csv")))
+    return [float(r[k]) for r in rows for k in r if k.startswith("prediction")]
+p1, pp = preds(one), preds(many)
+assert len(p1) == len(pp) and p1, "predictions.csv differ in length"
+num = math.sqrt(sum((a - b) ** 2 for a, b in zip(pp, p1)))
+den = math.sqrt(sum(b * b for b in p1))
+print(f"predictions ({len(p1)}): relative {num / den:.2e}")
+worst = max(worst, num / den)
 assert sp["outer_iterations"] == s1["outer_iterations"] and sp["sweeps"] == s1["sweeps"]
 if not worst <= 1e-10:
     sys.exit(f"FAIL: largest relative difference {worst:.2e} > 1e-10")

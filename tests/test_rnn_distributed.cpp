@@ -154,7 +154,7 @@ TEST_CASE("distributed: slice block updates, c(x), KKT residual and BPTT on 1-3 
   }
 }
 
-TEST_CASE("distributed: the in-process group sums in rank order, maximizes with NaN, and aborts on a failing rank") {
+TEST_CASE("distributed: the in-process group sums over a fixed tree, maximizes with NaN, and aborts on a failing rank") {
   InProcessGroup(3).run([](Communicator& comm) {
     double v[2] = {static_cast<double>(comm.rank() + 1), comm.rank() == 1 ? NAN : 0.0};
     double s[2] = {v[0], v[1]};
@@ -164,6 +164,9 @@ TEST_CASE("distributed: the in-process group sums in rank order, maximizes with 
     comm.max(v, 2);
     CHECK(v[0] == 3.0);
     CHECK(std::isnan(v[1]));
+    // The tree's association for P = 3: (x0 + x1) + x2, the same bits on every rank.
+    const double xs[3] = {1.0, 1e-16, -1.0};
+    CHECK(comm.sum(xs[comm.rank()]) == (1.0 + 1e-16) + -1.0);
     double b = comm.rank() == 2 ? 7.0 : 0.0;
     comm.broadcast(&b, 1, 2);
     CHECK(b == 7.0);
@@ -182,6 +185,13 @@ TEST_CASE("distributed: options the distributed trainer cannot run are refused b
   CHECK_NOTHROW(check_distributed_options(o));
   o.inner = InnerKind::kLbfgs;
   CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option inner"), std::invalid_argument);
+  // Initial weights of another shape: refused on every rank, before any rank waits for another.
+  RnnDataset data;
+  data.train = uniform_series(2, 1, 30, {0}, 3, false);
+  o = TrainOptions::reference_preset();
+  o.initial_weights = initialize_weights(5, 2, 1, InitScheme::kGaussian, 1e-3, 0);  // m = 5, not 20
+  CHECK_THROWS_WITH_AS(InProcessGroup(2).run([&](Communicator& comm) { train_distributed(data, o, comm); }),
+                       doctest::Contains("initial weights do not match"), std::invalid_argument);
 }
 
 namespace {
@@ -240,7 +250,9 @@ TEST_CASE("distributed-long: SP500, reference preset, 5 outer iterations: 1-3 ra
   const RunResult ref = serial(data, opt);
   for (int ranks = 1; ranks <= 3; ++ranks) {
     CAPTURE(ranks);
-    check_close(distributed(data, opt, ranks, RankSplit::kTime), ref, 1e-10);
+    const RunResult d = distributed(data, opt, ranks, RankSplit::kTime);
+    check_close(d, ref, 1e-10);
+    if (ranks == 2) CHECK(distributed(data, opt, ranks, RankSplit::kTime).weights == d.weights);  // same P, same bits
   }
 }
 

@@ -107,7 +107,7 @@ RnnSlice::RnnSlice(RnnSliceData data, int m, const RnnRegularization& reg, Commu
   if (!YOmega_.allFinite()) throw std::invalid_argument("RnnSlice: Y has non-finite entries where omega > 0");
   // One collective for the constants: [T, N, not-all-ones, X Xᵀ, X 1, Y Ω 1].
   const int nb = 3 + d_ * d_ + d_ + p_;
-  buffer_.assign(static_cast<size_t>(nb), 0.0);
+  buffer_.setZero(nb);
   buffer_[0] = T_;
   buffer_[1] = s.omega.sum();
   buffer_[2] = (s.omega.array() == 1.0).all() ? 0.0 : 1.0;
@@ -173,7 +173,7 @@ void RnnSlice::solve_small(Matrix& theta) const {
 // the cross terms by the rank owning t (with h_left_ for t = first).
 void RnnSlice::minimize_w(double beta) {
   const int q = m_ + d_ + 1, mm = m_ * m_, dm = d_ * m_;
-  buffer_.assign(static_cast<size_t>(2 * mm + 2 * dm + 2 * m_), 0.0);
+  buffer_.setZero(2 * mm + 2 * dm + 2 * m_);
   double* b = buffer_.data();
   Eigen::Map<Matrix> HH(b, m_, m_), XH(b + mm, d_, m_), hs(b + mm + dm, m_, 1), GH(b + mm + dm + m_, m_, m_),
       GX(b + 2 * mm + dm + m_, m_, d_), G1(b + 2 * mm + 2 * dm + m_, m_, 1);
@@ -209,7 +209,7 @@ void RnnSlice::minimize_w(double beta) {
 void RnnSlice::minimize_a() {
   const int q = m_ + 1, mm = m_ * m_, pm = p_ * m_;
   const double s = 2.0 / N_;
-  buffer_.assign(static_cast<size_t>(mm + pm + m_), 0.0);
+  buffer_.setZero(mm + pm + m_);
   double* b = buffer_.data();
   Eigen::Map<Matrix> HOH(b, m_, m_), YH(b + mm, p_, m_), Hw(b + mm + pm, m_, 1);
   if (omega_all_ones_) {
@@ -394,7 +394,7 @@ double RnnSlice::stationarity(const Matrix& L1, const Matrix& L2) const {
   const double s = 2.0 / N_;
   const Matrix R = weighted_residuals();
   const int mm = m_ * m_, md = m_ * d_, pm = p_ * m_;
-  std::vector<double> g(static_cast<size_t>(mm + md + m_ + pm + p_), 0.0);
+  Vector g = Vector::Zero(mm + md + m_ + pm + p_);  // Eigen-aligned: see buffer_
   double* b = g.data();
   Eigen::Map<Matrix> gW(b, m_, m_), gV(b + mm, m_, d_), gb(b + mm + md, m_, 1), gA(b + mm + md + m_, p_, m_),
       gc(b + mm + md + m_ + pm, p_, 1);
@@ -410,7 +410,7 @@ double RnnSlice::stationarity(const Matrix& L1, const Matrix& L2) const {
   gb += 2.0 * reg_.lambda4 * w.b;
   gA += 2.0 * reg_.lambda1 * w.A;
   gc += 2.0 * reg_.lambda5 * w.c;
-  const double weights = Eigen::Map<Vector>(b, static_cast<Eigen::Index>(g.size())).lpNorm<Eigen::Infinity>();
+  const double weights = g.lpNorm<Eigen::Infinity>();
 
   Vector next = Vector::Zero(m_);
   const Vector first = L1.col(0);

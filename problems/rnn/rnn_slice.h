@@ -4,7 +4,7 @@
 // of docs/rnn_bcd.md §2 with what they need from the other ranks:
 //
 //   w, a   the Gram sums Z Zᵀ, (βU + Ξ1) Zᵀ, H Ω Hᵀ, Y Ω Hᵀ, H ω over this
-//          rank's columns, summed over ranks (Communicator::sum, rank order);
+//          rank's columns, summed over ranks (Communicator::sum, a fixed tree);
 //          the small SPD systems are then solved on every rank alike, so the
 //          weights stay replicated bit for bit;
 //   h      the right side's linked term Wᵀ E(:, t+1) at the last column needs
@@ -146,7 +146,11 @@ class RnnSlice {
   mutable Matrix work1_, work2_, saved_;
   Matrix HHt_;       ///< this rank's H Hᵀ, from the w block for the a block
   mutable Matrix gram_, rhs_;
-  std::vector<double> buffer_;
+  // The partial sums of one collective. An Eigen vector, not a std::vector:
+  // its base is aligned, so the blocks mapped into it have the same alignment
+  // in every run and process, and Eigen's vectorized loops (which peel
+  // unaligned heads out of their FMA path) give the same bits everywhere.
+  Vector buffer_;
 };
 
 }  // namespace almkit::rnn
