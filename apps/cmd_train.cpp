@@ -479,7 +479,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     try {
       rnn::check_distributed_options(a.opt);
     } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string(e.what()) + "; e.g. mpirun -np 2 almkit train --preset reference");
+      throw UsageError(e.what());
     }
     run_train_distributed(a, ranks);
     return;

@@ -16,10 +16,27 @@ namespace almkit::rnn {
 
 void check_distributed_options(const TrainOptions& o) {
   o.validate();
-  if (o.policy != TrainPolicy::kReference)
-    throw std::invalid_argument(fmt::format(
-        "option policy: distributed training (mpirun) runs the reference policy only, got '{}' (docs/parallel.md §3)",
-        o.policy_name()));
+  if (o.policy == TrainPolicy::kSafeguarded)
+    throw std::invalid_argument(
+        "option policy: distributed training (mpirun) runs the rollout and the reference policy, not 'safeguarded' "
+        "(docs/parallel.md §3)");
+  if (o.policy == TrainPolicy::kRollout) {
+    const RolloutOptions& r = o.rollout;
+    const RolloutOptions none;
+    auto refuse = [](const char* name) {
+      throw std::invalid_argument(fmt::format(
+          "option rollout.{}: distributed training (mpirun) runs the rollout policy with its default step "
+          "(sweeps 1, no damping, proximal term, extrapolation, Anderson or kink options; docs/parallel.md §3)",
+          name));
+    };
+    if (r.sweeps != none.sweeps) refuse("sweeps");
+    if (r.damping != none.damping) refuse("damping");
+    if (r.w_proximal != none.w_proximal) refuse("w_proximal");
+    if (r.extrapolation != none.extrapolation) refuse("extrapolation");
+    if (r.anderson != none.anderson) refuse("anderson");
+    if (r.kink_tolerance >= 0.0) refuse("kink_tolerance");
+    if (r.kink_hold >= 0.0) refuse("kink_hold");
+  }
   if (o.inner != InnerKind::kBcd)
     throw std::invalid_argument("option inner: distributed training (mpirun) runs BCD sweeps only (docs/parallel.md §3)");
   if (o.bcd.extrapolation != 0.0)
@@ -61,8 +78,9 @@ class DistributedRun {
     sum.problem_name = "rnn_training";
     sum.inner_solver_name = "bcd";
     sum.options = o_.driver_alm();
-    if (go_on) loop();
-    else stop(AlmStatus::kStoppedByCallback, "the progress callback asked to stop");
+    if (!go_on) stop(AlmStatus::kStoppedByCallback, "the progress callback asked to stop");
+    else if (o_.policy == TrainPolicy::kRollout) loop_rollout();
+    else loop();
     sum.seconds = seconds_since(t0_);
     finish();
     return std::move(result_);
@@ -79,6 +97,13 @@ class DistributedRun {
     const RnnWeights& w = slice_.w;
     return agree(w.W.allFinite() && w.V.allFinite() && w.b.allFinite() && w.A.allFinite() && w.c.allFinite() &&
                  slice_.H.allFinite() && slice_.U.allFinite());
+  }
+
+  // Collective: rank 0's clock, so that every rank takes a time decision alike.
+  double elapsed_agreed(double excluded = 0.0) {
+    double t = seconds_since(t0_) - excluded;
+    comm_.broadcast(&t, 1, 0);
+    return t;
   }
 
   // Every rank takes the callback's answer of the most cautious rank.
@@ -167,6 +192,130 @@ class DistributedRun {
     return r;
   }
 
+  // A rollout-policy row: (H, U) already are the forward pass of the weights,
+  // F, ‖∇F‖∞ and the gap are known (rnn_trainer.cpp's make_row with Known).
+  TrainHistoryRow known_row(int iteration, double seconds, double gamma, double F, double grad_inf, double gap,
+                            bool accepted) {
+    const auto m0 = Clock::now();
+    TrainHistoryRow r;
+    r.iteration = iteration;
+    r.train_mse = comm_.sum(slice_.local_loss()) / slice_.N();
+    h_last_ = slice_.H.col(slice_.columns() - 1);
+    comm_.broadcast(h_last_.data(), slice_.m(), comm_.size() - 1);
+    if (test_.T() > 0)
+      r.test_mse = mean_squared_error(
+          predict_series(slice_.w, test_, o_.test_continues_from_train ? &h_last_ : nullptr), test_);
+    r.objective = F;
+    r.grad_inf = grad_inf;
+    r.rollout_gap = gap;
+    r.violation_c1 = family_[0];
+    r.violation_c2 = family_[1];
+    r.gamma = gamma;
+    r.sweeps = 1;
+    r.accepted = accepted ? 1 : 0;
+    r.seconds = seconds - monitor_seconds_;
+    monitor_seconds_ += seconds_since(m0);
+    return r;
+  }
+
+  // study/rnn_rollout.cpp solve_rollout with its default step (check_distributed_options):
+  // from the forward-pass point θ_k with its BPTT multipliers, one w and one a
+  // block; the rollout of θ̃ is accepted when ρ = (F(θ_k) − F(θ̃)) / (F(θ_k) − L_γ(x̃)) ≥ accept_ratio.
+  void loop_rollout() {
+    const RolloutOptions& ro = o_.rollout;
+    const AlmOptions& opt = o_.alm;
+    AlmSummary& sum = result_.summary;
+    const double N = slice_.N();
+    const double total = slice_.m() * slice_.global_T();
+    double F = slice_.objective();
+    Matrix L1, L2;
+    slice_.bptt(L1, L2);
+    double grad_inf = slice_.stationarity(L1, L2);
+    slice_.Xi1 = std::move(L1);
+    slice_.Xi2 = std::move(L2);
+    double gamma_hat = ro.gamma0;
+    auto done = [&](AlmStatus status, std::string message) {
+      stop(status, std::move(message));
+      sum.objective = F;
+      sum.kkt.stationarity = grad_inf;
+      sum.final_penalty = gamma_hat / N;
+      sum.has_best_feasible = true;
+      sum.best_feasible_objective = F;
+    };
+    if (!std::isfinite(F) || !std::isfinite(grad_inf))
+      return done(AlmStatus::kNonFinite, "the forward pass of the initial weights is not finite (the start explodes)");
+    Matrix Hc, Uc;
+    for (int k = 1;; ++k) {
+      if (grad_inf <= ro.tol_gradient)
+        return done(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} at the "
+                                                       "forward-pass point (a KKT point of (P))",
+                                                       grad_inf, ro.tol_gradient));
+      if (k > opt.max_outer_iterations)
+        return done(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", opt.max_outer_iterations));
+      if (elapsed_agreed(monitor_seconds_) >= opt.time_limit_seconds)
+        return done(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", opt.time_limit_seconds));
+      if (gamma_hat > ro.gamma_max)
+        return done(AlmStatus::kPenaltyTooLarge,
+                    fmt::format("gamma * N = {:.3g} > rollout.gamma_max: no step decreases F (|grad F|_inf = {:.3e})",
+                                gamma_hat, grad_inf));
+      const double gamma = gamma_hat / N;
+      const RnnWeights w_cur = slice_.w;
+      Hc = slice_.H;
+      Uc = slice_.U;
+      slice_.weight_step(gamma);
+      constraints();  // of x̃ = (θ̃, H_k, U_k)
+      const double L_inner = augmented_lagrangian(gamma);
+      slice_.forward_pass();
+      const double gap = std::sqrt(comm_.sum((Hc - slice_.H).squaredNorm()) / total);
+      const double F_trial = slice_.objective();
+      const double predicted = F - L_inner;
+      const double ratio = predicted > 0.0 && std::isfinite(F_trial) ? (F - F_trial) / predicted
+                                                                     : -std::numeric_limits<double>::infinity();
+      bool accepted = false;
+      if (ratio >= ro.accept_ratio) {
+        slice_.bptt(L1, L2);
+        const double g = slice_.stationarity(L1, L2);
+        if (std::isfinite(g)) {
+          accepted = true;
+          slice_.Xi1 = L1;
+          slice_.Xi2 = L2;
+          F = F_trial;
+          grad_inf = g;
+          if (ratio >= ro.expand_ratio) gamma_hat = std::max(ro.gamma_min, ro.gamma_decrease * gamma_hat);
+        }
+      }
+      if (!accepted) {
+        gamma_hat *= ro.gamma_increase;
+        slice_.w = w_cur;
+        slice_.H = Hc;
+        slice_.U = Uc;
+        slice_.exchange_halo();
+      }
+      AlmIteration it;
+      it.iteration = k;
+      it.objective = F;
+      it.infeasibility = infeasibility_;
+      it.stationarity = grad_inf;
+      it.penalty = gamma;
+      it.multiplier_norm =
+          comm_.max(std::max(slice_.Xi1.lpNorm<Eigen::Infinity>(), slice_.Xi2.lpNorm<Eigen::Infinity>()));
+      it.inner.iterations = 1;
+      it.inner.evaluations = 2;
+      it.inner.final_value = L_inner;
+      it.inner.status = InnerStatus::kIterationLimit;
+      it.seconds = seconds_since(t0_);
+      it.family_violation = family_;
+      sum.history.push_back(it);
+      sum.outer_iterations = k;
+      sum.inner_iterations += 1;
+      TrainHistoryRow r = known_row(k, seconds_since(t0_), gamma, F, grad_inf, gap, accepted);
+      result_.history.push_back(r);
+      result_.total_sweeps += 1;
+      if (!agree(callback_ ? callback_(r) : true))
+        return done(AlmStatus::kStoppedByCallback, "the progress callback asked to stop");
+    }
+  }
+
   bool stop(AlmStatus status, std::string message) {
     result_.summary.status = status;
     result_.summary.message = std::move(message);
@@ -239,7 +388,7 @@ class DistributedRun {
         stop_at_limit(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", opt.max_outer_iterations));
         return;
       }
-      if (seconds_since(t0_) >= opt.time_limit_seconds) {
+      if (elapsed_agreed() >= opt.time_limit_seconds) {
         stop(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", opt.time_limit_seconds));
         return;
       }
@@ -345,6 +494,7 @@ class DistributedRun {
     }
     res.kkt_bptt.stationarity = f.grad_inf;
     res.kkt_bptt.infeasibility = f.infeasibility;
+    if (o_.policy == TrainPolicy::kRollout) res.kkt_alm = res.kkt_bptt;  // its multipliers are the BPTT ones
     res.kink_stationarity.kinks = f.kinks;
     res.kink_stationarity.one_sided = f.grad_inf;
     res.kink_stationarity.best = std::numeric_limits<double>::quiet_NaN();

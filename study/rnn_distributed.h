@@ -4,22 +4,29 @@
 // tolerance, restart, stop) is taken from numbers summed or maximized over
 // the ranks (core/communicator.h), so all ranks take it alike.
 //
-// The outer loop is the reference policy of the generic ALM driver
-// (core/alm_reference.h, docs/alm.md §3) with BCD sweeps as the inner solver
-// (solvers/bcd: the same stop test), rewritten on the slice: its iterates
-// equal those of rnn::train() with the same options to round-off (tested for
-// 1–3 ranks, tests/test_rnn_distributed.cpp; ≤ 1e-10 relative after 5 outer
-// iterations). The multi-sweep policy is the one whose time is in the sweeps,
-// which parallelize over time; the rollout policy spends its time in
-// sequential forward passes (docs/parallel.md §2) and is not distributed.
+// Two outer loops, rewritten on the slice (their iterates equal rnn::train()'s
+// with the same options to round-off; tested for 1–3 ranks,
+// tests/test_rnn_distributed.cpp, ≤ 1e-10 relative after 5 outer iterations):
+//  * the rollout policy (study/rnn_rollout.h, the default of almkit train)
+//    with its default step — one w and one a block from the forward-pass
+//    point, accepted by the rollout's decrease of F; its time is in the forward
+//    pass and BPTT, which ranks run side by side only for separate sequences;
+//  * the reference policy of the generic ALM driver (core/alm_reference.h,
+//    docs/alm.md §3) with BCD sweeps as the inner solver (solvers/bcd: the
+//    same stop test), whose time is in the sweeps, which parallelize over time.
 //
 // What differs from train() (docs/parallel.md §3):
-//  * options: policy reference and inner bcd only, no extrapolation, no
-//    --resume or checkpoints; anything else is refused (std::invalid_argument);
+//  * options: no safeguarded policy, no L-BFGS inner solver, no BCD
+//    extrapolation, the rollout policy without its optional step variants
+//    (damping, proximal term, extrapolation, Anderson, kink options, several
+//    sweeps), no --resume or checkpoints; anything else is refused
+//    (std::invalid_argument, check_distributed_options);
 //  * the degeneracy check of a converged run (dense SVD, only for n ≤ 2000
 //    variables) is not made; the kink-wise stationarity is not searched
 //    (kink_stationarity.best is NaN; the kink count and the one-sided value are given);
-//  * summary.evaluations stay 0 (the slice does not count evaluations).
+//  * summary.evaluations stay 0 (the slice does not count evaluations);
+//  * time limits are decided by rank 0's clock (broadcast), so that every
+//    rank stops at the same outer iteration.
 #pragma once
 
 #include "almkit/core/communicator.h"

@@ -179,7 +179,12 @@ TEST_CASE("distributed: the in-process group sums over a fixed tree, maximizes w
 }
 
 TEST_CASE("distributed: options the distributed trainer cannot run are refused by name") {
-  TrainOptions o = TrainOptions::defaults();  // the rollout policy
+  TrainOptions o = TrainOptions::defaults();  // the rollout policy with its default step
+  CHECK_NOTHROW(check_distributed_options(o));
+  o.rollout.damping = 1e-3;
+  CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout.damping"), std::invalid_argument);
+  o = TrainOptions::defaults();
+  o.policy = TrainPolicy::kSafeguarded;
   CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option policy"), std::invalid_argument);
   o = TrainOptions::reference_preset();
   CHECK_NOTHROW(check_distributed_options(o));
@@ -235,6 +240,8 @@ void check_close(const RunResult& a, const RunResult& ref, double tol) {
     CHECK(rel_diff(a.history[k].objective, ref.history[k].objective) <= tol);
     CHECK(rel_diff(a.history[k].grad_inf, ref.history[k].grad_inf) <= 1e3 * tol);
     CHECK(a.history[k].sweeps == ref.history[k].sweeps);
+    CHECK(a.history[k].accepted == ref.history[k].accepted);
+    CHECK(rel_diff(a.history[k].rollout_gap, ref.history[k].rollout_gap) <= (k == 0 ? 1.0 : 1e3 * tol));
   }
   CHECK(rel_diff(a.train_mse, ref.train_mse) <= tol);
   CHECK(rel_diff(a.weights, ref.weights) <= tol);
@@ -271,4 +278,28 @@ TEST_CASE("distributed-long: three sequences, reference policy with the stop tes
   check_close(distributed(data, opt, 3, RankSplit::kTime), ref, 1e-10);       // cuts 40, 80 = the starts
   check_close(distributed(data, opt, 2, RankSplit::kTime), ref, 1e-10);       // cut 60 inside a sequence
   check_close(distributed(data, opt, 3, RankSplit::kSequences), ref, 1e-10);  // one sequence per rank
+}
+
+TEST_CASE("distributed-long: the rollout policy (almkit train's default), 1-3 ranks equal rnn::train") {
+  DataSpec spec;
+  spec.path = default_data_path();
+  TrainOptions opt = TrainOptions::defaults();
+  opt.alm.max_outer_iterations = 12;  // accepted and rejected steps both occur
+  const RnnDataset sp500 = load_dataset(spec);
+  const RunResult ref = serial(sp500, opt);
+  int rejected = 0;
+  for (const auto& r : ref.history) rejected += r.accepted == 0;
+  CHECK(rejected > 0);
+  for (int ranks = 2; ranks <= 3; ++ranks) {
+    CAPTURE(ranks);
+    check_close(distributed(sp500, opt, ranks, RankSplit::kTime), ref, 1e-10);
+  }
+  RnnDataset three;
+  three.train = uniform_series(2, 1, 120, {0, 40, 80}, 7, true);
+  three.test = uniform_series(2, 1, 20, {0}, 8, false);
+  opt.hidden = 8;
+  opt.alm.max_outer_iterations = 5;
+  const RunResult ref3 = serial(three, opt);
+  check_close(distributed(three, opt, 2, RankSplit::kTime), ref3, 1e-10);       // a cut inside a sequence
+  check_close(distributed(three, opt, 3, RankSplit::kSequences), ref3, 1e-10);  // one sequence per rank
 }

@@ -301,6 +301,11 @@ void RnnSlice::minimize_u(double beta, double sigma_p) {
   for (Eigen::Index i = 0, n = U.size(); i < n; ++i) pu[i] = minimize_u_entry(pa[i], ph[i], px1[i], px2[i], pu[i], kc);
 }
 
+void RnnSlice::weight_step(double beta) {
+  minimize_w(beta);
+  minimize_a();
+}
+
 std::vector<std::pair<double, double>> RnnSlice::sweep(double beta, double sigma_p) {
   std::vector<std::pair<double, double>> change(4);
   // The weights are replicated: their changes are the same on every rank.

@@ -92,6 +92,10 @@ class RnnSlice {
   /// change of each block as (‖Δ‖₂, ‖new‖₂) over all ranks, in sweep order.
   std::vector<std::pair<double, double>> sweep(double beta, double sigma_p);
 
+  /// The w block, then the a block (collective): the partial sweep of the
+  /// rollout policy (docs/rnn_bcd.md §8), from the current (H, U, Ξ1, Ξ2).
+  void weight_step(double beta);
+
   /// C1 = U − W Hprev − V X − b 1ᵀ and C2 = H − σ(U) of this rank's columns.
   void constraints(Matrix& C1, Matrix& C2) const;
   /// Σ_t ω_t ‖A h_t + c − y_t‖² over this rank's columns.
