@@ -413,28 +413,57 @@ Ranks distributed_ranks(const CLI::App* sub, const TrainArgs& a) {
   return r;
 }
 
+// What both paths read and check first: the data (warnings printed when
+// `speak`), every option used with the run options `run` ("run": they do
+// not change the result; a --resume may change them), --print-options.
+struct Prepared {
+  rnn::DataSpec spec;
+  rnn::RnnDataset data;
+  nlohmann::json options;
+};
+Prepared prepare_run(const TrainArgs& a, nlohmann::json run, bool speak) {
+  Prepared p;
+  p.data = load_data(a.data, &p.spec);
+  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+  try {
+    for (const auto& w : rnn::check_training_data(p.data, a.opt.hidden, a.min_train_steps))
+      if (speak) fmt::print("warning: {}\n", w);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  p.options = options_json(a, p.spec, p.data);
+  run["min_train_steps"] = a.min_train_steps;
+  run["threads"] = a.opt.threads;
+  p.options["run"] = std::move(run);
+  if (a.print_options && speak) fmt::print("{}\n", p.options.dump(2));
+  return p;
+}
+
+// The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
+// goes to the trainer as weights (after the options, which record the scheme).
+void irnn_weights(TrainArgs& a, int d, int p) {
+  TrainOptions& o = a.opt;
+  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
+    o.initial_weights = rnn::initialize_weights(o.hidden, d, p, o.init, o.init_std, o.seed, a.irnn_scale);
+}
+
 // `mpirun -np P almkit train …` (docs/parallel.md §3): every rank reads the
 // data and trains its share; rank 0 logs and writes every output.
 void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   TrainOptions& o = a.opt;
   Communicator& world = *ranks.world;
   const bool root = ranks.root();
-  rnn::DataSpec spec;
-  rnn::RnnDataset data = load_data(a.data, &spec);
-  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
-  try {
-    for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps))
-      if (root) fmt::print("warning: {}\n", w);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  nlohmann::json options = options_json(a, spec, data);
-  options["run"] = {{"min_train_steps", a.min_train_steps}, {"checkpoint_every", 0}, {"checkpoint_seconds", 0},
-                    {"threads", o.threads},  {"ranks", world.size()},  {"rank_split", rnn::to_string(ranks.split)}};
-  if (a.print_options && root) fmt::print("{}\n", options.dump(2));
+  Prepared prep = prepare_run(a,
+                              {{"checkpoint_every", 0},
+                               {"checkpoint_seconds", 0},
+                               {"ranks", world.size()},
+                               {"rank_split", rnn::to_string(ranks.split)}},
+                              root);
+  const rnn::DataSpec& spec = prep.spec;
+  rnn::RnnDataset& data = prep.data;
+  nlohmann::json& options = prep.options;
   const int d = data.train.d(), p = data.train.p();
-  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
-    o.initial_weights = rnn::initialize_weights(o.hidden, d, p, o.init, o.init_std, o.seed, a.irnn_scale);
+  irnn_weights(a, d, p);
   // This rank's columns; the whole training series is not kept (docs/parallel.md §3).
   const auto [first, last] = rnn::rank_ranges(data.train, world.size(), ranks.split)[static_cast<size_t>(world.rank())];
   rnn::RnnSliceData mine = rnn::slice_series(data.train, first, last);
@@ -490,23 +519,13 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   resolve_options(sub, a);
   TrainOptions& o = a.opt;
-  rnn::DataSpec spec;
-  const rnn::RnnDataset data = load_data(a.data, &spec);
-  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
   if (a.checkpoint_every < 0 || !(a.checkpoint_seconds >= 0))
     throw UsageError("--checkpoint-every and --checkpoint-seconds must be >= 0 (0: off)");
-  try {
-    for (const auto& w : rnn::check_training_data(data, o.hidden, a.min_train_steps)) fmt::print("warning: {}\n", w);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  nlohmann::json options = options_json(a, spec, data);
-  // "run": options that do not change the result (a --resume may change them).
-  options["run"] = {{"min_train_steps", a.min_train_steps},
-                    {"checkpoint_every", a.checkpoint_every},
-                    {"checkpoint_seconds", a.checkpoint_seconds},
-                    {"threads", o.threads}};
-  if (a.print_options) fmt::print("{}\n", options.dump(2));
+  const Prepared prep =
+      prepare_run(a, {{"checkpoint_every", a.checkpoint_every}, {"checkpoint_seconds", a.checkpoint_seconds}}, true);
+  const rnn::DataSpec& spec = prep.spec;
+  const rnn::RnnDataset& data = prep.data;
+  nlohmann::json options = prep.options;
   // --resume: the same options as the interrupted run (the schedule may change).
   rnn::TrainResume resume;
   if (!a.resume.empty()) {
@@ -519,11 +538,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     ctl.resume = &resume;
   }
   ctl.options = &options;
-  // The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
-  // goes to the trainer as weights (after `options`, which records the scheme).
-  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
-    o.initial_weights = rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed,
-                                                a.irnn_scale);
+  irnn_weights(a, data.train.d(), data.train.p());
   const rnn::InitDiagnostics start = report_start(a, data);
   const rnn::TrainResult res = train_logged(a, spec, data, ctl);
   nlohmann::json summary = summary_json(o, res, start, options);

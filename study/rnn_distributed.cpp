@@ -159,60 +159,52 @@ class DistributedRun {
     Matrix c1, c2;
     slice_.constraints(c1, c2);
     f.infeasibility = comm_.max(std::max(c1.lpNorm<Eigen::Infinity>(), c2.lpNorm<Eigen::Infinity>()));
-    // The test part: from h_0 = 0, or continued from the last training state (the last rank's).
-    h_last_ = slice_.H.col(slice_.columns() - 1);
-    comm_.broadcast(h_last_.data(), slice_.m(), comm_.size() - 1);
-    f.test_mse = 0.0;
-    if (test_.T() > 0)
-      f.test_mse = mean_squared_error(
-          predict_series(slice_.w, test_, o_.test_continues_from_train ? &h_last_ : nullptr), test_);
+    f.test_mse = test_mse_now();
     slice_.H = H;
     slice_.U = U;
     slice_.exchange_halo();
     return f;
   }
 
-  TrainHistoryRow row(int iteration, double seconds, double gamma, long sweeps) {
+  // Collective: the test MSE of the weights from h_0 = 0, or continued from the
+  // last training state of the current (H, U) — the last rank's, kept in h_last_.
+  double test_mse_now() {
+    h_last_ = slice_.H.col(slice_.columns() - 1);
+    comm_.broadcast(h_last_.data(), slice_.m(), comm_.size() - 1);
+    if (test_.T() == 0) return 0.0;
+    return mean_squared_error(predict_series(slice_.w, test_, o_.test_continues_from_train ? &h_last_ : nullptr),
+                              test_);
+  }
+
+  // One history row. With `known` (the rollout policy) (H, U) already are the
+  // forward pass of the weights and F, ‖∇F‖∞ and the gap are known
+  // (rnn_trainer.cpp's make_row with Known); otherwise a forward pass and BPTT.
+  struct Known {
+    double F, grad_inf, gap;
+  };
+  TrainHistoryRow row(int iteration, double seconds, double gamma, long sweeps, const Known* known = nullptr) {
     const auto m0 = Clock::now();
-    const Forward f = forward_metrics_now();
-    last_max_abs_state_ = f.max_abs_state;
     TrainHistoryRow r;
     r.iteration = iteration;
-    r.train_mse = f.train_mse;
-    r.test_mse = f.test_mse;
-    r.objective = f.objective;
-    r.grad_inf = f.grad_inf;
-    r.rollout_gap = f.gap;
+    if (known != nullptr) {
+      r.train_mse = comm_.sum(slice_.local_loss()) / slice_.N();
+      r.test_mse = test_mse_now();
+      r.objective = known->F;
+      r.grad_inf = known->grad_inf;
+      r.rollout_gap = known->gap;
+    } else {
+      const Forward f = forward_metrics_now();
+      last_max_abs_state_ = f.max_abs_state;
+      r.train_mse = f.train_mse;
+      r.test_mse = f.test_mse;
+      r.objective = f.objective;
+      r.grad_inf = f.grad_inf;
+      r.rollout_gap = f.gap;
+    }
     r.violation_c1 = family_[0];
     r.violation_c2 = family_[1];
     r.gamma = gamma;
     r.sweeps = sweeps;
-    r.seconds = seconds - monitor_seconds_;
-    monitor_seconds_ += seconds_since(m0);
-    return r;
-  }
-
-  // A rollout-policy row: (H, U) already are the forward pass of the weights,
-  // F, ‖∇F‖∞ and the gap are known (rnn_trainer.cpp's make_row with Known).
-  TrainHistoryRow known_row(int iteration, double seconds, double gamma, double F, double grad_inf, double gap,
-                            bool accepted) {
-    const auto m0 = Clock::now();
-    TrainHistoryRow r;
-    r.iteration = iteration;
-    r.train_mse = comm_.sum(slice_.local_loss()) / slice_.N();
-    h_last_ = slice_.H.col(slice_.columns() - 1);
-    comm_.broadcast(h_last_.data(), slice_.m(), comm_.size() - 1);
-    if (test_.T() > 0)
-      r.test_mse = mean_squared_error(
-          predict_series(slice_.w, test_, o_.test_continues_from_train ? &h_last_ : nullptr), test_);
-    r.objective = F;
-    r.grad_inf = grad_inf;
-    r.rollout_gap = gap;
-    r.violation_c1 = family_[0];
-    r.violation_c2 = family_[1];
-    r.gamma = gamma;
-    r.sweeps = 1;
-    r.accepted = accepted ? 1 : 0;
     r.seconds = seconds - monitor_seconds_;
     monitor_seconds_ += seconds_since(m0);
     return r;
@@ -308,7 +300,9 @@ class DistributedRun {
       sum.history.push_back(it);
       sum.outer_iterations = k;
       sum.inner_iterations += 1;
-      TrainHistoryRow r = known_row(k, seconds_since(t0_), gamma, F, grad_inf, gap, accepted);
+      const Known known{F, grad_inf, gap};
+      TrainHistoryRow r = row(k, seconds_since(t0_), gamma, 1, &known);
+      r.accepted = accepted ? 1 : 0;
       result_.history.push_back(r);
       result_.total_sweeps += 1;
       if (!agree(callback_ ? callback_(r) : true))
@@ -529,7 +523,6 @@ TrainResult train_distributed(RnnSliceData mine, const RnnSeries& test, const Tr
 
 TrainResult train_distributed(const RnnDataset& data, const TrainOptions& options, Communicator& comm, RankSplit split,
                               const TrainCallback& callback, DistributedExtras* extras) {
-  check_distributed_options(options);
   const auto ranges = rank_ranges(data.train, comm.size(), split);
   const auto [first, last] = ranges[static_cast<size_t>(comm.rank())];
   return train_distributed(slice_series(data.train, first, last), data.test, options, comm, callback, extras);

@@ -81,7 +81,10 @@ RnnSlice::RnnSlice(RnnSliceData data, int m, const RnnRegularization& reg, Commu
   if (m < 1) throw std::invalid_argument("RnnSlice: m must be >= 1");
   if (T_ < 1) throw std::invalid_argument("RnnSlice: the slice has no column");
   if (s.Y.cols() != T_ || s.omega.size() != T_) throw std::invalid_argument("RnnSlice: X, Y and omega differ in length");
-  for (size_t i = 1; i < s.sequence_starts.size(); ++i) inner_starts_.push_back(s.sequence_starts[i]);
+  for (size_t i = 1; i < s.sequence_starts.size(); ++i) {
+    inner_starts_.push_back(s.sequence_starts[i]);
+    inner_ends_.push_back(s.sequence_starts[i] - 1);
+  }
   is_end_.assign(static_cast<size_t>(T_), 0);
   for (int t : inner_starts_) is_end_[static_cast<size_t>(t - 1)] = 1;
   if (!data_.linked_right) is_end_[static_cast<size_t>(T_ - 1)] = 1;
@@ -160,6 +163,22 @@ void RnnSlice::linked_outer(const Matrix& L, Eigen::Ref<Matrix> out) const {
   else out.setZero();
   for (int s : inner_starts_) out.noalias() -= L.col(s) * H.col(s - 1).transpose();
   if (data_.linked_left) out.noalias() += L.col(0) * h_left_.transpose();
+}
+
+// forward:  out(:, t) += α M in(:, t−1) for t not a sequence start, with `boundary` = h_{first−1} at t = 0;
+// backward: out(:, t) += α M in(:, t+1) for t not a sequence end, with `boundary` at the last column.
+// One product over the shifted columns; the skipped columns are saved and restored.
+void RnnSlice::add_linked_product(double alpha, const Matrix& M, const Matrix& in, Matrix& out, bool forward,
+                                  const Vector* boundary) const {
+  if (T_ > 1) {
+    const std::vector<int>& skip = forward ? inner_starts_ : inner_ends_;
+    std::vector<Vector> keep;
+    for (int t : skip) keep.push_back(out.col(t));
+    if (forward) out.rightCols(T_ - 1).noalias() += alpha * M * in.leftCols(T_ - 1);
+    else out.leftCols(T_ - 1).noalias() += alpha * M * in.rightCols(T_ - 1);
+    for (size_t i = 0; i < skip.size(); ++i) out.col(skip[i]) = keep[i];
+  }
+  if (boundary != nullptr) out.col(forward ? 0 : T_ - 1).noalias() += alpha * M * *boundary;
 }
 
 void RnnSlice::solve_small(Matrix& theta) const {
@@ -249,17 +268,7 @@ void RnnSlice::minimize_h(double beta) {
   const Vector e_first = H.col(0);
   comm_.shift_left(e_first.data(), data_.linked_left, e_right_.data(), data_.linked_right, m_);
   const Matrix Wt = w.W.transpose();
-  if (T_ > 1) {
-    // B(:, t) += Wᵀ E(:, t+1) for t < T−1 not an end: the ends are saved and restored.
-    std::vector<Vector> keep;
-    for (int e : ends_)
-      if (e < T_ - 1) keep.push_back(work2_.col(e));
-    work2_.leftCols(T_ - 1).noalias() += Wt * H.rightCols(T_ - 1);
-    size_t i = 0;
-    for (int e : ends_)
-      if (e < T_ - 1) work2_.col(e) = keep[i++];
-  }
-  if (data_.linked_right) work2_.col(T_ - 1).noalias() += Wt * e_right_;
+  add_linked_product(1.0, Wt, H, work2_, /*forward=*/false, data_.linked_right ? &e_right_ : nullptr);
 
   // One m × m inverse per column class (ω_t, end or not): the majority class
   // for all columns as one product, the others gathered over it.
@@ -288,13 +297,7 @@ void RnnSlice::minimize_h(double beta) {
 
 // u, element-wise (rnn_closed_forms.h) with a = P + W Hprev (P from the h block).
 void RnnSlice::minimize_u(double beta, double sigma_p) {
-  if (T_ > 1) {
-    std::vector<Vector> keep;
-    for (int t : inner_starts_) keep.push_back(work1_.col(t));
-    work1_.rightCols(T_ - 1).noalias() += w.W * H.leftCols(T_ - 1);
-    for (size_t i = 0; i < inner_starts_.size(); ++i) work1_.col(inner_starts_[i]) = keep[i];
-  }
-  if (data_.linked_left) work1_.col(0).noalias() += w.W * h_left_;
+  add_linked_product(1.0, w.W, H, work1_, /*forward=*/true, data_.linked_left ? &h_left_ : nullptr);
   const UBlockConstants kc(beta, reg_.lambda6, sigma_p);
   const double *pa = work1_.data(), *ph = H.data(), *px1 = Xi1.data(), *px2 = Xi2.data();
   double* pu = U.data();
@@ -336,13 +339,7 @@ void RnnSlice::constraints(Matrix& C1, Matrix& C2) const {
   C1 = U;
   C1.noalias() -= w.V * data_.series.X;
   C1.colwise() -= w.b;
-  if (T_ > 1) {
-    std::vector<Vector> keep;
-    for (int t : inner_starts_) keep.push_back(C1.col(t));
-    C1.rightCols(T_ - 1).noalias() -= w.W * H.leftCols(T_ - 1);
-    for (size_t i = 0; i < inner_starts_.size(); ++i) C1.col(inner_starts_[i]) = keep[i];
-  }
-  if (data_.linked_left) C1.col(0).noalias() -= w.W * h_left_;
+  add_linked_product(-1.0, w.W, H, C1, /*forward=*/true, data_.linked_left ? &h_left_ : nullptr);
   C2 = H - U.cwiseMax(0.0);
 }
 
@@ -384,8 +381,8 @@ void RnnSlice::bptt(Matrix& L1, Matrix& L2) const {
   L1.resize(m_, T_);
   const Matrix Wt = w.W.transpose();
   for (int t = T_ - 1; t >= 0; --t) {
-    const bool has_next = t == T_ - 1 ? data_.linked_right : !is_end_[static_cast<size_t>(t)];
-    if (has_next) L2.col(t).noalias() += Wt * (t == T_ - 1 ? next : Vector(L1.col(t + 1)));
+    if (t < T_ - 1 && !is_end_[static_cast<size_t>(t)]) L2.col(t).noalias() += Wt * L1.col(t + 1);
+    else if (t == T_ - 1 && data_.linked_right) L2.col(t).noalias() += Wt * next;
     L1.col(t) = (U.col(t).array() > 0.0).select(L2.col(t), 0.0) - 2.0 * reg_.lambda6 * U.col(t);
   }
   if (data_.linked_left) comm_.send(L1.col(0).data(), m_, r - 1);
@@ -421,11 +418,7 @@ double RnnSlice::stationarity(const Matrix& L1, const Matrix& L2) const {
   const Vector first = L1.col(0);
   comm_.shift_left(first.data(), data_.linked_left, next.data(), data_.linked_right, m_);
   Matrix gH = s * w.A.transpose() * R + L2;
-  const Matrix Wt = w.W.transpose();
-  for (int t = 0; t < T_; ++t) {
-    const bool has_next = t == T_ - 1 ? data_.linked_right : !is_end_[static_cast<size_t>(t)];
-    if (has_next) gH.col(t).noalias() -= Wt * (t == T_ - 1 ? next : Vector(L1.col(t + 1)));
-  }
+  add_linked_product(-1.0, w.W.transpose(), L1, gH, /*forward=*/false, data_.linked_right ? &next : nullptr);
   const Matrix gU = 2.0 * reg_.lambda6 * U + L1 - (U.array() > 0.0).select(L2, 0.0);
   double local = std::max(gH.lpNorm<Eigen::Infinity>(), gU.lpNorm<Eigen::Infinity>());
   if (!gH.allFinite() || !gU.allFinite()) local = std::numeric_limits<double>::quiet_NaN();

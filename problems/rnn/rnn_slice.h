@@ -118,6 +118,10 @@ class RnnSlice {
   bool start(int t) const;  // t begins a sequence (no h_{t−1})
   /// out = Σ_{t not a start} L(:, t) hprev_tᵀ over this rank's columns (h_left_ for t = 0 when linked).
   void linked_outer(const Matrix& L, Eigen::Ref<Matrix> out) const;
+  /// out(:, t) += α M in(:, t∓1) over the linked columns (forward: t not a start, `boundary` =
+  /// h_{first−1} at t = 0; backward: t not an end, `boundary` the next rank's column at the last).
+  void add_linked_product(double alpha, const Matrix& M, const Matrix& in, Matrix& out, bool forward,
+                          const Vector* boundary) const;
   void minimize_w(double beta);
   void minimize_a();
   void minimize_h(double beta);
@@ -133,6 +137,7 @@ class RnnSlice {
   double T_all_ = 0.0, N_ = 0.0;
   bool omega_all_ones_ = true;     ///< on every rank
   std::vector<int> inner_starts_;  ///< local starts t > 0
+  std::vector<int> inner_ends_;    ///< local ends t < last − 1 (the column before an inner start)
   std::vector<int> ends_;          ///< local sequence ends (the last column unless linked_right)
   std::vector<char> is_end_;
   struct HClass {
