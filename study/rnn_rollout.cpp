@@ -117,6 +117,38 @@ KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef
   return out;
 }
 
+// The kink manifold step (RolloutOptions::kink_manifold, docs/rnn_bcd.md §8):
+// replaces the unconstrained w step Θ̃ in `trial` by the minimizer of
+// ½⟨(Θ − Θ̃)M, Θ − Θ̃⟩ subject to u_q + ⟨a_q, Θ − Θ_k⟩ = 0 for the held entries.
+Vector kink_manifold_step(const RnnTrainingProblem& problem, VectorCRef x_k, const std::vector<int>& held,
+                          const std::vector<Matrix>& grads, VectorRef trial, bool newton) {
+  const int m = problem.m(), d = problem.d(), q = m + d + 1;
+  const auto vk = problem.view(x_k);
+  auto vt = problem.mutable_view(trial);
+  Matrix theta_k(m, q), theta(m, q);
+  theta_k << vk.W, vk.V, vk.b;
+  theta << vt.W, vt.V, vt.b;
+  const Eigen::LDLT<Matrix> M(problem.w_block_matrix());
+  const auto K = static_cast<Eigen::Index>(held.size());
+  std::vector<Matrix> B(held.size());
+  Matrix S(K, K);
+  Vector r(K);
+  for (Eigen::Index j = 0; j < K; ++j) {
+    B[static_cast<size_t>(j)] = M.solve(grads[static_cast<size_t>(j)].transpose()).transpose();
+    r(j) = (newton ? vk.U.data()[held[static_cast<size_t>(j)]] : 0.0) +
+           grads[static_cast<size_t>(j)].cwiseProduct(theta - theta_k).sum();
+  }
+  for (Eigen::Index j = 0; j < K; ++j)
+    for (Eigen::Index l = 0; l < K; ++l)
+      S(j, l) = B[static_cast<size_t>(j)].cwiseProduct(grads[static_cast<size_t>(l)]).sum();
+  const Vector mu = S.completeOrthogonalDecomposition().solve(r);
+  for (Eigen::Index j = 0; j < K; ++j) theta -= mu(j) * B[static_cast<size_t>(j)];
+  vt.W = theta.leftCols(m);
+  vt.V = theta.middleCols(m, d);
+  vt.b = theta.col(q - 1);
+  return mu;
+}
+
 namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -145,6 +177,30 @@ FeasiblePoint at_feasible(const RnnTrainingProblem& problem, Vector x, const Rol
     p.xi = problem.bptt_multipliers(p.x, tol, o.kink_selection);
   }
   return p;
+}
+
+
+// Adds to `held` the U entries that moved across their kink from x_k to its
+// rejected rollout, earliest crossing first, up to `capacity` entries in all.
+bool add_crossings(const RnnTrainingProblem& problem, VectorCRef x_k, VectorCRef rolled, int capacity,
+                   double tolerance, std::vector<int>& held) {
+  const auto U0 = problem.view(x_k).U;
+  const auto U1 = problem.view(rolled).U;
+  const double tol = tolerance * std::max(1.0, U0.lpNorm<Eigen::Infinity>());
+  std::vector<std::pair<double, int>> crossed;
+  for (Eigen::Index k = 0; k < U0.size(); ++k) {
+    const double a = U0.data()[k], b = U1.data()[k];
+    if (!std::isfinite(b) || !((a > 0.0 && b <= 0.0) || (a <= 0.0 && b > 0.0)) || std::abs(a) > tol) continue;
+    if (std::find(held.begin(), held.end(), static_cast<int>(k)) != held.end()) continue;
+    crossed.emplace_back(std::abs(a) / std::abs(a - b), static_cast<int>(k));
+  }
+  std::sort(crossed.begin(), crossed.end());
+  const size_t before = held.size();
+  for (const auto& c : crossed) {
+    if (static_cast<int>(held.size()) >= capacity) break;
+    held.push_back(c.second);
+  }
+  return held.size() > before;
 }
 
 }  // namespace
@@ -207,6 +263,10 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   const Vector no_mu(0);
   std::vector<int> hold;
   bool last_rejected = false;
+  std::vector<int> manifold;         // held U entries of the kink manifold step
+  std::vector<Matrix> manifold_grads;  // their ∂u/∂Θ at cur.x
+  bool manifold_stale = true;
+  bool manifold_retried = false;
 
   auto finish = [&](AlmStatus status, std::string message) {
     s.status = status;
@@ -264,12 +324,45 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
         if (std::abs(U.data()[q]) <= tol) hold.push_back(static_cast<int>(q));
     }
     problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial, hold);
+    if (!manifold.empty()) {
+      if (manifold_stale || manifold_grads.size() != manifold.size()) {
+        manifold_grads.clear();
+        for (int q : manifold) manifold_grads.push_back(problem.pre_activation_gradient(cur.x, q));
+        manifold_stale = false;
+      }
+      // Active set: release the held entries whose implied Clarke selection
+      // s_q = [u_q > 0] + μ_q / (−ξ2_q) leaves [0, 1] (crossing lowers F there).
+      const Vector w_free = trial.head(nw);
+      for (int pass = 0; pass < 4 && !manifold.empty(); ++pass) {
+        trial.head(nw) = w_free;
+        const Vector mu = kink_manifold_step(problem, cur.x, manifold, manifold_grads, trial, options.kink_manifold_newton);
+        const auto Xi2 = problem.multiplier_view(cur.xi).Xi2;
+        const auto Uc = problem.view(cur.x).U;
+        std::vector<int> keep;
+        std::vector<Matrix> keep_g;
+        for (size_t j = 0; j < manifold.size(); ++j) {
+          const int qk = manifold[j];
+          const double delta = -Xi2.data()[qk];
+          const double s_q = (Uc.data()[qk] > 0.0 ? 1.0 : 0.0) + (delta != 0.0 ? mu(static_cast<Eigen::Index>(j)) / delta : 0.0);
+          if (s_q >= -options.kink_manifold_margin && s_q <= 1.0 + options.kink_manifold_margin) {
+            keep.push_back(qk);
+            keep_g.push_back(manifold_grads[j]);
+          }
+        }
+        if (keep.size() == manifold.size()) break;
+        manifold = std::move(keep);
+        manifold_grads = std::move(keep_g);
+        if (manifold.empty()) trial.head(nw) = w_free;
+      }
+    }
+    const int held_now = static_cast<int>(manifold.size());
     problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
     inner.iterations += 1;
     inner.evaluations += 2;
     inner.final_value = L.value(trial);
     inner.status = InnerStatus::kIterationLimit;
     RolloutStep st;
+    st.kinks_held = held_now;
     st.F_before = cur.F;
     st.L_inner = inner.final_value;
     problem.eval_c(trial, c);
@@ -339,6 +432,15 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
                                    : std::max(options.extrapolation_shrink * beta_e, 1e-3 * options.extrapolation);
         }
         cur = std::move(next);
+        manifold_stale = true;
+        manifold_retried = false;
+        if (!manifold.empty()) {
+          const auto U = problem.view(cur.x).U;
+          const double tol = options.kink_manifold_release * std::max(1.0, U.lpNorm<Eigen::Infinity>());
+          manifold.erase(std::remove_if(manifold.begin(), manifold.end(),
+                                        [&](int q) { return !(std::abs(U.data()[q]) <= tol); }),
+                         manifold.end());
+        }
         if (damping > 0.0) {
           damping *= options.damping_decrease;
           if (damping < options.damping) damping = 0.0;
@@ -346,7 +448,12 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
           gamma_hat = std::max(options.gamma_min, options.gamma_decrease * gamma_hat);
       }
     }
-    if (!st.accepted) {
+    if (!st.accepted && options.kink_manifold > 0 && !manifold_retried &&
+        add_crossings(problem, cur.x, rolled, options.kink_manifold, options.kink_manifold_tolerance, manifold)) {
+      // Retry once at the same γ with the crossed kinks held.
+      manifold_retried = true;
+    } else if (!st.accepted) {
+      manifold_retried = false;
       if (options.damping > 0.0 && damping < options.damping_max)
         damping = std::max(options.damping, options.damping_increase * damping);
       else

@@ -75,6 +75,21 @@ struct RolloutOptions {
   double damping_increase = 4.0;
   double damping_decrease = 0.5;
   double damping_max = 1e12;
+  /// Kink manifold step (docs/rnn_bcd.md §8): when a step is rejected, the U
+  /// entries its rollout moved across their kink (sign change of u_q from θ_k to
+  /// θ̃; at most kink_manifold of them, the earliest crossings) join a held set,
+  /// and from then on the w step keeps every held entry on its kink to first
+  /// order in θ, u_q(θ_k) + ⟨∇_Θ u_q(θ_k), Θ − Θ_k⟩ = 0 (total derivative,
+  /// RnnTrainingProblem::pre_activation_gradient): the minimizer of the model
+  /// ½⟨(Θ − Θ̃)M, Θ − Θ̃⟩ on those constraints, Θ = Θ̃ − Σ_q μ_q a_q M⁻¹ with
+  /// (⟨a_q M⁻¹, a_r⟩) μ = u_q + ⟨a_q, Θ̃ − Θ_k⟩. A rejection that adds entries
+  /// retries at the same γ. An entry leaves the set when, at an accepted point,
+  /// |u_q| > kink_manifold_release · max(1, ‖U‖∞). 0 = off.
+  int kink_manifold = 0;
+  double kink_manifold_release = 1e-6;
+  double kink_manifold_tolerance = 1e-6;
+  bool kink_manifold_newton = false;
+  double kink_manifold_margin = 0.0;
   double extrapolation = 0.0;
   /// Anderson acceleration (type II) of the outer map θ ↦ θ̃ with this memory
   /// (docs/rnn_bcd.md §8): with r_j = θ̃_j − θ_j and the last `anderson`
@@ -106,6 +121,11 @@ struct RolloutOptions {
     v("damping_increase", damping_increase, "rollout: kappa <- max(damping, damping_increase * kappa) after a rejected step");
     v("damping_decrease", damping_decrease, "rollout: kappa <- damping_decrease * kappa after an accepted step (0 below damping)");
     v("damping_max", damping_max, "rollout: above this kappa a rejected step raises gamma instead");
+    v("kink_manifold", kink_manifold, "rollout: most U entries a rejected step crossed that later w steps keep on their kink (0 = off)");
+    v("kink_manifold_newton", kink_manifold_newton, "rollout: the held entries' constraint brings u back to 0 (true) or keeps u (false)");
+    v("kink_manifold_margin", kink_manifold_margin, "rollout: release a held entry when its implied selection leaves [-margin, 1+margin]");
+    v("kink_manifold_tolerance", kink_manifold_tolerance, "rollout: only crossed entries with |u| <= this * max(1,|U|_inf) are held");
+    v("kink_manifold_release", kink_manifold_release, "rollout: a held entry is released when |u| > this * max(1,|U|_inf) at an accepted point");
     v("anderson", anderson, "rollout: memory of the Anderson acceleration of the outer steps (0 = off)");
     v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
     v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
@@ -132,6 +152,7 @@ struct RolloutStep {
   double gamma_scaled_next = 0.0;  ///< γ·N the next outer iteration uses (checkpoints: RolloutResume)
   double extrapolation_next = 0.0; ///< β of the next extrapolation (checkpoints: RolloutResume)
   double damping_next = 0.0;       ///< κ_LM of the next w step (checkpoints: RolloutResume)
+  int kinks_held = 0;              ///< U entries the kink manifold step held in this step
 };
 
 /// The policy's whole state after outer iteration `iteration` of an earlier
@@ -185,6 +206,18 @@ inline constexpr double kKinkStationarityTolerance = 1e-8;
 KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef x,
                                    double tolerance = kKinkStationarityTolerance,
                                    int rounds = 3, int max_kinks = 200);
+
+/// The w step of the kink manifold (RolloutOptions::kink_manifold,
+/// docs/rnn_bcd.md §8): `trial` holds the unconstrained w step Θ̃ (after
+/// minimize_w_block, whose matrix M it uses) and is replaced by the minimizer of
+/// ½⟨(Θ − Θ̃)M, Θ − Θ̃⟩ subject to, for each held U entry q with
+/// a_q = pre_activation_gradient(x_k, q) in `grads`,
+///   newton:  u_q(x_k) + ⟨a_q, Θ − Θ_k⟩ = 0   (back onto the kink, to first order)
+///   else:    ⟨a_q, Θ − Θ_k⟩ = 0             (u_q kept, to first order).
+/// Θ = Θ̃ − Σ_q μ_q a_q M⁻¹ with (⟨a_q M⁻¹, a_r⟩) μ = the constraints' residual at
+/// Θ̃ (minimum-norm μ); returns μ. Only W, V, b of `trial` change.
+Vector kink_manifold_step(const RnnTrainingProblem& problem, VectorCRef x_k, const std::vector<int>& held,
+                          const std::vector<Matrix>& grads, VectorRef trial, bool newton);
 
 /// ‖H − H(θ)‖_F / √(m T): the RMS distance between the states stored in x and
 /// the forward pass of the weights stored in x (0 at feasible points).

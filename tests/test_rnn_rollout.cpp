@@ -5,12 +5,14 @@
 
 #include <cmath>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include <Eigen/QR>
 
 #include "almkit/core/augmented_lagrangian.h"
+#include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_rollout.h"
 #include "almkit/study/rnn_trainer.h"
@@ -253,4 +255,122 @@ TEST_CASE("rnn rollout: kink stationarity minimizes over the relu derivative at 
   P.weight_gradient(x, P.bptt_multipliers(x), g);
   CHECK(ks.one_sided == doctest::Approx(g.lpNorm<Eigen::Infinity>()).epsilon(1e-14));
   CHECK((g0 - g1).norm() > 1e-6);  // the kink matters at this point
+}
+
+TEST_CASE("rnn rollout: pre_activation_gradient is the derivative of u_{t,i}(theta) (central differences)") {
+  // Two sequences, so that the recursion must stop at a sequence start.
+  const RnnSeries s = testing::random_series(3, 2, 25, {0, 12}, true, 21);
+  RnnTrainingProblem P(s, 4, testing::random_regularization(22));
+  const Vector xr = testing::random_point(P, 23);
+  const auto v = P.view(xr);
+  const RnnWeights w{v.W, v.V, v.b, v.A, v.c};
+  const Vector x = P.make_point(w);
+  const int m = 4, d = 3;
+  for (const int k : {0, 5, 4 * 11 + 2, 4 * 12 + 1, 4 * 20 + 3, 4 * 24}) {
+    const Matrix G = P.pre_activation_gradient(x, k);
+    REQUIRE(G.rows() == m);
+    REQUIRE(G.cols() == m + d + 1);
+    // forward_pass (rnn_types) at perturbed weights: independent of the problem.
+    auto u_at = [&](int r, int c, double eps) {
+      RnnWeights p = w;
+      if (c < m) p.W(r, c) += eps;
+      else if (c < m + d) p.V(r, c - m) += eps;
+      else p.b(r) += eps;
+      return forward_pass(p, s).U.data()[k];
+    };
+    double err = 0.0, scale = 0.0;
+    for (int r = 0; r < m; ++r)
+      for (int c = 0; c < m + d + 1; ++c) {
+        const double fd = (u_at(r, c, 1e-6) - u_at(r, c, -1e-6)) / 2e-6;
+        err = std::max(err, std::abs(fd - G(r, c)));
+        scale = std::max(scale, std::abs(G(r, c)));
+      }
+    CAPTURE(k);
+    CHECK(scale > 0.0);
+    CHECK(err <= 1e-7 * std::max(1.0, scale));
+  }
+  // At a sequence start only the direct term e_i z_tᵀ remains (h_{t−1} = 0).
+  const Matrix G0 = P.pre_activation_gradient(x, 4 * 12 + 1);
+  CHECK(G0.leftCols(m).isZero(0.0));
+  CHECK(G0.row(0).isZero(0.0));
+}
+
+TEST_CASE("rnn rollout: the kink manifold step is the constrained minimizer of the w model") {
+  const RnnSeries s = testing::random_series(3, 1, 40, {0}, true, 31);
+  RnnTrainingProblem P(s, 5, testing::random_regularization(32));
+  const Vector xr = testing::random_point(P, 33);
+  const auto v0 = P.view(xr);
+  const Vector x = P.make_point(RnnWeights{v0.W, v0.V, v0.b, v0.A, v0.c});
+  const Vector xi = P.bptt_multipliers(x);
+  const double gamma = 0.7;
+  Vector free_step = x;
+  P.begin_sweep(free_step);
+  P.minimize_w_block(xi, gamma, 0.0, free_step);
+  const Matrix M = P.w_block_matrix();
+  const std::vector<int> held{5 * 7 + 1, 5 * 20 + 4, 5 * 33};
+  std::vector<Matrix> grads;
+  for (int q : held) grads.push_back(P.pre_activation_gradient(x, q));
+  const int q_cols = 5 + 3 + 1;
+  auto theta_of = [&](VectorCRef y) {
+    const auto v = P.view(y);
+    Matrix th(5, q_cols);
+    th << v.W, v.V, v.b;
+    return th;
+  };
+  const Matrix th_k = theta_of(x), th_free = theta_of(free_step);
+  for (const bool newton : {true, false}) {
+    CAPTURE(newton);
+    Vector trial = free_step;
+    const Vector mu = kink_manifold_step(P, x, held, grads, trial, newton);
+    const Matrix th = theta_of(trial);
+    // Feasible for the linearized constraints.
+    for (size_t j = 0; j < held.size(); ++j) {
+      const double r = (newton ? P.view(x).U.data()[held[j]] : 0.0) + grads[j].cwiseProduct(th - th_k).sum();
+      CHECK(std::abs(r) <= 1e-10);
+    }
+    // Stationary: (Θ − Θ̃) M + Σ μ_q a_q = 0, checked with M itself (no solve).
+    Matrix res = (th - th_free) * M;
+    for (size_t j = 0; j < held.size(); ++j) res += mu(static_cast<Eigen::Index>(j)) * grads[j];
+    CHECK(res.lpNorm<Eigen::Infinity>() <= 1e-9 * std::max(1.0, M.lpNorm<Eigen::Infinity>()));
+    // Only W, V, b move.
+    CHECK(trial.tail(P.num_variables() - P.offset_A()) == free_step.tail(P.num_variables() - P.offset_A()));
+  }
+}
+
+TEST_CASE("rnn rollout: with the kink manifold on F never increases and held kinks are used") {
+  // SP500 (m = 10): the undamped policy's rejected steps cross ReLU kinks
+  // within a few hundred outer iterations (docs/rnn_bcd.md §8), so the manifold
+  // step engages.
+  DataSpec spec;
+  spec.path = std::string(ALMKIT_TEST_DATA_DIR) + "/clean_SP500.csv";
+  spec.targets = {"RV_SP500"};
+  const RnnDataset ds = load_dataset(spec);
+  const RnnSeries& s = ds.train;
+  const RnnRegularization reg;
+  RnnTrainingProblem P(s, 10, reg);
+  P.set_initial_weights(initialize_weights(10, s.d(), 1, InitScheme::kLecun, 0.0, 1));
+  RolloutOptions ro;
+  ro.kink_manifold = 32;
+  SUBCASE("newton") { ro.kink_manifold_newton = true; }
+  SUBCASE("tangent") { ro.kink_manifold_newton = false; }
+  SUBCASE("with damping") {
+    ro.kink_manifold_newton = true;
+    ro.damping = 1e-3;
+  }
+  AlmOptions alm;
+  alm.max_outer_iterations = 600;
+  double F_prev = reduced_objective(P.weights(P.initial_point()), s, reg).value;
+  bool monotone = true, feasible = true;
+  int held_steps = 0;
+  solve_rollout(P, ro, BcdOptions{}, alm, [&](const AlmIteration& it, const RolloutStep& st, VectorCRef x) {
+    const double F = reduced_objective(P.weights(x), s, reg).value;  // independent forward pass
+    if (!(F <= F_prev)) monotone = false;
+    if (std::abs(F - it.objective) > 1e-12 * std::max(1.0, F)) feasible = false;
+    if (st.kinks_held > 0) ++held_steps;
+    F_prev = F;
+    return true;
+  });
+  CHECK(monotone);
+  CHECK(feasible);
+  CHECK(held_steps > 0);
 }

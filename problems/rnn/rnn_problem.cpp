@@ -270,6 +270,26 @@ std::vector<int> RnnTrainingProblem::near_kinks(VectorCRef x, double tol) const 
   return out;
 }
 
+Matrix RnnTrainingProblem::pre_activation_gradient(VectorCRef x, int k) const {
+  check(k >= 0 && k < m_ * T_, "pre_activation_gradient: U entry index out of range");
+  const auto v = view(x);
+  const int q = m_ + d_ + 1;
+  Matrix G = Matrix::Zero(m_, q);
+  Vector e = Vector::Zero(m_), back(m_);
+  e(k % m_) = 1.0;
+  for (int tau = k / m_;; --tau) {
+    const bool start = data_.is_sequence_start(tau);
+    if (!start) G.leftCols(m_).noalias() += e * v.H.col(tau - 1).transpose();
+    G.middleCols(m_, d_).noalias() += e * data_.X.col(tau).transpose();
+    G.col(q - 1) += e;
+    if (start) break;
+    back.noalias() = v.W.transpose() * e;
+    e = (v.U.col(tau - 1).array() > 0.0).select(back, 0.0);
+    if (e.isZero(0.0)) break;
+  }
+  return G;
+}
+
 std::vector<Kink> RnnTrainingProblem::active_kinks(VectorCRef x, double tol) const {
   std::vector<Kink> kinks;
   const auto U = view(x).U;

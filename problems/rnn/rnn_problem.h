@@ -177,6 +177,16 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// row and M the w block's matrix (docs/rnn_bcd.md §8, "kink hold").
   void minimize_w_block(VectorCRef lambda, double beta, double kappa, VectorRef x,
                         const std::vector<int>& hold = {}) const;
+  /// The matrix M = β Z Zᵀ + 2Λ (+ ρ I) of the last minimize_w_block: the w step
+  /// solves Θ M = RHS, so the AL restricted to Θ is ½⟨(Θ − Θ̃) M, Θ − Θ̃⟩ + const
+  /// around its minimizer Θ̃ (docs/rnn_bcd.md §2; the kink manifold step of §8).
+  const Matrix& w_block_matrix() const { return gram_; }
+  /// ∂u_{t,i}/∂Θ at a feasible x, Θ = [W V b] (m × (m+d+1)), for the U entry
+  /// k = t·m + i: the total derivative through h_{t−1}(θ), h_{t−2}(θ), … back to
+  /// the sequence start, with σ′ = [u > 0] on the way (as bptt_multipliers):
+  ///   G = Σ_{τ ≤ t} e_τ z_τᵀ,  e_t = e_i,  e_{τ−1} = D_{τ−1} Wᵀ e_τ,
+  /// z_τ = [h_{τ−1}; x_τ; 1] (docs/rnn_bcd.md §8, "kink manifold").
+  Matrix pre_activation_gradient(VectorCRef x, int k) const;
 
   // ----- ConstrainedProblem ------------------------------------------------
   std::string name() const override { return "rnn_training"; }
