@@ -59,6 +59,15 @@ void RolloutOptions::validate() const {
   if (!std::isfinite(kink_hold)) throw std::invalid_argument("option rollout.kink_hold: expected a finite number");
   if (!std::isfinite(kink_tolerance))
     throw std::invalid_argument("option rollout.kink_tolerance: expected a finite number");
+  if (kink_manifold < 0)
+    throw std::invalid_argument(fmt::format("option rollout.kink_manifold: expected an integer >= 0, got {}", kink_manifold));
+  auto nonnegative = [](const char* name, double v) {
+    if (!(v >= 0.0) || !std::isfinite(v))
+      throw std::invalid_argument(fmt::format("option rollout.{}: expected a finite number >= 0, got {}", name, v));
+  };
+  nonnegative("kink_manifold_tolerance", kink_manifold_tolerance);
+  nonnegative("kink_manifold_release", kink_manifold_release);
+  nonnegative("kink_manifold_margin", kink_manifold_margin);
   if (!(tol_gradient >= 0.0))
     throw std::invalid_argument(fmt::format("option rollout.tol_gradient: expected a number >= 0, got {}", tol_gradient));
 }
@@ -241,6 +250,9 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   if (resume != nullptr && options.anderson > 0)
     throw std::invalid_argument(
         "resume: rollout.anderson > 0 keeps a memory of past steps that checkpoints do not hold (docs/interruption.md)");
+  if (resume != nullptr && options.kink_manifold > 0)
+    throw std::invalid_argument(
+        "resume: rollout.kink_manifold > 0 keeps a set of held kinks that checkpoints do not hold (docs/interruption.md)");
   if (resume != nullptr && options.kink_hold >= 0.0 && options.kink_hold_after_rejection)
     throw std::invalid_argument(
         "resume: rollout.kink_hold_after_rejection depends on whether the last step was rejected, which checkpoints "
@@ -326,8 +338,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial, hold);
     if (!manifold.empty()) {
       if (manifold_stale || manifold_grads.size() != manifold.size()) {
-        manifold_grads.clear();
-        for (int q : manifold) manifold_grads.push_back(problem.pre_activation_gradient(cur.x, q));
+        manifold_grads = problem.pre_activation_gradients(cur.x, manifold);
         manifold_stale = false;
       }
       // Active set: release the held entries whose implied Clarke selection
@@ -448,7 +459,13 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
           gamma_hat = std::max(options.gamma_min, options.gamma_decrease * gamma_hat);
       }
     }
-    if (!st.accepted && options.kink_manifold > 0 && !manifold_retried &&
+    if (!st.accepted && held_now > 0 && !(predicted > 0.0)) {
+      // Holding costs the model more than the step gains (the Newton part of
+      // the constraint does not shrink with 1/γ): release every held entry and
+      // retry from the plain step at the same γ.
+      manifold.clear();
+      manifold_retried = true;
+    } else if (!st.accepted && options.kink_manifold > 0 && !manifold_retried &&
         add_crossings(problem, cur.x, rolled, options.kink_manifold, options.kink_manifold_tolerance, manifold)) {
       // Retry once at the same γ with the crossed kinks held.
       manifold_retried = true;

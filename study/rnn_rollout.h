@@ -75,20 +75,24 @@ struct RolloutOptions {
   double damping_increase = 4.0;
   double damping_decrease = 0.5;
   double damping_max = 1e12;
-  /// Kink manifold step (docs/rnn_bcd.md §8): when a step is rejected, the U
-  /// entries its rollout moved across their kink (sign change of u_q from θ_k to
-  /// θ̃; at most kink_manifold of them, the earliest crossings) join a held set,
-  /// and from then on the w step keeps every held entry on its kink to first
-  /// order in θ, u_q(θ_k) + ⟨∇_Θ u_q(θ_k), Θ − Θ_k⟩ = 0 (total derivative,
-  /// RnnTrainingProblem::pre_activation_gradient): the minimizer of the model
-  /// ½⟨(Θ − Θ̃)M, Θ − Θ̃⟩ on those constraints, Θ = Θ̃ − Σ_q μ_q a_q M⁻¹ with
-  /// (⟨a_q M⁻¹, a_r⟩) μ = u_q + ⟨a_q, Θ̃ − Θ_k⟩. A rejection that adds entries
-  /// retries at the same γ. An entry leaves the set when, at an accepted point,
-  /// |u_q| > kink_manifold_release · max(1, ‖U‖∞). 0 = off.
+  /// Kink manifold step (docs/rnn_bcd.md §8, "Kink manifold"). When a step is
+  /// rejected, the U entries its rollout moved across their kink (u_q changed
+  /// sign from θ_k to θ̃) with |u_q(θ_k)| ≤ kink_manifold_tolerance · max(1, ‖U‖∞)
+  /// join a held set (earliest crossings first, at most kink_manifold entries),
+  /// and the step is retried once at the same γ. Every w step then keeps the
+  /// held entries on their kink to first order in θ (kink_manifold_step):
+  ///   u_q(θ_k) + ⟨∇_Θ u_q(θ_k), Θ − Θ_k⟩ = 0   (kink_manifold_newton = true)
+  ///   ⟨∇_Θ u_q(θ_k), Θ − Θ_k⟩ = 0               (false: u_q kept),
+  /// with the total derivative through h_{t−1}(θ), h_{t−2}(θ), …
+  /// (RnnTrainingProblem::pre_activation_gradient). A held entry is released
+  /// when its implied Clarke selection s_q = [u_q > 0] + μ_q / (−ξ2_q) leaves
+  /// [−margin, 1 + margin] (crossing lowers F there: active-set rule), when
+  /// |u_q| > kink_manifold_release · max(1, ‖U‖∞) at an accepted point, or
+  /// (all of them) when a held step predicts no decrease. 0 = off.
   int kink_manifold = 0;
-  double kink_manifold_release = 1e-6;
   double kink_manifold_tolerance = 1e-6;
-  bool kink_manifold_newton = false;
+  double kink_manifold_release = 1e-6;
+  bool kink_manifold_newton = true;
   double kink_manifold_margin = 0.0;
   double extrapolation = 0.0;
   /// Anderson acceleration (type II) of the outer map θ ↦ θ̃ with this memory
@@ -121,11 +125,11 @@ struct RolloutOptions {
     v("damping_increase", damping_increase, "rollout: kappa <- max(damping, damping_increase * kappa) after a rejected step");
     v("damping_decrease", damping_decrease, "rollout: kappa <- damping_decrease * kappa after an accepted step (0 below damping)");
     v("damping_max", damping_max, "rollout: above this kappa a rejected step raises gamma instead");
-    v("kink_manifold", kink_manifold, "rollout: most U entries a rejected step crossed that later w steps keep on their kink (0 = off)");
-    v("kink_manifold_newton", kink_manifold_newton, "rollout: the held entries' constraint brings u back to 0 (true) or keeps u (false)");
-    v("kink_manifold_margin", kink_manifold_margin, "rollout: release a held entry when its implied selection leaves [-margin, 1+margin]");
+    v("kink_manifold", kink_manifold, "rollout: most U entries a rejected step moved across their kink that later w steps hold on it (0 = off)");
     v("kink_manifold_tolerance", kink_manifold_tolerance, "rollout: only crossed entries with |u| <= this * max(1,|U|_inf) are held");
     v("kink_manifold_release", kink_manifold_release, "rollout: a held entry is released when |u| > this * max(1,|U|_inf) at an accepted point");
+    v("kink_manifold_newton", kink_manifold_newton, "rollout: held entries are pulled back to u = 0 to first order (true) or keep u (false)");
+    v("kink_manifold_margin", kink_manifold_margin, "rollout: release a held entry when its implied relu derivative leaves [-margin, 1+margin]");
     v("anderson", anderson, "rollout: memory of the Anderson acceleration of the outer steps (0 = off)");
     v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
     v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");

@@ -207,6 +207,10 @@ TEST_CASE("rnn rollout: options are validated with the option's name") {
       {"rollout.damping_increase", [](RolloutOptions& o) { o.damping_increase = 1.0; }},
       {"rollout.anderson", [](RolloutOptions& o) { o.anderson = -1; }},
       {"rollout.accept_ratio", [](RolloutOptions& o) { o.accept_ratio = 0.0; }},
+      {"rollout.kink_manifold", [](RolloutOptions& o) { o.kink_manifold = -1; }},
+      {"rollout.kink_manifold_tolerance", [](RolloutOptions& o) { o.kink_manifold_tolerance = -1e-6; }},
+      {"rollout.kink_manifold_release", [](RolloutOptions& o) { o.kink_manifold_release = std::nan(""); }},
+      {"rollout.kink_manifold_margin", [](RolloutOptions& o) { o.kink_manifold_margin = -0.5; }},
   };
   for (const auto& [name, make_invalid] : invalid) {
     RolloutOptions o;

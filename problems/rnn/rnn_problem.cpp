@@ -271,23 +271,37 @@ std::vector<int> RnnTrainingProblem::near_kinks(VectorCRef x, double tol) const 
 }
 
 Matrix RnnTrainingProblem::pre_activation_gradient(VectorCRef x, int k) const {
-  check(k >= 0 && k < m_ * T_, "pre_activation_gradient: U entry index out of range");
+  return pre_activation_gradients(x, {k}).front();
+}
+
+// Per entry, the adjoint e runs back from its step until the sequence start,
+// or until every component is 0 (all units on the path inactive) or below
+// 1e-15 of the unit seed: the terms left out would change G by less than the
+// rounding of its O(1) entries (the recurrence contracts on such paths).
+std::vector<Matrix> RnnTrainingProblem::pre_activation_gradients(VectorCRef x, const std::vector<int>& ks) const {
   const auto v = view(x);
   const int q = m_ + d_ + 1;
-  Matrix G = Matrix::Zero(m_, q);
-  Vector e = Vector::Zero(m_), back(m_);
-  e(k % m_) = 1.0;
-  for (int tau = k / m_;; --tau) {
-    const bool start = data_.is_sequence_start(tau);
-    if (!start) G.leftCols(m_).noalias() += e * v.H.col(tau - 1).transpose();
-    G.middleCols(m_, d_).noalias() += e * data_.X.col(tau).transpose();
-    G.col(q - 1) += e;
-    if (start) break;
-    back.noalias() = v.W.transpose() * e;
-    e = (v.U.col(tau - 1).array() > 0.0).select(back, 0.0);
-    if (e.isZero(0.0)) break;
+  std::vector<Matrix> out;
+  out.reserve(ks.size());
+  Vector e(m_), back(m_);
+  for (int k : ks) {
+    check(k >= 0 && k < m_ * T_, "pre_activation_gradient: U entry index out of range");
+    Matrix G = Matrix::Zero(m_, q);
+    e.setZero();
+    e(k % m_) = 1.0;
+    for (int tau = k / m_;; --tau) {
+      const bool start = data_.is_sequence_start(tau);
+      if (!start) G.leftCols(m_).noalias() += e * v.H.col(tau - 1).transpose();
+      G.middleCols(m_, d_).noalias() += e * data_.X.col(tau).transpose();
+      G.col(q - 1) += e;
+      if (start) break;
+      back.noalias() = v.W.transpose() * e;
+      e = (v.U.col(tau - 1).array() > 0.0).select(back, 0.0);
+      if (e.lpNorm<Eigen::Infinity>() <= 1e-15) break;
+    }
+    out.push_back(std::move(G));
   }
-  return G;
+  return out;
 }
 
 std::vector<Kink> RnnTrainingProblem::active_kinks(VectorCRef x, double tol) const {

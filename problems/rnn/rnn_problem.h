@@ -187,6 +187,8 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   ///   G = Σ_{τ ≤ t} e_τ z_τᵀ,  e_t = e_i,  e_{τ−1} = D_{τ−1} Wᵀ e_τ,
   /// z_τ = [h_{τ−1}; x_τ; 1] (docs/rnn_bcd.md §8, "kink manifold").
   Matrix pre_activation_gradient(VectorCRef x, int k) const;
+  /// pre_activation_gradient for several entries in one backward sweep.
+  std::vector<Matrix> pre_activation_gradients(VectorCRef x, const std::vector<int>& ks) const;
 
   // ----- ConstrainedProblem ------------------------------------------------
   std::string name() const override { return "rnn_training"; }
