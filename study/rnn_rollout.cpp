@@ -188,7 +188,6 @@ FeasiblePoint at_feasible(const RnnTrainingProblem& problem, Vector x, const Rol
   return p;
 }
 
-
 // Adds to `held` the U entries that moved across their kink from x_k to its
 // rejected rollout, earliest crossing first, up to `capacity` entries in all.
 bool add_crossings(const RnnTrainingProblem& problem, VectorCRef x_k, VectorCRef rolled, int capacity,
@@ -342,9 +341,10 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
         manifold_stale = false;
       }
       // Active set: release the held entries whose implied Clarke selection
-      // s_q = [u_q > 0] + μ_q / (−ξ2_q) leaves [0, 1] (crossing lowers F there).
+      // s_q = [u_q > 0] + μ_q / (−ξ2_q) leaves [0, 1] (crossing lowers F there),
+      // and redo the step on the rest; the set shrinks on every pass.
       const Vector w_free = trial.head(nw);
-      for (int pass = 0; pass < 4 && !manifold.empty(); ++pass) {
+      while (!manifold.empty()) {
         trial.head(nw) = w_free;
         const Vector mu = kink_manifold_step(problem, cur.x, manifold, manifold_grads, trial, options.kink_manifold_newton);
         const auto Xi2 = problem.multiplier_view(cur.xi).Xi2;

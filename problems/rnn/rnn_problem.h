@@ -185,7 +185,8 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// k = t·m + i: the total derivative through h_{t−1}(θ), h_{t−2}(θ), … back to
   /// the sequence start, with σ′ = [u > 0] on the way (as bptt_multipliers):
   ///   G = Σ_{τ ≤ t} e_τ z_τᵀ,  e_t = e_i,  e_{τ−1} = D_{τ−1} Wᵀ e_τ,
-  /// z_τ = [h_{τ−1}; x_τ; 1] (docs/rnn_bcd.md §8, "kink manifold").
+  /// z_τ = [h_{τ−1}; x_τ; 1] (docs/rnn_bcd.md §8, "Kink manifold"). The recursion
+  /// stops early once e is 0 or below 1e-15 of its unit seed everywhere.
   Matrix pre_activation_gradient(VectorCRef x, int k) const;
   /// pre_activation_gradient for several entries in one backward sweep.
   std::vector<Matrix> pre_activation_gradients(VectorCRef x, const std::vector<int>& ks) const;
