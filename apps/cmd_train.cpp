@@ -142,8 +142,15 @@ void resolve_options(const CLI::App* sub, TrainArgs& a) {
   // Options given by name on the command line (top level).
   const TrainOptions given = o;
   const bool preset = !a.preset.empty();
-  if (preset) {
-    if (a.preset != "reference") throw UsageError(fmt::format("--preset: unknown preset '{}' (known: reference)", a.preset));
+  if (a.preset == "kkt") {
+    // Only the rollout step changes; a flag given by name keeps its value.
+    rnn::RolloutOptions p = o.rollout;
+    TrainOptions::apply_kkt_rollout(p);
+    merge_given(sub, "rollout", p, given.rollout);
+    o.rollout = p;
+  } else if (preset) {
+    if (a.preset != "reference")
+      throw UsageError(fmt::format("--preset: unknown preset '{}' (known: reference, kkt)", a.preset));
     TrainOptions p = TrainOptions::reference_preset();
     merge_given(sub, "alm", p.alm, given.alm);
     merge_given(sub, "bcd", p.bcd, given.bcd);
@@ -588,7 +595,7 @@ void register_train(CLI::App& app) {
   sub->add_option("--lambda6", o.regularization.lambda6, "Weight of |U|^2")->capture_default_str()->group(g_model);
   sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §8)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
-  sub->add_option("--preset", a.preset, "reference: the reference study's demo settings (explicit flags override)")->group(g_run);
+  sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; kkt: the default policy with the kink manifold step, Anderson and the proximal w step (docs/rnn_bcd.md §8); explicit flags override")->group(g_run);
   sub->add_option("--threads", o.threads,
                   "Threads of the time-parallel BCD block updates (default: all cores; the result does not depend on it; docs/parallel.md)")
       ->capture_default_str()->group(g_run);

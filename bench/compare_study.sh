@@ -3,7 +3,7 @@
 # hybrid alm-bcd+lbfgs and the reference policy against gradient baselines on
 # four data sets, written to docs/results.md with plots in docs/results/.
 # Rerunning regenerates both. Defaults: 10 s per run, 4 starts × 2 seeds,
-# 6 methods, two data sets at a time (PARALLEL=2) — about 25 minutes on 2 cores.
+# 7 methods, two data sets at a time (PARALLEL=2) — about 30 minutes on 2 cores.
 #
 #   bench/compare_study.sh [path/to/almkit]                   (default: build/apps/almkit)
 #   BUDGET=10 SEEDS=2 INITS=gaussian,lecun PARALLEL=1 bench/compare_study.sh
@@ -13,7 +13,7 @@ ALMKIT="${1:-$ROOT/build/apps/almkit}"
 BUDGET="${BUDGET:-10}"
 SEEDS="${SEEDS:-2}"
 INITS="${INITS:-gaussian,lecun,pytorch,irnn}"
-METHODS="${METHODS:-alm-bcd,alm-bcd+lbfgs,alm-bcd-reference,gd,adam,lbfgs}"
+METHODS="${METHODS:-alm-bcd,alm-bcd-kkt,alm-bcd+lbfgs,alm-bcd-reference,gd,adam,lbfgs}"
 PARALLEL="${PARALLEL:-2}"
 WORK="$(mktemp -d /tmp/almkit_compare_study.XXXXXX)"
 DOC="$ROOT/docs/results.md"
@@ -95,7 +95,7 @@ def med(method):
     return statistics.median(v) if v else float("inf")
 grad = sorted({r["method"] for r in res if not r["method"].startswith("alm-")}, key=med)
 best = grad[0] if grad else None
-for m in ("alm-bcd", "alm-bcd+lbfgs"):
+for m in ("alm-bcd", "alm-bcd-kkt", "alm-bcd+lbfgs"):
     runs = [r for r in res if r["method"] == m]
     if not runs or best is None:
         continue

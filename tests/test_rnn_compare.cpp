@@ -124,6 +124,12 @@ TEST_CASE("compare harness: method names, the ALM variants' policies and the out
   CHECK(lb.policy == rnn::TrainPolicy::kReference);
   CHECK(alm_options("alm-lbfgs-safeguarded", s, rnn::InitScheme::kGaussian, 0).policy == rnn::TrainPolicy::kSafeguarded);
   CHECK(alm_options("alm-bcd-reference", s, rnn::InitScheme::kGaussian, 0).policy == rnn::TrainPolicy::kReference);
+  const rnn::TrainOptions kkt = alm_options("alm-bcd-kkt", s, rnn::InitScheme::kGaussian, 0);
+  CHECK(kkt.policy == rnn::TrainPolicy::kRollout);
+  CHECK(kkt.rollout.kink_manifold == 64);
+  CHECK(kkt.rollout.anderson == 5);
+  CHECK(kkt.rollout.w_proximal == 10.0);
+  CHECK(alm_options("alm-bcd", s, rnn::InitScheme::kGaussian, 0).rollout.kink_manifold == 0);
   const rnn::TrainOptions hy = alm_options("alm-bcd+lbfgs", s, rnn::InitScheme::kGaussian, 2);
   CHECK(hy.alm.time_limit_seconds == doctest::Approx(s.hybrid_fraction * s.budget_seconds));
   CHECK(hy.seed == 2);

@@ -312,3 +312,36 @@ TEST_CASE("rnn train: one outer policy field — --policy, else --alm.policy whe
   CHECK(policy_of("--preset reference --alm.policy safeguarded") == "safeguarded");
   CHECK(policy_of("--alm.policy safeguarded") == "rollout");  // bcd without --policy: the rollout default stays
 }
+
+TEST_CASE("rnn train: --preset kkt sets the rollout step and keeps flags given by name") {
+  const fs::path dir = temp_dir("preset_kkt");
+  std::string csv = "u,target\n";
+  for (int t = 0; t < 30; ++t) csv += fmt::format("{},{}\n", std::sin(0.3 * t), std::cos(0.3 * t));
+  const fs::path data = dir / "s.csv";
+  std::ofstream(data) << csv;
+  auto rollout_of = [&](const std::string& flags) {
+    const fs::path out = dir / "out";
+    const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --hidden 2 --outer 3 --no-plots --quiet {} "
+                                         "--out \"{}\"",
+                                         data.string(), flags, out.string()));
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const nlohmann::json s = nlohmann::json::parse(slurp(out / "summary.json"));
+    CHECK(s["policy"] == "rollout");
+    return s["options"]["rollout"];
+  };
+  const nlohmann::json d = rollout_of("");
+  CHECK(d["kink_manifold"] == 0);
+  CHECK(d["anderson"] == 0);
+  const nlohmann::json k = rollout_of("--preset kkt");
+  CHECK(k["kink_manifold"] == 64);
+  CHECK(k["anderson"] == 5);
+  CHECK(k["w_proximal"] == 10.0);
+  CHECK(k["gamma0"] == d["gamma0"]);  // the rest stays at the defaults
+  const nlohmann::json g = rollout_of("--preset kkt --rollout.anderson 2");
+  CHECK(g["anderson"] == 2);
+  CHECK(g["kink_manifold"] == 64);
+  const CliRun bad = run_cli(fmt::format("train --data \"{}\" --target target --preset kkt2 --quiet", data.string()));
+  CHECK(bad.code == 2);
+  CHECK(bad.output.find("known: reference, kkt") != std::string::npos);
+}
