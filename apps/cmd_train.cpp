@@ -512,6 +512,9 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   const Ranks ranks = distributed_ranks(sub, a);
   if (ranks.world != nullptr) {
     resolve_options(sub, a);
+    if (a.preset == "kkt")
+      throw UsageError("--preset kkt: the kink manifold step and Anderson acceleration do not run under mpirun "
+                       "(docs/parallel.md §3); run it as one process");
     try {
       rnn::check_distributed_options(a.opt);
     } catch (const std::invalid_argument& e) {

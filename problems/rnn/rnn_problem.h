@@ -188,7 +188,7 @@ class RnnTrainingProblem : public ConstrainedProblem, public BlockProblem {
   /// z_τ = [h_{τ−1}; x_τ; 1] (docs/rnn_bcd.md §8, "Kink manifold"). The recursion
   /// stops early once e is 0 or below 1e-15 of its unit seed everywhere.
   Matrix pre_activation_gradient(VectorCRef x, int k) const;
-  /// pre_activation_gradient for several entries in one backward sweep.
+  /// pre_activation_gradient for each entry of ks (one recursion each).
   std::vector<Matrix> pre_activation_gradients(VectorCRef x, const std::vector<int>& ks) const;
 
   // ----- ConstrainedProblem ------------------------------------------------
