@@ -34,6 +34,15 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) { return almkit::testing::fresh_temp_dir("almkit_test_rnn_train", name); }
+
+// dir/s.csv: 30 rows of u = sin(0.3 t), target = cos(0.3 t).
+fs::path sine_csv(const fs::path& dir) {
+  std::string csv = "u,target\n";
+  for (int t = 0; t < 30; ++t) csv += fmt::format("{},{}\n", std::sin(0.3 * t), std::cos(0.3 * t));
+  const fs::path data = dir / "s.csv";
+  std::ofstream(data) << csv;
+  return data;
+}
 using almkit::testing::CliRun;
 using almkit::testing::run_cli;
 using almkit::testing::slurp;
@@ -288,10 +297,7 @@ TEST_CASE("rnn train: CLI error paths exit with code 2 and a one-line message") 
 
 TEST_CASE("rnn train: one outer policy field — --policy, else --alm.policy where the generic driver runs") {
   const fs::path dir = temp_dir("policy");
-  std::string csv = "u,target\n";
-  for (int t = 0; t < 30; ++t) csv += fmt::format("{},{}\n", std::sin(0.3 * t), std::cos(0.3 * t));
-  const fs::path data = dir / "s.csv";
-  std::ofstream(data) << csv;
+  const fs::path data = sine_csv(dir);
   auto policy_of = [&](const std::string& flags) {
     const fs::path out = dir / "out";
     const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --hidden 2 --outer 1 --bcd.max_sweeps 2 "
@@ -315,10 +321,7 @@ TEST_CASE("rnn train: one outer policy field — --policy, else --alm.policy whe
 
 TEST_CASE("rnn train: --preset kkt sets the rollout step and keeps flags given by name") {
   const fs::path dir = temp_dir("preset_kkt");
-  std::string csv = "u,target\n";
-  for (int t = 0; t < 30; ++t) csv += fmt::format("{},{}\n", std::sin(0.3 * t), std::cos(0.3 * t));
-  const fs::path data = dir / "s.csv";
-  std::ofstream(data) << csv;
+  const fs::path data = sine_csv(dir);
   auto rollout_of = [&](const std::string& flags) {
     const fs::path out = dir / "out";
     const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --hidden 2 --outer 3 --no-plots --quiet {} "
