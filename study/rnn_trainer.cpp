@@ -82,12 +82,6 @@ void TrainOptions::apply_kkt_rollout(RolloutOptions& r) {
   r.w_proximal = 10.0;
 }
 
-TrainOptions TrainOptions::kkt_preset() {
-  TrainOptions o = defaults();
-  apply_kkt_rollout(o.rollout);
-  return o;
-}
-
 void TrainOptions::validate() const {
   if (hidden < 1) throw std::invalid_argument(fmt::format("option hidden: expected an integer >= 1, got {}", hidden));
   if (init == InitScheme::kGaussian && !(init_std >= 0.0 && std::isfinite(init_std)))
