@@ -276,7 +276,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   bool last_rejected = false;
   std::vector<int> manifold;         // held U entries of the kink manifold step
   std::vector<Matrix> manifold_grads;  // their ∂u/∂Θ at cur.x
-  bool manifold_stale = true;
+  bool manifold_stale = true;  // manifold_grads must be recomputed (new point or new entries)
   bool manifold_retried = false;
 
   auto finish = [&](AlmStatus status, std::string message) {
@@ -336,7 +336,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     }
     problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial, hold);
     if (!manifold.empty()) {
-      if (manifold_stale || manifold_grads.size() != manifold.size()) {
+      if (manifold_stale) {
         manifold_grads = problem.pre_activation_gradients(cur.x, manifold);
         manifold_stale = false;
       }
@@ -469,6 +469,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
         add_crossings(problem, cur.x, rolled, options.kink_manifold, options.kink_manifold_tolerance, manifold)) {
       // Retry once at the same γ with the crossed kinks held.
       manifold_retried = true;
+      manifold_stale = true;
     } else if (!st.accepted) {
       manifold_retried = false;
       if (options.damping > 0.0 && damping < options.damping_max)

@@ -43,6 +43,18 @@ fs::path sine_csv(const fs::path& dir) {
   std::ofstream(data) << csv;
   return data;
 }
+
+// `almkit train` on `data` (target column "target") with `flags`, writing to
+// dir/out; requires exit 0 and returns its summary.json.
+nlohmann::json train_summary(const fs::path& data, const fs::path& dir, const std::string& flags) {
+  const fs::path out = dir / "out";
+  const almkit::testing::CliRun r = almkit::testing::run_cli(
+      fmt::format("train --data \"{}\" --target target --hidden 2 --no-plots --quiet {} --out \"{}\"", data.string(),
+                  flags, out.string()));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  return nlohmann::json::parse(almkit::testing::slurp(out / "summary.json"));
+}
 using almkit::testing::CliRun;
 using almkit::testing::run_cli;
 using almkit::testing::slurp;
@@ -299,13 +311,7 @@ TEST_CASE("rnn train: one outer policy field — --policy, else --alm.policy whe
   const fs::path dir = temp_dir("policy");
   const fs::path data = sine_csv(dir);
   auto policy_of = [&](const std::string& flags) {
-    const fs::path out = dir / "out";
-    const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --hidden 2 --outer 1 --bcd.max_sweeps 2 "
-                                         "--lbfgs.max_iterations 5 --no-plots --quiet {} --out \"{}\"",
-                                         data.string(), flags, out.string()));
-    INFO(r.output);
-    REQUIRE(r.code == 0);
-    const nlohmann::json s = nlohmann::json::parse(slurp(out / "summary.json"));
+    const nlohmann::json s = train_summary(data, dir, "--outer 1 --bcd.max_sweeps 2 --lbfgs.max_iterations 5 " + flags);
     // The driver's alm.policy in the options follows the outer policy (TrainOptions::driver_alm).
     if (s["policy"] != "rollout") CHECK(s["options"]["alm"]["policy"] == s["policy"]);
     CHECK(s["kkt"].contains("sign_violation"));
@@ -323,13 +329,7 @@ TEST_CASE("rnn train: --preset kkt sets the rollout step and keeps flags given b
   const fs::path dir = temp_dir("preset_kkt");
   const fs::path data = sine_csv(dir);
   auto rollout_of = [&](const std::string& flags) {
-    const fs::path out = dir / "out";
-    const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --hidden 2 --outer 3 --no-plots --quiet {} "
-                                         "--out \"{}\"",
-                                         data.string(), flags, out.string()));
-    INFO(r.output);
-    REQUIRE(r.code == 0);
-    const nlohmann::json s = nlohmann::json::parse(slurp(out / "summary.json"));
+    const nlohmann::json s = train_summary(data, dir, "--outer 3 " + flags);
     CHECK(s["policy"] == "rollout");
     return s["options"]["rollout"];
   };
