@@ -142,15 +142,14 @@ void resolve_options(const CLI::App* sub, TrainArgs& a) {
   // Options given by name on the command line (top level).
   const TrainOptions given = o;
   const bool preset = !a.preset.empty();
-  if (a.preset == "kkt") {
+  if (a.preset == "plain") {
     // Only the rollout step changes; a flag given by name keeps its value.
-    rnn::RolloutOptions p = o.rollout;
-    TrainOptions::apply_kkt_rollout(p);
+    rnn::RolloutOptions p = rnn::RolloutOptions::plain();
     merge_given(sub, "rollout", p, given.rollout);
     o.rollout = p;
   } else if (preset) {
     if (a.preset != "reference")
-      throw UsageError(fmt::format("--preset: unknown preset '{}' (known: reference, kkt)", a.preset));
+      throw UsageError(fmt::format("--preset: unknown preset '{}' (known: reference, plain)", a.preset));
     TrainOptions p = TrainOptions::reference_preset();
     merge_given(sub, "alm", p.alm, given.alm);
     merge_given(sub, "bcd", p.bcd, given.bcd);
@@ -487,8 +486,8 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
     return;
   }
   if (!a.quiet)
-    fmt::print("almkit train: distributed over {} ranks, columns split by {} (docs/parallel.md §3)\n", world.size(),
-               rnn::to_string(ranks.split));
+    fmt::print("almkit train: distributed over {} ranks, columns split by {}, preset {} (docs/parallel.md §3)\n",
+               world.size(), rnn::to_string(ranks.split), a.preset);
   RunControl ctl;
   ctl.options = &options;
   const rnn::TrainResult res = train_logged(a, spec, data, ctl, [&](const rnn::TrainHooks& h) { return distributed(h.on_row); });
@@ -511,10 +510,11 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
 void run_train(const CLI::App* sub, TrainArgs& a) {
   const Ranks ranks = distributed_ranks(sub, a);
   if (ranks.world != nullptr) {
+    // The distributed run executes the plain step (docs/parallel.md §3): the
+    // defaults of the kink manifold, Anderson and the proximal term become
+    // plain's; a value given by name stays and is refused below by name.
+    if (a.preset.empty()) a.preset = "plain";
     resolve_options(sub, a);
-    if (a.preset == "kkt")
-      throw UsageError("--preset kkt: the kink manifold step and Anderson acceleration do not run under mpirun "
-                       "(docs/parallel.md §3); run it as one process");
     try {
       rnn::check_distributed_options(a.opt);
     } catch (const std::invalid_argument& e) {
@@ -598,7 +598,7 @@ void register_train(CLI::App& app) {
   sub->add_option("--lambda6", o.regularization.lambda6, "Weight of |U|^2")->capture_default_str()->group(g_model);
   sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §8)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
-  sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; kkt: the default policy with the kink manifold step, Anderson and the proximal w step (docs/rnn_bcd.md §8); explicit flags override")->group(g_run);
+  sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; plain: the rollout step without the kink manifold, Anderson and the proximal w step (docs/rnn_bcd.md §8; what mpirun runs); explicit flags override")->group(g_run);
   sub->add_option("--threads", o.threads,
                   "Threads of the time-parallel BCD block updates (default: all cores; the result does not depend on it; docs/parallel.md)")
       ->capture_default_str()->group(g_run);

@@ -25,6 +25,19 @@ Vector vector_from(const nlohmann::json& a, Eigen::Index n, const char* field) {
   return v;
 }
 
+nlohmann::json exact_columns(const std::vector<Vector>& cols) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const Vector& c : cols) a.push_back(exact_vector(c));
+  return a;
+}
+
+std::vector<Vector> columns_from(const nlohmann::json& a, Eigen::Index n, const char* field) {
+  if (!a.is_array()) throw std::invalid_argument(fmt::format("checkpoint: '{}' must be an array of arrays", field));
+  std::vector<Vector> cols;
+  for (const auto& c : a) cols.push_back(vector_from(c, n, field));
+  return cols;
+}
+
 const nlohmann::json& at(const nlohmann::json& j, const char* field) {
   if (!j.is_object() || !j.contains(field)) throw std::invalid_argument(fmt::format("checkpoint: missing field '{}'", field));
   return j.at(field);
@@ -61,7 +74,7 @@ nlohmann::json train_checkpoint_to_json(const TrainState& s, const nlohmann::jso
                                         std::uint64_t seed) {
   nlohmann::json j;
   j["format"] = kTrainCheckpointFormat;
-  j["version"] = 1;
+  j["version"] = 2;  // 2: rollout.memory (version 1 checkpoints have none: read as empty)
   j["status"] = status;
   j["iteration"] = s.iteration;
   j["resumable"] = s.resumable;
@@ -84,6 +97,15 @@ nlohmann::json train_checkpoint_to_json(const TrainState& s, const nlohmann::jso
                     {"damping", exact_number(s.rollout.damping)},
                     {"inner_iterations", s.rollout.inner_iterations},
                     {"seconds", exact_number(s.rollout.seconds)}};
+    // The policy's memory (RolloutMemory): Anderson columns and the held kinks.
+    const RolloutMemory& mem = s.rollout.memory;
+    j["rollout"]["memory"] = {{"anderson_theta", exact_vector(mem.anderson_theta)},
+                              {"anderson_r", exact_vector(mem.anderson_r)},
+                              {"anderson_dtheta", exact_columns(mem.anderson_dtheta)},
+                              {"anderson_dr", exact_columns(mem.anderson_dr)},
+                              {"kinks_held", mem.kinks_held},
+                              {"kinks_retried", mem.kinks_retried},
+                              {"last_rejected", mem.last_rejected}};
     j["evaluations"] = {{"objective", e.objective},         {"gradient", e.gradient},
                         {"equalities", e.equalities},       {"inequalities", e.inequalities},
                         {"equality_jtprod", e.equality_jtprod}, {"inequality_jtprod", e.inequality_jtprod},
@@ -103,8 +125,8 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
                                             kTrainCheckpointFormat));
   if (!at(j, "resumable").get<bool>())
     throw std::invalid_argument(fmt::format(
-        "checkpoint: this run cannot be resumed: policy '{}' (only the rollout policy, the default, can, and not with "
-        "rollout.anderson > 0 or rollout.kink_hold_after_rejection; docs/interruption.md)",
+        "checkpoint: this run cannot be resumed: policy '{}' (only the rollout policy, the default, can; "
+        "docs/interruption.md)",
         j.contains("options") ? j["options"].value("policy", std::string("?")) : std::string("?")));
   try {
     TrainResume r;
@@ -118,6 +140,23 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
     r.rollout.damping = exact_number_from_json(at(ro, "damping"));
     r.rollout.inner_iterations = at(ro, "inner_iterations").get<long>();
     r.rollout.seconds = exact_number_from_json(at(ro, "seconds"));
+    if (ro.contains("memory")) {  // version 2; the weights θ are the first n entries of x (same layout)
+      const nlohmann::json& me = ro.at("memory");
+      RolloutMemory& mem = r.rollout.memory;
+      auto maybe_empty = [&](const char* field) {
+        const nlohmann::json& a = at(me, field);
+        return a.is_array() && a.empty() ? Vector() : vector_from(a, n, field);
+      };
+      mem.anderson_theta = maybe_empty("anderson_theta");
+      mem.anderson_r = maybe_empty("anderson_r");
+      mem.anderson_dtheta = columns_from(at(me, "anderson_dtheta"), n, "anderson_dtheta");
+      mem.anderson_dr = columns_from(at(me, "anderson_dr"), n, "anderson_dr");
+      if (mem.anderson_dtheta.size() != mem.anderson_dr.size())
+        throw std::invalid_argument("checkpoint: 'anderson_dtheta' and 'anderson_dr' must hold as many columns");
+      mem.kinks_held = at(me, "kinks_held").get<std::vector<int>>();
+      mem.kinks_retried = at(me, "kinks_retried").get<bool>();
+      mem.last_rejected = at(me, "last_rejected").get<bool>();
+    }
     const nlohmann::json& e = at(j, "evaluations");
     r.rollout.evaluations.objective = at(e, "objective").get<long>();
     r.rollout.evaluations.gradient = at(e, "gradient").get<long>();

@@ -22,13 +22,13 @@ constexpr int kUncappedOuterIterations = 1000000;
 
 const std::vector<std::string>& method_names() {
   static const std::vector<std::string> names = {
-      "alm-bcd", "alm-bcd-kkt", "alm-bcd+lbfgs", "alm-bcd-reference", "alm-lbfgs", "alm-bcd-safeguarded",
+      "alm-bcd", "alm-bcd-plain", "alm-bcd+lbfgs", "alm-bcd-reference", "alm-lbfgs", "alm-bcd-safeguarded",
       "alm-lbfgs-safeguarded", "gd", "gd-clip", "momentum", "nesterov", "sgd", "adam", "rmsprop", "lbfgs"};
   return names;
 }
 
 bool is_alm(const std::string& m) {
-  return m == "alm-bcd" || m == "alm-bcd-kkt" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded" || m == "alm-lbfgs-safeguarded" ||
+  return m == "alm-bcd" || m == "alm-bcd-plain" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded" || m == "alm-lbfgs-safeguarded" ||
          m == "alm-bcd+lbfgs" || m == "alm-bcd-reference";
 }
 
@@ -82,7 +82,7 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareSettings& 
   if (method.size() > 12 && method.compare(method.size() - 12, 12, "-safeguarded") == 0)
     o.policy = rnn::TrainPolicy::kSafeguarded;
   if (method == "alm-bcd-reference") o.policy = rnn::TrainPolicy::kReference;
-  if (method == "alm-bcd-kkt") rnn::TrainOptions::apply_kkt_rollout(o.rollout);  // train --preset kkt
+  if (method == "alm-bcd-plain") o.rollout = rnn::RolloutOptions::plain();  // train --preset plain
   o.alm.max_outer_iterations = alm_outer_cap(s);
   if (s.budget_evals <= 0) {
     o.alm.time_limit_seconds = method == "alm-bcd+lbfgs" ? s.hybrid_fraction * s.budget_seconds : s.budget_seconds;

@@ -22,11 +22,12 @@ void check_distributed_options(const TrainOptions& o) {
         "(docs/parallel.md §3)");
   if (o.policy == TrainPolicy::kRollout) {
     const RolloutOptions& r = o.rollout;
-    const RolloutOptions none;
+    const RolloutOptions none = RolloutOptions::plain();
     auto refuse = [](const char* name) {
       throw std::invalid_argument(fmt::format(
-          "option rollout.{}: distributed training (mpirun) runs the rollout policy with its default step "
-          "(sweeps 1, no damping, proximal term, extrapolation, Anderson or kink options; docs/parallel.md §3)",
+          "option rollout.{}: distributed training (mpirun) runs the rollout policy with the plain step, "
+          "RolloutOptions::plain() (sweeps 1, no damping, proximal term, extrapolation, Anderson or kink options; "
+          "docs/parallel.md §3)",
           name));
     };
     if (r.sweeps != none.sweeps) refuse("sweeps");

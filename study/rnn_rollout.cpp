@@ -13,6 +13,14 @@
 
 namespace almkit::rnn {
 
+RolloutOptions RolloutOptions::plain() {
+  RolloutOptions o;
+  o.kink_manifold = 0;
+  o.anderson = 0;
+  o.w_proximal = 0.0;
+  return o;
+}
+
 void RolloutOptions::validate() const {
   auto positive = [](const char* name, double v) {
     if (!(v > 0.0) || !std::isfinite(v))
@@ -239,23 +247,11 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   double gamma_hat = options.gamma0;  // γ·N
   double beta_e = options.extrapolation;
   double damping = 0.0;  // κ of the Levenberg–Marquardt damping of the w step (0 = undamped)
-  // Anderson memory: columns ΔΘ_j, ΔR_j (oldest first) and the last (θ, r).
-  std::vector<Vector> aa_dtheta, aa_dr;
-  Vector aa_theta, aa_r;
+  RolloutMemory mem;  // Anderson memory, held kinks, last rejection (checkpointed: RolloutResume::memory)
   Vector aa_trial(problem.num_variables());
   int k_done = 0;
   double seconds_before = 0.0;
   EvaluationCounters counted_before;
-  if (resume != nullptr && options.anderson > 0)
-    throw std::invalid_argument(
-        "resume: rollout.anderson > 0 keeps a memory of past steps that checkpoints do not hold (docs/interruption.md)");
-  if (resume != nullptr && options.kink_manifold > 0)
-    throw std::invalid_argument(
-        "resume: rollout.kink_manifold > 0 keeps a set of held kinks that checkpoints do not hold (docs/interruption.md)");
-  if (resume != nullptr && options.kink_hold >= 0.0 && options.kink_hold_after_rejection)
-    throw std::invalid_argument(
-        "resume: rollout.kink_hold_after_rejection depends on whether the last step was rejected, which checkpoints "
-        "do not hold (docs/interruption.md)");
   if (resume != nullptr) {
     gamma_hat = resume->gamma_scaled;
     beta_e = resume->extrapolation;
@@ -265,6 +261,17 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     counted_before = resume->evaluations;
     s.inner_iterations = resume->inner_iterations;
     s.outer_iterations = k_done;
+    mem = resume->memory;
+    const Eigen::Index n_weights = problem.num_weights();
+    auto size_ok = [n_weights](const Vector& v) { return v.size() == 0 || v.size() == n_weights; };
+    bool ok = size_ok(mem.anderson_theta) && size_ok(mem.anderson_r) &&
+              mem.anderson_dtheta.size() == mem.anderson_dr.size();
+    for (size_t j = 0; ok && j < mem.anderson_dtheta.size(); ++j)
+      ok = mem.anderson_dtheta[j].size() == n_weights && mem.anderson_dr[j].size() == n_weights;
+    if (!ok) throw std::invalid_argument(fmt::format("resume: the Anderson memory does not fit {} weights", n_weights));
+    for (int q : mem.kinks_held)
+      if (q < 0 || q >= problem.m() * problem.T())
+        throw std::invalid_argument(fmt::format("resume: held kink {} is not a U entry (0..{})", q, problem.m() * problem.T() - 1));
     // The evaluations of the restart point were counted by the earlier run.
     problem.reset_counters();
   }
@@ -273,11 +280,14 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   Vector trial(problem.num_variables()), rolled(problem.num_variables()), c(problem.num_equalities());
   const Vector no_mu(0);
   std::vector<int> hold;
-  bool last_rejected = false;
-  std::vector<int> manifold;         // held U entries of the kink manifold step
-  std::vector<Matrix> manifold_grads;  // their ∂u/∂Θ at cur.x
+  std::vector<int>& manifold = mem.kinks_held;  // held U entries of the kink manifold step
+  std::vector<Matrix> manifold_grads;  // their ∂u/∂Θ at cur.x (a function of cur.x and the entries)
   bool manifold_stale = true;  // manifold_grads must be recomputed (new point or new entries)
-  bool manifold_retried = false;
+  bool& manifold_retried = mem.kinks_retried;
+  std::vector<Vector>& aa_dtheta = mem.anderson_dtheta;
+  std::vector<Vector>& aa_dr = mem.anderson_dr;
+  Vector& aa_theta = mem.anderson_theta;
+  Vector& aa_r = mem.anderson_r;
 
   auto finish = [&](AlmStatus status, std::string message) {
     s.status = status;
@@ -328,7 +338,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
     // The w and a steps form one more (partial) sweep on `trial` (core/block_problem.h "Hand-over contract").
     problem.begin_sweep(trial);
     hold.clear();
-    if (options.kink_hold >= 0.0 && (!options.kink_hold_after_rejection || last_rejected)) {
+    if (options.kink_hold >= 0.0 && (!options.kink_hold_after_rejection || mem.last_rejected)) {
       const auto U = problem.view(cur.x).U;
       const double tol = options.kink_hold * std::max(1.0, U.lpNorm<Eigen::Infinity>());
       for (Eigen::Index q = 0; q < U.size(); ++q)
@@ -477,11 +487,12 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
       else
         gamma_hat *= options.gamma_increase;
     }
-    last_rejected = !st.accepted;
+    mem.last_rejected = !st.accepted;
     st.grad_inf = cur.grad_inf;
     st.gamma_scaled_next = gamma_hat;
     st.extrapolation_next = beta_e;
     st.damping_next = damping;
+    st.memory = &mem;
 
     AlmIteration it;
     it.iteration = k;

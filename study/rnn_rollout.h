@@ -62,7 +62,8 @@ struct RolloutOptions {
   /// extrapolation = the first β; 0 turns it off.
   /// κ of a proximal term on the w step, ρ = κ tr(γ Z Zᵀ)/(m+d+1): mixes
   /// the Gram preconditioner with the identity (docs/rnn_bcd.md §8). 0 = off.
-  double w_proximal = 0.0;
+  /// Default 10 (with kink_manifold and anderson: the study of docs/rnn_bcd.md §8).
+  double w_proximal = 10.0;
   /// Levenberg–Marquardt damping of the w step (docs/rnn_bcd.md §8). A rejected
   /// step raises κ_LM (added to w_proximal) instead of γ:
   /// κ_LM ← max(damping, damping_increase · κ_LM), turning the w direction from
@@ -88,8 +89,8 @@ struct RolloutOptions {
   /// when its implied Clarke selection s_q = [u_q > 0] + μ_q / (−ξ2_q) leaves
   /// [−margin, 1 + margin] (crossing lowers F there: active-set rule), when
   /// |u_q| > kink_manifold_release · max(1, ‖U‖∞) at an accepted point, or
-  /// (all of them) when a held step predicts no decrease. 0 = off.
-  int kink_manifold = 0;
+  /// (all of them) when a held step predicts no decrease. 0 = off; default 64.
+  int kink_manifold = 64;
   double kink_manifold_tolerance = 1e-6;
   double kink_manifold_release = 1e-6;
   bool kink_manifold_newton = true;
@@ -99,8 +100,8 @@ struct RolloutOptions {
   /// (docs/rnn_bcd.md §8): with r_j = θ̃_j − θ_j and the last `anderson`
   /// differences ΔΘ, ΔR, α = argmin ‖r_k − ΔR α‖ and θ_AA = θ̃_k − (ΔΘ + ΔR) α.
   /// θ_AA replaces θ̃_k when its rollout has the lower F and passes the ratio test
-  /// against the AL's predicted decrease; 0 = off.
-  int anderson = 0;
+  /// against the AL's predicted decrease; 0 = off; default 5.
+  int anderson = 5;
   double extrapolation_max = 1.0;
   double extrapolation_grow = 1.5;
   double extrapolation_shrink = 0.5;
@@ -141,6 +142,29 @@ struct RolloutOptions {
 
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
+
+  /// The step without the kink manifold, Anderson acceleration and proximal
+  /// term (kink_manifold = anderson = 0, w_proximal = 0; every other field at
+  /// its default): the default before the study of docs/rnn_bcd.md §8, what a
+  /// distributed run executes (docs/parallel.md §3), `almkit train --preset
+  /// plain` and compare's alm-bcd-plain.
+  static RolloutOptions plain();
+};
+
+/// The policy's memory of earlier outer iterations beyond γ, β and κ_LM
+/// (docs/interruption.md): what a checkpoint must hold for a resumed run to
+/// continue bit for bit.
+struct RolloutMemory {
+  /// Anderson (RolloutOptions::anderson): the columns ΔΘ_j, ΔR_j, oldest first,
+  /// and the last θ and r = θ̃ − θ (empty before the first step).
+  std::vector<Vector> anderson_dtheta, anderson_dr;
+  Vector anderson_theta, anderson_r;
+  /// The kink manifold's held U entries (column-major indices into U), in order.
+  std::vector<int> kinks_held;
+  /// The held set was just enlarged by a rejected step (its retry is pending).
+  bool kinks_retried = false;
+  /// The last step was rejected (RolloutOptions::kink_hold_after_rejection).
+  bool last_rejected = false;
 };
 
 /// What one outer iteration of the rollout policy saw, beyond AlmIteration.
@@ -157,14 +181,17 @@ struct RolloutStep {
   double extrapolation_next = 0.0; ///< β of the next extrapolation (checkpoints: RolloutResume)
   double damping_next = 0.0;       ///< κ_LM of the next w step (checkpoints: RolloutResume)
   int kinks_held = 0;              ///< U entries the kink manifold step held in this step
+  /// The memory the next outer iteration starts from (checkpoints:
+  /// RolloutResume::memory); valid during the callback only.
+  const RolloutMemory* memory = nullptr;
 };
 
 /// The policy's whole state after outer iteration `iteration` of an earlier
 /// run (docs/interruption.md): with the weights of that iterate as the
 /// problem's initial weights and the same options, solve_rollout continues
 /// bit for bit as the earlier run would have (the point is the forward pass
-/// of the weights, F, ξ and ∇F are functions of it). Not with anderson > 0:
-/// its memory of past steps is not part of this state (solve_rollout refuses).
+/// of the weights, F, ξ and ∇F are functions of it, and the kink manifold's
+/// ∂u/∂Θ is recomputed there).
 struct RolloutResume {
   int iteration = 0;               ///< outer iterations already done
   double gamma_scaled = 0.0;       ///< γ·N of the next outer iteration (RolloutStep::gamma_scaled_next)
@@ -173,6 +200,7 @@ struct RolloutResume {
   EvaluationCounters evaluations;  ///< the earlier run's counters (the summary reports the sum)
   long inner_iterations = 0;       ///< the earlier run's inner iterations
   double seconds = 0.0;            ///< the earlier run's elapsed time, charged to alm.time_limit_seconds
+  RolloutMemory memory;            ///< Anderson memory, held kinks (RolloutStep::memory)
 };
 
 /// Called after every outer iteration with the ALM-style record, the

@@ -76,12 +76,6 @@ TrainOptions TrainOptions::reference_preset() {
   return o;
 }
 
-void TrainOptions::apply_kkt_rollout(RolloutOptions& r) {
-  r.kink_manifold = 64;
-  r.anderson = 5;
-  r.w_proximal = 10.0;
-}
-
 void TrainOptions::validate() const {
   if (hidden < 1) throw std::invalid_argument(fmt::format("option hidden: expected an integer >= 1, got {}", hidden));
   if (init == InitScheme::kGaussian && !(init_std >= 0.0 && std::isfinite(init_std)))
@@ -287,9 +281,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
       const bool go_on = callback ? callback(row) : true;
       if (hooks.on_state) {
         TrainState state = state_of(it.iteration, x, st.gamma_scaled_next / problem.data().N());
-        // Neither the Anderson memory nor the last step's rejection is checkpointed.
-        state.resumable = options.rollout.anderson == 0 &&
-                          !(options.rollout.kink_hold >= 0.0 && options.rollout.kink_hold_after_rejection);
+        state.resumable = true;
         state.rollout.iteration = it.iteration;
         state.rollout.gamma_scaled = st.gamma_scaled_next;
         state.rollout.extrapolation = st.extrapolation_next;
@@ -304,6 +296,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
         }
         state.rollout.inner_iterations = inner_total;
         state.rollout.seconds = row.seconds;
+        if (st.memory != nullptr) state.rollout.memory = *st.memory;
         hooks.on_state(state);
       }
       return go_on;

@@ -84,12 +84,6 @@ struct TrainOptions {
   /// γ0 = 1, λ1..λ5 = 0.01, λ6 = 1e-8, σp = 1e-8, 5 outer × 200 sweeps with
   /// the stop test off, N(0, 1e-3²) initialization, test restarted from h_0 = 0.
   static TrainOptions reference_preset();
-  /// `--preset kkt` and compare's alm-bcd-kkt (docs/rnn_bcd.md §8, "Kink
-  /// manifold"): the defaults with the rollout step that reaches Clarke-KKT
-  /// points next to ReLU kinks, set on `r` by this function:
-  /// rollout.kink_manifold = 64, rollout.anderson = 5, rollout.w_proximal = 10.
-  /// Not resumable (docs/interruption.md), not under mpirun.
-  static void apply_kkt_rollout(RolloutOptions& r);
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
   /// Every option with its value (summary.json "options", model.json "options").

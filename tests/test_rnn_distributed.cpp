@@ -179,8 +179,13 @@ TEST_CASE("distributed: the in-process group sums over a fixed tree, maximizes w
 }
 
 TEST_CASE("distributed: options the distributed trainer cannot run are refused by name") {
-  TrainOptions o = TrainOptions::defaults();  // the rollout policy with its default step
+  TrainOptions o = TrainOptions::defaults();  // the kink manifold, Anderson, the proximal term: refused
+  CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout."), std::invalid_argument);
+  o.rollout = RolloutOptions::plain();  // what `almkit train` runs under mpirun by default
   CHECK_NOTHROW(check_distributed_options(o));
+  o.rollout.anderson = 2;
+  CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout.anderson"), std::invalid_argument);
+  o.rollout = RolloutOptions::plain();
   o.rollout.damping = 1e-3;
   CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout.damping"), std::invalid_argument);
   o = TrainOptions::defaults();
@@ -280,10 +285,11 @@ TEST_CASE("distributed-long: three sequences, reference policy with the stop tes
   check_close(distributed(data, opt, 3, RankSplit::kSequences), ref, 1e-10);  // one sequence per rank
 }
 
-TEST_CASE("distributed-long: the rollout policy (almkit train's default), 1-3 ranks equal rnn::train") {
+TEST_CASE("distributed-long: the rollout policy's plain step (mpirun's default), 1-3 ranks equal rnn::train") {
   DataSpec spec;
   spec.path = default_data_path();
   TrainOptions opt = TrainOptions::defaults();
+  opt.rollout = RolloutOptions::plain();
   opt.alm.max_outer_iterations = 12;  // accepted and rejected steps both occur
   const RnnDataset sp500 = load_dataset(spec);
   const RunResult ref = serial(sp500, opt);

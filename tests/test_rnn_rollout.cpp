@@ -155,6 +155,10 @@ TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward p
   RolloutOptions ro;
   ro.tol_gradient = 1e-4;
   SUBCASE("defaults") {}
+  SUBCASE("plain step") {
+    ro = RolloutOptions::plain();
+    ro.tol_gradient = 1e-4;
+  }
   SUBCASE("Levenberg-Marquardt damping") { ro.damping = 1e-3; }
   SUBCASE("Anderson acceleration") { ro.anderson = 3; }
   SUBCASE("extrapolation") { ro.extrapolation = 0.5; }
@@ -353,7 +357,7 @@ TEST_CASE("rnn rollout: with the kink manifold on F never increases and held kin
   const RnnRegularization reg;
   RnnTrainingProblem P(s, 10, reg);
   P.set_initial_weights(initialize_weights(10, s.d(), 1, InitScheme::kLecun, 0.0, 1));
-  RolloutOptions ro;
+  RolloutOptions ro = RolloutOptions::plain();  // the manifold alone: no Anderson or proximal term
   ro.kink_manifold = 32;
   SUBCASE("newton") { ro.kink_manifold_newton = true; }
   SUBCASE("tangent") { ro.kink_manifold_newton = false; }
