@@ -298,7 +298,7 @@ std::string markdown_intro(const CompareArgs& a, const rnn::DataSpec& spec, cons
   return fmt::format(
       "# almkit compare\n\n"
       "Data: `{}` ({} train + {} test steps, d = {}, target {}), m = {}, inits {} (gaussian std {:g}), seeds {}, budget {}.\n\n"
-      "ALM variants (alm-*) run with `almkit train` defaults (alm-bcd-kkt: `--preset kkt`): no per-data-set tuning. Gradient methods: learning rate "
+      "ALM variants (alm-*) run with `almkit train` defaults (alm-bcd-plain: `--preset plain`): no per-data-set tuning. Gradient methods: learning rate "
       "chosen from {{{}}} by the training MSE of short runs ({:g} of the budget); the same initial weights and objective "
       "F(θ) for every method. Time to target: first recorded time with train MSE ≤ 1.1 × {:.6g} (the best train MSE any "
       "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers). "

@@ -13,7 +13,7 @@ ALMKIT="${1:-$ROOT/build/apps/almkit}"
 BUDGET="${BUDGET:-10}"
 SEEDS="${SEEDS:-2}"
 INITS="${INITS:-gaussian,lecun,pytorch,irnn}"
-METHODS="${METHODS:-alm-bcd,alm-bcd-kkt,alm-bcd+lbfgs,alm-bcd-reference,gd,adam,lbfgs}"
+METHODS="${METHODS:-alm-bcd,alm-bcd-plain,alm-bcd+lbfgs,alm-bcd-reference,gd,adam,lbfgs}"
 PARALLEL="${PARALLEL:-2}"
 WORK="$(mktemp -d /tmp/almkit_compare_study.XXXXXX)"
 DOC="$ROOT/docs/results.md"
@@ -95,7 +95,7 @@ def med(method):
     return statistics.median(v) if v else float("inf")
 grad = sorted({r["method"] for r in res if not r["method"].startswith("alm-")}, key=med)
 best = grad[0] if grad else None
-for m in ("alm-bcd", "alm-bcd-kkt", "alm-bcd+lbfgs"):
+for m in ("alm-bcd", "alm-bcd-plain", "alm-bcd+lbfgs"):
     runs = [r for r in res if r["method"] == m]
     if not runs or best is None:
         continue
