@@ -6,8 +6,8 @@
 # |u| ≤ 1e-8 from summary.json, and the counts of each ≤ 1e-4
 # (docs/rnn_bcd.md §8, "Kink manifold").
 #
-#   bench/sp500_kkt_starts.sh [flags for almkit train …]
-#   ALMKIT=build/apps/almkit BUDGET=10 bench/sp500_kkt_starts.sh --rollout.kink_manifold 64 --rollout.anderson 5
+#   bench/sp500_kkt_starts.sh [flags for almkit train …]          (no flags: the defaults)
+#   ALMKIT=build/apps/almkit BUDGET=10 bench/sp500_kkt_starts.sh --preset plain --rollout.anderson 5
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ALMKIT="${ALMKIT:-$ROOT/build/apps/almkit}"

@@ -17,9 +17,9 @@
 //
 // What differs from train() (docs/parallel.md §3):
 //  * options: no safeguarded policy, no L-BFGS inner solver, no BCD
-//    extrapolation, the rollout policy without its optional step variants
-//    (damping, proximal term, extrapolation, Anderson, kink options, several
-//    sweeps), no --resume or checkpoints; anything else is refused
+//    extrapolation, the rollout policy with RolloutOptions::plain()'s step
+//    (no damping, proximal term, extrapolation, Anderson, kink options or
+//    several sweeps), no --resume or checkpoints; anything else is refused
 //    (std::invalid_argument, check_distributed_options);
 //  * the degeneracy check of a converged run (dense SVD, only for n ≤ 2000
 //    variables) is not made; the kink-wise stationarity is not searched
