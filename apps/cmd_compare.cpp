@@ -255,7 +255,7 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
 nlohmann::json run_json(const RunRecord& r, double resolution) {
   nlohmann::json j = {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", json_number(r.learning_rate)},
                       {"train_mse", json_number(r.train_mse)}, {"test_mse", json_number(r.test_mse)}, {"seconds", json_number(r.seconds)},
-                      {"time_to_target", json_number(r.time_to_target)}, {"kkt_stationarity", json_number(r.kkt)},
+                      {"time_to_target", json_number(r.time_to_target)}, {"kkt_stationarity", json_number(r.kkt)}, {"kkt_clarke", json_number(r.kkt_clarke)},
                       {"status", r.status}, {"diverged_at_seconds", json_number(r.diverged_at)},
                       {"start_explodes", r.start.explodes},
                       {"start", {{"spectral_radius", json_number(r.start.spectral_radius)},
@@ -275,11 +275,13 @@ nlohmann::json run_json(const RunRecord& r, double resolution) {
 
 // results.csv and curves.csv.
 void write_tables(const std::string& dir, const std::vector<RunRecord>& runs, double resolution) {
-  std::string csv = "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status,start_explodes\n";
+  std::string csv =
+      "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,kkt_clarke,status,start_explodes\n";
   std::string curves = "method,init,seed,seconds,train_mse,test_mse\n";
   for (const auto& r : runs) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(r.learning_rate), csv_number(r.train_mse),
-                       csv_number(r.test_mse), csv_number(r.seconds), csv_number(r.time_to_target), csv_number(r.kkt), r.status, r.start.explodes);
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(r.learning_rate),
+                       csv_number(r.train_mse), csv_number(r.test_mse), csv_number(r.seconds), csv_number(r.time_to_target),
+                       csv_number(r.kkt), csv_number(r.kkt_clarke), r.status, r.start.explodes);
     curves += curve_lines(r, resolution);
   }
   write_file_atomically(dir + "/results.csv", csv);
@@ -301,12 +303,13 @@ std::string markdown_intro(const CompareArgs& a, const rnn::DataSpec& spec, cons
       "ALM variants (alm-*) run with `almkit train` defaults (alm-bcd-plain: `--preset plain`): no per-data-set tuning. Gradient methods: learning rate "
       "chosen from {{{}}} by the training MSE of short runs ({:g} of the budget); the same initial weights and objective "
       "F(θ) for every method. Time to target: first recorded time with train MSE ≤ 1.1 × {:.6g} (the best train MSE any "
-      "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers). "
+      "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers, σ′(0) = 0); Clarke KKT: the "
+      "same with the best relu derivative in [0, 1] at the kinks |u| ≤ 1e-8 (docs/rnn_bcd.md §8), the KKT measure for points on kinks. "
       "Medians and ranges are over the runs that did not diverge (forward-pass train MSE not finite or above {:g}, "
       "also at the initial weights); the diverged runs are counted in the runs column.\n\n"
       "| method | runs | learning rate | train MSE median [min, max] | test MSE median [min, max] | time to target s "
-      "median (reached) | KKT ‖∇F‖∞ median | status |\n"
-      "|---|---|---|---|---|---|---|---|\n",
+      "median (reached) | KKT ‖∇F‖∞ median | Clarke KKT median | status |\n"
+      "|---|---|---|---|---|---|---|---|---|\n",
       spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, a.inits, a.init_std, a.seeds,
       budget_text, a.learning_rates, a.tune_fraction, best, a.grad.divergence_value);
 }
@@ -315,16 +318,17 @@ std::string method_row(const compare::MethodSummary& m) {
   std::string st;
   for (const auto& [s, c] : m.statuses) st += (st.empty() ? "" : ", ") + fmt::format("{} ×{}", s, c);
   const std::string runs_text = m.diverged > 0 ? fmt::format("{} ({} diverged)", m.runs, m.diverged) : fmt::format("{}", m.runs);
-  return fmt::format("| {} | {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} |\n", m.method, runs_text, m.learning_rates,
+  return fmt::format("| {} | {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} | {} |\n", m.method, runs_text, m.learning_rates,
                      short_num(m.train_mse_median()), range_text(m.train_mse), short_num(m.test_mse_median()),
                      range_text(m.test_mse), short_num(m.time_to_target_median()), m.reached, m.time_to_target.size(),
-                     short_num(m.kkt_median()), st);
+                     short_num(m.kkt_median()), short_num(m.kkt_clarke_median()), st);
 }
 
 nlohmann::json method_json(const compare::MethodSummary& m) {
   return {{"train_mse_median", json_number(m.train_mse_median())}, {"test_mse_median", json_number(m.test_mse_median())},
           {"time_to_target_median", json_number(m.time_to_target_median())}, {"reached_target", m.reached},
-          {"kkt_stationarity_median", json_number(m.kkt_median())}, {"learning_rates", m.learning_rates},
+          {"kkt_stationarity_median", json_number(m.kkt_median())},
+          {"kkt_clarke_median", json_number(m.kkt_clarke_median())}, {"learning_rates", m.learning_rates},
           {"runs", m.runs}, {"diverged", m.diverged}};
 }
 

@@ -10,6 +10,7 @@
 
 #include "almkit/core/run_control.h"
 #include "almkit/study/rnn_baselines.h"
+#include "almkit/study/rnn_rollout.h"
 
 namespace almkit::compare {
 
@@ -42,6 +43,14 @@ double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn
   rnn::reduced_objective(w, train, reg, {}, &g);
   const Vector v = rnn::flatten(g);
   return v.allFinite() ? v.lpNorm<Eigen::Infinity>() : kNaN;
+}
+
+double clarke_kkt(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg) {
+  const rnn::RnnTrainingProblem problem(train, w.m(), reg);
+  const Vector x = problem.make_point(w);
+  if (!x.allFinite()) return kNaN;
+  const double best = rnn::kink_stationarity(problem, x).best;
+  return std::isfinite(best) ? best : kNaN;
 }
 
 double median(std::vector<double> v) {
@@ -223,6 +232,9 @@ RunRecord run_method(const std::string& method, const rnn::RnnDataset& data, con
   r.seed = seed;
   // The gradient methods' threshold, so a start flagged here is one they count as diverged at θ0.
   r.start = rnn::diagnose_start(start_weights(s, data, init, seed), data.train, s.grad.divergence_value);
+  // After the run, outside its budget; the regularization is every method's (run_baseline, alm_options).
+  if (r.status != "diverged" && r.weights.W.size() > 0)
+    r.kkt_clarke = clarke_kkt(r.weights, data.train, rnn::TrainOptions::defaults().regularization);
   return r;
 }
 
@@ -274,6 +286,7 @@ MethodSummary summarize(const std::vector<RunRecord>& runs, const std::string& m
     m.train_mse.push_back(r.train_mse);
     m.test_mse.push_back(r.test_mse);
     m.kkt.push_back(r.kkt);
+    m.kkt_clarke.push_back(r.kkt_clarke);
     if (std::isfinite(r.train_mse) && (m.best_run == nullptr || r.train_mse < m.best_run->train_mse)) m.best_run = &r;
   }
   m.reached = static_cast<int>(
@@ -296,7 +309,8 @@ nlohmann::json run_record_to_json(const RunRecord& r) {
   for (Eigen::Index i = 0; i < theta.size(); ++i) w.push_back(exact_number(theta[i]));
   return {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", exact_number(r.learning_rate)},
           {"train_mse", exact_number(r.train_mse)}, {"test_mse", exact_number(r.test_mse)},
-          {"seconds", exact_number(r.seconds)}, {"kkt", exact_number(r.kkt)}, {"status", r.status},
+          {"seconds", exact_number(r.seconds)}, {"kkt", exact_number(r.kkt)},
+          {"kkt_clarke", exact_number(r.kkt_clarke)}, {"status", r.status},
           {"diverged_at", exact_number(r.diverged_at)}, {"curve", c}, {"weights", w},
           {"start", {exact_number(r.start.spectral_radius), exact_number(r.start.max_abs_state),
                      exact_number(r.start.train_mse), exact_number(r.start.divergence_value), r.start.explodes}}};
@@ -312,6 +326,8 @@ RunRecord run_record_from_json(const nlohmann::json& j, int m, int d, int p) {
   r.test_mse = exact_number_from_json(j.at("test_mse"));
   r.seconds = exact_number_from_json(j.at("seconds"));
   r.kkt = exact_number_from_json(j.at("kkt"));
+  // Checkpoints written before the Clarke column have none: NaN.
+  r.kkt_clarke = j.contains("kkt_clarke") ? exact_number_from_json(j.at("kkt_clarke")) : kNaN;
   r.status = j.at("status").get<std::string>();
   r.diverged_at = exact_number_from_json(j.at("diverged_at"));
   for (const auto& c : j.at("curve"))

@@ -53,6 +53,11 @@ struct RunRecord {
   int seed = 0;
   double learning_rate = kNaN;
   double train_mse = kNaN, test_mse = kNaN, seconds = kNaN, time_to_target = kNaN, kkt = kNaN;
+  /// The KKT residual with the best ReLU derivative in [0, 1] at the kinks
+  /// |u| ≤ 1e-8 of the final weights' forward pass (clarke_kkt); kkt is the
+  /// one-sided σ′(0) = 0 value, so kkt_clarke ≤ kkt up to rounding. NaN for a
+  /// diverged run.
+  double kkt_clarke = kNaN;
   std::string status;
   double diverged_at = kNaN;
   std::vector<Point> curve;
@@ -80,6 +85,11 @@ bool is_method(const std::string& method);
 /// ‖∇F(θ)‖∞ on the training series (NaN if not finite): the KKT stationarity of (P)
 /// with the BPTT adjoint multipliers (rnn_model.h).
 double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg);
+/// rnn::kink_stationarity(...).best at the forward-pass point of w (default
+/// tolerance 1e-8, 3 rounds, the 200 closest kinks; docs/rnn_bcd.md §8): the
+/// stationarity of (P) minimized over the Clarke selections at the kinks.
+/// NaN when the forward pass is not finite.
+double clarke_kkt(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg);
 /// Whether point i of a run's n recorded points goes to curves.csv: the last
 /// one, and i a multiple of the largest power of 10 ≤ max(1, R·i) (R =
 /// resolution; R ≤ 0: every point). Consecutive kept indices k₁ < k₂ are at
@@ -140,7 +150,7 @@ struct MethodSummary {
   std::string method;
   int runs = 0, diverged = 0;
   int reached = 0;                ///< runs that reached the target
-  std::vector<double> train_mse, test_mse, kkt;  ///< of the runs that did not diverge
+  std::vector<double> train_mse, test_mse, kkt, kkt_clarke;  ///< of the runs that did not diverge
   std::vector<double> time_to_target;            ///< of every run (NaN: not reached)
   std::map<std::string, int> statuses;
   std::string learning_rates;     ///< the distinct tuned rates, "a, b" ("—" when none)
@@ -149,6 +159,7 @@ struct MethodSummary {
   double test_mse_median() const { return median(test_mse); }
   double time_to_target_median() const { return median(time_to_target); }
   double kkt_median() const { return median(kkt); }
+  double kkt_clarke_median() const { return median(kkt_clarke); }
 };
 /// Medians and ranges over the runs that did not diverge; diverged runs are counted.
 MethodSummary summarize(const std::vector<RunRecord>& runs, const std::string& method);

@@ -73,7 +73,7 @@ TEST_CASE("compare: the same seeds give the same results table under an evaluati
   const auto table = rows(ra);
   REQUIRE(table.size() == 1 + 5 * 2 * 2);
   CHECK(slurp(dir / "a" / "results.csv").rfind(
-            "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,status,"
+            "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,kkt_clarke,status,"
             "start_explodes\n",
             0) == 0);
   CHECK(without_columns(ra, {"seconds", "time_to_target"}) == without_columns(rb, {"seconds", "time_to_target"}));
@@ -101,13 +101,13 @@ TEST_CASE("compare: a diverging method is reported as diverged with its time and
   const auto table = rows(slurp(dir / "out" / "results.csv"));
   REQUIRE(table.size() == 3);
   CHECK(table[1][0] == "gd");
-  CHECK(table[1][9] == "diverged");
+  CHECK(table[1][10] == "diverged");
   // seconds: when it diverged (a number; no wall-clock bound here, which a
   // loaded machine could break — the budget logic is tested directly in test_rnn_compare.cpp).
   REQUIRE(!table[1][6].empty());
   CHECK(std::stod(table[1][6]) >= 0.0);
   CHECK(table[2][0] == "lbfgs");
-  CHECK(table[2][9] != "diverged");
+  CHECK(table[2][10] != "diverged");
   CHECK(!table[2][4].empty());
   CHECK(slurp(dir / "log.txt").find("diverged") != std::string::npos);
   fs::remove_all(dir);
@@ -171,7 +171,7 @@ TEST_CASE("compare: an ALM run whose forward-pass MSE blows up is reported as di
   const auto table = rows(slurp(dir / "out" / "results.csv"));
   REQUIRE(table.size() == 3);
   for (size_t i = 1; i < 3; ++i) {  // L-BFGS: Ceres refuses the start, counted as diverged too
-    CHECK(table[i][9] == "diverged");
+    CHECK(table[i][10] == "diverged");
     CHECK(std::stod(table[i][6]) < 1.0);
   }
   CHECK(slurp(dir / "out" / "results.md").find("| 1 (1 diverged) |") != std::string::npos);

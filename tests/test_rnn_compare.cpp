@@ -164,6 +164,14 @@ TEST_CASE("compare harness: runs under an evaluation budget are deterministic an
   CHECK(!a.start.explodes);
   const RunRecord alm = run_method("alm-bcd", data, s, rnn::InitScheme::kGaussian, 1, grid);
   CHECK(std::isfinite(alm.train_mse));
+  // The Clarke measure: kink_stationarity's best at the final weights, never
+  // above the one-sided value it starts from (its selections include σ′(0) = 0).
+  for (const RunRecord* r : {&a, &alm}) {
+    const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
+    CHECK(r->kkt_clarke == clarke_kkt(r->weights, data.train, reg));
+    CHECK(r->kkt_clarke <= r->kkt * (1.0 + 1e-9) + 1e-15);
+    CHECK(r->kkt_clarke >= 0.0);
+  }
   CHECK(std::isnan(alm.learning_rate));
   CHECK(alm.curve.front().violation >= 0.0);
 }
@@ -193,6 +201,7 @@ TEST_CASE("compare harness: a run record survives checkpoint JSON bit for bit (N
   r.learning_rate = 0.1 / 3.0;
   r.seconds = std::nextafter(2.0, 3.0);
   r.kkt = std::numeric_limits<double>::infinity();
+  r.kkt_clarke = 1.0 / 3.0;
   r.diverged_at = 0.25;
   r.time_to_target = 1.5;  // not stored: recomputed over all runs
   r.weights = rnn::initialize_weights(3, 2, 1, rnn::InitScheme::kLecun, 0.0, 5);
@@ -207,7 +216,8 @@ TEST_CASE("compare harness: a run record survives checkpoint JSON bit for bit (N
   CHECK(b.status == r.status);
   const std::vector<std::pair<double, double>> numbers{{b.learning_rate, r.learning_rate}, {b.train_mse, r.train_mse},
                                                         {b.test_mse, r.test_mse},         {b.seconds, r.seconds},
-                                                        {b.kkt, r.kkt},                   {b.diverged_at, r.diverged_at}};
+                                                        {b.kkt, r.kkt},                   {b.diverged_at, r.diverged_at},
+                                                        {b.kkt_clarke, r.kkt_clarke}};
   for (const auto& n : numbers) CHECK(same(n.first, n.second));
   CHECK(std::isnan(b.time_to_target));
   REQUIRE(b.curve.size() == r.curve.size());
