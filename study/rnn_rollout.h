@@ -55,11 +55,6 @@ struct RolloutOptions {
   /// true: hold the kinks only in the step after a rejected one (the stall
   /// regime); false: in every step.
   bool kink_hold_after_rejection = false;
-  /// Extrapolation of accepted steps (docs/rnn_bcd.md §8): after θ_k → θ_{k+1}
-  /// is accepted, θ_e = θ_{k+1} + β (θ_{k+1} − θ_k) replaces it when
-  /// F(θ_e) < F(θ_{k+1}) (F stays monotone); β ← min(extrapolation_max,
-  /// extrapolation_grow β) then, β ← extrapolation_shrink β otherwise.
-  /// extrapolation = the first β; 0 turns it off.
   /// κ of a proximal term on the w step, ρ = κ tr(γ Z Zᵀ)/(m+d+1): mixes
   /// the Gram preconditioner with the identity (docs/rnn_bcd.md §8). 0 = off.
   /// Default 10 (with kink_manifold and anderson: the study of docs/rnn_bcd.md §8).
@@ -95,6 +90,11 @@ struct RolloutOptions {
   double kink_manifold_release = 1e-6;
   bool kink_manifold_newton = true;
   double kink_manifold_margin = 0.0;
+  /// Extrapolation of accepted steps (docs/rnn_bcd.md §8): after θ_k → θ_{k+1}
+  /// is accepted, θ_e = θ_{k+1} + β (θ_{k+1} − θ_k) replaces it when
+  /// F(θ_e) < F(θ_{k+1}) (F stays monotone); β ← min(extrapolation_max,
+  /// extrapolation_grow β) then, β ← extrapolation_shrink β otherwise.
+  /// extrapolation = the first β; 0 turns it off.
   double extrapolation = 0.0;
   /// Anderson acceleration (type II) of the outer map θ ↦ θ̃ with this memory
   /// (docs/rnn_bcd.md §8): with r_j = θ̃_j − θ_j and the last `anderson`

@@ -76,7 +76,8 @@ struct TrainOptions {
 
   /// The defaults of `almkit train` (docs/rnn.md §7, chosen by the study of
   /// docs/rnn_bcd.md §8): the rollout policy with one BCD w/a step per outer
-  /// iteration, at most 10000 outer iterations. For --policy reference |
+  /// iteration and RolloutOptions' defaults (kink manifold 64, Anderson 5,
+  /// proximal term 10), at most 10000 outer iterations. For --policy reference |
   /// safeguarded: ε0 = 1e-3, the relative BCD stop test with at most 200
   /// sweeps, σp = 1e-5.
   static TrainOptions defaults();
