@@ -146,7 +146,7 @@ def _option_groups():
 
 def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
           initial_weights=None, test_continues_from_train=False, scaling="none", callback=None, alm=None, bcd=None,
-          lbfgs=None, rollout=None, **options):
+          lbfgs=None, rollout=None, preset=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
 
     X, Y: arrays, or lists of arrays for several sequences (h = 0 at each start), or
@@ -166,6 +166,9 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
       given directly (max_outer_iterations=50, time_limit_seconds=10); "group.name"
       keys work too (**{"rollout.tol_gradient": 1e-6}). Unknown names raise ValueError.
       Defaults: those of `almkit train` (TrainOptions::defaults(), rnn_trainer.h).
+    preset: None, or "plain": the rollout step without the kink manifold, Anderson and the
+      proximal term (RolloutOptions::plain(), `almkit train --preset plain`); rollout
+      options given by name override it.
     Returns a Model.
     """
     groups = {"alm": dict(alm or {}), "bcd": dict(bcd or {}), "lbfgs": dict(lbfgs or {}),
@@ -186,6 +189,13 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
             groups[g][name] = value
         else:
             groups["alm"][key] = value
+    if preset == "plain":
+        defaults = {name: value for name, value, _ in _core.train_defaults()["rollout"]}
+        for name, value, _ in _core.rollout_plain_options():
+            if value != defaults[name]:
+                groups["rollout"].setdefault(name, value)
+    elif preset is not None:
+        raise ValueError(f"preset: unknown preset {preset!r} (known: plain)")
     train_pairs = _pairs(X, Y, "train")
     test_pairs = None if test is None else _pairs(test[0], test[1], "test")
     sc = None

@@ -982,6 +982,8 @@ PYBIND11_MODULE(_core, mod) {
     d["rollout"] = describe_options(o.rollout);
     return d;
   });
+  // RolloutOptions::plain(): rnn.train(preset="plain"), as `almkit train --preset plain`.
+  mod.def("rollout_plain_options", [] { return describe_options(rnn::RolloutOptions::plain()); });
   mod.def("inner_solver_names", &inner_solver_names);
   mod.def("rnn_train", &rnn_train, py::arg("train"), py::arg("test"), py::arg("settings"), py::arg("alm"),
           py::arg("bcd"), py::arg("lbfgs"), py::arg("rollout"), py::arg("callback"));

@@ -161,6 +161,30 @@ def test_sp500_same_mse_as_cli(tmp_path):
         assert np.array_equal(cli_model.weights[k], model.weights[k])
 
 
+def test_sp500_plain_preset_same_as_cli(tmp_path):
+    # preset="plain" is `almkit train --preset plain`; a rollout option given by name overrides it.
+    if not _build_info.cli or not os.path.exists(_build_info.cli):
+        pytest.skip("almkit CLI not built")
+    out = tmp_path / "plain"
+    res = subprocess.run([_build_info.cli, "train", "--preset", "plain", "--outer", "30", "--quiet", "--no-plots",
+                          "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    X, Y = read_sp500()
+    n = int(np.floor(0.9 * len(X)))
+    model = almkit.rnn.train(X[:n], Y[:n], test=(X[n:], Y[n:]), max_outer_iterations=30, preset="plain")
+    cli_model = almkit.rnn.load(out / "model.json")
+    for k in ("W", "V", "b", "A", "c"):
+        assert np.array_equal(cli_model.weights[k], model.weights[k])
+    assert model.options["rollout"]["kink_manifold"] == 0 and model.options["rollout"]["anderson"] == 0
+    default = almkit.rnn.train(X[:n], Y[:n], max_outer_iterations=30)
+    assert default.options["rollout"]["kink_manifold"] == 64
+    assert not np.array_equal(default.weights["W"], model.weights["W"])
+    mixed = almkit.rnn.train(X[:n], Y[:n], max_outer_iterations=3, preset="plain", rollout={"anderson": 2})
+    assert mixed.options["rollout"]["anderson"] == 2 and mixed.options["rollout"]["w_proximal"] == 0
+    with pytest.raises(ValueError, match="known: plain"):
+        almkit.rnn.train(X[:n], Y[:n], max_outer_iterations=3, preset="kkt")
+
+
 def _torch():
     try:
         import torch as t
