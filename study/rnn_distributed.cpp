@@ -38,6 +38,7 @@ void check_distributed_options(const TrainOptions& o) {
     if (r.kink_tolerance >= 0.0) refuse("kink_tolerance");
     if (r.kink_hold >= 0.0) refuse("kink_hold");
     if (r.kink_manifold != none.kink_manifold) refuse("kink_manifold");
+    if (r.tol_clarke != none.tol_clarke) refuse("tol_clarke");  // kink_stationarity needs every state
   }
   if (o.inner != InnerKind::kBcd)
     throw std::invalid_argument("option inner: distributed training (mpirun) runs BCD sweeps only (docs/parallel.md §3)");

@@ -76,6 +76,10 @@ void RolloutOptions::validate() const {
   nonnegative("kink_manifold_tolerance", kink_manifold_tolerance);
   nonnegative("kink_manifold_release", kink_manifold_release);
   nonnegative("kink_manifold_margin", kink_manifold_margin);
+  if (clarke_check_every < 1)
+    throw std::invalid_argument(
+        fmt::format("option rollout.clarke_check_every: expected an integer >= 1, got {}", clarke_check_every));
+  if (std::isnan(tol_clarke)) throw std::invalid_argument("option rollout.tol_clarke: expected a number, got nan");
   if (!(tol_gradient >= 0.0))
     throw std::invalid_argument(fmt::format("option rollout.tol_gradient: expected a number >= 0, got {}", tol_gradient));
 }
@@ -321,6 +325,14 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
       return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} at the "
                                                        "forward-pass point (a KKT point of (P))",
                                                        cur.grad_inf, options.tol_gradient));
+    if (options.tol_clarke >= 0.0 && (k - 1) % options.clarke_check_every == 0) {
+      const KinkStationarity ks = kink_stationarity(problem, cur.x);
+      if (ks.kinks > 0 && ks.best <= options.tol_clarke)
+        return finish(AlmStatus::kConverged,
+                      fmt::format("KKT residual {:.3e} <= tol_clarke = {:.3g} with the best relu derivative at the {} "
+                                  "kinks (one-sided |grad F|_inf = {:.3e}): a KKT point of (P) on kinks",
+                                  ks.best, options.tol_clarke, ks.kinks, cur.grad_inf));
+    }
     if (k > alm.max_outer_iterations)
       return finish(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", alm.max_outer_iterations));
     if (elapsed() - (excluded_seconds ? excluded_seconds() : 0.0) >= alm.time_limit_seconds)

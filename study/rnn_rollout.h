@@ -41,6 +41,14 @@ struct RolloutOptions {
   /// from the forward-pass point: measured best (docs/rnn_bcd.md §8).
   int sweeps = 1;
   double tol_gradient = 1e-5;     ///< stop (kConverged) when ‖∇F(θ)‖∞ ≤ this
+  /// Stop (kConverged) at a KKT point on ReLU kinks (docs/rnn_bcd.md §8): every
+  /// clarke_check_every outer iterations, when ‖∇F‖∞ > tol_gradient and the
+  /// forward pass has kinks |u| ≤ kKinkStationarityTolerance, when
+  /// kink_stationarity(θ).best — ‖∇f + J_cᵀξ(s)‖∞ for relu derivatives s ∈ [0, 1]
+  /// at the kinks — is ≤ tol_clarke. At a minimizer on a kink neither one-sided
+  /// gradient vanishes, so tol_gradient alone never stops there. Negative: off.
+  double tol_clarke = -1.0;
+  int clarke_check_every = 100;   ///< outer iterations between Clarke checks (each costs a few BPTT passes per kink)
   /// Kinks: where |u_{t,i}| ≤ kink_tolerance · max(1, ‖U‖∞) the model's
   /// multipliers use σ′ = kink_selection (a Clarke element) instead of the
   /// one-sided 0 or 1 (docs/rnn_bcd.md §8). Negative: one-sided everywhere.
@@ -117,6 +125,8 @@ struct RolloutOptions {
     v("gamma_increase", gamma_increase, "rollout: gamma <- gamma_increase * gamma after a rejected step");
     v("sweeps", sweeps, "rollout: BCD sweeps per outer iteration");
     v("tol_gradient", tol_gradient, "rollout: stop when |grad F|_inf <= this at the forward-pass point");
+    v("tol_clarke", tol_clarke, "rollout: stop when the KKT residual with the best relu derivative at the kinks is <= this (negative: off)");
+    v("clarke_check_every", clarke_check_every, "rollout: outer iterations between the tol_clarke checks");
     v("kink_tolerance", kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
     v("kink_selection", kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
     v("kink_hold", kink_hold, "rollout: the w step keeps |u| <= this * max(1,|U|_inf) on the kink (negative: off)");

@@ -186,6 +186,9 @@ TEST_CASE("distributed: options the distributed trainer cannot run are refused b
   o.rollout.anderson = 2;
   CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout.anderson"), std::invalid_argument);
   o.rollout = RolloutOptions::plain();
+  o.rollout.tol_clarke = 1e-5;
+  CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout.tol_clarke"), std::invalid_argument);
+  o.rollout = RolloutOptions::plain();
   o.rollout.damping = 1e-3;
   CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout.damping"), std::invalid_argument);
   o = TrainOptions::defaults();

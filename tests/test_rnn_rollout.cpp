@@ -215,6 +215,8 @@ TEST_CASE("rnn rollout: options are validated with the option's name") {
       {"rollout.kink_manifold_tolerance", [](RolloutOptions& o) { o.kink_manifold_tolerance = -1e-6; }},
       {"rollout.kink_manifold_release", [](RolloutOptions& o) { o.kink_manifold_release = std::nan(""); }},
       {"rollout.kink_manifold_margin", [](RolloutOptions& o) { o.kink_manifold_margin = -0.5; }},
+      {"rollout.clarke_check_every", [](RolloutOptions& o) { o.clarke_check_every = 0; }},
+      {"rollout.tol_clarke", [](RolloutOptions& o) { o.tol_clarke = std::nan(""); }},
   };
   for (const auto& [name, make_invalid] : invalid) {
     RolloutOptions o;
@@ -381,4 +383,37 @@ TEST_CASE("rnn rollout: with the kink manifold on F never increases and held kin
   CHECK(monotone);
   CHECK(feasible);
   CHECK(held_steps > 0);
+}
+
+TEST_CASE("rnn rollout: tol_clarke stops at a KKT point on kinks that the one-sided test does not see") {
+  // SP500 (m = 10): the default step ends next to kinks where ‖∇F‖∞ stays
+  // above 1e-5 (docs/rnn_bcd.md §8). The stop is checked against an
+  // independent kink_stationarity at the returned point.
+  DataSpec spec;
+  spec.path = std::string(ALMKIT_TEST_DATA_DIR) + "/clean_SP500.csv";
+  spec.targets = {"RV_SP500"};
+  const RnnDataset ds = load_dataset(spec);
+  const RnnRegularization reg;
+  RnnTrainingProblem P(ds.train, 10, reg);
+  P.set_initial_weights(initialize_weights(10, ds.train.d(), 1, InitScheme::kLecun, 0.0, 1));
+  RolloutOptions ro;
+  ro.tol_clarke = 1e-4;
+  ro.clarke_check_every = 50;
+  AlmOptions alm;
+  alm.max_outer_iterations = 5000;
+  const AlmSummary sum = solve_rollout(P, ro, BcdOptions{}, alm);
+  MESSAGE(sum.message);
+  REQUIRE(sum.status == AlmStatus::kConverged);
+  CHECK(sum.message.find("tol_clarke") != std::string::npos);
+  CHECK((sum.outer_iterations % ro.clarke_check_every) == 0);
+  const KinkStationarity ks = kink_stationarity(P, sum.x);
+  CHECK(ks.kinks > 0);
+  CHECK(ks.best <= 1e-4);
+  CHECK(ks.one_sided > ro.tol_gradient);
+  // Off (the default): the same run goes on past that iteration.
+  RolloutOptions off = ro;
+  off.tol_clarke = -1.0;
+  AlmOptions more = alm;
+  more.max_outer_iterations = sum.outer_iterations + 1;
+  CHECK(solve_rollout(P, off, BcdOptions{}, more).status != AlmStatus::kConverged);
 }
