@@ -14,7 +14,8 @@
 //
 // F therefore never increases from one outer iteration to the next, the
 // rollout of every accepted iterate is finite, and the stop test is the KKT
-// stationarity of (P) at the forward-pass point, ‖∇F(θ_k)‖∞ ≤ tol_gradient.
+// stationarity of (P) at the forward-pass point, ‖∇F(θ_k)‖∞ ≤ tol_gradient
+// (with tol_clarke ≥ 0 also its minimum over the relu derivatives at kinks).
 #pragma once
 
 #include <functional>
