@@ -171,7 +171,7 @@ TEST_CASE("rnn train: teacher-student run reaches < 10 % of the target variance"
   CHECK_FALSE(r.certificate.empty());
 }
 
-TEST_CASE("rnn train: a checkpoint holding Anderson columns and held kinks resumes bit for bit") {
+TEST_CASE("rollout-long: a checkpoint holding Anderson columns and held kinks resumes bit for bit") {
   // SP500, m = 10, LeCun seed 1: the default step holds kinks within a few
   // hundred outer iterations (docs/rnn_bcd.md §8). The state is taken at the
   // first iteration where both memories are in use, sent through the
