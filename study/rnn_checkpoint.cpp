@@ -150,9 +150,7 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
       mem.anderson_theta = maybe_empty("anderson_theta");
       mem.anderson_r = maybe_empty("anderson_r");
       mem.anderson_dtheta = columns_from(at(me, "anderson_dtheta"), n, "anderson_dtheta");
-      mem.anderson_dr = columns_from(at(me, "anderson_dr"), n, "anderson_dr");
-      if (mem.anderson_dtheta.size() != mem.anderson_dr.size())
-        throw std::invalid_argument("checkpoint: 'anderson_dtheta' and 'anderson_dr' must hold as many columns");
+      mem.anderson_dr = columns_from(at(me, "anderson_dr"), n, "anderson_dr");  // pairing: solve_rollout checks
       mem.kinks_held = at(me, "kinks_held").get<std::vector<int>>();
       mem.kinks_retried = at(me, "kinks_retried").get<bool>();
       mem.last_rejected = at(me, "last_rejected").get<bool>();

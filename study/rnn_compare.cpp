@@ -171,6 +171,7 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   // The method's own clock (monitoring excluded, as for the gradient methods).
   r.seconds = r.curve.empty() ? res.wall_seconds : r.curve.back().seconds;
   r.kkt = res.kkt_bptt.stationarity;
+  r.kkt_clarke = res.kink_stationarity.best;  // rnn::train's, at res.weights
   r.status = to_string(res.summary.status);
   if (hybrid && !blown(r.train_mse, limit)) {
     const double rest = std::max(0.0, s.budget_seconds - r.seconds);
@@ -185,6 +186,7 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
       r.train_mse = fm.train_mse;
       r.test_mse = fm.test_mse;
       r.kkt = grad_inf(r.weights, data.train, o.regularization);
+      r.kkt_clarke = kNaN;  // new weights: run_method computes it
     }
     r.seconds = t_off + g.seconds;
     r.status = fmt::format("alm: {}; lbfgs: {}", r.status, g.status);
@@ -232,8 +234,11 @@ RunRecord run_method(const std::string& method, const rnn::RnnDataset& data, con
   r.seed = seed;
   // The gradient methods' threshold, so a start flagged here is one they count as diverged at θ0.
   r.start = rnn::diagnose_start(start_weights(s, data, init, seed), data.train, s.grad.divergence_value);
-  // After the run, outside its budget; the regularization is every method's (run_baseline, alm_options).
-  if (r.status != "diverged" && r.weights.W.size() > 0)
+  // After the run, outside its budget, unless rnn::train has it at the final
+  // weights; the regularization is every method's (run_baseline, alm_options).
+  if (r.status == "diverged")
+    r.kkt_clarke = kNaN;
+  else if (std::isnan(r.kkt_clarke) && r.weights.W.size() > 0)
     r.kkt_clarke = clarke_kkt(r.weights, data.train, rnn::TrainOptions::defaults().regularization);
   return r;
 }

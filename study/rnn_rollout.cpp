@@ -272,7 +272,9 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
               mem.anderson_dtheta.size() == mem.anderson_dr.size();
     for (size_t j = 0; ok && j < mem.anderson_dtheta.size(); ++j)
       ok = mem.anderson_dtheta[j].size() == n_weights && mem.anderson_dr[j].size() == n_weights;
-    if (!ok) throw std::invalid_argument(fmt::format("resume: the Anderson memory does not fit {} weights", n_weights));
+    if (!ok)
+      throw std::invalid_argument(fmt::format(
+          "resume: the Anderson memory does not fit: as many columns dtheta as dr, each of {} weights", n_weights));
     for (int q : mem.kinks_held)
       if (q < 0 || q >= problem.m() * problem.T())
         throw std::invalid_argument(fmt::format("resume: held kink {} is not a U entry (0..{})", q, problem.m() * problem.T() - 1));
