@@ -105,7 +105,10 @@ nlohmann::json train_checkpoint_to_json(const TrainState& s, const nlohmann::jso
                               {"anderson_dr", exact_columns(mem.anderson_dr)},
                               {"kinks_held", mem.kinks_held},
                               {"kinks_retried", mem.kinks_retried},
-                              {"last_rejected", mem.last_rejected}};
+                              {"last_rejected", mem.last_rejected},
+                              {"F_last_check", exact_number(mem.F_last_check)},
+                              {"newton_skip", mem.newton_skip},
+                              {"newton_backoff", mem.newton_backoff}};
     j["evaluations"] = {{"objective", e.objective},         {"gradient", e.gradient},
                         {"equalities", e.equalities},       {"inequalities", e.inequalities},
                         {"equality_jtprod", e.equality_jtprod}, {"inequality_jtprod", e.inequality_jtprod},
@@ -154,6 +157,10 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
       mem.kinks_held = at(me, "kinks_held").get<std::vector<int>>();
       mem.kinks_retried = at(me, "kinks_retried").get<bool>();
       mem.last_rejected = at(me, "last_rejected").get<bool>();
+      // Absent before the manifold Gauss–Newton polish: no earlier check.
+      if (me.contains("F_last_check")) mem.F_last_check = exact_number_from_json(me.at("F_last_check"));
+      if (me.contains("newton_skip")) mem.newton_skip = me.at("newton_skip").get<int>();
+      if (me.contains("newton_backoff")) mem.newton_backoff = me.at("newton_backoff").get<int>();
     }
     const nlohmann::json& e = at(j, "evaluations");
     r.rollout.evaluations.objective = at(e, "objective").get<long>();

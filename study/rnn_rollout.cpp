@@ -1,4 +1,5 @@
 #include "almkit/study/rnn_rollout.h"
+#include "almkit/study/rnn_manifold_newton.h"
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,9 @@ RolloutOptions RolloutOptions::plain() {
   o.kink_manifold = 0;
   o.anderson = 0;
   o.w_proximal = 0.0;
+  o.dead_units = false;
+  o.newton_steps = 0;
+  o.tol_clarke = -1.0;
   return o;
 }
 
@@ -76,6 +80,12 @@ void RolloutOptions::validate() const {
   nonnegative("kink_manifold_tolerance", kink_manifold_tolerance);
   nonnegative("kink_manifold_release", kink_manifold_release);
   nonnegative("kink_manifold_margin", kink_manifold_margin);
+  if (newton_steps < 0)
+    throw std::invalid_argument(fmt::format("option rollout.newton_steps: expected an integer >= 0, got {}", newton_steps));
+  nonnegative("newton_trigger", newton_trigger);
+  nonnegative("newton_gain_ratio", newton_gain_ratio);
+  nonnegative("newton_kink_tolerance", newton_kink_tolerance);
+  nonnegative("newton_max_flops", newton_max_flops);
   if (clarke_check_every < 1)
     throw std::invalid_argument(
         fmt::format("option rollout.clarke_check_every: expected an integer >= 1, got {}", clarke_check_every));
@@ -94,6 +104,25 @@ double state_distance(const RnnTrainingProblem& problem, VectorCRef a, VectorCRe
 
 }  // namespace
 
+int zero_dead_units(const RnnTrainingProblem& problem, VectorRef x) {
+  auto v = problem.mutable_view(x);
+  int changed = 0;
+  for (Eigen::Index i = 0; i < v.U.rows(); ++i) {
+    if ((v.U.row(i).array() > 0.0).any()) continue;
+    if (v.W.row(i).isZero(0.0) && v.V.row(i).isZero(0.0) && v.b(i) == 0.0 && v.A.col(i).isZero(0.0) &&
+        v.W.col(i).isZero(0.0))
+      continue;
+    v.W.row(i).setZero();
+    v.V.row(i).setZero();
+    v.b(i) = 0.0;
+    v.A.col(i).setZero();
+    v.W.col(i).setZero();
+    ++changed;
+  }
+  if (changed > 0) problem.restore_feasibility(x);
+  return changed;
+}
+
 double rollout_gap(const RnnTrainingProblem& problem, VectorCRef x) {
   Vector xf = x;
   problem.restore_feasibility(xf);
@@ -105,8 +134,15 @@ KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef
   KinkStationarity out;
   const auto U = problem.view(x).U;
   std::vector<int> kinks;
+  // A unit whose outgoing weights A_{:,i}, W_{:,i} are 0 has ∂F/∂h_i = 0 (ξ2 = 0
+  // in its row): the relu derivative at its kinks changes no residual, and a
+  // zeroed dead unit (RolloutOptions::dead_units) would otherwise fill
+  // max_kinks with T such entries and crowd out the kinks that matter.
+  const auto v = problem.view(x);
+  const int m = problem.m();
   for (Eigen::Index k = 0; k < U.size(); ++k)
-    if (std::abs(U.data()[k]) <= tolerance) kinks.push_back(static_cast<int>(k));
+    if (std::abs(U.data()[k]) <= tolerance && !(v.A.col(k % m).isZero(0.0) && v.W.col(k % m).isZero(0.0)))
+      kinks.push_back(static_cast<int>(k));
   out.kinks = static_cast<int>(kinks.size());
   if (static_cast<int>(kinks.size()) > max_kinks) {
     std::partial_sort(kinks.begin(), kinks.begin() + max_kinks, kinks.end(),
@@ -223,6 +259,29 @@ bool add_crossings(const RnnTrainingProblem& problem, VectorCRef x_k, VectorCRef
   return held.size() > before;
 }
 
+// The manifold Gauss–Newton polish (RolloutOptions::newton_steps): replaces
+// cur when it lowered F; stops early once the point passes a stop test.
+bool polish(const RnnTrainingProblem& problem, const RolloutOptions& o, double block_gain, FeasiblePoint& cur) {
+  ManifoldNewtonOptions no;
+  // A Gauss–Newton step costs about as much as a check interval of block
+  // steps: continue only while each step gains at least what they gained.
+  no.min_gain = std::max(0.0, o.newton_gain_ratio * block_gain);
+  no.max_steps = o.newton_steps;
+  no.kink_tolerance = o.newton_kink_tolerance;
+  no.max_flops = o.newton_max_flops;
+  Vector x = cur.x;
+  Vector g(problem.num_weights());
+  const auto done = [&](VectorCRef y) {
+    problem.weight_gradient(y, problem.bptt_multipliers(y), g);
+    if (g.lpNorm<Eigen::Infinity>() <= o.tol_gradient) return true;
+    return o.tol_clarke >= 0.0 && kink_stationarity(problem, y).best <= o.tol_clarke;
+  };
+  const ManifoldNewtonResult r = manifold_newton(problem, x, no, done);
+  if (r.accepted == 0 || !(r.F_after < cur.F)) return false;
+  cur = at_feasible(problem, std::move(x), o, r.F_after);
+  return true;
+}
+
 }  // namespace
 
 AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions& options, const BcdOptions& bcd_options,
@@ -327,6 +386,33 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
       return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} at the "
                                                        "forward-pass point (a KKT point of (P))",
                                                        cur.grad_inf, options.tol_gradient));
+    if ((k - 1) % options.clarke_check_every == 0) {
+      const double block_gain = mem.F_last_check - cur.F;  // of the last check interval
+      const bool crawling = std::isfinite(mem.F_last_check) && block_gain < options.newton_trigger * std::abs(cur.F);
+      mem.F_last_check = cur.F;
+      bool polished = false;
+      if (options.newton_steps > 0 && crawling && mem.newton_skip > 0) {
+        --mem.newton_skip;
+      } else if (options.newton_steps > 0 && crawling) {
+        const double F_before = cur.F;
+        polished = polish(problem, options, block_gain, cur);
+        const bool effective = polished && F_before - cur.F >= block_gain;
+        mem.newton_backoff = effective ? 0 : std::max(1, 2 * mem.newton_backoff);
+        mem.newton_skip = mem.newton_backoff;
+      }
+      if (polished) {
+        // The outer map's history does not describe the jump: Anderson restarts.
+        aa_dtheta.clear();
+        aa_dr.clear();
+        aa_theta.resize(0);
+        manifold_stale = true;
+        mem.F_last_check = cur.F;
+        if (cur.grad_inf <= options.tol_gradient)
+          return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} after the "
+                                                           "Gauss-Newton polish (a KKT point of (P))",
+                                                           cur.grad_inf, options.tol_gradient));
+      }
+    }
     if (options.tol_clarke >= 0.0 && (k - 1) % options.clarke_check_every == 0) {
       const KinkStationarity ks = kink_stationarity(problem, cur.x);
       if (ks.kinks > 0 && ks.best <= options.tol_clarke)
@@ -467,6 +553,16 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
                                    : std::max(options.extrapolation_shrink * beta_e, 1e-3 * options.extrapolation);
         }
         cur = std::move(next);
+        if (options.dead_units) {
+          trial = cur.x;
+          if (zero_dead_units(problem, trial) > 0) {
+            const double F_d = problem.eval_f(trial);
+            if (F_d <= cur.F) {
+              FeasiblePoint dead = at_feasible(problem, trial, options, F_d);
+              if (std::isfinite(dead.grad_inf)) cur = std::move(dead);
+            }
+          }
+        }
         manifold_stale = true;
         manifold_retried = false;
         if (!manifold.empty()) {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "almkit/core/alm.h"
@@ -48,7 +49,8 @@ struct RolloutOptions {
   /// kink_stationarity(θ).best — ‖∇f + J_cᵀξ(s)‖∞ for relu derivatives s ∈ [0, 1]
   /// at the kinks — is ≤ tol_clarke. At a minimizer on a kink neither one-sided
   /// gradient vanishes, so tol_gradient alone never stops there. Negative: off.
-  double tol_clarke = -1.0;
+  /// Default 1e-5 (= tol_gradient): the same tolerance on the Clarke measure.
+  double tol_clarke = 1e-5;
   int clarke_check_every = 100;   ///< outer iterations between Clarke checks (each costs a few BPTT passes per kink)
   /// Kinks: where |u_{t,i}| ≤ kink_tolerance · max(1, ‖U‖∞) the model's
   /// multipliers use σ′ = kink_selection (a Clarke element) instead of the
@@ -111,6 +113,31 @@ struct RolloutOptions {
   /// θ_AA replaces θ̃_k when its rollout has the lower F and passes the ratio test
   /// against the AL's predicted decrease; 0 = off; default 5.
   int anderson = 5;
+  /// Dead units (docs/rnn_bcd.md §8, "Dead units"): at an accepted point, a unit i
+  /// with u_{t,i} ≤ 0 at every step (h_i ≡ 0) enters F only through the
+  /// regularization of its incoming row [W V b]_i, its outgoing columns A_{:,i},
+  /// W_{:,i} and λ6‖U_i‖²; all are minimized, with h_i ≡ 0 kept, by setting them
+  /// to 0. That exact block minimizer of F replaces the point (F decreases; the
+  /// loss is unchanged); the Gram-preconditioned w step would only shrink those
+  /// weights geometrically, at a rate 2λ/(γ‖Z‖² + 2λ + ρ) per iteration. Default true.
+  bool dead_units = true;
+  /// Manifold Gauss–Newton polish (docs/rnn_bcd.md §8; study/rnn_manifold_newton.h):
+  /// at every check (every clarke_check_every outer iterations) where F fell by
+  /// less than newton_trigger · |F| since the previous check (the block step
+  /// crawls), up to newton_steps Levenberg–Marquardt–Gauss–Newton steps on the
+  /// manifold of the kinks |u| ≤ newton_kink_tolerance · max(1, ‖U‖∞), each
+  /// accepted only when its rollout lowers F. Skipped when one step would cost
+  /// more than newton_max_flops (≈ T m² n_Θ + N p n² + n³/3). A polish that
+  /// gains less than the block steps of the last check interval backs off
+  /// (RolloutMemory::newton_backoff). 0 steps = off.
+  int newton_steps = 20;
+  double newton_trigger = 1e-3;
+  double newton_kink_tolerance = 1e-6;
+  double newton_max_flops = 2e9;
+  /// The polish goes on while each accepted step lowers F by at least
+  /// newton_gain_ratio × what the block steps gained over the last check interval
+  /// (a step costs about as much as that interval on SP500, docs/rnn_bcd.md §8).
+  double newton_gain_ratio = 1.0;
   double extrapolation_max = 1.0;
   double extrapolation_grow = 1.5;
   double extrapolation_shrink = 0.5;
@@ -143,6 +170,12 @@ struct RolloutOptions {
     v("kink_manifold_newton", kink_manifold_newton, "rollout: held entries are pulled back to u = 0 to first order (true) or keep u (false)");
     v("kink_manifold_margin", kink_manifold_margin, "rollout: release a held entry when its implied relu derivative leaves [-margin, 1+margin]");
     v("anderson", anderson, "rollout: memory of the Anderson acceleration of the outer steps (0 = off)");
+    v("newton_steps", newton_steps, "rollout: Gauss-Newton steps on the kink manifold when F falls by less than newton_trigger*|F| between checks (0 = off)");
+    v("newton_trigger", newton_trigger, "rollout: relative decrease of F between checks below which the Gauss-Newton polish runs");
+    v("newton_kink_tolerance", newton_kink_tolerance, "rollout: the polish holds |u| <= this * max(1,|U|_inf) on the kink");
+    v("newton_gain_ratio", newton_gain_ratio, "rollout: the polish continues while a step gains >= this * the block steps' gain over the last check interval");
+    v("newton_max_flops", newton_max_flops, "rollout: skip the polish when one Gauss-Newton step costs more flops than this");
+    v("dead_units", dead_units, "rollout: set the weights of units with h = 0 at every step to 0 at accepted points (an exact block minimizer of F)");
     v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
     v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
     v("extrapolation_grow", extrapolation_grow, "rollout: weight <- grow * weight after a kept extrapolation");
@@ -154,8 +187,10 @@ struct RolloutOptions {
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
 
-  /// The step without the kink manifold, Anderson acceleration and proximal
-  /// term (kink_manifold = anderson = 0, w_proximal = 0; every other field at
+  /// The step without the kink manifold, Anderson acceleration, proximal
+  /// term, dead-unit step, Gauss–Newton polish and Clarke stop test
+  /// (kink_manifold = anderson = newton_steps = 0, w_proximal = 0,
+  /// dead_units = false, tol_clarke = −1; every other field at
   /// its default): the default before the study of docs/rnn_bcd.md §8, what a
   /// distributed run executes (docs/parallel.md §3), `almkit train --preset
   /// plain` and compare's alm-bcd-plain.
@@ -176,6 +211,14 @@ struct RolloutMemory {
   bool kinks_retried = false;
   /// The last step was rejected (RolloutOptions::kink_hold_after_rejection).
   bool last_rejected = false;
+  /// F at the previous check (every clarke_check_every iterations; NaN before
+  /// the first): the slow-progress trigger of the Gauss–Newton polish.
+  double F_last_check = std::numeric_limits<double>::quiet_NaN();
+  /// Checks left to skip before the next polish, and the current back-off: a
+  /// polish that lowers F less than the block steps did over the last check
+  /// interval doubles the back-off (1, 2, 4, … checks); an effective one resets it.
+  int newton_skip = 0;
+  int newton_backoff = 0;
 };
 
 /// What one outer iteration of the rollout policy saw, beyond AlmIteration.
@@ -237,7 +280,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
 /// (g is affine in each s_k with the others fixed: ξ2 at step t depends only on
 /// later steps), `rounds` passes; `best` is ‖g(s)‖∞ of the result.
 struct KinkStationarity {
-  int kinks = 0;             ///< entries with |u| ≤ tolerance (at most max_kinks are optimized, the closest)
+  int kinks = 0;             ///< entries with |u| ≤ tolerance at units with nonzero outgoing weights (at most max_kinks are optimized, the closest)
   double one_sided = 0.0;    ///< ‖∇F‖∞ with σ′(0) = 0 (what grad_inf reports)
   double best = 0.0;         ///< ‖g(s)‖∞ at the selection found
   std::vector<double> selection;
@@ -261,6 +304,12 @@ KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef
 /// Θ̃ (minimum-norm μ); returns μ. Only W, V, b of `trial` change.
 Vector kink_manifold_step(const RnnTrainingProblem& problem, VectorCRef x_k, const std::vector<int>& held,
                           const std::vector<Matrix>& grads, VectorRef trial, bool newton);
+
+/// The dead-unit step (RolloutOptions::dead_units, docs/rnn_bcd.md §8): at a
+/// feasible x, for every unit i with u_{t,i} ≤ 0 at every step, sets W_{i,:},
+/// V_{i,:}, b_i, A_{:,i} and W_{:,i} to 0 and restores feasibility. Returns the
+/// number of units whose weights changed (0: x unchanged).
+int zero_dead_units(const RnnTrainingProblem& problem, VectorRef x);
 
 /// ‖H − H(θ)‖_F / √(m T): the RMS distance between the states stored in x and
 /// the forward pass of the weights stored in x (0 at feasible points).

@@ -417,3 +417,47 @@ TEST_CASE("rollout-long: tol_clarke stops at a KKT point on kinks that the one-s
   more.max_outer_iterations = sum.outer_iterations + 1;
   CHECK(solve_rollout(P, off, BcdOptions{}, more).status != AlmStatus::kConverged);
 }
+
+TEST_CASE("rnn rollout: the dead-unit step is the exact minimizer of F over a dead unit's weights") {
+  // docs/rnn_bcd.md §8, "Dead units": a unit with u_{t,i} <= 0 at every step
+  // enters F only through the regularization; zeroing its weights keeps every
+  // prediction (independent forward pass) and lowers F by exactly that
+  // regularization, and its one-sided gradient rows vanish afterwards.
+  const RnnSeries s = testing::random_series(3, 2, 50, {0, 23}, false, 21);
+  const RnnRegularization reg = testing::random_regularization(22);
+  const int m = 4, dead = 2;
+  RnnTrainingProblem P(s, m, reg);
+  RnnWeights w = initialize_weights(m, 3, 2, InitScheme::kLecun, 0.0, 5);
+  w.b(dead) = -50.0;  // u_{t,dead} < 0 for every t
+  const Vector x0 = P.make_point(w);
+  REQUIRE(P.view(x0).U.row(dead).maxCoeff() < 0.0);
+  REQUIRE(P.view(x0).U.maxCoeff() > 0.0);
+  Vector x = x0;
+  CHECK(zero_dead_units(P, x) == 1);
+  CHECK(zero_dead_units(P, x) == 0);  // idempotent: nothing left to change
+  const auto v0 = P.view(x0);
+  const auto v = P.view(x);
+  // Independent forward pass of the new weights: the same predictions.
+  RnnWeights wz{v.W, v.V, v.b, v.A, v.c};
+  const RnnStates f = forward_pass(wz, s);
+  CHECK(testing::rel_diff(Matrix(wz.A * f.H), Matrix(v0.A * v0.H)) <= 1e-14);
+  CHECK(v.W.row(dead).isZero(0.0));
+  CHECK(v.A.col(dead).isZero(0.0));
+  // F falls by the dead unit's regularization terms, computed by hand.
+  const double drop = reg.lambda1 * v0.A.col(dead).squaredNorm() +
+                      reg.lambda2 * (v0.W.row(dead).squaredNorm() + v0.W.col(dead).squaredNorm() -
+                                     v0.W(dead, dead) * v0.W(dead, dead)) +
+                      reg.lambda3 * v0.V.row(dead).squaredNorm() + reg.lambda4 * v0.b(dead) * v0.b(dead) +
+                      reg.lambda6 * v0.U.row(dead).squaredNorm();
+  const double F0 = reduced_objective(w, s, reg).value, F1 = reduced_objective(wz, s, reg).value;
+  CHECK(F0 - F1 == doctest::Approx(drop).epsilon(1e-10));
+  CHECK(drop > 1.0);
+  // The dead unit's rows of ∇F (one-sided relu'(0) = 0) are exactly 0.
+  RnnWeights g;
+  reduced_objective(wz, s, reg, {}, &g);
+  CHECK(g.W.row(dead).isZero(0.0));
+  CHECK(g.V.row(dead).isZero(0.0));
+  CHECK(g.b(dead) == 0.0);
+  CHECK(g.A.col(dead).isZero(0.0));
+  CHECK(g.W.col(dead).isZero(0.0));
+}
