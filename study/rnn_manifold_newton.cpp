@@ -135,6 +135,7 @@ ManifoldNewtonResult manifold_newton(const RnnTrainingProblem& problem, Vector& 
   linearize();
   res.kinks_held = static_cast<int>(K.size());
   int rejected_in_row = 0;
+  double total_gain = 0.0;
   while (res.trials < o.max_steps && mu <= o.mu_max * scale && rejected_in_row < o.max_rejections) {
     ++res.trials;
     Matrix B = G;
@@ -156,13 +157,13 @@ ManifoldNewtonResult manifold_newton(const RnnTrainingProblem& problem, Vector& 
     const double rho = predicted > 0.0 && std::isfinite(F_trial) ? (F - F_trial) / predicted
                                                                  : -std::numeric_limits<double>::infinity();
     if (rho >= o.accept_ratio) {
-      const double gain = F - F_trial;
+      total_gain += F - F_trial;
       x = trial;
       F = F_trial;
       ++res.accepted;
       rejected_in_row = 0;
       if (rho >= 0.75) mu *= o.mu_decrease;
-      if (gain < o.min_gain || (stop && stop(x))) break;
+      if (total_gain < o.min_gain * res.accepted || (stop && stop(x))) break;
       linearize();
       res.kinks_held = static_cast<int>(K.size());
     } else {

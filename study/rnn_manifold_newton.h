@@ -36,10 +36,10 @@ struct ManifoldNewtonOptions {
   double mu_decrease = 0.25;       ///< μ ← mu_decrease μ after a trial with ρ ≥ 0.75
   double mu_max = 1e8;             ///< stop when μ/(tr(G)/n) exceeds this
   double accept_ratio = 1e-4;      ///< accept θ + δ when ρ ≥ accept_ratio
-  /// Stop after an accepted step that lowered F by less than this (0: never):
-  /// the caller passes what cheaper steps gained at the same cost.
+  /// Stop once the accepted steps lowered F by less than this each, on average
+  /// (0: never): the caller passes what cheaper steps gained at the same cost.
   double min_gain = 0.0;
-  int max_rejections = 3;          ///< stop after this many rejected trials in a row
+  int max_rejections = 10;         ///< stop after this many rejected trials in a row (μ grew by mu_increase^10)
   /// |u| ≤ kink_tolerance · max(1, ‖U‖∞) is held on its kink (to first order).
   double kink_tolerance = 1e-6;
   int max_kinks = 200;             ///< at most this many kinks are held (the closest to 0)
