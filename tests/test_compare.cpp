@@ -237,7 +237,7 @@ TEST_CASE("compare: --print-options shows every setting used, and results.json s
   fs::remove_all(dir);
 }
 
-TEST_CASE("compare: every run's model.json reproduces the F and train MSE of the tables; ranking by F") {
+TEST_CASE("compare: every run's model.json reproduces the F and train MSE of the tables, and the ranking is by F") {
   const fs::path dir = compare_dir("models");
   const fs::path data = tiny_data(dir);
   const fs::path out = dir / "out";
