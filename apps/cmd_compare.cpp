@@ -70,6 +70,9 @@ struct CompareLists {
 
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }  // shortest round-trip
 std::string short_num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "—"; }
+// F and its ratios with 6 digits: runs at the same KKT point agree to many
+// digits, and the ranking is decided in the digits 4 would round away.
+std::string f_num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "—"; }
 
 // Train MSE against time for the first init and seed 0, and the test
 // predictions of each method's best run (docs/compare.md). With p > 1 targets
@@ -245,7 +248,7 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
           continue;
         }
         if (!a.quiet) {
-          fmt::print(" F {}  train {}  test {}  {}{}{}\n", short_num(r.objective), short_num(r.train_mse),
+          fmt::print(" F {}  train {}  test {}  {}{}{}\n", f_num(r.objective), short_num(r.train_mse),
                      short_num(r.test_mse), r.status,
                      std::isfinite(r.learning_rate) ? fmt::format("  (lr {:g})", r.learning_rate) : "",
                      r.start.explodes ? "  (start explodes)" : "");
@@ -305,11 +308,11 @@ void write_tables(const std::string& dir, const std::vector<RunRecord>& runs, do
   write_file_atomically(dir + "/curves.csv", curves);
 }
 
-std::string range_text(const std::vector<double>& v) {
+std::string range_text(const std::vector<double>& v, int digits = 4) {
   double lo = kInf, hi = -kInf;
   for (double x : v)
     if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
-  return std::isfinite(lo) ? fmt::format("[{:.4g}, {:.4g}]", lo, hi) : std::string("—");
+  return std::isfinite(lo) ? fmt::format("[{:.{}g}, {:.{}g}]", lo, digits, hi, digits) : std::string("—");
 }
 
 std::string markdown_intro(const CompareArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data,
@@ -340,8 +343,7 @@ std::string method_row(const compare::MethodSummary& m) {
   for (const auto& [s, c] : m.statuses) st += (st.empty() ? "" : ", ") + fmt::format("{} ×{}", s, c);
   const std::string runs_text = m.diverged > 0 ? fmt::format("{} ({} diverged)", m.runs, m.diverged) : fmt::format("{}", m.runs);
   return fmt::format("| {} | {} | {} | {} {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} | {} |\n", m.method, runs_text,
-                     m.learning_rates, short_num(m.objective_median()), range_text(m.objective),
-                     std::isfinite(m.ratio_to_best_gradient) ? fmt::format("{:.3g}", m.ratio_to_best_gradient) : "—",
+                     m.learning_rates, f_num(m.objective_median()), range_text(m.objective, 6), f_num(m.ratio_to_best_gradient),
                      short_num(m.train_mse_median()), range_text(m.train_mse), short_num(m.test_mse_median()),
                      range_text(m.test_mse), short_num(m.time_to_target_median()), m.reached, m.time_to_target.size(),
                      short_num(m.kkt_median()), short_num(m.kkt_clarke_median()), st);
@@ -352,7 +354,7 @@ std::string ranking_text(const compare::Ranking& k) {
   return fmt::format("\nLowest F median: {}.{}\n", k.best_method,
                      k.best_gradient.empty() ? std::string()
                                              : fmt::format(" Best gradient method (the ratios' reference): {}, F median {}.",
-                                                           k.best_gradient, short_num(k.best_gradient_objective)));
+                                                           k.best_gradient, f_num(k.best_gradient_objective)));
 }
 
 nlohmann::json method_json(const compare::MethodSummary& m) {
@@ -385,7 +387,7 @@ std::string by_init_table(const std::vector<RunRecord>& runs, const CompareLists
         else f.push_back(r.objective), tr.push_back(r.train_mse), te.push_back(r.test_mse);
       }
       md += (tr.empty() ? std::string(" diverged")
-                        : fmt::format(" {} / {} / {}{}", short_num(compare::median(f)), short_num(compare::median(tr)),
+                        : fmt::format(" {} / {} / {}{}", f_num(compare::median(f)), short_num(compare::median(tr)),
                                       short_num(compare::median(te)),
                                       diverged > 0 ? fmt::format(" ({} diverged)", diverged) : "")) +
             (exploding > 0 ? fmt::format(" (start explodes ×{})", exploding) : "") + " |";

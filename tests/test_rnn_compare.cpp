@@ -80,17 +80,17 @@ TEST_CASE("compare harness: time to target is the first time with F at or below 
       run_with_curve("b", {{0.0, 4.0, 4, 0, 8.0}, {0.5, 0.1, 1, 0, 5.0}, {1.0, 1.2, 1, 0, 1.05}, {3.0, 0.2, 1, 0, 1.2}}),
       run_with_curve("c", {{0.0, 4.0, 4, 0, 8.0}, {0.5, kNaN, kNaN, 0, kNaN}}),
       run_with_curve("d", {{0.0, 0.05, 4, 0}})};  // no F recorded (an old checkpoint's curve): never reaches it
-  CHECK(CompareSettings{}.target_factor == 1.1);
-  const Target t = set_time_to_target(runs);
+  const Target t = set_time_to_target(runs, 1.1);
   CHECK(t.best == 1.0);
   CHECK(t.target == doctest::Approx(1.1));
   CHECK(runs[0].time_to_target == 2.0);
   CHECK(runs[1].time_to_target == 1.0);
   CHECK(std::isnan(runs[2].time_to_target));
   CHECK(std::isnan(runs[3].time_to_target));
-  // A factor close to 1: only a run within 1e-4 of the best F reaches it.
+  // The default factor, 1 + 1e-4: only a run within 1e-4 of the best F reaches it.
+  CHECK(CompareSettings{}.target_factor == 1.0001);
   for (auto& r : runs) r.time_to_target = kNaN;
-  const Target tight = set_time_to_target(runs, 1.0001);
+  const Target tight = set_time_to_target(runs);
   CHECK(tight.target == doctest::Approx(1.0001));
   CHECK(runs[0].time_to_target == 2.0);
   CHECK(std::isnan(runs[1].time_to_target));
@@ -115,7 +115,7 @@ TEST_CASE("compare harness: a method's summary counts diverged runs but takes me
   CHECK(m.best_run->train_mse == 1.0);
   CHECK(m.statuses.at("diverged") == 1);
   CHECK(m.statuses.at("converged") == 2);
-  CHECK(m.reached == 0);  // the best run (adam, 0.5) sets the target 0.55
+  CHECK(m.reached == 0);  // the best run (adam, F 0.5) sets the target 1.0001 × 0.5
   CHECK(summarize(runs, "adam").reached == 1);
   CHECK(summarize(runs, "sgd").runs == 0);
   CHECK(summarize(runs, "sgd").learning_rates == "—");
