@@ -105,7 +105,7 @@ for m in ("alm-bcd", "alm-bcd-plain", "alm-bcd+lbfgs"):
     clarke = [f(r["kkt_clarke"]) for r in runs if ok(r)]
     nonfinite = [r for r in runs if r["status"] == "diverged" and r.get("start_explodes", "false") != "true"]
     ratio = med(m) / med(best) if med(best) > 0 else float("nan")
-    print(f"- **{m}**: median F {med(m):.4g} = {ratio:.3g} × the best gradient method's ({best}, {med(best):.4g}); "
+    print(f"- **{m}**: median F {med(m):.6g} = {ratio:.6g} × the best gradient method's ({best}, {med(best):.6g}); "
           f"median train MSE {med(m, 'train_mse'):.4g} ({best}: {med(best, 'train_mse'):.4g}); "
           f"‖∇F‖∞ ≤ 1e-4 in {sum(k <= 1e-4 for k in kkt)}/{len(runs)} runs (median {statistics.median(kkt) if kkt else float('nan'):.3g}), "
           f"Clarke KKT ≤ 1e-4 in {sum(k <= 1e-4 for k in clarke)}/{len(runs)} (median {statistics.median(clarke) if clarke else float('nan'):.3g}); "
