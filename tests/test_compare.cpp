@@ -293,3 +293,31 @@ TEST_CASE("compare: every run's model.json reproduces the F and train MSE of the
   CHECK(rows(slurp(dir / "pred.csv")).size() == 1 + 40);
   fs::remove_all(dir);
 }
+
+TEST_CASE("compare: --resume of a checkpoint written before the F column recomputes F from the stored weights") {
+  const fs::path dir = compare_dir("old_checkpoint");
+  const fs::path data = tiny_data(dir);
+  const fs::path out = dir / "out";
+  REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 3 --methods alm-bcd,gd --budget-evals 20 "
+                          "--alm-outer 3 --learning-rates 1e-2,1e-1 --no-plots --quiet --out \"{}\"",
+                          data.string(), out.string()),
+              dir / "a.log") == 0);
+  const auto before = rows(slurp(out / "results.csv"));
+  // The checkpoint as an older almkit wrote it: no "objective", curve points of 4 numbers.
+  nlohmann::json c = nlohmann::json::parse(slurp(out / "checkpoint.json"));
+  c["status"] = "interrupted";
+  for (auto& r : c["runs"]) {
+    r.erase("objective");
+    for (auto& p : r["curve"]) p.erase(4);
+  }
+  std::ofstream(out / "checkpoint.json") << c.dump();
+  REQUIRE(run(fmt::format("compare --resume \"{}\" --quiet", out.string()), dir / "b.log") == 0);
+  const auto after = rows(slurp(out / "results.csv"));
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 1; i < after.size(); ++i) {
+    CHECK(after[i][4] == before[i][4]);  // F, bit for bit (shortest round-trip text)
+    CHECK(after[i][5] == before[i][5]);
+    CHECK(after[i][8].empty());          // time to target: the old curves have no F
+  }
+  fs::remove_all(dir);
+}
