@@ -1,13 +1,15 @@
 // almkit compare: ALM variants against gradient baselines on the same reduced
 // RNN problem, data, initializations and budget (docs/compare.md). Writes
-// results.csv, curves.csv, results.md, results.json, predictions.csv and
-// plots (gnuplot) to --out. The runs, the tuning, the time to target and the
-// medians are the library harness study/rnn_compare.h; this file parses the
-// flags and writes the files.
+// results.csv, curves.csv, results.md, results.json, predictions.csv, one
+// runs/<method>-<init>-seed<k>/model.json per run and plots (gnuplot) to
+// --out. Methods are ranked by the objective F they all minimize. The runs,
+// the tuning, the time to target, the medians and the ranking are the library
+// harness study/rnn_compare.h; this file parses the flags and writes the files.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -68,6 +70,9 @@ struct CompareLists {
 
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }  // shortest round-trip
 std::string short_num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "—"; }
+// F and its ratios with 6 digits: runs at the same KKT point agree to many
+// digits, and the ranking is decided in the digits 4 would round away.
+std::string f_num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "—"; }
 
 // Train MSE against time for the first init and seed 0, and the test
 // predictions of each method's best run (docs/compare.md). With p > 1 targets
@@ -88,7 +93,7 @@ void make_plots(const std::string& dir, const std::vector<std::string>& methods,
       "set xlabel 'seconds'\nset ylabel 'train MSE (scaled units)'\nset logscale y\nset key top right\n"
       "set yrange [*:{4:g}]  # 10 x the largest initial MSE: a diverging run leaves the top of the plot\n"
       "methods = \"{0}\"\n"
-      "plot for [m in methods] 'curves.csv' skip 1 using ((strcol(1) eq m && strcol(2) eq '{1}' && $3 == 0) ? $4 : NaN):5 "
+      "plot for [m in methods] 'curves.csv' skip 1 using ((strcol(1) eq m && strcol(2) eq '{1}' && $3 == 0) ? $4 : NaN):6 "
       "with lines lw 2 title m\n"
       "unset logscale y\nset autoscale y\n"
       "set output 'predictions.png.tmp'\n"
@@ -112,7 +117,7 @@ nlohmann::json options_json(const CompareArgs& a, const std::vector<std::string>
                   {"hidden", a.hidden},         {"budget_seconds", a.budget_evals > 0 ? nlohmann::json(nullptr) : nlohmann::json(a.budget_seconds)},
                   {"budget_evals", a.budget_evals}, {"learning_rates", rates},
                   {"tune_fraction", a.tune_fraction}, {"hybrid_fraction", a.hybrid_fraction}, {"windows", a.windows},
-                  {"curve_resolution", a.curve_resolution},
+                  {"curve_resolution", a.curve_resolution}, {"target_factor", a.target_factor},
                   {"alm_outer", a.alm_outer},   {"out", a.out}};
   nlohmann::json g = options_to_json(a.grad);
   for (const char* set_per_run : {"learning_rate", "max_seconds", "max_evaluations"}) g.erase(set_per_run);
@@ -159,6 +164,8 @@ void validate_settings(CompareArgs& a) {
   if (!(a.hybrid_fraction > 0 && a.hybrid_fraction < 1)) throw UsageError("--hybrid-fraction must be in (0, 1)");
   if (a.windows < 1) throw UsageError("--windows must be >= 1");
   if (!(a.curve_resolution >= 0 && a.curve_resolution < 1)) throw UsageError("--curve-resolution must be in [0, 1)");
+  if (!(a.target_factor >= 1) || !std::isfinite(a.target_factor))
+    throw UsageError("--target-factor must be a finite number >= 1");
   if (a.hidden < 1) throw UsageError("--hidden must be >= 1");
   if (!(a.init_std > 0) || !std::isfinite(a.init_std)) throw UsageError("--init-std must be a finite number > 0");
   if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
@@ -178,9 +185,12 @@ constexpr const char* kCompareCheckpointFormat = "almkit-compare-checkpoint";
 std::string curve_lines(const RunRecord& r, double resolution) {
   std::string out;
   for (const auto& p : compare::thinned_curve(r.curve, resolution))
-    out += fmt::format("{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(p.seconds), csv_number(p.train_mse), csv_number(p.test_mse));
+    out += fmt::format("{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(p.seconds), csv_number(p.objective),
+                       csv_number(p.train_mse), csv_number(p.test_mse));
   return out;
 }
+
+constexpr const char* kCurvesHeader = "method,init,seed,seconds,objective,train_mse,test_mse\n";
 
 // Flags that do not change the result: a bare `--resume DIR` may come with these.
 const std::vector<std::string> kCompareRunFlags = {"--resume", "--out", "--quiet", "--no-plots", "--print-options"};
@@ -202,7 +212,7 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
   const std::string& dir = a.out;
   LineAppender curves_out;
   {
-    std::string initial = "method,init,seed,seconds,train_mse,test_mse\n";
+    std::string initial = std::string(kCurvesHeader);
     for (const auto& r : runs) initial += curve_lines(r, a.curve_resolution);
     curves_out.open(dir + "/curves.csv", initial);
   }
@@ -238,7 +248,8 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
           continue;
         }
         if (!a.quiet) {
-          fmt::print(" train {}  test {}  {}{}{}\n", short_num(r.train_mse), short_num(r.test_mse), r.status,
+          fmt::print(" F {}  train {}  test {}  {}{}{}\n", f_num(r.objective), short_num(r.train_mse),
+                     short_num(r.test_mse), r.status,
                      std::isfinite(r.learning_rate) ? fmt::format("  (lr {:g})", r.learning_rate) : "",
                      r.start.explodes ? "  (start explodes)" : "");
           std::fflush(stdout);
@@ -252,8 +263,14 @@ std::vector<RunRecord> run_all(const CompareArgs& a, const CompareLists& l, cons
   return runs;
 }
 
+// A run's model.json path relative to --out, or null when the run has no weights.
+nlohmann::json model_path_json(const RunRecord& r) {
+  return r.weights.W.size() > 0 ? nlohmann::json(compare::run_model_path(r)) : nlohmann::json(nullptr);
+}
+
 nlohmann::json run_json(const RunRecord& r, double resolution) {
   nlohmann::json j = {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", json_number(r.learning_rate)},
+                      {"objective", json_number(r.objective)}, {"model", model_path_json(r)},
                       {"train_mse", json_number(r.train_mse)}, {"test_mse", json_number(r.test_mse)}, {"seconds", json_number(r.seconds)},
                       {"time_to_target", json_number(r.time_to_target)}, {"kkt_stationarity", json_number(r.kkt)}, {"kkt_clarke", json_number(r.kkt_clarke)},
                       {"status", r.status}, {"diverged_at_seconds", json_number(r.diverged_at)},
@@ -261,10 +278,12 @@ nlohmann::json run_json(const RunRecord& r, double resolution) {
                       {"start", {{"spectral_radius", json_number(r.start.spectral_radius)},
                                  {"max_abs_state", json_number(r.start.max_abs_state)},
                                  {"train_mse", json_number(r.start.train_mse)}}}};
-  nlohmann::json jc = {{"seconds", nlohmann::json::array()}, {"train_mse", nlohmann::json::array()},
+  nlohmann::json jc = {{"seconds", nlohmann::json::array()}, {"objective", nlohmann::json::array()},
+                       {"train_mse", nlohmann::json::array()},
                        {"test_mse", nlohmann::json::array()}, {"violation", nlohmann::json::array()}};
   for (const auto& p : compare::thinned_curve(r.curve, resolution)) {
     jc["seconds"].push_back(json_number(p.seconds));
+    jc["objective"].push_back(json_number(p.objective));
     jc["train_mse"].push_back(json_number(p.train_mse));
     jc["test_mse"].push_back(json_number(p.test_mse));
     jc["violation"].push_back(json_number(p.violation));
@@ -276,11 +295,12 @@ nlohmann::json run_json(const RunRecord& r, double resolution) {
 // results.csv and curves.csv.
 void write_tables(const std::string& dir, const std::vector<RunRecord>& runs, double resolution) {
   std::string csv =
-      "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,kkt_clarke,status,start_explodes\n";
-  std::string curves = "method,init,seed,seconds,train_mse,test_mse\n";
+      "method,init,seed,learning_rate,objective,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,kkt_clarke,status,"
+      "start_explodes\n";
+  std::string curves = kCurvesHeader;
   for (const auto& r : runs) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(r.learning_rate),
-                       csv_number(r.train_mse), csv_number(r.test_mse), csv_number(r.seconds), csv_number(r.time_to_target),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.method, r.init, r.seed, csv_number(r.learning_rate),
+                       csv_number(r.objective), csv_number(r.train_mse), csv_number(r.test_mse), csv_number(r.seconds), csv_number(r.time_to_target),
                        csv_number(r.kkt), csv_number(r.kkt_clarke), r.status, r.start.explodes);
     curves += curve_lines(r, resolution);
   }
@@ -288,44 +308,59 @@ void write_tables(const std::string& dir, const std::vector<RunRecord>& runs, do
   write_file_atomically(dir + "/curves.csv", curves);
 }
 
-std::string range_text(const std::vector<double>& v) {
+std::string range_text(const std::vector<double>& v, int digits = 4) {
   double lo = kInf, hi = -kInf;
   for (double x : v)
     if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
-  return std::isfinite(lo) ? fmt::format("[{:.4g}, {:.4g}]", lo, hi) : std::string("—");
+  return std::isfinite(lo) ? fmt::format("[{:.{}g}, {:.{}g}]", lo, digits, hi, digits) : std::string("—");
 }
 
 std::string markdown_intro(const CompareArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data,
                            const std::string& budget_text, double best) {
+  // Ranking by F (docs/compare.md "Ranking by F"): every method minimizes it,
+  // so a lower train MSE bought with larger weights does not rank higher.
   return fmt::format(
       "# almkit compare\n\n"
       "Data: `{}` ({} train + {} test steps, d = {}, target {}), m = {}, inits {} (gaussian std {:g}), seeds {}, budget {}.\n\n"
       "ALM variants (alm-*) run with `almkit train` defaults (alm-bcd-plain: `--preset plain`): no per-data-set tuning. Gradient methods: learning rate "
-      "chosen from {{{}}} by the training MSE of short runs ({:g} of the budget); the same initial weights and objective "
-      "F(θ) for every method. Time to target: first recorded time with train MSE ≤ 1.1 × {:.6g} (the best train MSE any "
+      "chosen from {{{}}} by the final F of short runs ({:g} of the budget); the same initial weights and objective "
+      "F(θ) for every method. Ranking by F, the objective of (P) every method minimizes (loss + regularization, "
+      "docs/compare.md): F median, its ratio to the best gradient method's F median, best run = lowest F; train and "
+      "test MSE are reported beside it. Time to target: first recorded time with F ≤ {:g} × {:.6g} (the best F any "
       "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers, σ′(0) = 0); Clarke KKT: the "
       "same with the best relu derivative in [0, 1] at the kinks |u| ≤ 1e-8 (docs/rnn_bcd.md §8), the KKT measure for points on kinks. "
       "Medians and ranges are over the runs that did not diverge (forward-pass train MSE not finite or above {:g}, "
       "also at the initial weights); the diverged runs are counted in the runs column.\n\n"
-      "| method | runs | learning rate | train MSE median [min, max] | test MSE median [min, max] | time to target s "
-      "median (reached) | KKT ‖∇F‖∞ median | Clarke KKT median | status |\n"
-      "|---|---|---|---|---|---|---|---|---|\n",
+      "| method | runs | learning rate | F median [min, max] | F / best gradient | train MSE median [min, max] | "
+      "test MSE median [min, max] | time to target s median (reached) | KKT ‖∇F‖∞ median | Clarke KKT median | status |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|\n",
       spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, a.inits, a.init_std, a.seeds,
-      budget_text, a.learning_rates, a.tune_fraction, best, a.grad.divergence_value);
+      budget_text, a.learning_rates, a.tune_fraction, a.target_factor, best, a.grad.divergence_value);
 }
 
 std::string method_row(const compare::MethodSummary& m) {
   std::string st;
   for (const auto& [s, c] : m.statuses) st += (st.empty() ? "" : ", ") + fmt::format("{} ×{}", s, c);
   const std::string runs_text = m.diverged > 0 ? fmt::format("{} ({} diverged)", m.runs, m.diverged) : fmt::format("{}", m.runs);
-  return fmt::format("| {} | {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} | {} |\n", m.method, runs_text, m.learning_rates,
+  return fmt::format("| {} | {} | {} | {} {} | {} | {} {} | {} {} | {} ({}/{}) | {} | {} | {} |\n", m.method, runs_text,
+                     m.learning_rates, f_num(m.objective_median()), range_text(m.objective, 6), f_num(m.ratio_to_best_gradient),
                      short_num(m.train_mse_median()), range_text(m.train_mse), short_num(m.test_mse_median()),
                      range_text(m.test_mse), short_num(m.time_to_target_median()), m.reached, m.time_to_target.size(),
                      short_num(m.kkt_median()), short_num(m.kkt_clarke_median()), st);
 }
 
+std::string ranking_text(const compare::Ranking& k) {
+  if (k.best_method.empty()) return "\nNo run with a finite F.\n";
+  return fmt::format("\nLowest F median: {}.{}\n", k.best_method,
+                     k.best_gradient.empty() ? std::string()
+                                             : fmt::format(" Best gradient method (the ratios' reference): {}, F median {}.",
+                                                           k.best_gradient, f_num(k.best_gradient_objective)));
+}
+
 nlohmann::json method_json(const compare::MethodSummary& m) {
-  return {{"train_mse_median", json_number(m.train_mse_median())}, {"test_mse_median", json_number(m.test_mse_median())},
+  return {{"objective_median", json_number(m.objective_median())},
+          {"objective_ratio_to_best_gradient", json_number(m.ratio_to_best_gradient)},
+          {"train_mse_median", json_number(m.train_mse_median())}, {"test_mse_median", json_number(m.test_mse_median())},
           {"time_to_target_median", json_number(m.time_to_target_median())}, {"reached_target", m.reached},
           {"kkt_stationarity_median", json_number(m.kkt_median())},
           {"kkt_clarke_median", json_number(m.kkt_clarke_median())}, {"learning_rates", m.learning_rates},
@@ -335,7 +370,7 @@ nlohmann::json method_json(const compare::MethodSummary& m) {
 // Several initializations: the medians over seeds per method × init, so an
 // init that suits one method and not another is visible (docs/compare.md).
 std::string by_init_table(const std::vector<RunRecord>& runs, const CompareLists& l) {
-  std::string md = "\nBy initialization: train MSE / test MSE, median over the seeds that did not diverge.\n\n| method |";
+  std::string md = "\nBy initialization: F / train MSE / test MSE, median over the seeds that did not diverge.\n\n| method |";
   for (const auto init : l.inits) md += fmt::format(" {} |", rnn::to_string(init));
   md += "\n|---|";
   for (size_t i = 0; i < l.inits.size(); ++i) md += "---|";
@@ -343,16 +378,17 @@ std::string by_init_table(const std::vector<RunRecord>& runs, const CompareLists
   for (const auto& m : l.methods) {
     md += fmt::format("| {} |", m);
     for (const auto init : l.inits) {
-      std::vector<double> tr, te;
+      std::vector<double> f, tr, te;
       int diverged = 0, exploding = 0;
       for (const auto& r : runs) {
         if (r.method != m || r.init != rnn::to_string(init)) continue;
         if (r.start.explodes) ++exploding;
         if (r.status == "diverged") ++diverged;
-        else tr.push_back(r.train_mse), te.push_back(r.test_mse);
+        else f.push_back(r.objective), tr.push_back(r.train_mse), te.push_back(r.test_mse);
       }
       md += (tr.empty() ? std::string(" diverged")
-                        : fmt::format(" {} / {}{}", short_num(compare::median(tr)), short_num(compare::median(te)),
+                        : fmt::format(" {} / {} / {}{}", f_num(compare::median(f)), short_num(compare::median(tr)),
+                                      short_num(compare::median(te)),
                                       diverged > 0 ? fmt::format(" ({} diverged)", diverged) : "")) +
             (exploding > 0 ? fmt::format(" (start explodes ×{})", exploding) : "") + " |";
     }
@@ -390,8 +426,8 @@ void write_predictions(const std::string& dir, const rnn::RnnDataset& data,
 
 void write_results_json(const std::string& dir, const CompareArgs& a, const rnn::DataSpec& spec,
                         const rnn::RnnDataset& data, const nlohmann::json& options, const std::vector<double>& rates,
-                        const compare::Target& target, const nlohmann::json& jmethods,
-                        const std::vector<RunRecord>& runs) {
+                        const compare::Target& target, const compare::Ranking& ranking,
+                        const nlohmann::json& jmethods, const std::vector<RunRecord>& runs) {
   nlohmann::json j;
   j["data"] = {{"path", spec.path}, {"target", data.target_columns}, {"inputs", data.input_columns},
                {"univariate", data.univariate}, {"scaling", a.data.scaling}, {"train_fraction", a.data.train_fraction},
@@ -407,13 +443,37 @@ void write_results_json(const std::string& dir, const CompareArgs& a, const rnn:
   j["learning_rate_grid"] = rates;
   j["tune_fraction"] = a.tune_fraction;
   j["sgd_windows"] = a.windows;
-  j["target_train_mse"] = json_number(target.target);
-  j["best_train_mse"] = json_number(target.best);
+  j["target_factor"] = a.target_factor;
+  j["target_objective"] = json_number(target.target);
+  j["best_objective"] = json_number(target.best);
+  j["ranking"] = {{"by", "objective"}, {"best_method", ranking.best_method},
+                  {"best_gradient_method", ranking.best_gradient},
+                  {"best_gradient_objective_median", json_number(ranking.best_gradient_objective)}};
   j["methods"] = jmethods;
   nlohmann::json jruns = nlohmann::json::array();
   for (const auto& r : runs) jruns.push_back(run_json(r, a.curve_resolution));
   j["runs"] = jruns;
   write_file_atomically(dir + "/results.json", j.dump(2) + "\n");
+}
+
+// runs/<method>-<init>-seed<k>/model.json: each run's final weights in the
+// format of `almkit train` (compare::run_model), for `almkit predict`.
+void write_run_models(const std::string& dir, const std::vector<RunRecord>& runs, const rnn::RnnDataset& data,
+                      const nlohmann::json& options) {
+  for (const auto& r : runs) {
+    if (r.weights.W.size() == 0) continue;
+    const std::string path = dir + "/" + compare::run_model_path(r);
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    const nlohmann::json method_options = compare::is_alm(r.method) ? options["alm"].value(r.method, nlohmann::json())
+                                                                    : options["gradient_methods"];
+    const nlohmann::json model_options = {
+        {"command", "compare"},
+        {"run", {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", json_number(r.learning_rate)},
+                 {"status", r.status}}},
+        {"compare", options["compare"]},
+        {"method_options", method_options}};
+    rnn::save_model(compare::run_model(r, data, model_options), path);
+  }
 }
 
 // The plots of the first init and seed 0; the y range stops at 10 × the
@@ -439,11 +499,18 @@ std::vector<RunRecord> restored_runs(const CompareArgs& a, const nlohmann::json&
   std::vector<RunRecord> runs;
   if (a.resume.empty()) return runs;
   nlohmann::json saved = checkpoint.value("options", nlohmann::json()), now = options;
-  if (saved.contains("compare")) saved["compare"].erase("out");
-  now["compare"].erase("out");
+  // target_factor changes no run (the target is recomputed over all of them).
+  for (const char* key : {"out", "target_factor"}) {
+    if (saved.contains("compare")) saved["compare"].erase(key);
+    now["compare"].erase(key);
+  }
   require_same_options(a.resume, saved, now, {"run"});
   try {
     for (const auto& r : checkpoint.at("runs")) runs.push_back(compare::run_record_from_json(r, a.hidden, data.train.d(), data.train.p()));
+    // A checkpoint written before the F column: F at the stored final weights,
+    // as run_method computes it (same weights, same bits); the curves keep NaN.
+    for (auto& r : runs)
+      if (std::isnan(r.objective)) r.objective = compare::objective_value(r.weights, data.train, compare::regularization());
   } catch (const std::exception& e) {
     throw UsageError(fmt::format("--resume {}: bad checkpoint ({})", a.resume, e.what()));
   }
@@ -484,19 +551,21 @@ void run_compare(const CLI::App* sub, CompareArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
   std::vector<RunRecord> runs = run_all(a, l, data, elapsed, std::move(restored), ctl);
-  const compare::Target target = compare::set_time_to_target(runs);
+  const compare::Target target = compare::set_time_to_target(runs, a.target_factor);
 
   const std::string& dir = a.out;
   write_tables(dir, runs, a.curve_resolution);
   std::string md = markdown_intro(a, spec, data, budget_text, target.best);
   nlohmann::json jmethods = nlohmann::json::object();
-  std::vector<compare::MethodSummary> plotted;
-  for (const auto& m : l.methods) {
-    compare::MethodSummary sum = compare::summarize(runs, m);
+  std::vector<compare::MethodSummary> summaries, plotted;
+  for (const auto& m : l.methods) summaries.push_back(compare::summarize(runs, m));
+  const compare::Ranking ranking = compare::rank(summaries);
+  for (const auto& sum : summaries) {
     md += method_row(sum);
-    jmethods[m] = method_json(sum);
-    if (sum.best_run != nullptr) plotted.push_back(std::move(sum));
+    jmethods[sum.method] = method_json(sum);
+    if (sum.best_run != nullptr) plotted.push_back(sum);
   }
+  md += ranking_text(ranking);
   if (l.inits.size() > 1) md += by_init_table(runs, l);
   md += exploding_starts_text(runs, l, a.grad.divergence_value);
   if (ctl.interrupted)
@@ -504,13 +573,15 @@ void run_compare(const CLI::App* sub, CompareArgs& a) {
                       "(docs/interruption.md).\n",
                       runs.size(), total, interrupt_signal(), dir);
   fmt::print("\n{}", md);
-  md += "\nFiles: results.csv, curves.csv, results.json, predictions.csv (best non-diverged run of each method, original units)";
+  md += "\nFiles: results.csv, curves.csv, results.json, runs/<method>-<init>-seed<k>/model.json (final weights of every run), "
+        "predictions.csv (lowest-F non-diverged run of each method, original units)";
   md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
   write_file_atomically(dir + "/results.md", md);
-  write_results_json(dir, a, spec, data, options, l.rates, target, jmethods, runs);
+  write_results_json(dir, a, spec, data, options, l.rates, target, ranking, jmethods, runs);
+  write_run_models(dir, runs, data, options);
   write_predictions(dir, data, plotted);
   write_plots(a, l, runs, plotted, data);
-  fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv{}}} in {:.1f} s\n", dir,
+  fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv, runs/*/model.json{}}} in {:.1f} s\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png", elapsed());
   if (ctl.interrupted) throw Interrupted("compare interrupted");
 }
@@ -542,6 +613,10 @@ void register_compare(CLI::App& app) {
   sub->add_option("--windows", a.windows, "SGD: contiguous time windows per epoch (truncated BPTT)")->capture_default_str()->group(g_run);
   sub->add_option("--hybrid-fraction", a.hybrid_fraction,
                   "alm-bcd+lbfgs: share of the budget for the ALM-BCD phase; L-BFGS on F gets the rest")
+      ->capture_default_str()
+      ->group(g_run);
+  sub->add_option("--target-factor", a.target_factor,
+                  "Time to target: first recorded time with F <= factor x the lowest F of any run (>= 1; docs/compare.md)")
       ->capture_default_str()
       ->group(g_run);
   sub->add_option("--curve-resolution", a.curve_resolution,

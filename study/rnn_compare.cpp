@@ -38,6 +38,14 @@ bool is_method(const std::string& m) {
   return is_alm(m) || baselines::parse(m, &bm);
 }
 
+rnn::RnnRegularization regularization() { return rnn::TrainOptions::defaults().regularization; }
+
+double objective_value(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg) {
+  if (w.W.size() == 0) return kNaN;
+  const double f = rnn::reduced_objective(w, train, reg).value;
+  return std::isfinite(f) ? f : kNaN;
+}
+
 double grad_inf(const rnn::RnnWeights& w, const rnn::RnnSeries& train, const rnn::RnnRegularization& reg) {
   rnn::RnnWeights g;
   rnn::reduced_objective(w, train, reg, {}, &g);
@@ -104,7 +112,7 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareSettings& 
 baselines::GradientResult run_gradient(baselines::Method method, double lr, const rnn::RnnDataset& data,
                                        const CompareSettings& s, const Vector& x0, double seconds, double evals,
                                        bool monitor) {
-  const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
+  const rnn::RnnRegularization reg = regularization();
   baselines::Objective f =
       baselines::make_rnn_objective(data.train, reg, s.hidden, method == baselines::Method::kSgd ? s.windows : 1);
   // Ctrl-C stops a gradient run at its next evaluation (docs/interruption.md).
@@ -126,25 +134,45 @@ baselines::GradientResult run_gradient(baselines::Method method, double lr, cons
   return baselines::minimize(f, x0, o, mon);
 }
 
-double tune_learning_rate(baselines::Method method, const rnn::RnnDataset& data, const CompareSettings& s,
-                          const Vector& x0, const std::vector<double>& rates) {
+std::vector<TuningTrial> tuning_trials(baselines::Method method, const rnn::RnnDataset& data, const CompareSettings& s,
+                                       const Vector& x0, const std::vector<double>& rates) {
   const int d = data.train.d(), p = data.train.p();
-  double best = kInf, rate = kNaN;
+  std::vector<TuningTrial> trials;
   for (double lr : rates) {
     const auto t = run_gradient(method, lr, data, s, x0, s.tune_fraction * s.budget_seconds,
                                 s.budget_evals > 0 ? std::max(1.0, std::floor(s.tune_fraction * s.budget_evals)) : 0.0,
                                 false);
-    double mse = kInf;
-    if (!t.diverged)
-      mse = rnn::forward_metrics(rnn::unflatten(t.x, s.hidden, d, p), data.train, data.test, false).train_mse;
-    if (std::isfinite(mse) && mse < best) {
-      best = mse;
-      rate = lr;
-    }
+    TuningTrial trial;
+    trial.learning_rate = lr;
+    trial.diverged = t.diverged;
+    // F and the MSE of the final weights by forward passes, outside the run's clock.
+    const rnn::RnnWeights w = rnn::unflatten(t.x, s.hidden, d, p);
+    trial.objective = objective_value(w, data.train, regularization());
+    trial.train_mse = rnn::forward_metrics(w, data.train, data.test, false).train_mse;
+    trials.push_back(trial);
   }
-  // Every rate diverged: the smallest one (it diverges in the full run too and is reported so).
-  if (!std::isfinite(rate) && !rates.empty()) rate = *std::min_element(rates.begin(), rates.end());
+  return trials;
+}
+
+// By F, the objective every method minimizes (docs/compare.md "Ranking by F"):
+// a rate that buys a lower train MSE with larger weights is not the better one.
+double select_learning_rate(const std::vector<TuningTrial>& trials) {
+  double best = kInf, rate = kNaN;
+  for (const auto& t : trials)
+    if (!t.diverged && std::isfinite(t.objective) && t.objective < best) {
+      best = t.objective;
+      rate = t.learning_rate;
+    }
+  // None usable: the smallest rate (it diverges in the full run too and is reported so).
+  if (!std::isfinite(rate))
+    for (const auto& t : trials)
+      if (!(t.learning_rate >= rate)) rate = t.learning_rate;
   return rate;
+}
+
+double tune_learning_rate(baselines::Method method, const rnn::RnnDataset& data, const CompareSettings& s,
+                          const Vector& x0, const std::vector<double>& rates) {
+  return select_learning_rate(tuning_trials(method, data, s, x0, rates));
 }
 
 RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const CompareSettings& s,
@@ -161,7 +189,8 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
   // split-problem iterate can be nearly feasible while its weights blow up in
   // the forward recursion.
   const rnn::TrainResult res = rnn::train(data, o, [&](const rnn::TrainHistoryRow& row) {
-    r.curve.push_back({row.seconds, row.train_mse, row.test_mse, std::hypot(row.violation_c1, row.violation_c2)});
+    r.curve.push_back(
+        {row.seconds, row.train_mse, row.test_mse, std::hypot(row.violation_c1, row.violation_c2), row.objective});
     if (blown(row.train_mse, limit) && !std::isfinite(r.diverged_at)) r.diverged_at = row.seconds;
     return !(by_time && row.seconds >= alm_budget) && !blown(row.train_mse, limit) && !interrupt_requested();
   });
@@ -179,7 +208,7 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
     const int d = data.train.d(), p = data.train.p();
     const auto g = run_gradient(baselines::Method::kLbfgs, 1.0, data, s, rnn::flatten(res.weights),
                                 by_time ? rest : 0.0, by_time ? 0.0 : s.budget_evals, true);
-    for (const auto& h : g.history) r.curve.push_back({t_off + h.seconds, h.train_mse, h.test_mse, 0.0});
+    for (const auto& h : g.history) r.curve.push_back({t_off + h.seconds, h.train_mse, h.test_mse, 0.0, h.objective});
     if (!g.diverged) {
       r.weights = rnn::unflatten(g.x, s.hidden, d, p);
       const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, false);
@@ -208,7 +237,7 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
   if (baselines::has_learning_rate(method)) r.learning_rate = tune_learning_rate(method, data, s, x0, rates);
   const auto g = run_gradient(method, std::isfinite(r.learning_rate) ? r.learning_rate : 1.0, data, s, x0,
                               s.budget_seconds, s.budget_evals, true);
-  for (const auto& h : g.history) r.curve.push_back({h.seconds, h.train_mse, h.test_mse, 0.0});
+  for (const auto& h : g.history) r.curve.push_back({h.seconds, h.train_mse, h.test_mse, 0.0, h.objective});
   r.weights = rnn::unflatten(g.x, s.hidden, d, p);
   const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, false);
   r.train_mse = fm.train_mse;
@@ -222,7 +251,7 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
     r.status = "diverged";
     r.diverged_at = g.seconds;
   }
-  r.kkt = grad_inf(r.weights, data.train, rnn::TrainOptions::defaults().regularization);
+  r.kkt = grad_inf(r.weights, data.train, regularization());
   return r;
 }
 
@@ -236,10 +265,12 @@ RunRecord run_method(const std::string& method, const rnn::RnnDataset& data, con
   r.start = rnn::diagnose_start(start_weights(s, data, init, seed), data.train, s.grad.divergence_value);
   // After the run, outside its budget, unless rnn::train has it at the final
   // weights; the regularization is every method's (run_baseline, alm_options).
+  // F for a diverged run too (its last finite iterate); the summaries skip it.
+  r.objective = objective_value(r.weights, data.train, regularization());
   if (r.status == "diverged")
     r.kkt_clarke = kNaN;
   else if (std::isnan(r.kkt_clarke) && r.weights.W.size() > 0)
-    r.kkt_clarke = clarke_kkt(r.weights, data.train, rnn::TrainOptions::defaults().regularization);
+    r.kkt_clarke = clarke_kkt(r.weights, data.train, regularization());
   return r;
 }
 
@@ -262,11 +293,11 @@ Target set_time_to_target(std::vector<RunRecord>& runs, double factor) {
   Target t;
   for (const auto& r : runs)
     for (const auto& p : r.curve)
-      if (std::isfinite(p.train_mse)) t.best = std::min(t.best, p.train_mse);
+      if (std::isfinite(p.objective)) t.best = std::min(t.best, p.objective);
   t.target = factor * t.best;
   for (auto& r : runs)
     for (const auto& p : r.curve)
-      if (p.train_mse <= t.target) {
+      if (p.objective <= t.target) {
         r.time_to_target = p.seconds;
         break;
       }
@@ -288,11 +319,12 @@ MethodSummary summarize(const std::vector<RunRecord>& runs, const std::string& m
       ++m.diverged;
       continue;
     }
+    m.objective.push_back(r.objective);
     m.train_mse.push_back(r.train_mse);
     m.test_mse.push_back(r.test_mse);
     m.kkt.push_back(r.kkt);
     m.kkt_clarke.push_back(r.kkt_clarke);
-    if (std::isfinite(r.train_mse) && (m.best_run == nullptr || r.train_mse < m.best_run->train_mse)) m.best_run = &r;
+    if (std::isfinite(r.objective) && (m.best_run == nullptr || r.objective < m.best_run->objective)) m.best_run = &r;
   }
   m.reached = static_cast<int>(
       std::count_if(m.time_to_target.begin(), m.time_to_target.end(), [](double x) { return std::isfinite(x); }));
@@ -304,16 +336,48 @@ MethodSummary summarize(const std::vector<RunRecord>& runs, const std::string& m
   return m;
 }
 
+Ranking rank(std::vector<MethodSummary>& summaries) {
+  Ranking k;
+  double best = kInf;
+  for (const auto& m : summaries) {
+    const double f = m.objective_median();
+    if (std::isfinite(f) && f < best) best = f, k.best_method = m.method;
+    if (!is_alm(m.method) && std::isfinite(f) && !(f >= k.best_gradient_objective))
+      k.best_gradient_objective = f, k.best_gradient = m.method;
+  }
+  for (auto& m : summaries)
+    m.ratio_to_best_gradient = k.best_gradient_objective > 0 ? m.objective_median() / k.best_gradient_objective : kNaN;
+  return k;
+}
+
+std::string run_model_path(const RunRecord& r) {
+  return fmt::format("runs/{}-{}-seed{}/model.json", r.method, r.init, r.seed);
+}
+
+rnn::RnnModel run_model(const RunRecord& r, const rnn::RnnDataset& data, const nlohmann::json& options) {
+  rnn::RnnModel model;
+  model.weights = r.weights;
+  model.regularization = regularization();
+  model.scaling = data.scaling;
+  model.input_columns = data.input_columns;
+  model.target_columns = data.target_columns;
+  model.univariate = data.univariate;
+  model.test_continues_from_train = false;  // as forward_metrics(…, false) in the runs
+  model.options = options;
+  return model;
+}
+
 // Every number through exact_number (core/run_control.h): bit for bit, NaN and ±inf included.
 nlohmann::json run_record_to_json(const RunRecord& r) {
   nlohmann::json c = nlohmann::json::array();
   for (const auto& p : r.curve)
-    c.push_back({exact_number(p.seconds), exact_number(p.train_mse), exact_number(p.test_mse), exact_number(p.violation)});
+    c.push_back({exact_number(p.seconds), exact_number(p.train_mse), exact_number(p.test_mse), exact_number(p.violation),
+                 exact_number(p.objective)});
   nlohmann::json w = nlohmann::json::array();
   const Vector theta = r.weights.W.size() > 0 ? rnn::flatten(r.weights) : Vector();
   for (Eigen::Index i = 0; i < theta.size(); ++i) w.push_back(exact_number(theta[i]));
   return {{"method", r.method}, {"init", r.init}, {"seed", r.seed}, {"learning_rate", exact_number(r.learning_rate)},
-          {"train_mse", exact_number(r.train_mse)}, {"test_mse", exact_number(r.test_mse)},
+          {"objective", exact_number(r.objective)}, {"train_mse", exact_number(r.train_mse)}, {"test_mse", exact_number(r.test_mse)},
           {"seconds", exact_number(r.seconds)}, {"kkt", exact_number(r.kkt)},
           {"kkt_clarke", exact_number(r.kkt_clarke)}, {"status", r.status},
           {"diverged_at", exact_number(r.diverged_at)}, {"curve", c}, {"weights", w},
@@ -327,6 +391,8 @@ RunRecord run_record_from_json(const nlohmann::json& j, int m, int d, int p) {
   r.init = j.at("init").get<std::string>();
   r.seed = j.at("seed").get<int>();
   r.learning_rate = exact_number_from_json(j.at("learning_rate"));
+  // Checkpoints written before the F column have none: NaN (as kkt_clarke).
+  r.objective = j.contains("objective") ? exact_number_from_json(j.at("objective")) : kNaN;
   r.train_mse = exact_number_from_json(j.at("train_mse"));
   r.test_mse = exact_number_from_json(j.at("test_mse"));
   r.seconds = exact_number_from_json(j.at("seconds"));
@@ -337,7 +403,7 @@ RunRecord run_record_from_json(const nlohmann::json& j, int m, int d, int p) {
   r.diverged_at = exact_number_from_json(j.at("diverged_at"));
   for (const auto& c : j.at("curve"))
     r.curve.push_back({exact_number_from_json(c.at(0)), exact_number_from_json(c.at(1)), exact_number_from_json(c.at(2)),
-                       exact_number_from_json(c.at(3))});
+                       exact_number_from_json(c.at(3)), c.size() > 4 ? exact_number_from_json(c.at(4)) : kNaN});
   const auto& w = j.at("weights");
   if (!w.empty()) {
     Vector theta(static_cast<Eigen::Index>(w.size()));

@@ -1,6 +1,7 @@
 // almkit compare (apps/cmd_compare.cpp, docs/compare.md) through the built
 // CLI on a tiny data file: same seed → same tables, a diverging method is
-// reported with its time and the comparison goes on, bad options exit 2.
+// reported with its time and the comparison goes on, bad options exit 2,
+// every run's model.json reproduces its F and train MSE.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -15,8 +16,12 @@
 
 #include <doctest/doctest.h>
 
-#include "cli_test_helpers.h"
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_model.h"
+#include "cli_test_helpers.h"
 
 namespace {
 
@@ -73,8 +78,8 @@ TEST_CASE("compare: the same seeds give the same results table under an evaluati
   const auto table = rows(ra);
   REQUIRE(table.size() == 1 + 5 * 2 * 2);
   CHECK(slurp(dir / "a" / "results.csv").rfind(
-            "method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,kkt_clarke,status,"
-            "start_explodes\n",
+            "method,init,seed,learning_rate,objective,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,kkt_clarke,"
+            "status,start_explodes\n",
             0) == 0);
   CHECK(without_columns(ra, {"seconds", "time_to_target"}) == without_columns(rb, {"seconds", "time_to_target"}));
   CHECK(without_columns(slurp(dir / "a" / "curves.csv"), {"seconds"}) ==
@@ -101,14 +106,15 @@ TEST_CASE("compare: a diverging method is reported as diverged with its time and
   const auto table = rows(slurp(dir / "out" / "results.csv"));
   REQUIRE(table.size() == 3);
   CHECK(table[1][0] == "gd");
-  CHECK(table[1][10] == "diverged");
+  CHECK(table[1][11] == "diverged");
   // seconds: when it diverged (a number; no wall-clock bound here, which a
   // loaded machine could break — the budget logic is tested directly in test_rnn_compare.cpp).
-  REQUIRE(!table[1][6].empty());
-  CHECK(std::stod(table[1][6]) >= 0.0);
+  REQUIRE(!table[1][7].empty());
+  CHECK(std::stod(table[1][7]) >= 0.0);
   CHECK(table[2][0] == "lbfgs");
-  CHECK(table[2][10] != "diverged");
-  CHECK(!table[2][4].empty());
+  CHECK(table[2][11] != "diverged");
+  CHECK(!table[2][4].empty());  // F
+  CHECK(!table[2][5].empty());  // train MSE
   CHECK(slurp(dir / "log.txt").find("diverged") != std::string::npos);
   fs::remove_all(dir);
 }
@@ -171,8 +177,8 @@ TEST_CASE("compare: an ALM run whose forward-pass MSE blows up is reported as di
   const auto table = rows(slurp(dir / "out" / "results.csv"));
   REQUIRE(table.size() == 3);
   for (size_t i = 1; i < 3; ++i) {  // L-BFGS: Ceres refuses the start, counted as diverged too
-    CHECK(table[i][10] == "diverged");
-    CHECK(std::stod(table[i][6]) < 1.0);
+    CHECK(table[i][11] == "diverged");
+    CHECK(std::stod(table[i][7]) < 1.0);
   }
   CHECK(slurp(dir / "out" / "results.md").find("| 1 (1 diverged) |") != std::string::npos);
   CHECK(slurp(dir / "out" / "results.json").find("\"diverged_at_seconds\": null") == std::string::npos);
@@ -188,11 +194,11 @@ TEST_CASE("compare: every method starts from the same weights, drawn with --init
                             "--budget-evals 4 --alm-outer 1 --learning-rates 1e-2 --no-plots --quiet --out \"{}\"",
                             data.string(), std_text, (dir / name).string()),
                 dir / (name + ".log")) == 0);
-    std::vector<std::string> out;  // train MSE of every run's first curve point (at the initial weights)
+    std::vector<std::string> out;  // train MSE of every run's first curve point (at the initial weights): column 5
     std::string last;
     for (const auto& r : rows(slurp(dir / name / "curves.csv"))) {
       if (r[0] == "method") continue;
-      if (r[0] != last) out.push_back(r[4]);
+      if (r[0] != last) out.push_back(r[5]);
       last = r[0];
     }
     return out;
@@ -209,6 +215,7 @@ TEST_CASE("compare: every method starts from the same weights, drawn with --init
   REQUIRE(table.size() == 7);
   CHECK(table[4][0] == "alm-lbfgs-safeguarded");
   CHECK(!table[4][4].empty());
+  CHECK(!table[4][5].empty());
   CHECK(slurp(dir / "large" / "results.json").find("\"init_std\": 0.5") != std::string::npos);
   fs::remove_all(dir);
 }
@@ -226,6 +233,91 @@ TEST_CASE("compare: --print-options shows every setting used, and results.json s
     CHECK(text.find("\"beta2\": 0.999") != std::string::npos);
     CHECK(text.find("\"alm-bcd\": {") != std::string::npos);
     CHECK(text.find("\"max_outer_iterations\": 3") != std::string::npos);  // --budget-evals 3: 3 outer iterations
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: every run's model.json reproduces the F and train MSE of the tables, and the ranking is by F") {
+  const fs::path dir = compare_dir("models");
+  const fs::path data = tiny_data(dir);
+  const fs::path out = dir / "out";
+  REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 3 --methods alm-bcd,gd,adam,lbfgs --seeds 2 "
+                          "--budget-evals 20 --alm-outer 3 --learning-rates 1e-2,1e-1 --target-factor 1.01 --no-plots "
+                          "--quiet --out \"{}\"",
+                          data.string(), out.string()),
+              dir / "log.txt") == 0);
+  // The data set as the CLI loads it (no scaling, 90/10 split).
+  almkit::rnn::DataSpec spec;
+  spec.path = data.string();
+  spec.targets = {"y"};
+  const almkit::rnn::RnnDataset ds = almkit::rnn::load_dataset(spec);
+  const nlohmann::json j = nlohmann::json::parse(slurp(out / "results.json"));
+  const auto table = rows(slurp(out / "results.csv"));
+  REQUIRE(j["runs"].size() == 8);
+  REQUIRE(table.size() == 1 + 8);
+  REQUIRE(table[0][4] == "objective");
+  for (size_t i = 0; i < 8; ++i) {
+    const nlohmann::json& r = j["runs"][i];
+    INFO(r["method"].get<std::string>() << " seed " << r["seed"].get<int>());
+    const std::string rel = r["model"].get<std::string>();
+    CHECK(rel == fmt::format("runs/{}-gaussian-seed{}/model.json", r["method"].get<std::string>(), r["seed"].get<int>()));
+    REQUIRE(fs::exists(out / rel));
+    const almkit::rnn::RnnModel model = almkit::rnn::load_model((out / rel).string());
+    const double f = almkit::rnn::reduced_objective(model.weights, ds.train, model.regularization).value;
+    const double mse = almkit::rnn::forward_metrics(model.weights, ds.train, ds.test, false).train_mse;
+    CHECK(f == r["objective"].get<double>());
+    CHECK(f == std::stod(table[1 + i][4]));
+    CHECK(mse == r["train_mse"].get<double>());
+    CHECK(mse == std::stod(table[1 + i][5]));
+    CHECK(model.options["run"]["method"] == r["method"]);
+  }
+  // The ranking is by F: the best method has the lowest F median, the ratios are to the best gradient method's.
+  double lowest = 1e300, lowest_gradient = 1e300;
+  std::string best;
+  for (const auto& [name, m] : j["methods"].items()) {
+    const double f = m["objective_median"].get<double>();
+    if (f < lowest) lowest = f, best = name;
+    if (name != "alm-bcd") lowest_gradient = std::min(lowest_gradient, f);
+  }
+  CHECK(j["ranking"]["best_method"] == best);
+  CHECK(j["ranking"]["best_gradient_objective_median"].get<double>() == lowest_gradient);
+  for (const auto& [name, m] : j["methods"].items())
+    CHECK(m["objective_ratio_to_best_gradient"].get<double>() ==
+          doctest::Approx(m["objective_median"].get<double>() / lowest_gradient));
+  CHECK(j["target_objective"].get<double>() == doctest::Approx(1.01 * j["best_objective"].get<double>()));
+  CHECK(slurp(out / "results.md").find("| F / best gradient |") != std::string::npos);
+  // The saved model is an ordinary model.json: almkit predict applies it.
+  CHECK(run(fmt::format("predict \"{}\" \"{}\" --out \"{}\"", (out / "runs" / "alm-bcd-gaussian-seed0" / "model.json").string(),
+                        data.string(), (dir / "pred.csv").string()),
+            dir / "predict.log") == 0);
+  CHECK(rows(slurp(dir / "pred.csv")).size() == 1 + 40);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: --resume of a checkpoint written before the F column recomputes F from the stored weights") {
+  const fs::path dir = compare_dir("old_checkpoint");
+  const fs::path data = tiny_data(dir);
+  const fs::path out = dir / "out";
+  REQUIRE(run(fmt::format("compare --data \"{}\" --target y --hidden 3 --methods alm-bcd,gd --budget-evals 20 "
+                          "--alm-outer 3 --learning-rates 1e-2,1e-1 --no-plots --quiet --out \"{}\"",
+                          data.string(), out.string()),
+              dir / "a.log") == 0);
+  const auto before = rows(slurp(out / "results.csv"));
+  // The checkpoint as an older almkit wrote it: no "objective", curve points of 4 numbers.
+  nlohmann::json c = nlohmann::json::parse(slurp(out / "checkpoint.json"));
+  c["status"] = "interrupted";
+  for (auto& r : c["runs"]) {
+    r.erase("objective");
+    for (auto& p : r["curve"]) p.erase(4);
+  }
+  std::ofstream(out / "checkpoint.json") << c.dump();
+  REQUIRE(run(fmt::format("compare --resume \"{}\" --quiet", out.string()), dir / "b.log") == 0);
+  const auto after = rows(slurp(out / "results.csv"));
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 1; i < after.size(); ++i) {
+    CHECK(after[i][4] == before[i][4]);  // F, bit for bit (shortest round-trip text)
+    CHECK(after[i][5] == before[i][5]);
+    CHECK(after[i][8].empty());          // time to target: the old curves have no F
   }
   fs::remove_all(dir);
 }

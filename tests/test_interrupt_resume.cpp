@@ -222,7 +222,7 @@ TEST_CASE("compare: SIGINT after the first run writes every output as interrupte
     CHECK(cv.back() == '\n');
     std::stringstream ss(cv);
     std::string line;
-    while (std::getline(ss, line)) CHECK(std::count(line.begin(), line.end(), ',') == 5);
+    while (std::getline(ss, line)) CHECK(std::count(line.begin(), line.end(), ',') == 6);
   }
   const auto changed = run_cli(base + fmt::format(" --budget-evals 3001 --resume \"{}\"", b.string()));
   CHECK(changed.code == 2);

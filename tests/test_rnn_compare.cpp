@@ -1,7 +1,8 @@
 // The comparison harness as a library (study/rnn_compare.h, docs/compare.md):
 // medians, the divergence rule, time to target, aggregation, the ALM variants'
-// options, learning-rate tuning and deterministic runs under an evaluation
-// budget — without the almkit executable (the CLI itself: test_compare.cpp).
+// options, learning-rate tuning, the ranking by F and deterministic runs under
+// an evaluation budget — without the almkit executable (the CLI itself:
+// test_compare.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -49,6 +50,7 @@ RunRecord run_with_curve(const std::string& method, std::vector<Point> curve, co
   r.curve = std::move(curve);
   r.status = status;
   r.train_mse = r.curve.empty() ? kNaN : r.curve.back().train_mse;
+  r.objective = r.curve.empty() ? kNaN : r.curve.back().objective;
   r.test_mse = r.train_mse;
   r.kkt = 1.0;
   return r;
@@ -70,22 +72,34 @@ TEST_CASE("compare harness: the divergence rule is the gradient methods' (not fi
   CHECK(!blown(0.5, 1e20));
 }
 
-TEST_CASE("compare harness: time to target is the first time at or below 1.1 x the best MSE of any run") {
-  std::vector<RunRecord> runs = {run_with_curve("a", {{0.0, 4.0, 4, 0}, {1.0, 2.0, 2, 0}, {2.0, 1.0, 1, 0}}),
-                                 run_with_curve("b", {{0.0, 4.0, 4, 0}, {0.5, 1.05, 1, 0}, {3.0, 1.2, 1, 0}}),
-                                 run_with_curve("c", {{0.0, 4.0, 4, 0}, {0.5, kNaN, kNaN, 0}})};
-  const Target t = set_time_to_target(runs);
+TEST_CASE("compare harness: time to target is the first time with F at or below factor x the best F of any run") {
+  // Points {seconds, train MSE, test MSE, violation, F}. The train MSE runs
+  // against F on purpose (run b reaches the lowest MSE, 0.1, with F 5): only F counts.
+  std::vector<RunRecord> runs = {
+      run_with_curve("a", {{0.0, 4.0, 4, 0, 8.0}, {1.0, 2.0, 2, 0, 2.0}, {2.0, 1.0, 1, 0, 1.0}}),
+      run_with_curve("b", {{0.0, 4.0, 4, 0, 8.0}, {0.5, 0.1, 1, 0, 5.0}, {1.0, 1.2, 1, 0, 1.05}, {3.0, 0.2, 1, 0, 1.2}}),
+      run_with_curve("c", {{0.0, 4.0, 4, 0, 8.0}, {0.5, kNaN, kNaN, 0, kNaN}}),
+      run_with_curve("d", {{0.0, 0.05, 4, 0}})};  // no F recorded (an old checkpoint's curve): never reaches it
+  const Target t = set_time_to_target(runs, 1.1);
   CHECK(t.best == 1.0);
   CHECK(t.target == doctest::Approx(1.1));
   CHECK(runs[0].time_to_target == 2.0);
-  CHECK(runs[1].time_to_target == 0.5);
+  CHECK(runs[1].time_to_target == 1.0);
   CHECK(std::isnan(runs[2].time_to_target));
+  CHECK(std::isnan(runs[3].time_to_target));
+  // The default factor, 1 + 1e-4: only a run within 1e-4 of the best F reaches it.
+  CHECK(CompareSettings{}.target_factor == 1.0001);
+  for (auto& r : runs) r.time_to_target = kNaN;
+  const Target tight = set_time_to_target(runs);
+  CHECK(tight.target == doctest::Approx(1.0001));
+  CHECK(runs[0].time_to_target == 2.0);
+  CHECK(std::isnan(runs[1].time_to_target));
 }
 
 TEST_CASE("compare harness: a method's summary counts diverged runs but takes medians over the others") {
-  std::vector<RunRecord> runs = {run_with_curve("gd", {{0, 3.0, 3, 0}}), run_with_curve("gd", {{0, 1.0, 1, 0}}),
-                                 run_with_curve("gd", {{0, 9.0, 9, 0}}, "diverged"),
-                                 run_with_curve("adam", {{0, 0.5, 0.5, 0}})};
+  std::vector<RunRecord> runs = {run_with_curve("gd", {{0, 3.0, 3, 0, 3.0}}), run_with_curve("gd", {{0, 1.0, 1, 0, 1.0}}),
+                                 run_with_curve("gd", {{0, 9.0, 9, 0, 9.0}}, "diverged"),
+                                 run_with_curve("adam", {{0, 0.5, 0.5, 0, 0.5}})};
   runs[0].learning_rate = 0.1;
   runs[1].learning_rate = 0.01;
   runs[2].learning_rate = 0.1;
@@ -95,12 +109,13 @@ TEST_CASE("compare harness: a method's summary counts diverged runs but takes me
   CHECK(m.diverged == 1);
   CHECK(m.train_mse.size() == 2);
   CHECK(m.train_mse_median() == 2.0);
+  CHECK(m.objective_median() == 2.0);
   CHECK(m.learning_rates == "0.1, 0.01");
   REQUIRE(m.best_run != nullptr);
   CHECK(m.best_run->train_mse == 1.0);
   CHECK(m.statuses.at("diverged") == 1);
   CHECK(m.statuses.at("converged") == 2);
-  CHECK(m.reached == 0);  // the best run (adam, 0.5) sets the target 0.55
+  CHECK(m.reached == 0);  // the best run (adam, F 0.5) sets the target 1.0001 × 0.5
   CHECK(summarize(runs, "adam").reached == 1);
   CHECK(summarize(runs, "sgd").runs == 0);
   CHECK(summarize(runs, "sgd").learning_rates == "—");
@@ -138,7 +153,7 @@ TEST_CASE("compare harness: method names, the ALM variants' policies and the out
   CHECK(hy.seed == 2);
 }
 
-TEST_CASE("compare harness: tuning picks a rate of the grid; when every rate diverges, the smallest") {
+TEST_CASE("compare harness: tuning picks a rate of the grid, and the smallest when every rate diverges") {
   const rnn::RnnDataset data = tiny_dataset();
   const CompareSettings s = tiny_settings();
   const Vector x0 = rnn::flatten(start_weights(s, data, rnn::InitScheme::kGaussian, 0));
@@ -202,6 +217,8 @@ TEST_CASE("compare harness: a run record survives checkpoint JSON bit for bit (N
   r.seconds = std::nextafter(2.0, 3.0);
   r.kkt = std::numeric_limits<double>::infinity();
   r.kkt_clarke = 1.0 / 3.0;
+  r.objective = 0.1 / 7.0;
+  r.curve[1].objective = std::nextafter(0.5, 1.0);
   r.diverged_at = 0.25;
   r.time_to_target = 1.5;  // not stored: recomputed over all runs
   r.weights = rnn::initialize_weights(3, 2, 1, rnn::InitScheme::kLecun, 0.0, 5);
@@ -217,7 +234,7 @@ TEST_CASE("compare harness: a run record survives checkpoint JSON bit for bit (N
   const std::vector<std::pair<double, double>> numbers{{b.learning_rate, r.learning_rate}, {b.train_mse, r.train_mse},
                                                         {b.test_mse, r.test_mse},         {b.seconds, r.seconds},
                                                         {b.kkt, r.kkt},                   {b.diverged_at, r.diverged_at},
-                                                        {b.kkt_clarke, r.kkt_clarke}};
+                                                        {b.kkt_clarke, r.kkt_clarke}, {b.objective, r.objective}};
   for (const auto& n : numbers) CHECK(same(n.first, n.second));
   CHECK(std::isnan(b.time_to_target));
   REQUIRE(b.curve.size() == r.curve.size());
@@ -226,7 +243,18 @@ TEST_CASE("compare harness: a run record survives checkpoint JSON bit for bit (N
     CHECK(same(b.curve[i].train_mse, r.curve[i].train_mse));
     CHECK(same(b.curve[i].test_mse, r.curve[i].test_mse));
     CHECK(same(b.curve[i].violation, r.curve[i].violation));
+    CHECK(same(b.curve[i].objective, r.curve[i].objective));
   }
+  CHECK(std::isnan(b.curve[0].objective));
+  CHECK(b.curve[1].objective == std::nextafter(0.5, 1.0));
+  // A checkpoint written before the F column: F and the curve's F read as NaN.
+  nlohmann::json old = j;
+  old.erase("objective");
+  for (auto& c : old["curve"]) c.erase(4);
+  const RunRecord o = run_record_from_json(old, 3, 2, 1);
+  CHECK(std::isnan(o.objective));
+  CHECK(std::isnan(o.curve[1].objective));
+  CHECK(o.curve[1].train_mse == r.curve[1].train_mse);
   CHECK(rnn::flatten(b.weights) == rnn::flatten(r.weights));
   CHECK(b.start.spectral_radius == r.start.spectral_radius);
   CHECK(b.start.explodes == r.start.explodes);
@@ -235,4 +263,129 @@ TEST_CASE("compare harness: a run record survives checkpoint JSON bit for bit (N
   CHECK(run_record_from_json(run_record_to_json(empty), 3, 2, 1).weights.W.size() == 0);
   // Weights for another model size are refused with the reason.
   CHECK_THROWS_WITH_AS(run_record_from_json(j, 4, 2, 1), doctest::Contains("wrong size"), std::invalid_argument);
+}
+
+TEST_CASE("compare harness: the ranking, the ratios and the best run follow F where a lower train MSE has a higher F") {
+  // The measured case (univariate series, m = 50): ALM-BCD and L-BFGS reach the
+  // same KKT point, F 0.02689 at train MSE 0.01305; Adam ends at train MSE
+  // 0.0081 but F 0.0289 (a lower MSE bought with larger weights).
+  auto run = [](const std::string& method, double f, double mse, int seed) {
+    RunRecord r = run_with_curve(method, {{0.0, 1.0, 1.0, 0.0, 1.0}, {1.0, mse, mse, 0.0, f}});
+    r.seed = seed;
+    return r;
+  };
+  std::vector<RunRecord> runs = {run("alm-bcd", 0.026890, 0.01305, 0), run("alm-bcd", 0.026895, 0.01306, 1),
+                                 run("lbfgs", 0.026891, 0.01305, 0),   run("lbfgs", 0.026896, 0.01305, 1),
+                                 run("adam", 0.0289, 0.0081, 0),       run("adam", 0.0291, 0.0079, 1)};
+  std::vector<MethodSummary> sums;
+  for (const char* m : {"adam", "lbfgs", "alm-bcd"}) sums.push_back(summarize(runs, m));
+  // By train MSE adam would be best everywhere; by F it is last.
+  CHECK(sums[0].train_mse_median() < sums[1].train_mse_median());
+  const Ranking k = rank(sums);
+  CHECK(k.best_method == "alm-bcd");
+  CHECK(k.best_gradient == "lbfgs");
+  CHECK(k.best_gradient_objective == doctest::Approx(0.5 * (0.026891 + 0.026896)).epsilon(1e-15));
+  CHECK(sums[1].ratio_to_best_gradient == 1.0);
+  CHECK(sums[2].ratio_to_best_gradient == doctest::Approx(0.5 * (0.026890 + 0.026895) / k.best_gradient_objective));
+  CHECK(sums[2].ratio_to_best_gradient < 1.0);
+  CHECK(sums[0].ratio_to_best_gradient == doctest::Approx(0.5 * (0.0289 + 0.0291) / k.best_gradient_objective));
+  // The best run of adam is its lower F (seed 0), not its lower train MSE (seed 1).
+  REQUIRE(sums[0].best_run != nullptr);
+  CHECK(sums[0].best_run->seed == 0);
+  // The common target is 1.0001 × the lowest F (ALM-BCD's): adam never reaches it, L-BFGS does.
+  set_time_to_target(runs, 1.0001);
+  CHECK(runs[0].time_to_target == 1.0);
+  CHECK(runs[2].time_to_target == 1.0);
+  CHECK(std::isnan(runs[4].time_to_target));
+  CHECK(std::isnan(runs[5].time_to_target));
+  // Only ALM methods: no gradient reference, ratios NaN; a run without F has no best run.
+  std::vector<MethodSummary> alm_only = {summarize(runs, "alm-bcd")};
+  const Ranking a = rank(alm_only);
+  CHECK(a.best_method == "alm-bcd");
+  CHECK(a.best_gradient.empty());
+  CHECK(std::isnan(alm_only[0].ratio_to_best_gradient));
+  std::vector<RunRecord> no_f = {run_with_curve("gd", {{0.0, 1.0, 1.0, 0.0}})};
+  CHECK(summarize(no_f, "gd").best_run == nullptr);
+}
+
+TEST_CASE("compare harness: the learning-rate choice is by the final F, not the train MSE") {
+  // The lowest train MSE (1e-3, 0.03) has the higher F; a diverged trial and a
+  // trial without a finite F never win, whatever their values.
+  const std::vector<TuningTrial> trials = {{1e-3, 0.05, 0.03, false},
+                                           {1e-2, 0.04, 0.035, false},
+                                           {1e-1, 0.001, 0.0001, true},
+                                           {1.0, kNaN, 0.0, false}};
+  CHECK(select_learning_rate(trials) == 1e-2);
+  CHECK(select_learning_rate({{1e-2, 0.04, 0.1, false}, {1e-3, 0.04, 0.01, false}}) == 1e-2);  // tie: grid order
+  CHECK(select_learning_rate({{1e-1, 1.0, 1.0, true}, {1e-2, kNaN, kNaN, false}, {1.0, 2.0, 2.0, true}}) == 1e-2);
+  CHECK(std::isnan(select_learning_rate({})));
+}
+
+TEST_CASE("compare harness: tuning runs every rate and picks the lowest F of independently computed short runs") {
+  const rnn::RnnDataset data = tiny_dataset();
+  CompareSettings s = tiny_settings();
+  s.budget_evals = 60;  // tuning runs of 6 evaluations
+  const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
+  const Vector x0 = rnn::flatten(start_weights(s, data, rnn::InitScheme::kGaussian, 0));
+  const std::vector<double> grid = {1e-3, 1e-2, 3e-2, 1e-1, 0.3, 1.0};
+  for (const auto method : {baselines::Method::kGd, baselines::Method::kAdam}) {
+    INFO(baselines::to_string(method));
+    const std::vector<TuningTrial> trials = tuning_trials(method, data, s, x0, grid);
+    REQUIRE(trials.size() == grid.size());
+    double best_f = std::numeric_limits<double>::infinity(), want = kNaN;
+    double best_mse = std::numeric_limits<double>::infinity(), by_mse = kNaN;
+    for (size_t i = 0; i < grid.size(); ++i) {
+      // The same short run (tune_fraction of the evaluation budget), F by a direct reduced_objective.
+      const auto g = run_gradient(method, grid[i], data, s, x0, 0.0, std::floor(s.tune_fraction * s.budget_evals), false);
+      const rnn::RnnWeights w = rnn::unflatten(g.x, s.hidden, 2, 1);
+      const double f = rnn::reduced_objective(w, data.train, reg).value;
+      CHECK(trials[i].learning_rate == grid[i]);
+      CHECK(trials[i].diverged == g.diverged);
+      CHECK(trials[i].objective == f);
+      CHECK(trials[i].train_mse == rnn::forward_metrics(w, data.train, data.test, false).train_mse);
+      if (!g.diverged && f < best_f) best_f = f, want = grid[i];
+      if (!g.diverged && trials[i].train_mse < best_mse) best_mse = trials[i].train_mse, by_mse = grid[i];
+    }
+    CHECK(tune_learning_rate(method, data, s, x0, grid) == want);
+    // This fixture separates the two rules for Adam: its lowest train MSE
+    // (α = 0.1) has a higher F than α = 0.01's, so a choice by MSE fails here.
+    if (method == baselines::Method::kAdam) {
+      CHECK(want == 1e-2);
+      CHECK(by_mse == 1e-1);
+    }
+  }
+}
+
+TEST_CASE("compare harness: a run records F at its final weights and in its curve, and its model reproduces it") {
+  const rnn::RnnDataset data = tiny_dataset();
+  const CompareSettings s = tiny_settings();
+  const rnn::RnnRegularization reg = rnn::TrainOptions::defaults().regularization;
+  for (const char* method : {"gd", "lbfgs", "alm-bcd", "alm-bcd+lbfgs"}) {
+    INFO(method);
+    const RunRecord r = run_method(method, data, s, rnn::InitScheme::kGaussian, 0, {1e-2, 1e-1});
+    REQUIRE(r.weights.W.size() > 0);
+    CHECK(r.objective == rnn::reduced_objective(r.weights, data.train, reg).value);
+    CHECK(r.objective == objective_value(r.weights, data.train, regularization()));
+    // F ≥ the weighted loss part (the train MSE here: unit weights), > 0 with λ > 0.
+    CHECK(r.objective > 0.0);
+    REQUIRE(!r.curve.empty());
+    for (const auto& p : r.curve) CHECK(std::isfinite(p.objective));
+    // The first point is θ0 for every method, the last one the final weights.
+    CHECK(r.curve.front().objective ==
+          doctest::Approx(objective_value(start_weights(s, data, rnn::InitScheme::kGaussian, 0), data.train, reg))
+              .epsilon(1e-12));
+    CHECK(r.curve.back().objective == doctest::Approx(r.objective).epsilon(1e-12));
+    // The model of the run: weights, λ and data mapping; F and the MSE re-evaluated from it.
+    const rnn::RnnModel model = rnn::model_from_json(rnn::model_to_json(run_model(r, data, {{"k", 1}})));
+    CHECK(model.options.at("k") == 1);
+    CHECK(model.target_columns == data.target_columns);
+    CHECK(rnn::reduced_objective(model.weights, data.train, model.regularization).value == r.objective);
+    CHECK(rnn::forward_metrics(model.weights, data.train, data.test, model.test_continues_from_train).train_mse ==
+          r.train_mse);
+  }
+  RunRecord named;
+  named.method = "alm-bcd+lbfgs";
+  named.init = "lecun";
+  named.seed = 3;
+  CHECK(run_model_path(named) == "runs/alm-bcd+lbfgs-lecun-seed3/model.json");
 }

@@ -249,8 +249,8 @@ TEST_CASE("rnn init: CLI --init pytorch|irnn, --irnn-scale, and the start diagno
   INFO(cmp.output);
   REQUIRE(cmp.code == 0);
   const std::string results = almkit::testing::slurp(dir / "cmp" / "results.csv");
-  CHECK(results.rfind("method,init,seed,learning_rate,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,kkt_clarke,status,"
-                      "start_explodes\n",
+  CHECK(results.rfind("method,init,seed,learning_rate,objective,train_mse,test_mse,seconds,time_to_target,kkt_stationarity,"
+                      "kkt_clarke,status,start_explodes\n",
                       0) == 0);
   CHECK(results.find("gd,irnn,0,") != std::string::npos);
   CHECK(results.find(",false\n") != std::string::npos);
