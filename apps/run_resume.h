@@ -28,6 +28,12 @@ struct Interrupted : std::runtime_error {
 inline constexpr int kDefaultCheckpointEvery = 0;
 inline constexpr double kDefaultCheckpointSeconds = 60.0;
 
+/// Default of --progress-seconds: at most two progress rows a second on the
+/// terminal (the rollout policy's outer iterations take well under a
+/// millisecond on SP500: one row each flooded it); every row still goes to
+/// history.csv (docs/rnn.md §8).
+inline constexpr double kDefaultProgressSeconds = 0.5;
+
 /// The flags given on the command line of `sub` (long name, then its raw
 /// values), in registration order, except the names in `skip` (e.g. "--resume").
 std::vector<std::string> given_arguments(const CLI::App* sub, const std::vector<std::string>& skip);
