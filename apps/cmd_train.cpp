@@ -521,6 +521,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   if (!a.quiet)
     fmt::print("almkit train: distributed over {} ranks, columns split by {}, preset {} (docs/parallel.md §3)\n",
                world.size(), rnn::to_string(ranks.split), a.preset);
+  const FolderLock out_lock = lock_output_folder(a.out);  // rank 0 writes every output
   RunControl ctl;
   ctl.options = &options;
   const rnn::TrainResult res = train_logged(a, spec, data, ctl, [&](const rnn::TrainHooks& h) { return distributed(h.on_row); });
@@ -582,6 +583,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     ctl.resume = &resume;
   }
   ctl.options = &options;
+  const FolderLock out_lock = lock_output_folder(a.out);  // held until the outputs are written
   irnn_weights(a, data.train.d(), data.train.p());
   const rnn::InitDiagnostics start = report_start(a, data);
   const rnn::TrainResult res = train_logged(a, spec, data, ctl);

@@ -11,10 +11,13 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "almkit/core/folder_lock.h"
 #include "almkit/core/run_control.h"
 #include "almkit/study/rnn_train_outcome.h"
 #include "cli_test_helpers.h"
@@ -71,6 +74,12 @@ std::vector<int> progress_rows(const std::string& output) {
     rows.push_back(std::stoi(fields[0]));
   }
   return rows;
+}
+
+// dir/.almkit.lock as a killed run leaves it: a PID (no live process has it: above pid_max), no holder.
+void stale_lock_file(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::ofstream(dir / FolderLock::kFileName) << "2147483646\n";
 }
 
 // history.csv without its wall-clock column "seconds" (column 1).
@@ -228,4 +237,86 @@ TEST_CASE("train CLI: progress rows are throttled by time, --verbose prints ever
   CHECK(neg.output.find("--progress-seconds") != std::string::npos);
   const CliRun both = run_cli(args + fmt::format(" --verbose --quiet --out \"{}\"", (dir / "both").string()));
   CHECK(both.code == 2);
+}
+
+TEST_CASE("FolderLock: one holder at a time, the holder's PID named, a stale lock file blocks nobody") {
+  const fs::path dir = scratch("lock") / "out";  // created by try_lock
+  FolderLock a;
+  REQUIRE(a.try_lock(dir.string()));
+  CHECK(a.locked());
+  CHECK(std::stol(slurp(dir / FolderLock::kFileName)) == static_cast<long>(::getpid()));
+  // A second open lock (here: in the same process; flock locks belong to the open file) is refused.
+  FolderLock b;
+  long holder = -1;
+  CHECK_FALSE(b.try_lock(dir.string(), &holder));
+  CHECK_FALSE(b.locked());
+  CHECK(holder == static_cast<long>(::getpid()));
+  // Moved, the lock stays held; released, the next one gets it.
+  FolderLock moved = std::move(a);
+  CHECK_FALSE(a.locked());
+  CHECK_FALSE(b.try_lock(dir.string()));
+  moved.unlock();
+  CHECK(b.try_lock(dir.string()));
+  b.unlock();
+
+  // The file a killed run leaves (its PID inside, no flock): taken over, our PID written.
+  const fs::path stale = scratch("lock") / "stale";
+  stale_lock_file(stale);
+  FolderLock c;
+  CHECK(c.try_lock(stale.string()));
+  CHECK(std::stol(slurp(stale / FolderLock::kFileName)) == static_cast<long>(::getpid()));
+
+  // A regular file where the folder should be: an error naming the path.
+  const fs::path file = scratch("lock") / "file";
+  std::ofstream(file) << "x";
+  FolderLock d;
+  CHECK_THROWS_AS(d.try_lock(file.string()), std::runtime_error);
+}
+
+TEST_CASE("train and compare CLI: --out held by another run or naming a file exits 2 naming it; a stale lock does not block") {
+  const fs::path dir = scratch("outlock");
+  const fs::path data = sine_csv(dir, "s.csv", 40);
+  const std::string train = fmt::format("train --data \"{}\" --target target --hidden 2 --outer 3 --no-plots --quiet", data.string());
+  const std::string compare = fmt::format(
+      "compare --data \"{}\" --target target --hidden 2 --methods gd --inits gaussian --seeds 1 --budget-evals 5 --no-plots",
+      data.string());
+
+  // Held (by this test process, as a running almkit would hold it): refused, the PID named, nothing written.
+  const fs::path held = dir / "held";
+  FolderLock lock;
+  REQUIRE(lock.try_lock(held.string()));
+  for (const std::string& cmd : {train, compare}) {
+    const CliRun r = run_cli(cmd + fmt::format(" --out \"{}\"", held.string()));
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find(fmt::format("another almkit run (PID {}) is writing to this folder", ::getpid())) !=
+          std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(held / "summary.json"));
+  CHECK_FALSE(fs::exists(held / "history.csv"));
+  lock.unlock();
+  const CliRun after = run_cli(train + fmt::format(" --out \"{}\"", held.string()));
+  INFO(after.output);
+  CHECK(after.code == 0);
+
+  // A lock file left by a killed run blocks neither a new run nor --resume.
+  const fs::path stale = dir / "stale";
+  stale_lock_file(stale);
+  const CliRun fresh = run_cli(train + fmt::format(" --checkpoint-every 1 --out \"{}\"", stale.string()));
+  INFO(fresh.output);
+  CHECK(fresh.code == 0);
+  stale_lock_file(stale);
+  const CliRun resumed = run_cli(fmt::format("train --resume \"{}\"", stale.string()));
+  INFO(resumed.output);
+  CHECK(resumed.code == 0);
+
+  // --out naming a regular file: exit 2 with the path, for both commands.
+  const fs::path file = dir / "a_file";
+  std::ofstream(file) << "x";
+  for (const std::string& cmd : {train, compare}) {
+    const CliRun r = run_cli(cmd + fmt::format(" --out \"{}\"", file.string()));
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find(fmt::format("--out {}: exists and is not a folder", file.string())) != std::string::npos);
+  }
 }
