@@ -538,6 +538,7 @@ void run_compare(const CLI::App* sub, CompareArgs& a) {
   if (a.print_options) fmt::print("{}\n", options.dump(2));
   std::vector<RunRecord> restored = restored_runs(a, checkpoint, options, data);
   ctl.options = &options;
+  const FolderLock out_lock = lock_output_folder(a.out);  // held until the outputs are written
 
   const std::string budget_text = a.budget_evals > 0
                                       ? fmt::format("{} gradient evaluations per gradient run (ALM: {} outer iterations, no gradient evaluations)",

@@ -26,6 +26,7 @@
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_distributed.h"
 #include "almkit/study/rnn_trainer.h"
+#include "almkit/study/rnn_train_outcome.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
 #include "commands.h"
 #include "data_options.h"
@@ -73,6 +74,9 @@ struct TrainArgs {
   bool rerun_marker = false;  // --rerun-with-checkpoint-arguments
   bool print_options = false;
   bool quiet = false;
+  // Progress rows on stdout (docs/rnn.md §8): at most one every progress_seconds; --verbose: every row.
+  double progress_seconds = kDefaultProgressSeconds;
+  bool verbose = false;
   bool no_plots = false;
   bool test_continue = false;
   // Under mpirun (docs/parallel.md §3): how the training columns are divided among the ranks.
@@ -83,7 +87,8 @@ struct TrainArgs {
 // Flags that do not change the result: a bare `--resume DIR` may come with these.
 // --threads too: the result does not depend on it (docs/parallel.md §3).
 const std::vector<std::string> kRunFlags = {"--resume", "--out", "--quiet", "--no-plots", "--print-options",
-                                            "--checkpoint-every", "--checkpoint-seconds", "--threads"};
+                                            "--checkpoint-every", "--checkpoint-seconds", "--threads",
+                                            "--progress-seconds", "--verbose"};
 
 // Weights from a model.json ("weights") or a reference trace ("initial_weights"),
 // read by the library's one weights reader (rnn::weights_from_json).
@@ -239,6 +244,29 @@ rnn::InitDiagnostics report_start(const TrainArgs& a, const rnn::RnnDataset& dat
   return start;
 }
 
+// The progress rows on stdout (docs/rnn.md §8 "Progress on the terminal"):
+// throttled by time, so what is printed never changes what is computed.
+struct ProgressRows {
+  double seconds;
+  ProgressThrottle throttle;
+  explicit ProgressRows(const TrainArgs& a)
+      : seconds(a.verbose ? 0.0 : a.progress_seconds), throttle(seconds, [](const std::string& line) {
+          fmt::print("{}", line);
+          std::fflush(stdout);
+        }) {}
+};
+
+// A failed run (rnn::training_failed; docs/interruption.md §4), after every
+// output was written: exit code 3 with one line naming the likely cause.
+void throw_if_failed(const TrainArgs& a, const rnn::TrainResult& res, rnn::Scaling scaling, double max_abs_value,
+                     const rnn::InitDiagnostics& start) {
+  if (!rnn::training_failed(res)) return;
+  throw TrainingFailed(fmt::format("training failed: status {} ({}); likely cause: {}; the outputs are in {} "
+                                   "(docs/interruption.md §4)",
+                                   to_string(res.summary.status), res.summary.message,
+                                   rnn::failure_cause(res, scaling, max_abs_value, start), a.out));
+}
+
 // What train_logged needs for progress on disk and --resume (docs/interruption.md).
 struct RunControl {
   const nlohmann::json* options = nullptr;
@@ -259,6 +287,7 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
   LineAppender history;
   history.open(dir + "/history.csv", ctl.resume == nullptr ? history_header : rnn::history_csv(ctl.resume->history));
   CheckpointSchedule schedule(a.checkpoint_every, a.checkpoint_seconds);
+  ProgressRows progress(a);
   std::optional<rnn::TrainState> last_state;
   auto write_checkpoint = [&](const rnn::TrainState& st, const std::string& status) {
     nlohmann::json c = rnn::train_checkpoint_to_json(st, *ctl.options, status, o.seed);
@@ -271,16 +300,18 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
                spec.path, ctl.options->at("data").at("train_steps").get<int>(), data.test.T(), data.train.d(),
                fmt::join(data.target_columns, ","), o.hidden,
                o.policy_name(), rnn::to_string(o.inner));
+    if (progress.seconds > 0)
+      fmt::print("progress: the first row, one every {:g} s and the last (--verbose: every row; history.csv has all)\n",
+                 progress.seconds);
     fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7} {:>10} {:>10}\n", "outer", "seconds", "train_mse",
                "test_mse", "|C1|_2", "|C2|_2", "gamma", "sweeps", "|gradF|", "gap");
   }
   auto log = [&](const rnn::TrainHistoryRow& r) {
-    if (!a.quiet) {
-      fmt::print("{:5d} {:9.3f} {:12.6e} {:12.6e} {:11.3e} {:11.3e} {} {:7d} {:10.3e} {:10.3e}{}\n", r.iteration,
-                 r.seconds, r.train_mse, r.test_mse, r.violation_c1, r.violation_c2, fmt_gamma(r.gamma), r.sweeps,
-                 r.grad_inf, r.rollout_gap, r.accepted == 0 ? " rejected" : "");
-      std::fflush(stdout);
-    }
+    if (!a.quiet)
+      progress.throttle.line(fmt::format("{:5d} {:9.3f} {:12.6e} {:12.6e} {:11.3e} {:11.3e} {} {:7d} {:10.3e} {:10.3e}{}\n",
+                                         r.iteration, r.seconds, r.train_mse, r.test_mse, r.violation_c1,
+                                         r.violation_c2, fmt_gamma(r.gamma), r.sweeps, r.grad_inf, r.rollout_gap,
+                                         r.accepted == 0 ? " rejected" : ""));
     history.append(rnn::history_csv({r}).substr(history_header.size()));
     return !interrupt_requested();
   };
@@ -293,6 +324,7 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
   hooks.resume = ctl.resume;
   install_interrupt_handlers();
   rnn::TrainResult res = runner ? runner(hooks) : rnn::train(data, o, hooks);
+  progress.throttle.finish();
   history.close();
   if (last_state) {
     last_state->history = &res.history;
@@ -469,6 +501,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   rnn::RnnDataset& data = prep.data;
   nlohmann::json& options = prep.options;
   const int d = data.train.d(), p = data.train.p();
+  const double max_abs_value = rnn::max_abs_training_value(data.train);  // before the training part is dropped
   irnn_weights(a, d, p);
   // This rank's columns; the whole training series is not kept (docs/parallel.md §3).
   const auto [first, last] = rnn::rank_ranges(data.train, world.size(), ranks.split)[static_cast<size_t>(world.rank())];
@@ -488,6 +521,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   if (!a.quiet)
     fmt::print("almkit train: distributed over {} ranks, columns split by {}, preset {} (docs/parallel.md §3)\n",
                world.size(), rnn::to_string(ranks.split), a.preset);
+  const FolderLock out_lock = lock_output_folder(a.out);  // rank 0 writes every output
   RunControl ctl;
   ctl.options = &options;
   const rnn::TrainResult res = train_logged(a, spec, data, ctl, [&](const rnn::TrainHooks& h) { return distributed(h.on_row); });
@@ -505,6 +539,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
                             {"rank0_messages_sent", world.messages_sent()}};
   write_outputs(a, data, res, summary, options, &extras.h_last);
   print_result(a, res, summary);
+  throw_if_failed(a, res, spec.scaling, max_abs_value, start);
 }
 
 void run_train(const CLI::App* sub, TrainArgs& a) {
@@ -548,6 +583,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     ctl.resume = &resume;
   }
   ctl.options = &options;
+  const FolderLock out_lock = lock_output_folder(a.out);  // held until the outputs are written
   irnn_weights(a, data.train.d(), data.train.p());
   const rnn::InitDiagnostics start = report_start(a, data);
   const rnn::TrainResult res = train_logged(a, spec, data, ctl);
@@ -567,6 +603,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   write_outputs(a, data, res, summary, options);
   print_result(a, res, summary);
   if (interrupted) throw Interrupted("train interrupted");
+  throw_if_failed(a, res, spec.scaling, rnn::max_abs_training_value(data.train), start);
 }
 
 }  // namespace
@@ -609,7 +646,12 @@ void register_train(CLI::App& app) {
   sub->add_flag("--test-continue", a.test_continue, "Test MSE from the last training state instead of h_0 = 0")->group(g_run);
   sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);
   sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
-  sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);
+  auto* quiet = sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);
+  sub->add_option("--progress-seconds", a.progress_seconds,
+                  "Print the first progress row, then at most one every this many seconds, and the last "
+                  "(0: every row; history.csv has every row; docs/rnn.md §8)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(g_run);
+  sub->add_flag("--verbose", a.verbose, "Print every progress row (= --progress-seconds 0)")->excludes(quiet)->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);
   const std::string g_ctl = "Interruption and resume (docs/interruption.md)";
   sub->add_option("--rank-split", a.rank_split,

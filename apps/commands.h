@@ -15,6 +15,17 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Exit code of `almkit train` after a failed run (rnn::training_failed:
+/// status non_finite or inner_failure, or non-finite final weights), with its
+/// outputs written (docs/interruption.md §4). Limits are not failures: exit 0.
+inline constexpr int kExitTrainingFailed = 3;
+
+/// Thrown by train after writing every output of a failed run; main prints
+/// "almkit: error: <what>" (one line naming the likely cause) and exits 3.
+struct TrainingFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// The ranks this process belongs to when it was started by mpirun with
 /// several ranks and almkit has MPI (main.cpp sets it); nullptr otherwise.
 Communicator* mpi_world();

@@ -85,6 +85,9 @@ int run_command(int argc, char** argv) {
     return app.exit(e);
   } catch (const almkit::cli::Interrupted&) {
     return almkit::kExitInterrupted;  // outputs written with status "interrupted" (docs/interruption.md)
+  } catch (const almkit::cli::TrainingFailed& e) {
+    fmt::print(stderr, "almkit: error: {}\n", e.what());  // outputs written (docs/interruption.md §4)
+    return almkit::cli::kExitTrainingFailed;
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "almkit: error: {}\nRun with --help for usage.\n", e.what());
     return almkit::cli::kExitBadInput;

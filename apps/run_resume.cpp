@@ -11,6 +11,24 @@
 
 namespace almkit::cli {
 
+FolderLock lock_output_folder(const std::string& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec))
+    throw UsageError(fmt::format("--out {}: exists and is not a folder (expected an output folder)", out));
+  FolderLock lock;
+  long pid = 0;
+  try {
+    if (lock.try_lock(out, &pid)) return lock;
+  } catch (const std::runtime_error& e) {
+    throw UsageError(fmt::format("--out {}: {}", out, e.what()));
+  }
+  throw UsageError(fmt::format("--out {}: another almkit run{} is writing to this folder (it holds {}/{}); wait for "
+                               "it to end or choose another --out (docs/interruption.md §6)",
+                               out, pid > 0 ? fmt::format(" (PID {})", pid) : std::string(), out,
+                               FolderLock::kFileName));
+}
+
 std::vector<std::string> given_arguments(const CLI::App* sub, const std::vector<std::string>& skip) {
   std::vector<std::string> out;
   for (const CLI::Option* opt : sub->get_options()) {

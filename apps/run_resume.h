@@ -12,6 +12,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "almkit/core/folder_lock.h"
+
 namespace almkit::cli {
 
 /// Thrown by a command after it wrote every output with status
@@ -27,6 +29,12 @@ struct Interrupted : std::runtime_error {
 /// iterations (docs/interruption.md §2).
 inline constexpr int kDefaultCheckpointEvery = 0;
 inline constexpr double kDefaultCheckpointSeconds = 60.0;
+
+/// Default of --progress-seconds: at most two progress rows a second on the
+/// terminal (the rollout policy's outer iterations take well under a
+/// millisecond on SP500: one row each flooded it); every row still goes to
+/// history.csv (docs/rnn.md §8).
+inline constexpr double kDefaultProgressSeconds = 0.5;
 
 /// The flags given on the command line of `sub` (long name, then its raw
 /// values), in registration order, except the names in `skip` (e.g. "--resume").
@@ -51,6 +59,13 @@ nlohmann::json read_checkpoint(const std::string& dir, const char* format);
 bool handle_resume(const CLI::App* sub, const std::string& resume, std::string& out, const char* format,
                    const std::vector<std::string>& run_flags, const std::string& command,
                    void (*register_command)(CLI::App&), nlohmann::json* checkpoint);
+
+/// The output folder `out` of a train or compare run, locked for the run's
+/// duration (docs/interruption.md §6; core/folder_lock.h). UsageError (exit 2)
+/// naming the path when `out` exists and is not a folder, and naming the
+/// holder's PID when another run holds the folder. Call it after the options
+/// and the data are checked (it creates the folder) and before the first output.
+FolderLock lock_output_folder(const std::string& out);
 
 /// Refuses a resume whose options differ from the checkpoint's: UsageError
 /// "--resume DIR: option X differs: ... in the checkpoint, ... now".

@@ -7,9 +7,12 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <fmt/core.h>
 
 #include "almkit/core/io.h"
 
@@ -86,6 +89,38 @@ bool CheckpointSchedule::due(int iteration) {
   const bool by_time = every_seconds_ > 0 && std::chrono::duration<double>(now - last_).count() >= every_seconds_;
   if (by_count || by_time) last_ = now;
   return by_count || by_time;
+}
+
+ProgressThrottle::ProgressThrottle(double seconds, Print print, Clock clock)
+    : seconds_(seconds), print_(std::move(print)), clock_(std::move(clock)) {
+  if (!(seconds >= 0.0) || !std::isfinite(seconds))
+    throw std::invalid_argument(fmt::format("progress interval: expected a finite number of seconds >= 0, got {}", seconds));
+  if (!clock_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    clock_ = [t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  }
+}
+
+void ProgressThrottle::line(const std::string& text) {
+  const double now = clock_();
+  if (printed_ == 0 || seconds_ == 0.0 || now - last_ >= seconds_) {
+    print_(text);
+    ++printed_;
+    last_ = now;
+    has_pending_ = false;
+    pending_.clear();
+  } else {
+    pending_ = text;
+    has_pending_ = true;
+  }
+}
+
+void ProgressThrottle::finish() {
+  if (!has_pending_) return;
+  print_(pending_);
+  ++printed_;
+  has_pending_ = false;
+  pending_.clear();
 }
 
 namespace {

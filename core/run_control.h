@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,35 @@ class CheckpointSchedule {
   int every_iterations_;
   double every_seconds_;
   std::chrono::steady_clock::time_point last_;
+};
+
+/// Which progress lines a person sees (docs/rnn.md §8 "Progress on the
+/// terminal"): the first line, then at most one every `seconds` of wall time,
+/// and the last one (finish()); `seconds` = 0 prints every line. Only what
+/// is printed depends on the clock: the caller computes and records every
+/// row as before (history.csv has them all).
+class ProgressThrottle {
+ public:
+  using Print = std::function<void(const std::string&)>;
+  /// Seconds on a monotone clock; default: std::chrono::steady_clock.
+  using Clock = std::function<double()>;
+  /// Throws std::invalid_argument unless seconds >= 0 (and finite).
+  ProgressThrottle(double seconds, Print print, Clock clock = {});
+  /// Prints `text` when it is the first line or `seconds` passed since the
+  /// last printed one; otherwise keeps it as the pending last line.
+  void line(const std::string& text);
+  /// Prints the pending line, if any (the final row).
+  void finish();
+  long printed() const { return printed_; }
+
+ private:
+  double seconds_;
+  Print print_;
+  Clock clock_;
+  double last_ = 0.0;
+  long printed_ = 0;
+  bool has_pending_ = false;
+  std::string pending_;
 };
 
 /// The first leaf where `given` differs from `saved` (objects by key, arrays

@@ -12,6 +12,7 @@ The model is h_t = relu(W h_{t-1} + V x_t + b), y_t = A h_t + c, h_0 = 0
 
 import json
 import os
+import warnings
 
 import numpy as np
 
@@ -47,6 +48,8 @@ class Model:
     iteration; row 0 is the start), kkt (KKT residuals of the training problem (P) at the
     last iterate with the ALM multipliers), kkt_bptt (at the forward-pass point of the
     weights with the BPTT multipliers: stationarity = |grad F|_inf), status, message,
+    failed (True after a non-finite or inner-solver failure: no usable model; train() then warns
+    with a RuntimeWarning naming failure_cause, as `almkit train` exits with code 3),
     train_mse, test_mse, nnamcq_certificate, options, regularization.
     """
 
@@ -63,6 +66,8 @@ class Model:
         self.kkt_bptt = info.get("kkt_bptt")
         self.status = info.get("status")
         self.message = info.get("message")
+        self.failed = info.get("failed", False)
+        self.failure_cause = info.get("failure_cause", "")
         self.train_mse = info.get("train_mse")
         self.test_mse = info.get("test_mse")
         self.nnamcq_certificate = info.get("nnamcq_certificate")
@@ -174,7 +179,7 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     groups = {"alm": dict(alm or {}), "bcd": dict(bcd or {}), "lbfgs": dict(lbfgs or {}),
               "rollout": dict(rollout or {})}
     settings = {"hidden": hidden, "inner": inner, "init": init, "seed": seed, "init_std": float(init_std),
-                "test_continues_from_train": bool(test_continues_from_train)}
+                "test_continues_from_train": bool(test_continues_from_train), "scaling": scaling}
     if policy is not None:
         settings["policy"] = policy
     if initial_weights is not None:
@@ -219,6 +224,10 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
         _core.fit_scaling(scaling, np.zeros((1, 1)))  # checks the name
     r = _core.rnn_train(train_pairs, test_pairs, settings, groups["alm"], groups["bcd"], groups["lbfgs"],
                         groups["rollout"], callback)
+    if r["failed"]:
+        # `almkit train` exits with code 3 here (docs/interruption.md §4); the model is returned for inspection.
+        warnings.warn(f"almkit.rnn.train: training failed: status {r['status']} ({r['message']}); "
+                      f"likely cause: {r['failure_cause']}", RuntimeWarning, stacklevel=2)
     return Model(r["weights"], r["regularization"], sc, r)
 
 

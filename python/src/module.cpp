@@ -37,6 +37,8 @@
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_trainer.h"
+#include "almkit/study/rnn_train_outcome.h"
+#include "almkit/solvers/baselines/gradient_methods.h"
 #include "almkit/solvers/inner_solver_factory.h"
 
 namespace py = pybind11;
@@ -685,6 +687,7 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   rnn::TrainOptions o = rnn::TrainOptions::defaults();
   std::string inner = "bcd";
   py::object policy = py::none();
+  rnn::Scaling scaling = rnn::Scaling::kNone;  // what rnn.py applied: only for the failure cause
   for (const auto& kv : settings) {
     const std::string key = py::str(kv.first);
     const py::handle v = kv.second;
@@ -712,6 +715,9 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
       *f[key[6] - '1'] = v.cast<double>();
     } else if (key == "initial_weights") {
       if (!v.is_none()) o.initial_weights = weights_from(v.cast<py::dict>());
+    } else if (key == "scaling") {
+      if (!py::isinstance<py::str>(v) || !rnn::parse(v.cast<std::string>(), &scaling))
+        throw py::value_error("option scaling: expected 'none', 'standardize' or 'minmax'");
     } else {
       throw py::value_error(fmt::format("unknown option {}", key));
     }
@@ -788,6 +794,14 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   out["history"] = hist;
   out["status"] = to_string(res.summary.status);
   out["message"] = res.summary.message;
+  // As `almkit train`'s exit code 3 (docs/interruption.md §4): rnn.py warns.
+  const bool failed = rnn::training_failed(res);
+  out["failed"] = failed;
+  out["failure_cause"] =
+      failed ? rnn::failure_cause(res, scaling, rnn::max_abs_training_value(data.train),
+                                  rnn::diagnose_start(res.initial_weights, data.train,
+                                                      baselines::GradientOptions{}.divergence_value))
+             : std::string();
   out["train_mse"] = res.final_metrics.train_mse;
   out["test_mse"] = data.test.T() > 0 ? res.final_metrics.test_mse : std::numeric_limits<double>::quiet_NaN();
   out["kkt"] = kkt_dict(res.kkt_alm);

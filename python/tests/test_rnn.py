@@ -296,3 +296,22 @@ def test_sp500_standardized_same_as_cli(tmp_path):
     assert np.array_equal(cli_model.predict(X[n:]), model.predict(X[n:]))
     with pytest.raises(ValueError, match="scaling"):
         almkit.rnn.train(X[:n], Y[:n], scaling="zscore")
+
+
+def test_failed_run_warns_and_reports_the_cause():
+    # As `almkit train` exits with code 3 (docs/interruption.md §4): a non-finite run is returned, flagged, warned.
+    X, Y = teacher_data(T=40, d=2, p=1, m=2)
+    X[3, 0] = 1e308
+    with pytest.warns(RuntimeWarning, match="training failed: status non_finite"):
+        model = almkit.rnn.train(X, Y, hidden=2, seed=0, max_outer_iterations=3)
+    assert model.failed
+    assert model.status == "non_finite"
+    assert "values up to 1e+308" in model.failure_cause
+    assert "--scaling standardize|minmax" in model.failure_cause
+    # Scaled, the same data train to a finite model without a warning.
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ok = almkit.rnn.train(X, Y, hidden=2, seed=0, max_outer_iterations=3, scaling="minmax")
+    assert not ok.failed
+    assert np.isfinite(ok.train_mse)
