@@ -24,6 +24,7 @@
 #include "almkit/study/rnn_checkpoint.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/study/forecast_baselines.h"
 #include "almkit/study/rnn_distributed.h"
 #include "almkit/study/rnn_trainer.h"
 #include "almkit/study/rnn_train_outcome.h"
@@ -82,6 +83,11 @@ struct TrainArgs {
   // Under mpirun (docs/parallel.md §3): how the training columns are divided among the ranks.
   std::string rank_split = "sequences";
   TrainOptions opt = TrainOptions::defaults();
+  // Model selection and baselines (docs/rnn.md §9): the flags' values, applied
+  // over the preset's by resolve_options when given.
+  rnn::SelectionOptions selection = TrainOptions::defaults().selection;
+  std::string lambda;  // --lambda auto | X
+  forecast::BaselineOptions baselines;
 };
 
 // Flags that do not change the result: a bare `--resume DIR` may come with these.
@@ -141,6 +147,35 @@ void make_plots(const std::string& dir, const std::vector<std::string>& targets)
                       {"mse_vs_time.png", "predictions.png"});
 }
 
+// --validation, --patience, --lambda, … over the preset's selection (docs/rnn.md §9):
+// --preset reference keeps the reference study's (none) unless a flag is given.
+void apply_selection_flags(const CLI::App* sub, TrainArgs& a) {
+  rnn::SelectionOptions& s = a.opt.selection;
+  const rnn::SelectionOptions& given = a.selection;
+  if (sub->count("--validation") > 0) s.validation = given.validation;
+  if (sub->count("--validation-every") > 0) s.validation_every = given.validation_every;
+  if (sub->count("--patience") > 0) s.patience = given.patience;
+  if (sub->count("--lambda-grid") > 0) s.lambda_grid = given.lambda_grid;
+  if (sub->count("--lambda-folds") > 0) s.lambda_folds = given.lambda_folds;
+  if (sub->count("--lambda-span") > 0) s.lambda_span = given.lambda_span;
+  if (sub->count("--lambda") == 0) return;
+  s.lambda_auto = a.lambda == "auto";
+  if (s.lambda_auto) return;
+  double v = 0.0;
+  try {
+    size_t used = 0;
+    v = std::stod(a.lambda, &used);
+    if (used != a.lambda.size()) throw std::invalid_argument("trailing text");
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("--lambda: expected 'auto' or a number >= 0, got '{}'", a.lambda));
+  }
+  const char* flags[] = {"--lambda1", "--lambda2", "--lambda3", "--lambda4", "--lambda5"};
+  double* fields[] = {&a.opt.regularization.lambda1, &a.opt.regularization.lambda2, &a.opt.regularization.lambda3,
+                      &a.opt.regularization.lambda4, &a.opt.regularization.lambda5};
+  for (int i = 0; i < 5; ++i)
+    if (sub->count(flags[i]) == 0) *fields[i] = v;
+}
+
 // --preset, --policy, --inner, … applied to a.opt (docs/rnn.md §7); validated.
 void resolve_options(const CLI::App* sub, TrainArgs& a) {
   TrainOptions& o = a.opt;
@@ -196,6 +231,12 @@ void resolve_options(const CLI::App* sub, TrainArgs& a) {
   if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
   if (sub->count("--test-continue") > 0) o.test_continues_from_train = a.test_continue;
   if (!a.init_from.empty()) o.initial_weights = read_weights(a.init_from);
+  apply_selection_flags(sub, a);
+  try {
+    a.baselines.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("--baselines.{}", e.what() + std::string("option ").size()));
+  }
   if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
   if (!(a.divergence_value > 0)) throw UsageError("--divergence-value must be > 0");
   if (o.threads < 1) throw UsageError(fmt::format("--threads: expected an integer >= 1, got {}", o.threads));
@@ -219,6 +260,7 @@ nlohmann::json options_json(const TrainArgs& a, const rnn::DataSpec& spec, const
                      {"train_steps", data.train.T()},
                      {"test_steps", data.test.T()}};
   options["preset"] = a.preset;
+  a.baselines.visit([&options](const char* name, const auto& field, const char*) { options["baselines"][name] = field; });
   options["init_from"] = a.init_from;
   options["irnn_scale"] = a.irnn_scale;
   options["divergence_value"] = a.divergence_value;
@@ -337,8 +379,8 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
 nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, const rnn::InitDiagnostics& start,
                             const nlohmann::json& options) {
   nlohmann::json s;
-  s["train_mse"] = res.final_metrics.train_mse;
-  s["test_mse"] = res.final_metrics.test_mse;
+  s["train_mse"] = res.model_metrics().train_mse;
+  s["test_mse"] = res.model_metrics().test_mse;
   s["test_mse_mode"] = o.test_continues_from_train ? "continued" : "restart_h0";
   s["wall_seconds"] = res.wall_seconds;
   s["outer_iterations"] = res.summary.outer_iterations;
@@ -371,6 +413,7 @@ nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, 
                 {"divergence_value", start.divergence_value},
                 {"explodes", start.explodes}};
   s["options"] = options;
+  rnn::add_selection_json(res, &s);
   return s;
 }
 
@@ -385,8 +428,8 @@ void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::T
   write_file_atomically(dir + "/history.csv", rnn::history_csv(res.history));
 
   rnn::RnnModel model;
-  model.weights = res.weights;
-  model.regularization = o.regularization;
+  model.weights = res.model_weights();
+  model.regularization = res.lambda_selection.enabled ? res.regularization : o.regularization;
   model.scaling = data.scaling;
   model.input_columns = data.input_columns;
   model.target_columns = data.target_columns;
@@ -397,8 +440,8 @@ void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::T
 
   const Matrix pred =
       h_last == nullptr
-          ? rnn::test_predictions(res.weights, data, o.test_continues_from_train)
-          : data.scaling.targets.invert(rnn::predict_series(res.weights, data.test,
+          ? rnn::test_predictions(res.model_weights(), data, o.test_continues_from_train)
+          : data.scaling.targets.invert(rnn::predict_series(res.model_weights(), data.test,
                                                               o.test_continues_from_train ? h_last : nullptr));
   const Matrix truth = data.scaling.targets.invert(data.test.Y);
   write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
@@ -410,9 +453,10 @@ void print_result(const TrainArgs& a, const rnn::TrainResult& res, const nlohman
   const std::string& dir = a.out;
   fmt::print("status: {} ({})\n", summary["status"].get<std::string>(), summary["message"].get<std::string>());
   fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",
-             res.final_metrics.train_mse, res.final_metrics.test_mse,
+             res.model_metrics().train_mse, res.model_metrics().test_mse,
              o.test_continues_from_train ? "continued from the training state" : "restarted from h_0 = 0",
              res.wall_seconds, res.summary.outer_iterations, res.total_sweeps);
+  for (const std::string& line : rnn::selection_lines(res, summary)) fmt::print("{}\n", line);
   fmt::print("constraint violation |C1|_2 {:.3e}  |C2|_2 {:.3e}\n", res.history.back().violation_c1,
              res.history.back().violation_c2);
   fmt::print("KKT (ALM multipliers, last iterate):          stationarity {:.3e}  infeasibility {:.3e}\n",
@@ -588,6 +632,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   const rnn::InitDiagnostics start = report_start(a, data);
   const rnn::TrainResult res = train_logged(a, spec, data, ctl);
   nlohmann::json summary = summary_json(o, res, start, options);
+  summary["baselines"] = forecast::forecast_baselines(data, a.baselines).to_json();
   const bool interrupted = interrupt_requested();
   if (interrupted) {
     summary["status"] = "interrupted";
@@ -633,6 +678,16 @@ void register_train(CLI::App& app) {
   sub->add_option("--lambda4", o.regularization.lambda4, "Weight of |b|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda5", o.regularization.lambda5, "Weight of |c|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda6", o.regularization.lambda6, "Weight of |U|^2")->capture_default_str()->group(g_model);
+  const std::string g_sel = "Model selection and baselines (docs/rnn.md §9)";
+  rnn::SelectionOptions& sel = a.selection;
+  sub->add_option("--validation", sel.validation, "Hold out this fraction of the training range (its end) as validation; keep the best-validation weights (0: off)")->capture_default_str()->group(g_sel);
+  sub->add_option("--validation-every", sel.validation_every, "Outer iterations between validation checks")->capture_default_str()->group(g_sel);
+  sub->add_option("--patience", sel.patience, "Stop after this many validation checks without improvement (0: never)")->capture_default_str()->group(g_sel);
+  sub->add_option("--lambda", a.lambda, "lambda1..5: a number, or auto (rolling-origin validation over --lambda-grid)")->group(g_sel);
+  sub->add_option("--lambda-grid", sel.lambda_grid, "Candidates of --lambda auto (comma-separated)")->capture_default_str()->group(g_sel);
+  sub->add_option("--lambda-folds", sel.lambda_folds, "Forecast origins of --lambda auto")->capture_default_str()->group(g_sel);
+  sub->add_option("--lambda-span", sel.lambda_span, "Fraction of the training range the --lambda auto folds score")->capture_default_str()->group(g_sel);
+  add_options(sub, "baselines", a.baselines, g_sel);
   sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §8)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
   sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; plain: the rollout step without the kink manifold, Anderson and the proximal w step (docs/rnn_bcd.md §8; what mpirun runs); explicit flags override")->group(g_run);

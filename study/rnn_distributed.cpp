@@ -16,6 +16,10 @@ namespace almkit::rnn {
 
 void check_distributed_options(const TrainOptions& o) {
   o.validate();
+  if (o.selection.validation > 0.0)
+    throw std::invalid_argument("option validation: distributed training (mpirun) has no validation split (docs/rnn.md §9)");
+  if (o.selection.lambda_auto)
+    throw std::invalid_argument("option lambda: distributed training (mpirun) has no lambda auto (docs/rnn.md §9)");
   if (o.policy == TrainPolicy::kSafeguarded)
     throw std::invalid_argument(
         "option policy: distributed training (mpirun) runs the rollout and the reference policy, not 'safeguarded' "

@@ -10,6 +10,7 @@
 
 #include "almkit/core/alm_json.h"
 #include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/study/forecast_baselines.h"
 
 namespace almkit::rnn {
 
@@ -76,6 +77,19 @@ TrainOptions TrainOptions::reference_preset() {
   return o;
 }
 
+void SelectionOptions::validate() const {
+  if (!(validation >= 0.0 && validation < 1.0))
+    throw std::invalid_argument(fmt::format("option validation: expected a fraction in [0, 1), got {}", validation));
+  if (validation_every < 1)
+    throw std::invalid_argument(fmt::format("option validation-every: expected an integer >= 1, got {}", validation_every));
+  if (patience < 0) throw std::invalid_argument(fmt::format("option patience: expected an integer >= 0, got {}", patience));
+  if (lambda_folds < 1)
+    throw std::invalid_argument(fmt::format("option lambda-folds: expected an integer >= 1, got {}", lambda_folds));
+  if (!(lambda_span > 0.0 && lambda_span < 1.0))
+    throw std::invalid_argument(fmt::format("option lambda-span: expected a fraction in (0, 1), got {}", lambda_span));
+  forecast::parse_grid(lambda_grid, "lambda-grid");
+}
+
 void TrainOptions::validate() const {
   if (hidden < 1) throw std::invalid_argument(fmt::format("option hidden: expected an integer >= 1, got {}", hidden));
   if (init == InitScheme::kGaussian && !(init_std >= 0.0 && std::isfinite(init_std)))
@@ -89,6 +103,7 @@ void TrainOptions::validate() const {
   bcd.validate();
   lbfgs.validate();
   rollout.validate();
+  selection.validate();
   if (threads < 1) throw std::invalid_argument(fmt::format("option threads: expected an integer >= 1, got {}", threads));
   if (chunk_columns < 0)
     throw std::invalid_argument(fmt::format("option chunk-columns: expected an integer >= 0, got {}", chunk_columns));
@@ -127,6 +142,9 @@ nlohmann::json TrainOptions::to_json() const {
   nlohmann::json r;
   rollout.visit([&r](const char* name, const auto& field, const char*) { r[name] = field; });
   j["rollout"] = r;
+  nlohmann::json sel;
+  selection.visit([&sel](const char* name, const auto& field, const char*) { sel[name] = field; });
+  j["selection"] = sel;
   return j;
 }
 
@@ -144,18 +162,127 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   return train(data, options, hooks);
 }
 
+namespace {
+
+// The fewest steps a model is fitted on when validation or λ auto holds part
+// of the training range out (a forward pass and its last state need one; two
+// give the weights something to fit).
+constexpr int kMinFoldSteps = 2;
+
+// Steps [t0, t1) of a series as a series of its own; the sequence starts
+// inside the range are kept (step 0 is always one: `continues_state` of the
+// caller says whether it really is).
+RnnSeries slice_steps(const RnnSeries& s, int t0, int t1) {
+  RnnSeries r;
+  r.X = s.X.middleCols(t0, t1 - t0);
+  r.Y = s.Y.middleCols(t0, t1 - t0);
+  r.omega = s.omega.segment(t0, t1 - t0);
+  r.sequence_starts = {0};
+  for (int st : s.sequence_starts)
+    if (st > t0 && st < t1) r.sequence_starts.push_back(st - t0);
+  return r;
+}
+
+TrainResult train_one(const RnnDataset& data, const TrainOptions& options, const TrainHooks& hooks);
+
+// λ auto (docs/rnn.md §9): rolling-origin validation with expanding windows.
+// Fold k fits on steps [0, o_k) with the run's options (validation and early
+// stopping included) and scores the forecast of [o_k, o_k + L) as the test
+// part is scored (continued or restarted, TrainOptions::test_continues_from_train).
+LambdaSelection select_lambda(const RnnDataset& data, const TrainOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const SelectionOptions& sel = options.selection;
+  LambdaSelection r;
+  r.enabled = true;
+  r.grid = forecast::parse_grid(sel.lambda_grid, "lambda-grid");
+  const int T = data.train.T(), K = sel.lambda_folds;
+  r.block_steps = static_cast<int>(std::floor(sel.lambda_span * T / K));
+  if (r.block_steps < 1 || T - K * r.block_steps < kMinFoldSteps)
+    throw std::invalid_argument(fmt::format(
+        "option lambda-folds: {} folds over {} of {} training steps leave blocks of {} steps and {} steps to fit "
+        "(need >= 1 and >= {})",
+        K, sel.lambda_span, T, r.block_steps, T - K * r.block_steps, kMinFoldSteps));
+  for (int k = 0; k < K; ++k) r.origins.push_back(T - (K - k) * r.block_steps);
+  TrainOptions fold_options = options;
+  fold_options.selection.lambda_auto = false;
+  for (double lambda : r.grid) {
+    RnnRegularization& reg = fold_options.regularization;
+    reg.lambda1 = reg.lambda2 = reg.lambda3 = reg.lambda4 = reg.lambda5 = lambda;
+    std::vector<double> mse;
+    for (int origin : r.origins) {
+      RnnDataset fold;
+      fold.train = slice_steps(data.train, 0, origin);
+      fold.test = slice_steps(data.train, origin, origin + r.block_steps);
+      fold.scaling = data.scaling;
+      const TrainResult fr = train_one(fold, fold_options, TrainHooks{});
+      const double e = fr.model_metrics().test_mse;
+      mse.push_back(std::isfinite(e) ? e : std::numeric_limits<double>::infinity());
+    }
+    double mean = 0.0;
+    for (double e : mse) mean += e / static_cast<double>(mse.size());
+    r.fold_mse.push_back(mse);
+    r.score.push_back(mean);
+  }
+  // The least mean score; ties keep the earlier grid entry.
+  size_t best = 0;
+  for (size_t i = 1; i < r.score.size(); ++i)
+    if (r.score[i] < r.score[best]) best = i;
+  r.chosen = r.grid[best];
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+}  // namespace
+
 TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainHooks& hooks) {
   options.validate();
+  if (hooks.resume != nullptr && options.selection.active())
+    throw std::invalid_argument(
+        "resume: a run with validation or lambda auto cannot be resumed (its checkpoint does not hold the best "
+        "weights or the lambda scores)");
+  if (!options.selection.lambda_auto) return train_one(data, options, hooks);
+  const LambdaSelection sel = select_lambda(data, options);
+  TrainOptions o = options;
+  RnnRegularization& reg = o.regularization;
+  reg.lambda1 = reg.lambda2 = reg.lambda3 = reg.lambda4 = reg.lambda5 = sel.chosen;
+  TrainResult res = train_one(data, o, hooks);
+  res.lambda_selection = sel;
+  return res;
+}
+
+namespace {
+
+TrainResult train_one(const RnnDataset& data, const TrainOptions& options, const TrainHooks& hooks) {
   const TrainCallback& callback = hooks.on_row;
   const TrainResume* resume = hooks.resume;
   if (resume != nullptr && options.policy != TrainPolicy::kRollout)
     throw std::invalid_argument(fmt::format("resume: only the rollout policy can be resumed (this run uses policy {})",
                                             options.policy_name()));
   const auto t0 = std::chrono::steady_clock::now();
-  const int m = options.hidden, d = data.train.d(), p = data.train.p();
-  RnnTrainingProblem problem(data.train, m, options.regularization);
+  // The validation tail (docs/rnn.md §9): the model is fitted on `fit`, the
+  // first T − T_v training steps; `val` continues from the fitted range's
+  // final state (unless it starts a sequence), and the test part from the
+  // end of `val` when TrainOptions::test_continues_from_train.
+  const SelectionOptions& sel = options.selection;
+  const bool validating = sel.validation > 0.0;
+  RnnSeries fit_part, val_part;
+  bool val_continues = true;
+  if (validating) {
+    const int T = data.train.T();
+    const int Tv = std::max(1, static_cast<int>(std::floor(sel.validation * T)));
+    if (T - Tv < kMinFoldSteps)
+      throw std::invalid_argument(fmt::format("option validation: {} of {} training steps leaves {} steps to fit (need >= {})",
+                                              sel.validation, T, T - Tv, kMinFoldSteps));
+    fit_part = slice_steps(data.train, 0, T - Tv);
+    val_part = slice_steps(data.train, T - Tv, T);
+    val_continues = !data.train.is_sequence_start(T - Tv);
+  }
+  const RnnSeries& train_part = validating ? fit_part : data.train;
+  const int m = options.hidden, d = train_part.d(), p = train_part.p();
+  RnnTrainingProblem problem(train_part, m, options.regularization);
   problem.set_parallel(RnnParallelOptions{options.threads, options.chunk_columns});
   TrainResult result;
+  result.regularization = options.regularization;
   if (options.initial_weights) {
     const RnnWeights& w = *options.initial_weights;
     if (w.m() != m || w.V.cols() != d || w.A.rows() != p || w.V.rows() != m || w.A.cols() != m || w.b.size() != m ||
@@ -183,44 +310,84 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   if (options.inner == InnerKind::kBcd) inner = std::make_unique<BcdSolver>(options.bcd);
   else inner = std::make_unique<CeresLbfgsSolver>(options.lbfgs);
 
-  const int fam = m * data.train.T();
+  const int fam = m * train_part.T();
+  // Validation and test MSE of weights `w` whose fitted range ends in state
+  // `h_fit_last`: the validation pass only when asked for or needed to carry
+  // the state to the test part.
+  ValidationReport& vr = result.validation;
+  vr.enabled = validating;
+  vr.fit_steps = train_part.T();
+  vr.validation_steps = val_part.T();
+  auto heldout = [&](const RnnWeights& w, const Vector& h_fit_last, double* val_mse) {
+    Vector h = h_fit_last;
+    if (validating && (val_mse != nullptr || options.test_continues_from_train)) {
+      const auto v0 = std::chrono::steady_clock::now();
+      const RnnStates s = forward_pass(w, val_part, val_continues ? &h : nullptr);
+      if (val_mse != nullptr) *val_mse = mean_squared_error(predict(w, s.H), val_part);
+      h = s.H.col(val_part.T() - 1);
+      vr.seconds += seconds_since(v0);
+    }
+    if (data.test.T() == 0) return 0.0;
+    return mean_squared_error(predict_series(w, data.test, options.test_continues_from_train ? &h : nullptr), data.test);
+  };
+  // Early stopping (docs/rnn.md §9): the checked iterates' validation MSE; the
+  // weights of the least one are kept. Returns false when patience ran out.
+  int checks_since_best = 0;
+  auto check = [&](const TrainHistoryRow& row, const RnnWeights& w, double val_mse) {
+    vr.iterations.push_back(row.iteration);
+    vr.mse.push_back(val_mse);
+    const bool improved = vr.iterations.size() == 1 || val_mse < vr.best.validation_mse ||
+                          (std::isnan(vr.best.validation_mse) && !std::isnan(val_mse));
+    if (improved) {
+      vr.best = ValidationPoint{row.iteration, row.objective, row.train_mse, val_mse, row.test_mse};
+      vr.best_weights = w;
+      checks_since_best = 0;
+      return true;
+    }
+    ++checks_since_best;
+    return !(sel.patience > 0 && checks_since_best >= sel.patience);
+  };
   // Row of the history; the violations come from the driver (its ‖C1‖₂, ‖C2‖₂)
   // except for row 0, so the problem's evaluation counters stay the ALM's own.
-  // Monitoring (test MSE, ‖∇F‖∞, the rollout gap) is not charged to the
-  // method: row.seconds excludes it, as the gradient baselines' clock does.
+  // Monitoring (test MSE, ‖∇F‖∞, the rollout gap, the validation pass) is not
+  // charged to the method: row.seconds excludes it, as the gradient baselines' clock does.
   double monitor_seconds = 0.0;
   // `known` (the rollout policy): x is the feasible point of the row's weights
   // and F, ‖∇F‖∞ and the gap were computed by the policy itself.
   struct Known {
     double F, grad_inf, gap;
   };
+  // The validation check of the last row made (early stopping), kept true
+  // when the row was not a check.
+  bool validation_go_on = true;
   auto make_row = [&](int iteration, double seconds, VectorCRef x, const std::vector<double>& viol, double gamma,
                       long sweeps, const Known* known = nullptr) {
     const auto m0 = std::chrono::steady_clock::now();
     const RnnWeights w = problem.weights(x);
     TrainHistoryRow row;
     row.iteration = iteration;
+    Vector h_last;
     if (known != nullptr) {
       const auto v = problem.view(x);
-      row.train_mse = mean_squared_error(predict(w, v.H), data.train);
-      if (data.test.T() > 0) {
-        const Vector h_last = v.H.col(data.train.T() - 1);
-        row.test_mse = mean_squared_error(
-            predict_series(w, data.test, options.test_continues_from_train ? &h_last : nullptr), data.test);
-      }
+      row.train_mse = mean_squared_error(predict(w, v.H), train_part);
+      h_last = v.H.col(train_part.T() - 1);
       row.objective = known->F;
       row.grad_inf = known->grad_inf;
       row.rollout_gap = known->gap;
     } else {
-      const ForwardMetrics fm = forward_metrics(w, data.train, data.test, options.test_continues_from_train);
-      row.train_mse = fm.train_mse;
-      row.test_mse = fm.test_mse;
+      const RnnStates s = forward_pass(w, train_part);
+      row.train_mse = mean_squared_error(predict(w, s.H), train_part);
+      h_last = s.H.col(train_part.T() - 1);
       RnnWeights g;
-      row.objective = reduced_objective(w, data.train, options.regularization, {}, &g).value;
+      row.objective = reduced_objective(w, train_part, options.regularization, {}, &g).value;
       const Vector gv = flatten(g);
       row.grad_inf = gv.allFinite() ? gv.lpNorm<Eigen::Infinity>() : std::numeric_limits<double>::infinity();
       row.rollout_gap = rollout_gap(problem, x);
     }
+    const bool is_check = validating && iteration % sel.validation_every == 0;
+    double val_mse = std::numeric_limits<double>::quiet_NaN();
+    row.test_mse = heldout(w, h_last, is_check ? &val_mse : nullptr);
+    validation_go_on = is_check ? check(row, w, val_mse) : true;
     // `seconds` was read before this row's monitoring: subtract what came before.
     row.seconds = seconds - monitor_seconds;
     monitor_seconds += seconds_since(m0);
@@ -245,7 +412,7 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
     if (callback) keep_going = callback(row0);
   }
   AlmOptions alm = options.driver_alm();
-  if (!keep_going) alm.max_outer_iterations = 0;
+  if (!keep_going || !validation_go_on) alm.max_outer_iterations = 0;
   auto state_of = [&](int iteration, VectorCRef x, double penalty) {
     TrainState st;
     st.iteration = iteration;
@@ -262,9 +429,10 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
                                    it.inner.iterations);
     result.history.push_back(row);
     result.total_sweeps += it.inner.iterations;
+    const bool early_stop = !validation_go_on;
     const bool go_on = callback ? callback(row) : true;
     if (hooks.on_state) hooks.on_state(state_of(it.iteration, x, it.penalty));
-    return go_on;
+    return go_on && !early_stop;
   };
   if (options.policy == TrainPolicy::kRollout) {
     const RolloutResume* rollout_resume = resume != nullptr ? &resume->rollout : nullptr;
@@ -278,7 +446,8 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
       result.history.push_back(row);
       result.total_sweeps += it.inner.iterations;
       inner_total += it.inner.iterations;
-      const bool go_on = callback ? callback(row) : true;
+      const bool early_stop = !validation_go_on;
+      const bool go_on = (callback ? callback(row) : true) && !early_stop;
       if (hooks.on_state) {
         TrainState state = state_of(it.iteration, x, st.gamma_scaled_next / problem.data().N());
         state.resumable = true;
@@ -309,7 +478,32 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
 
   const Vector& x = result.summary.x.size() == problem.num_variables() ? result.summary.x : problem.initial_point();
   result.weights = problem.weights(x);
-  result.final_metrics = forward_metrics(result.weights, data.train, data.test, options.test_continues_from_train);
+  {
+    // The final point: train MSE on the fitted range, validation and test as the rows.
+    const RnnStates s = forward_pass(result.weights, train_part);
+    result.final_metrics.train_mse = mean_squared_error(predict(result.weights, s.H), train_part);
+    double val_mse = std::numeric_limits<double>::quiet_NaN();
+    result.final_metrics.test_mse =
+        heldout(result.weights, s.H.col(train_part.T() - 1), validating ? &val_mse : nullptr);
+    if (validating) {
+      const TrainHistoryRow& last = result.history.back();
+      vr.final = ValidationPoint{last.iteration, last.objective, result.final_metrics.train_mse, val_mse,
+                                 result.final_metrics.test_mse};
+      vr.stopped_early = result.summary.status == AlmStatus::kStoppedByCallback && sel.patience > 0 &&
+                         checks_since_best >= sel.patience;
+      // The final iterate is always a candidate (it may fall between checks).
+      if (vr.iterations.empty() || vr.iterations.back() != last.iteration) {
+        TrainHistoryRow r = last;
+        r.train_mse = result.final_metrics.train_mse;
+        r.test_mse = result.final_metrics.test_mse;
+        check(r, result.weights, val_mse);
+      }
+      if (vr.stopped_early)
+        result.summary.message = fmt::format(
+            "early stopping: {} validation checks without a lower validation MSE (best {:.6g} at iteration {})",
+            sel.patience, vr.best.validation_mse, vr.best.iteration);
+    }
+  }
 
   // KKT with the ALM's multipliers at the last iterate.
   const Vector no_mu(0);
@@ -325,6 +519,73 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
   result.certificate = problem.structural_nnamcq_certificate();
   result.wall_seconds = seconds_before + seconds_since(t0);
   return result;
+}
+
+}  // namespace
+
+namespace {
+
+nlohmann::json point_json(const ValidationPoint& p) {
+  return {{"iteration", p.iteration},
+          {"objective", p.objective},
+          {"train_mse", p.train_mse},
+          {"validation_mse", p.validation_mse},
+          {"test_mse", p.test_mse}};
+}
+
+}  // namespace
+
+void add_selection_json(const TrainResult& r, nlohmann::json* summary) {
+  nlohmann::json& s = *summary;
+  const ValidationReport& v = r.validation;
+  if (v.enabled)
+    s["validation"] = {{"fit_steps", v.fit_steps},
+                       {"validation_steps", v.validation_steps},
+                       {"stopped_early", v.stopped_early},
+                       {"model", "best"},
+                       {"best", point_json(v.best)},
+                       {"final", point_json(v.final)},
+                       {"seconds", v.seconds},
+                       {"curve", {{"iteration", v.iterations}, {"validation_mse", v.mse}}}};
+  else
+    s["validation"] = nullptr;
+  const LambdaSelection& l = r.lambda_selection;
+  if (l.enabled)
+    s["lambda_selection"] = {{"grid", l.grid},         {"origins", l.origins}, {"block_steps", l.block_steps},
+                             {"fold_mse", l.fold_mse}, {"score", l.score},     {"chosen", l.chosen},
+                             {"seconds", l.seconds}};
+  else
+    s["lambda_selection"] = nullptr;
+}
+
+std::vector<std::string> selection_lines(const TrainResult& r, const nlohmann::json& summary) {
+  std::vector<std::string> out;
+  const LambdaSelection& l = r.lambda_selection;
+  if (l.enabled) {
+    std::string scores;
+    for (size_t i = 0; i < l.grid.size(); ++i) scores += fmt::format("{}{:g}: {:.4e}", i ? ", " : "", l.grid[i], l.score[i]);
+    out.push_back(fmt::format("lambda auto: {:g} ({} folds of {} steps; mean validation MSE {}; {:.1f} s)", l.chosen,
+                              l.origins.size(), l.block_steps, scores, l.seconds));
+  }
+  const ValidationReport& v = r.validation;
+  if (v.enabled) {
+    auto line = [](const char* name, const ValidationPoint& p) {
+      return fmt::format("{} iteration {}: F {:.6e}  train MSE {:.6e}  validation MSE {:.6e}  test MSE {:.6e}", name,
+                         p.iteration, p.objective, p.train_mse, p.validation_mse, p.test_mse);
+    };
+    out.push_back(fmt::format("validation: last {} of {} training steps held out{}; model.json holds the best",
+                              v.validation_steps, v.fit_steps + v.validation_steps,
+                              v.stopped_early ? ", stopped early" : ""));
+    out.push_back(line("  best  ", v.best));
+    out.push_back(line("  final ", v.final));
+  }
+  const auto b = summary.find("baselines");
+  if (b != summary.end() && b->value("available", false))
+    out.push_back(fmt::format("baselines (test MSE, same units): persistence {:.6e}  AR({}) {:.6e}  ridge(lambda {:g}) {:.6e}",
+                              (*b)["persistence"]["test_mse"].get<double>(), (*b)["ar"]["order"].get<int>(),
+                              (*b)["ar"]["test_mse"].get<double>(), (*b)["ridge"]["lambda"].get<double>(),
+                              (*b)["ridge"]["test_mse"].get<double>()));
+  return out;
 }
 
 std::string history_csv(const std::vector<TrainHistoryRow>& history) {

@@ -40,6 +40,43 @@ bool parse(const std::string& text, TrainPolicy* policy);
 /// The TrainPolicy that runs the generic driver with `policy`.
 TrainPolicy train_policy(AlmPolicy policy);
 
+/// Model selection on the training range (docs/rnn.md §9), as Keras users
+/// know it: a validation tail with early stopping, and λ by rolling-origin
+/// validation. Off by default (docs/rnn.md §9 has the measurement).
+struct SelectionOptions {
+  /// Fraction of the training range held out as validation (its last steps):
+  /// the model is fitted on the rest, and the weights with the least
+  /// validation MSE are kept. 0: off.
+  double validation = 0.0;
+  int validation_every = 1;   ///< outer iterations between validation checks (row 0 is always checked)
+  /// Stop after this many checks without a lower validation MSE (Keras'
+  /// EarlyStopping patience). 0: never stop early (the best weights are still kept).
+  int patience = 0;
+  /// Choose λ1..λ5 (one value λ) from lambda_grid by rolling-origin validation
+  /// on the training range, then train on the whole training range with it.
+  bool lambda_auto = false;
+  std::string lambda_grid = "1e-4,1e-3,1e-2,1e-1";  ///< candidate λ (comma-separated)
+  int lambda_folds = 3;          ///< forecast origins (expanding windows)
+  /// Fraction of the training range that the folds' validation blocks cover
+  /// (the last lambda_span·T steps, cut in lambda_folds equal blocks).
+  double lambda_span = 0.2;
+
+  template <class Visitor>
+  void visit(Visitor&& v) {
+    v("validation", validation, "Fraction of the training range held out as validation (its last steps); 0: off");
+    v("validation_every", validation_every, "Outer iterations between validation checks");
+    v("patience", patience, "Stop after this many validation checks without improvement; 0: never stop early");
+    v("lambda_auto", lambda_auto, "Choose lambda1..5 from lambda_grid by rolling-origin validation on the training range");
+    v("lambda_grid", lambda_grid, "Candidate lambda values (comma-separated)");
+    v("lambda_folds", lambda_folds, "Forecast origins of the rolling-origin validation");
+    v("lambda_span", lambda_span, "Fraction of the training range the folds' validation blocks cover");
+  }
+  template <class Visitor>
+  void visit(Visitor&& v) const { const_cast<SelectionOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  bool active() const { return validation > 0.0 || lambda_auto; }
+  void validate() const;
+};
+
 /// Every knob of a training run (defaults: docs/rnn.md §7 says why).
 struct TrainOptions {
   int hidden = 20;                             ///< m
@@ -60,6 +97,7 @@ struct TrainOptions {
   BcdOptions bcd;
   LbfgsOptions lbfgs;
   RolloutOptions rollout;
+  SelectionOptions selection;  ///< validation, early stopping, λ auto (docs/rnn.md §9)
   /// Threads of the time-parallel block updates (docs/parallel.md §2); all
   /// cores by default. The result does not depend on it (partial sums are
   /// added in chunk order), so to_json() leaves it out and a --resume may
@@ -110,8 +148,39 @@ struct TrainHistoryRow {
   int accepted = -1;        ///< rollout policy: 1 step accepted, 0 rejected; -1 other policies
 };
 
+/// A validation run's two stops (docs/rnn.md §9): the optimizer's final point
+/// and the point with the least validation MSE among the checked iterates.
+struct ValidationPoint {
+  int iteration = 0;
+  double objective = 0.0;       ///< F on the fitted range
+  double train_mse = 0.0;       ///< on the fitted range
+  double validation_mse = 0.0;
+  double test_mse = 0.0;
+};
+struct ValidationReport {
+  bool enabled = false;
+  int fit_steps = 0, validation_steps = 0;
+  bool stopped_early = false;   ///< patience ran out
+  ValidationPoint best, final;
+  RnnWeights best_weights;
+  std::vector<int> iterations;  ///< the checked iterations
+  std::vector<double> mse;      ///< their validation MSE
+  double seconds = 0.0;         ///< time of the validation passes (monitoring, not in the rows' seconds)
+};
+/// λ auto (docs/rnn.md §9): the rolling-origin scores of every grid entry.
+struct LambdaSelection {
+  bool enabled = false;
+  std::vector<double> grid;
+  std::vector<int> origins;                   ///< fold k fits on steps [0, origins[k])
+  int block_steps = 0;                        ///< and scores on [origins[k], origins[k] + block_steps)
+  std::vector<std::vector<double>> fold_mse;  ///< [grid entry][fold]
+  std::vector<double> score;                  ///< mean over the folds
+  double chosen = 0.0;
+  double seconds = 0.0;
+};
+
 struct TrainResult {
-  RnnWeights weights;                   ///< the last iterate's weights (the model)
+  RnnWeights weights;                   ///< the last iterate's weights (the optimizer's final point)
   RnnWeights initial_weights;
   std::vector<TrainHistoryRow> history; ///< row 0 = initial point
   AlmSummary summary;                   ///< the ALM's own summary
@@ -127,6 +196,16 @@ struct TrainResult {
   std::string certificate;              ///< structural NNAMCQ certificate of (P)
   long total_sweeps = 0;
   double wall_seconds = 0.0;
+  ValidationReport validation;
+  LambdaSelection lambda_selection;
+  /// The regularization of the final training (λ auto's choice, else the option's).
+  RnnRegularization regularization;
+  /// The model to keep: the best-validation weights with --validation, else `weights`.
+  const RnnWeights& model_weights() const { return validation.enabled ? validation.best_weights : weights; }
+  /// Train/test MSE of model_weights() (train: over the fitted range).
+  ForwardMetrics model_metrics() const {
+    return validation.enabled ? ForwardMetrics{validation.best.train_mse, validation.best.test_mse} : final_metrics;
+  }
 };
 
 /// Return false to stop training (ALM status kStoppedByCallback).
@@ -166,6 +245,12 @@ struct TrainHooks {
   const TrainResume* resume = nullptr;
 };
 TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainHooks& hooks);
+
+/// summary.json "validation" and "lambda_selection" (docs/rnn.md §9): null when off.
+void add_selection_json(const TrainResult& result, nlohmann::json* summary);
+/// The console lines of the two stops, λ auto's choice and the baselines
+/// (summary["baselines"], when present) beside the model's test MSE.
+std::vector<std::string> selection_lines(const TrainResult& result, const nlohmann::json& summary);
 
 /// history.csv content: header
 /// `iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,accepted`.

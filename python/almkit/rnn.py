@@ -73,6 +73,10 @@ class Model:
         self.nnamcq_certificate = info.get("nnamcq_certificate")
         self.options = info.get("options", {})
         self.policy = info.get("policy")
+        self.validation = info.get("validation")
+        fw = info.get("final_weights")
+        self.final_weights = None if fw is None else {k: np.array(fw[k], dtype=float) for k in _WEIGHT_NAMES}
+        self.lambda_selection = info.get("lambda_selection")
         # model.json needs a name per input and target column (docs/rnn.md §8): x0.., y0.. for arrays.
         self.input_columns = list(info.get("input_columns") or [f"x{i}" for i in range(d)])
         self.target_columns = list(info.get("target_columns") or [f"y{i}" for i in range(p)])
@@ -151,7 +155,7 @@ def _option_groups():
 
 def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
           initial_weights=None, test_continues_from_train=False, scaling="none", callback=None, alm=None, bcd=None,
-          lbfgs=None, rollout=None, preset=None, **options):
+          lbfgs=None, rollout=None, preset=None, selection=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
 
     X, Y: arrays, or lists of arrays for several sequences (h = 0 at each start), or
@@ -174,10 +178,14 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     preset: None, or "plain": the rollout step without the kink manifold, Anderson and the
       proximal term (RolloutOptions::plain(), `almkit train --preset plain`); rollout
       options given by name override it.
+    selection: dict of SelectionOptions (docs/rnn.md §9): validation (fraction of the
+      training data held out at its end; the model keeps the best-validation weights),
+      validation_every, patience (early stopping), lambda_auto, lambda_grid, lambda_folds,
+      lambda_span. model.validation and model.lambda_selection report them (None when off).
     Returns a Model.
     """
     groups = {"alm": dict(alm or {}), "bcd": dict(bcd or {}), "lbfgs": dict(lbfgs or {}),
-              "rollout": dict(rollout or {})}
+              "rollout": dict(rollout or {}), "selection": dict(selection or {})}
     settings = {"hidden": hidden, "inner": inner, "init": init, "seed": seed, "init_std": float(init_std),
                 "test_continues_from_train": bool(test_continues_from_train), "scaling": scaling}
     if policy is not None:
@@ -190,7 +198,7 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
         elif "." in key:
             g, name = key.split(".", 1)
             if g not in groups:
-                raise ValueError(f"unknown option {key} (groups: alm, bcd, lbfgs, rollout)")
+                raise ValueError(f"unknown option {key} (groups: alm, bcd, lbfgs, rollout, selection)")
             groups[g][name] = value
         else:
             groups["alm"][key] = value
@@ -222,6 +230,8 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
             test_pairs = scale(test_pairs)
     else:
         _core.fit_scaling(scaling, np.zeros((1, 1)))  # checks the name
+    if groups["selection"]:
+        settings["selection"] = groups["selection"]
     r = _core.rnn_train(train_pairs, test_pairs, settings, groups["alm"], groups["bcd"], groups["lbfgs"],
                         groups["rollout"], callback)
     if r["failed"]:

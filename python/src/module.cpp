@@ -718,6 +718,9 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
     } else if (key == "scaling") {
       if (!py::isinstance<py::str>(v) || !rnn::parse(v.cast<std::string>(), &scaling))
         throw py::value_error("option scaling: expected 'none', 'standardize' or 'minmax'");
+    } else if (key == "selection") {
+      // Validation, early stopping, λ auto (docs/rnn.md §9) by their visit() names.
+      apply_group(o.selection, v.cast<py::dict>(), "selection");
     } else {
       throw py::value_error(fmt::format("unknown option {}", key));
     }
@@ -787,7 +790,9 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   }
   if (callback_error) throw std::move(*callback_error);
   py::dict out;
-  out["weights"] = weights_to(res.weights);
+  // The model: the best-validation weights with selection.validation (docs/rnn.md §9).
+  out["weights"] = weights_to(res.model_weights());
+  out["final_weights"] = weights_to(res.weights);
   out["initial_weights"] = weights_to(res.initial_weights);
   py::list hist;
   for (const auto& r : res.history) hist.append(history_row(r));
@@ -802,8 +807,14 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
                                   rnn::diagnose_start(res.initial_weights, data.train,
                                                       baselines::GradientOptions{}.divergence_value))
              : std::string();
-  out["train_mse"] = res.final_metrics.train_mse;
-  out["test_mse"] = data.test.T() > 0 ? res.final_metrics.test_mse : std::numeric_limits<double>::quiet_NaN();
+  out["train_mse"] = res.model_metrics().train_mse;
+  out["test_mse"] = data.test.T() > 0 ? res.model_metrics().test_mse : std::numeric_limits<double>::quiet_NaN();
+  {
+    nlohmann::json sel;
+    rnn::add_selection_json(res, &sel);
+    out["validation"] = json_to_python(sel["validation"]);
+    out["lambda_selection"] = json_to_python(sel["lambda_selection"]);
+  }
   out["kkt"] = kkt_dict(res.kkt_alm);
   out["kkt_bptt"] = kkt_dict(res.kkt_bptt);
   out["nnamcq_certificate"] = res.certificate;
@@ -811,7 +822,7 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   out["sweeps"] = res.total_sweeps;
   out["wall_seconds"] = res.wall_seconds;
   out["policy"] = o.policy_name();
-  out["regularization"] = regularization_to(o.regularization);
+  out["regularization"] = regularization_to(res.lambda_selection.enabled ? res.regularization : o.regularization);
   out["options"] = json_to_python(o.to_json());
   return out;
 }
@@ -994,6 +1005,7 @@ PYBIND11_MODULE(_core, mod) {
     d["bcd"] = describe_options(o.bcd);
     d["lbfgs"] = describe_options(o.lbfgs);
     d["rollout"] = describe_options(o.rollout);
+    d["selection"] = describe_options(o.selection);
     return d;
   });
   // RolloutOptions::plain(): rnn.train(preset="plain"), as `almkit train --preset plain`.

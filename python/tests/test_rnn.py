@@ -315,3 +315,20 @@ def test_failed_run_warns_and_reports_the_cause():
         ok = almkit.rnn.train(X, Y, hidden=2, seed=0, max_outer_iterations=3, scaling="minmax")
     assert not ok.failed
     assert np.isfinite(ok.train_mse)
+
+
+def test_selection_keeps_the_best_validation_weights():
+    # docs/rnn.md §9: the last 20 % of the training data are held out; the model's weights
+    # give the recorded least validation MSE (checked by a numpy forward pass).
+    X, Y = teacher_data(T=100)
+    model = almkit.rnn.train(X, Y, hidden=4, init_std=0.3, max_outer_iterations=40,
+                             selection={"validation": 0.2, "patience": 5})
+    v = model.validation
+    assert v is not None and v["fit_steps"] == 80 and v["validation_steps"] == 20
+    assert v["best"]["validation_mse"] == min(v["curve"]["validation_mse"])
+    P = reference_forward(model.weights, X)
+    err = np.mean(np.sum((P[80:] - Y[80:]) ** 2, axis=1))
+    assert err == pytest.approx(v["best"]["validation_mse"], rel=1e-9)
+    assert model.lambda_selection is None
+    with pytest.raises(ValueError, match="validation"):
+        almkit.rnn.train(X, Y, hidden=4, selection={"validation": 1.5})
