@@ -18,6 +18,8 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "cli_test_helpers.h"
 #include <fmt/core.h>
 
@@ -171,11 +173,13 @@ TEST_CASE("rnn train: teacher-student run reaches < 10 % of the target variance"
   CHECK_FALSE(r.certificate.empty());
 }
 
-TEST_CASE("rollout-long: a checkpoint holding Anderson columns and held kinks resumes bit for bit") {
-  // SP500, m = 10, LeCun seed 1: the default step holds kinks within a few
-  // hundred outer iterations (docs/rnn_bcd.md §8). The state is taken at the
-  // first iteration where both memories are in use, sent through the
-  // checkpoint's JSON, and the resumed run must end where the uninterrupted one does.
+namespace {
+
+// SP500, m = 10, LeCun seed 1, 1000 outer iterations of the default: the state
+// at the first iteration (≥ 20) where `in_use` holds is sent through the
+// checkpoint's JSON; the resumed run must end where the uninterrupted one does,
+// and a resume without the policy's memory must not.
+void check_resume_bit_for_bit(const std::function<bool(const RolloutMemory&)>& in_use) {
   DataSpec spec;
   spec.path = std::string(ALMKIT_TEST_DATA_DIR) + "/clean_SP500.csv";
   spec.targets = {"RV_SP500"};
@@ -185,21 +189,22 @@ TEST_CASE("rollout-long: a checkpoint holding Anderson columns and held kinks re
   o.init = InitScheme::kLecun;
   o.seed = 1;
   o.rollout.tol_gradient = 0.0;
+  o.rollout.tol_clarke = -1.0;
   o.alm.max_outer_iterations = 1000;
   o.alm.time_limit_seconds = 1e9;
   nlohmann::json checkpoint;
   TrainHooks hooks;
   hooks.on_state = [&](const TrainState& st) {
-    const RolloutMemory& mem = st.rollout.memory;
-    if (checkpoint.is_null() && st.iteration >= 20 && !mem.kinks_held.empty() && !mem.anderson_dtheta.empty())
+    if (checkpoint.is_null() && st.iteration >= 20 && in_use(st.rollout.memory))
       checkpoint = train_checkpoint_to_json(st, o.to_json(), "running", o.seed);
   };
   const TrainResult full = train(ds, o, hooks);
   REQUIRE_FALSE(checkpoint.is_null());
   const int k = checkpoint["iteration"].get<int>();
-  MESSAGE(fmt::format("checkpoint at iteration {} of {}: {} held kinks, {} Anderson columns", k,
+  MESSAGE(fmt::format("checkpoint at iteration {} of {}: {} held kinks, {} Anderson columns, polish back-off {}", k,
                       full.summary.outer_iterations, checkpoint["rollout"]["memory"]["kinks_held"].size(),
-                      checkpoint["rollout"]["memory"]["anderson_dtheta"].size()));
+                      checkpoint["rollout"]["memory"]["anderson_dtheta"].size(),
+                      checkpoint["rollout"]["memory"]["newton_backoff"].get<int>()));
   REQUIRE(k < full.summary.outer_iterations);
   const TrainResume resume = train_resume_from_json(nlohmann::json::parse(checkpoint.dump()), 10, ds.train.d(), 1);
   TrainHooks again;
@@ -212,11 +217,24 @@ TEST_CASE("rollout-long: a checkpoint holding Anderson columns and held kinks re
     CHECK(resumed.history[i].objective == full.history[i].objective);
     CHECK(resumed.history[i].accepted == full.history[i].accepted);
   }
-  // Without the memory the resumed run leaves the uninterrupted path.
   TrainResume forgetful = resume;
   forgetful.rollout.memory = RolloutMemory{};
   again.resume = &forgetful;
   CHECK(flatten(train(ds, o, again).weights) != flatten(full.weights));
+}
+
+}  // namespace
+
+TEST_CASE("rollout-long: a checkpoint holding Anderson columns and held kinks resumes bit for bit") {
+  // docs/rnn_bcd.md §8: the default step holds kinks within a few hundred outer iterations.
+  check_resume_bit_for_bit(
+      [](const RolloutMemory& mem) { return !mem.kinks_held.empty() && !mem.anderson_dtheta.empty(); });
+}
+
+TEST_CASE("rollout-long: a checkpoint between two Gauss-Newton polishes resumes bit for bit") {
+  // docs/rnn_bcd.md §8, "Manifold Gauss-Newton polish": the back-off and the F of
+  // the last check decide when the next polish runs; both are in the checkpoint.
+  check_resume_bit_for_bit([](const RolloutMemory& mem) { return mem.newton_skip > 0; });
 }
 
 TEST_CASE("rnn train: CLI writes the output contract — predict reproduces the test predictions bit for bit") {
