@@ -83,6 +83,7 @@ void RolloutOptions::validate() const {
   if (newton_steps < 0)
     throw std::invalid_argument(fmt::format("option rollout.newton_steps: expected an integer >= 0, got {}", newton_steps));
   nonnegative("newton_trigger", newton_trigger);
+  nonnegative("dead_unit_tolerance", dead_unit_tolerance);
   nonnegative("newton_gain_ratio", newton_gain_ratio);
   nonnegative("newton_kink_tolerance", newton_kink_tolerance);
   nonnegative("newton_max_flops", newton_max_flops);
@@ -104,11 +105,12 @@ double state_distance(const RnnTrainingProblem& problem, VectorCRef a, VectorCRe
 
 }  // namespace
 
-int zero_dead_units(const RnnTrainingProblem& problem, VectorRef x) {
+int zero_dead_units(const RnnTrainingProblem& problem, VectorRef x, double tolerance) {
   auto v = problem.mutable_view(x);
+  const double tol = tolerance * std::max(1.0, v.U.lpNorm<Eigen::Infinity>());
   int changed = 0;
   for (Eigen::Index i = 0; i < v.U.rows(); ++i) {
-    if ((v.U.row(i).array() > 0.0).any()) continue;
+    if ((v.U.row(i).array() > tol).any()) continue;
     if (v.W.row(i).isZero(0.0) && v.V.row(i).isZero(0.0) && v.b(i) == 0.0 && v.A.col(i).isZero(0.0) &&
         v.W.col(i).isZero(0.0))
       continue;
@@ -555,7 +557,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
         cur = std::move(next);
         if (options.dead_units) {
           trial = cur.x;
-          if (zero_dead_units(problem, trial) > 0) {
+          if (zero_dead_units(problem, trial, options.dead_unit_tolerance) > 0) {
             const double F_d = problem.eval_f(trial);
             if (F_d <= cur.F) {
               FeasiblePoint dead = at_feasible(problem, trial, options, F_d);

@@ -121,6 +121,10 @@ struct RolloutOptions {
   /// loss is unchanged); the Gram-preconditioned w step would only shrink those
   /// weights geometrically, at a rate 2λ/(γ‖Z‖² + 2λ + ρ) per iteration. Default true.
   bool dead_units = true;
+  /// Units with u_{t,i} ≤ dead_unit_tolerance · max(1, ‖U‖∞) at every step are
+  /// candidates too (nearly dead: h_i at rounding level); zeroing them is kept
+  /// only when F does not increase. Default 1e-8, kink_stationarity's kink tolerance.
+  double dead_unit_tolerance = 1e-8;
   /// Manifold Gauss–Newton polish (docs/rnn_bcd.md §8; study/rnn_manifold_newton.h):
   /// at every check (every clarke_check_every outer iterations) where F fell by
   /// less than newton_trigger · |F| since the previous check (the block step
@@ -175,6 +179,7 @@ struct RolloutOptions {
     v("newton_kink_tolerance", newton_kink_tolerance, "rollout: the polish holds |u| <= this * max(1,|U|_inf) on the kink");
     v("newton_gain_ratio", newton_gain_ratio, "rollout: the polish continues while a step gains >= this * the block steps' gain over the last check interval");
     v("newton_max_flops", newton_max_flops, "rollout: skip the polish when one Gauss-Newton step costs more flops than this");
+    v("dead_unit_tolerance", dead_unit_tolerance, "rollout: units with u <= this * max(1,|U|_inf) at every step are zeroed when F does not increase");
     v("dead_units", dead_units, "rollout: set the weights of units with h = 0 at every step to 0 at accepted points (an exact block minimizer of F)");
     v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
     v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
@@ -306,10 +311,12 @@ Vector kink_manifold_step(const RnnTrainingProblem& problem, VectorCRef x_k, con
                           const std::vector<Matrix>& grads, VectorRef trial, bool newton);
 
 /// The dead-unit step (RolloutOptions::dead_units, docs/rnn_bcd.md §8): at a
-/// feasible x, for every unit i with u_{t,i} ≤ 0 at every step, sets W_{i,:},
-/// V_{i,:}, b_i, A_{:,i} and W_{:,i} to 0 and restores feasibility. Returns the
-/// number of units whose weights changed (0: x unchanged).
-int zero_dead_units(const RnnTrainingProblem& problem, VectorRef x);
+/// feasible x, for every unit i with u_{t,i} ≤ tolerance · max(1, ‖U‖∞) at
+/// every step, sets W_{i,:}, V_{i,:}, b_i, A_{:,i} and W_{:,i} to 0 and restores
+/// feasibility. Returns the number of units whose weights changed (0: x
+/// unchanged). With tolerance 0 (units with h_i ≡ 0) F cannot increase; with a
+/// positive one the caller compares F.
+int zero_dead_units(const RnnTrainingProblem& problem, VectorRef x, double tolerance = 0.0);
 
 /// ‖H − H(θ)‖_F / √(m T): the RMS distance between the states stored in x and
 /// the forward pass of the weights stored in x (0 at feasible points).
