@@ -3,7 +3,7 @@
 # 0, 1; m = 20) through `almkit train` with the given rollout flags, each with
 # a wall-clock budget, two at a time; prints per start the train MSE, the
 # one-sided ‖∇F‖∞ and the best-selection (Clarke) KKT residual at the kinks
-# |u| ≤ 1e-8 from summary.json, and the counts of each ≤ 1e-4
+# |u| ≤ 1e-8 from summary.json, F, the status, and the counts
 # (docs/rnn_bcd.md §8, "Kink manifold").
 #
 #   bench/sp500_kkt_starts.sh [flags for almkit train …]          (no flags: the defaults)
@@ -29,8 +29,8 @@ done
 python3 - "$WORK" <<'PY'
 import json, sys
 work = sys.argv[1]
-one_ok = best_ok = 0
-print(f"{'start':10s} {'train MSE':>12s} {'one-sided':>10s} {'best sel.':>10s} {'kinks':>6s}  status, seconds, outer")
+one_ok = best_ok = converged = 0
+print(f"{'start':10s} {'F':>12s} {'train MSE':>12s} {'one-sided':>10s} {'best sel.':>10s} {'kinks':>6s}  status, seconds, outer")
 for init in ("gaussian", "lecun", "pytorch", "irnn"):
     for seed in (0, 1):
         s = json.load(open(f"{work}/{init}{seed}/summary.json"))
@@ -38,8 +38,9 @@ for init in ("gaussian", "lecun", "pytorch", "irnn"):
         one, best = k["one_sided_stationarity"], k["best_selection_stationarity"]
         one_ok += one <= 1e-4
         best_ok += best <= 1e-4
-        print(f"{init + str(seed):10s} {s['train_mse']:12.5e} {one:10.2e} {best:10.2e} {k['kinks']:6d}  "
+        converged += s['status'] == 'converged'
+        print(f"{init + str(seed):10s} {s['objective']:12.7f} {s['train_mse']:12.5e} {one:10.2e} {best:10.2e} {k['kinks']:6d}  "
               f"{s['status']}, {s['wall_seconds']:.1f} s, {s['outer_iterations']}")
-print(f"one-sided <= 1e-4: {one_ok}/8   best selection <= 1e-4: {best_ok}/8")
+print(f"converged: {converged}/8   one-sided <= 1e-4: {one_ok}/8   best selection <= 1e-4: {best_ok}/8")
 PY
 rm -rf "$WORK"

@@ -14,8 +14,10 @@
 //
 // F therefore never increases from one outer iteration to the next, the
 // rollout of every accepted iterate is finite, and the stop test is the KKT
-// stationarity of (P) at the forward-pass point, ‖∇F(θ_k)‖∞ ≤ tol_gradient
-// (with tol_clarke ≥ 0 also its minimum over the relu derivatives at kinks).
+// stationarity of (P) at the forward-pass point, ‖∇F(θ_k)‖∞ ≤ tol_gradient,
+// or its minimum over the relu derivatives at kinks ≤ tol_clarke. Dead units
+// are zeroed exactly and a Gauss–Newton polish on the kink manifold runs when
+// the block steps crawl (docs/rnn_bcd.md §8).
 #pragma once
 
 #include <functional>
