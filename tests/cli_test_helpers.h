@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -88,6 +90,22 @@ inline CliRun run_cli(const std::string& args) {
   r.output = slurp(log);
   fs::remove(log);
   return r;
+}
+
+// A seeded series y_t = 0.6 y_{t-1} + u_t, u_t = sin(0.3 t) + N(0, 0.1²), in
+// dir/series.csv (columns u, y): long enough for a few hundred cheap outer iterations.
+inline fs::path seeded_series(const fs::path& dir, int rows) {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> g(0.0, 0.1);
+  std::ofstream out(dir / "series.csv");
+  out << "u,y\n";
+  double s = 0.0;
+  for (int t = 0; t < rows; ++t) {
+    const double u = std::sin(0.3 * t) + g(rng);
+    s = 0.6 * s + u;
+    out << fmt::format("{:.17g},{:.17g}\n", u, s);
+  }
+  return dir / "series.csv";
 }
 
 }  // namespace almkit::testing

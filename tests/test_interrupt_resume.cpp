@@ -80,20 +80,6 @@ std::string without_columns(const std::string& csv, const std::vector<std::strin
   return out;
 }
 
-// A seeded series long enough for a few hundred cheap outer iterations.
-fs::path series(const fs::path& dir, int rows) {
-  std::mt19937_64 rng(21);
-  std::normal_distribution<double> g(0.0, 0.1);
-  std::ofstream out(dir / "series.csv");
-  out << "u,y\n";
-  double s = 0.0;
-  for (int t = 0; t < rows; ++t) {
-    const double u = std::sin(0.3 * t) + g(rng);
-    s = 0.6 * s + u;
-    out << fmt::format("{:.17g},{:.17g}\n", u, s);
-  }
-  return dir / "series.csv";
-}
 
 nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(slurp(p)); }
 
@@ -102,7 +88,7 @@ nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(slurp
 TEST_CASE("train: SIGINT stops at the next outer iteration, writes every output as interrupted and --resume ends bit "
           "for bit as the uninterrupted run") {
   const fs::path dir = scratch("train");
-  const fs::path data = series(dir, 400);
+  const fs::path data = almkit::testing::seeded_series(dir, 400);
   const std::string base = fmt::format(
       "train --data \"{}\" --target y --outer 2000 --rollout.tol_gradient 0 --rollout.tol_clarke -1 --checkpoint-every 0 "
       "--checkpoint-seconds 0 --no-plots --quiet",
@@ -167,7 +153,7 @@ TEST_CASE("train: SIGINT stops at the next outer iteration, writes every output 
 
 TEST_CASE("train: a periodic checkpoint survives SIGKILL and --resume from it is bit for bit the uninterrupted run (with the damping state)") {
   const fs::path dir = scratch("kill");
-  const fs::path data = series(dir, 400);
+  const fs::path data = almkit::testing::seeded_series(dir, 400);
   const std::string args = fmt::format(
       "train --data \"{}\" --target y --hidden 6 --outer 300 --rollout.tol_gradient 0 --rollout.damping 0.01 --checkpoint-every 5 "
       "--checkpoint-seconds 0 --no-plots --quiet",
@@ -191,7 +177,7 @@ TEST_CASE("train: a periodic checkpoint survives SIGKILL and --resume from it is
 TEST_CASE("compare: SIGINT after the first run writes every output as interrupted and --resume with --budget-evals ends "
           "with the uninterrupted tables, a changed option is refused") {
   const fs::path dir = scratch("compare");
-  const fs::path data = series(dir, 60);
+  const fs::path data = almkit::testing::seeded_series(dir, 60);
   const std::string base = fmt::format(
       "compare --data \"{}\" --target y --hidden 3 --methods alm-bcd,gd,adam,lbfgs,alm-bcd+lbfgs --seeds 3 "
       "--alm-outer 1000 --learning-rates 1e-2,1e-1 --no-plots --quiet",

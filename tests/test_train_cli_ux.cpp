@@ -45,20 +45,6 @@ fs::path sine_csv(const fs::path& dir, const std::string& name, int rows, int bi
   return data;
 }
 
-// A seeded series long enough for a few hundred cheap outer iterations.
-fs::path series(const fs::path& dir, int rows) {
-  std::mt19937_64 rng(21);
-  std::normal_distribution<double> g(0.0, 0.1);
-  std::ofstream out(dir / "series.csv");
-  out << "u,y\n";
-  double s = 0.0;
-  for (int t = 0; t < rows; ++t) {
-    const double u = std::sin(0.3 * t) + g(rng);
-    s = 0.6 * s + u;
-    out << fmt::format("{:.17g},{:.17g}\n", u, s);
-  }
-  return dir / "series.csv";
-}
 
 // The progress rows in the output: lines of at least 10 fields whose first is an integer (the outer iteration).
 std::vector<int> progress_rows(const std::string& output) {
@@ -191,7 +177,7 @@ TEST_CASE("train CLI: unscaled data with 1e308 end non_finite with exit code 3, 
 TEST_CASE("train CLI: progress rows are throttled by time, --verbose prints every row, history.csv and the result do "
           "not change") {
   const fs::path dir = scratch("progress");
-  const fs::path data = series(dir, 400);
+  const fs::path data = testing::seeded_series(dir, 400);
   const std::string args = fmt::format(
       "train --data \"{}\" --target y --hidden 6 --outer 200 --rollout.tol_gradient 0 --no-plots", data.string());
   const fs::path v = dir / "verbose", n = dir / "never", d = dir / "default";
