@@ -65,7 +65,7 @@ struct TrainArgs {
   // The start counts as exploding above this forward-pass train MSE: the
   // gradient baselines' divergence threshold (docs/rnn.md §5).
   double divergence_value = baselines::GradientOptions{}.divergence_value;
-  int outer = 20;
+  int outer = rnn::TrainOptions::defaults().alm.max_outer_iterations;  // --help shows what runs
   std::string out = "out/train";
   // Run control (docs/interruption.md): not part of the result.
   std::string resume;
