@@ -55,6 +55,7 @@ struct CompareArgs : compare::CompareSettings {
   bool print_options = false;
   bool no_plots = false;
   bool quiet = false;
+  bool test_restart = false;  // --test-restart: test_continues_from_train = false
   // Run control (docs/interruption.md): not part of the result.
   std::string resume;
   int min_train_steps = rnn::kDefaultMinTrainSteps;
@@ -118,7 +119,8 @@ nlohmann::json options_json(const CompareArgs& a, const std::vector<std::string>
                   {"budget_evals", a.budget_evals}, {"learning_rates", rates},
                   {"tune_fraction", a.tune_fraction}, {"hybrid_fraction", a.hybrid_fraction}, {"windows", a.windows},
                   {"curve_resolution", a.curve_resolution}, {"target_factor", a.target_factor},
-                  {"alm_outer", a.alm_outer},   {"out", a.out}};
+                  {"alm_outer", a.alm_outer},   {"test_continues_from_train", a.test_continues_from_train},
+                  {"out", a.out}};
   nlohmann::json g = options_to_json(a.grad);
   for (const char* set_per_run : {"learning_rate", "max_seconds", "max_evaluations"}) g.erase(set_per_run);
   j["gradient_methods"] = g;
@@ -330,12 +332,15 @@ std::string markdown_intro(const CompareArgs& a, const rnn::DataSpec& spec, cons
       "run reached). KKT: ‖∇F‖∞ at the final weights (stationarity of (P) with the BPTT adjoint multipliers, σ′(0) = 0); Clarke KKT: the "
       "same with the best relu derivative in [0, 1] at the kinks |u| ≤ 1e-8 (docs/rnn_bcd.md §8), the KKT measure for points on kinks. "
       "Medians and ranges are over the runs that did not diverge (forward-pass train MSE not finite or above {:g}, "
-      "also at the initial weights); the diverged runs are counted in the runs column.\n\n"
+      "also at the initial weights); the diverged runs are counted in the runs column. Test MSE (every method): {}.\n\n"
       "| method | runs | learning rate | F median [min, max] | F / best gradient | train MSE median [min, max] | "
       "test MSE median [min, max] | time to target s median (reached) | KKT ‖∇F‖∞ median | Clarke KKT median | status |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|\n",
       spec.path, data.train.T(), data.test.T(), data.train.d(), fmt::join(data.target_columns, ","), a.hidden, a.inits, a.init_std, a.seeds,
-      budget_text, a.learning_rates, a.tune_fraction, a.target_factor, best, a.grad.divergence_value);
+      budget_text, a.learning_rates, a.tune_fraction, a.target_factor, best, a.grad.divergence_value,
+      a.test_continues_from_train
+          ? "a forward pass over the test steps continued from the training range's final state (docs/rnn.md §9)"
+          : "a forward pass over the test steps restarted from h_0 = 0 (--test-restart; docs/rnn.md §9)");
 }
 
 std::string method_row(const compare::MethodSummary& m) {
@@ -413,12 +418,12 @@ std::string exploding_starts_text(const std::vector<RunRecord>& runs, const Comp
 // Test predictions (original units) of each method's best run. One truth
 // column and one column per method for every target (p > 1: suffixed _1.._p).
 void write_predictions(const std::string& dir, const rnn::RnnDataset& data,
-                       const std::vector<compare::MethodSummary>& plotted) {
+                       const std::vector<compare::MethodSummary>& plotted, bool test_continues_from_train) {
   std::vector<std::string> names{"truth"};
   std::vector<Matrix> columns{data.scaling.targets.invert(data.test.Y)};
   for (const auto& m : plotted) {
     names.push_back(m.method);
-    columns.push_back(rnn::test_predictions(m.best_run->weights, data, false));
+    columns.push_back(rnn::test_predictions(m.best_run->weights, data, test_continues_from_train));
   }
   write_file_atomically(dir + "/predictions.csv",
                         rnn::columns_csv(data.test_rows, names, columns, rnn::CsvNumbers::kShortest));
@@ -444,6 +449,7 @@ void write_results_json(const std::string& dir, const CompareArgs& a, const rnn:
   j["tune_fraction"] = a.tune_fraction;
   j["sgd_windows"] = a.windows;
   j["target_factor"] = a.target_factor;
+  j["test_mse_mode"] = a.test_continues_from_train ? "continued" : "restart_h0";
   j["target_objective"] = json_number(target.target);
   j["best_objective"] = json_number(target.best);
   j["ranking"] = {{"by", "objective"}, {"best_method", ranking.best_method},
@@ -459,7 +465,7 @@ void write_results_json(const std::string& dir, const CompareArgs& a, const rnn:
 // runs/<method>-<init>-seed<k>/model.json: each run's final weights in the
 // format of `almkit train` (compare::run_model), for `almkit predict`.
 void write_run_models(const std::string& dir, const std::vector<RunRecord>& runs, const rnn::RnnDataset& data,
-                      const nlohmann::json& options) {
+                      const nlohmann::json& options, bool test_continues_from_train) {
   for (const auto& r : runs) {
     if (r.weights.W.size() == 0) continue;
     const std::string path = dir + "/" + compare::run_model_path(r);
@@ -472,7 +478,7 @@ void write_run_models(const std::string& dir, const std::vector<RunRecord>& runs
                  {"status", r.status}}},
         {"compare", options["compare"]},
         {"method_options", method_options}};
-    rnn::save_model(compare::run_model(r, data, model_options), path);
+    rnn::save_model(compare::run_model(r, data, model_options, test_continues_from_train), path);
   }
 }
 
@@ -504,6 +510,10 @@ std::vector<RunRecord> restored_runs(const CompareArgs& a, const nlohmann::json&
     if (saved.contains("compare")) saved["compare"].erase(key);
     now["compare"].erase(key);
   }
+  // A checkpoint written before the test MSE mode was a setting measured every
+  // test MSE from h_0 = 0: it resumes with --test-restart only (as other settings).
+  if (saved.contains("compare") && saved["compare"].is_object() && !saved["compare"].contains("test_continues_from_train"))
+    saved["compare"]["test_continues_from_train"] = false;
   require_same_options(a.resume, saved, now, {"run"});
   try {
     for (const auto& r : checkpoint.at("runs")) runs.push_back(compare::run_record_from_json(r, a.hidden, data.train.d(), data.train.p()));
@@ -525,6 +535,7 @@ void run_compare(const CLI::App* sub, CompareArgs& a) {
   ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   const CompareLists l = parse_lists(a);
   validate_settings(a);
+  a.test_continues_from_train = !a.test_restart;  // one test MSE mode for every method (docs/compare.md)
   rnn::DataSpec spec;
   const rnn::RnnDataset data = load_data(a.data, &spec);
   if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
@@ -579,8 +590,8 @@ void run_compare(const CLI::App* sub, CompareArgs& a) {
   md += a.no_plots ? ".\n" : ", mse_vs_time.png, predictions.png.\n";
   write_file_atomically(dir + "/results.md", md);
   write_results_json(dir, a, spec, data, options, l.rates, target, ranking, jmethods, runs);
-  write_run_models(dir, runs, data, options);
-  write_predictions(dir, data, plotted);
+  write_run_models(dir, runs, data, options, a.test_continues_from_train);
+  write_predictions(dir, data, plotted, a.test_continues_from_train);
   write_plots(a, l, runs, plotted, data);
   fmt::print("\nwrote {}/{{results.csv, curves.csv, results.md, results.json, predictions.csv, runs/*/model.json{}}} in {:.1f} s\n", dir,
              a.no_plots ? "" : ", plots.gp, mse_vs_time.png, predictions.png", elapsed());
@@ -628,6 +639,9 @@ void register_compare(CLI::App& app) {
   sub->add_option("--alm-outer", a.alm_outer,
                   "ALM outer-iteration cap; 0: none with --budget-seconds (the ALM runs until it converges or the budget ends), "
                   "train's 20 with --budget-evals")->capture_default_str()->group(g_run);
+  sub->add_flag("--test-restart", a.test_restart,
+                "Every method's test MSE from h_0 = 0 instead of the default, a forward pass continued from the "
+                "training range's final state (docs/compare.md)")->group(g_run);
   sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);
   sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
   sub->add_flag("--no-plots", a.no_plots, "Do not write plots.gp or run gnuplot")->group(g_run);

@@ -80,6 +80,7 @@ struct TrainArgs {
   bool verbose = false;
   bool no_plots = false;
   bool test_continue = false;
+  bool test_restart = false;
   // Under mpirun (docs/parallel.md §3): how the training columns are divided among the ranks.
   std::string rank_split = "sequences";
   TrainOptions opt = TrainOptions::defaults();
@@ -229,7 +230,11 @@ void resolve_options(const CLI::App* sub, TrainArgs& a) {
   if (sub->count("--init") > 0 && !parse(a.init, &o.init))
     throw UsageError(fmt::format("--init: unknown initialization '{}' ({})", a.init, rnn::init_scheme_names()));
   if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
-  if (sub->count("--test-continue") > 0) o.test_continues_from_train = a.test_continue;
+  // Test MSE mode (docs/rnn.md §9): continued by default, restarted by --preset reference.
+  if (sub->count("--test-continue") > 0 && sub->count("--test-restart") > 0)
+    throw UsageError("--test-continue and --test-restart: give at most one (the test MSE mode)");
+  if (sub->count("--test-continue") > 0) o.test_continues_from_train = true;
+  if (sub->count("--test-restart") > 0) o.test_continues_from_train = false;
   if (!a.init_from.empty()) o.initial_weights = read_weights(a.init_from);
   apply_selection_flags(sub, a);
   try {
@@ -698,7 +703,12 @@ void register_train(CLI::App& app) {
                   "Time steps per parallel chunk of the block updates; 0 or T <= this: one chunk, the sequential path (docs/parallel.md)")
       ->capture_default_str()->group(g_run);
   sub->add_option("--outer", a.outer, "Outer iterations (= --alm.max_outer_iterations)")->capture_default_str()->group(g_run);
-  sub->add_flag("--test-continue", a.test_continue, "Test MSE from the last training state instead of h_0 = 0")->group(g_run);
+  sub->add_flag("--test-continue", a.test_continue,
+                "Test MSE from a forward pass continued from the last training state (the default, except "
+                "--preset reference; docs/rnn.md §9)")->group(g_run);
+  sub->add_flag("--test-restart", a.test_restart,
+                "Test MSE from a forward pass restarted from h_0 = 0 (the --preset reference setting; docs/rnn.md §9)")
+      ->group(g_run);
   sub->add_option("--out", a.out, "Output folder")->capture_default_str()->group(g_run);
   sub->add_flag("--print-options", a.print_options, "Print every option with the value used, as JSON")->group(g_run);
   auto* quiet = sub->add_flag("--quiet", a.quiet, "Print only the final summary")->group(g_run);

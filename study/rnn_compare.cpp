@@ -90,6 +90,7 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareSettings& 
   o.init = init;
   o.seed = static_cast<std::uint64_t>(seed);
   o.init_std = s.init_std;
+  o.test_continues_from_train = s.test_continues_from_train;  // the comparison's one test MSE mode
   // alm-bcd and alm-bcd+lbfgs: train's default policy (rollout); the others
   // name their policy, and the L-BFGS inner solver runs the generic driver.
   if (method.rfind("alm-lbfgs", 0) == 0) {
@@ -130,7 +131,7 @@ baselines::GradientResult run_gradient(baselines::Method method, double lr, cons
     o.record_every_seconds = kInf;
   }
   const baselines::Monitor mon =
-      monitor ? baselines::make_rnn_monitor(data.train, data.test, s.hidden, false) : baselines::Monitor{};
+      monitor ? baselines::make_rnn_monitor(data.train, data.test, s.hidden, s.test_continues_from_train) : baselines::Monitor{};
   return baselines::minimize(f, x0, o, mon);
 }
 
@@ -148,7 +149,7 @@ std::vector<TuningTrial> tuning_trials(baselines::Method method, const rnn::RnnD
     // F and the MSE of the final weights by forward passes, outside the run's clock.
     const rnn::RnnWeights w = rnn::unflatten(t.x, s.hidden, d, p);
     trial.objective = objective_value(w, data.train, regularization());
-    trial.train_mse = rnn::forward_metrics(w, data.train, data.test, false).train_mse;
+    trial.train_mse = rnn::forward_metrics(w, data.train, data.test, s.test_continues_from_train).train_mse;
     trials.push_back(trial);
   }
   return trials;
@@ -211,7 +212,7 @@ RunRecord run_alm(const std::string& method, const rnn::RnnDataset& data, const 
     for (const auto& h : g.history) r.curve.push_back({t_off + h.seconds, h.train_mse, h.test_mse, 0.0, h.objective});
     if (!g.diverged) {
       r.weights = rnn::unflatten(g.x, s.hidden, d, p);
-      const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, false);
+      const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, s.test_continues_from_train);
       r.train_mse = fm.train_mse;
       r.test_mse = fm.test_mse;
       r.kkt = grad_inf(r.weights, data.train, o.regularization);
@@ -239,7 +240,7 @@ RunRecord run_baseline(const std::string& name, const rnn::RnnDataset& data, con
                               s.budget_seconds, s.budget_evals, true);
   for (const auto& h : g.history) r.curve.push_back({h.seconds, h.train_mse, h.test_mse, 0.0, h.objective});
   r.weights = rnn::unflatten(g.x, s.hidden, d, p);
-  const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, false);
+  const rnn::ForwardMetrics fm = rnn::forward_metrics(r.weights, data.train, data.test, s.test_continues_from_train);
   r.train_mse = fm.train_mse;
   r.test_mse = fm.test_mse;
   r.seconds = g.seconds;
@@ -354,7 +355,8 @@ std::string run_model_path(const RunRecord& r) {
   return fmt::format("runs/{}-{}-seed{}/model.json", r.method, r.init, r.seed);
 }
 
-rnn::RnnModel run_model(const RunRecord& r, const rnn::RnnDataset& data, const nlohmann::json& options) {
+rnn::RnnModel run_model(const RunRecord& r, const rnn::RnnDataset& data, const nlohmann::json& options,
+                        bool test_continues_from_train) {
   rnn::RnnModel model;
   model.weights = r.weights;
   model.regularization = regularization();
@@ -362,7 +364,7 @@ rnn::RnnModel run_model(const RunRecord& r, const rnn::RnnDataset& data, const n
   model.input_columns = data.input_columns;
   model.target_columns = data.target_columns;
   model.univariate = data.univariate;
-  model.test_continues_from_train = false;  // as forward_metrics(…, false) in the runs
+  model.test_continues_from_train = test_continues_from_train;  // the mode of the runs' test MSE
   model.options = options;
   return model;
 }

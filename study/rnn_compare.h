@@ -36,6 +36,12 @@ struct CompareSettings {
   int windows = 10;              ///< SGD windows per epoch
   int alm_outer = 0;             ///< 0: no cap with a seconds budget, one per evaluation with budget_evals
   double hybrid_fraction = 0.5;  ///< alm-bcd+lbfgs: budget share of the ALM-BCD phase
+  /// Every method's test MSE (curves, final, model.json): a forward pass over
+  /// the test steps continued from the training range's final state (true, as
+  /// almkit train's default) or restarted from h_0 = 0 (false, --test-restart).
+  /// One setting for all methods so their rows are comparable (docs/compare.md
+  /// "Fairness protocol", docs/rnn.md §9).
+  bool test_continues_from_train = rnn::TrainOptions::defaults().test_continues_from_train;
   /// The common target of "time to target" (docs/compare.md "Fairness
   /// protocol"): F_target = target_factor × F_best, F_best the lowest finite F
   /// at any recorded point of any run; a run reaches it at its first recorded
@@ -225,8 +231,10 @@ Ranking rank(std::vector<MethodSummary>& summaries);
 std::string run_model_path(const RunRecord& r);
 /// Run r's final weights as a model.json model (the format `almkit train`
 /// writes and `almkit predict` reads, docs/rnn.md §8): the comparison's λ and
-/// the data set's scaling and columns; test metrics restarted from h_0 = 0 as
-/// the comparison measures them. `options`: stored as the model's options.
-rnn::RnnModel run_model(const RunRecord& r, const rnn::RnnDataset& data, const nlohmann::json& options);
+/// the data set's scaling and columns; test_continues_from_train: the mode the
+/// comparison measured the test MSE in (CompareSettings::test_continues_from_train).
+/// `options`: stored as the model's options.
+rnn::RnnModel run_model(const RunRecord& r, const rnn::RnnDataset& data, const nlohmann::json& options,
+                        bool test_continues_from_train);
 
 }  // namespace almkit::compare

@@ -87,8 +87,9 @@ struct TrainOptions {
   RnnRegularization regularization;            ///< λ1..λ6
   InnerKind inner = InnerKind::kBcd;
   /// Test MSE from a forward pass continued from the last training state
-  /// (true) or restarted from h_0 = 0 (false, the reference code's choice).
-  bool test_continues_from_train = false;
+  /// (true, the default: a forecaster keeps the series' context; docs/rnn.md §9)
+  /// or restarted from h_0 = 0 (false, the reference code's choice and reference_preset()).
+  bool test_continues_from_train = true;
   /// The outer loop. kRollout takes its limits from alm.max_outer_iterations
   /// and alm.time_limit_seconds; the other two run solve_alm with driver_alm().
   TrainPolicy policy = TrainPolicy::kSafeguarded;

@@ -4,6 +4,7 @@
 // every run's model.json reproduces its F and train MSE.
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -270,7 +271,13 @@ TEST_CASE("compare: every run's model.json reproduces the F and train MSE of the
     CHECK(mse == r["train_mse"].get<double>());
     CHECK(mse == std::stod(table[1 + i][5]));
     CHECK(model.options["run"]["method"] == r["method"]);
+    // Every method's test MSE continued from the training state (the default; docs/compare.md).
+    CHECK(model.test_continues_from_train);
+    CHECK(r["test_mse"].get<double>() ==
+          doctest::Approx(almkit::rnn::forward_metrics(model.weights, ds.train, ds.test, true).test_mse).epsilon(1e-12));
   }
+  CHECK(j["test_mse_mode"] == "continued");
+  CHECK(j["options"]["compare"]["test_continues_from_train"] == true);
   // The ranking is by F: the best method has the lowest F median, the ratios are to the best gradient method's.
   double lowest = 1e300, lowest_gradient = 1e300;
   std::string best;
@@ -319,5 +326,46 @@ TEST_CASE("compare: --resume of a checkpoint written before the F column recompu
     CHECK(after[i][5] == before[i][5]);
     CHECK(after[i][8].empty());          // time to target: the old curves have no F
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("compare: --test-restart scores every method's test part from h_0 = 0; a resume keeps the mode") {
+  const fs::path dir = compare_dir("test_restart");
+  const fs::path data = tiny_data(dir);
+  const fs::path out = dir / "out";
+  const std::string args = fmt::format(
+      "compare --data \"{}\" --target y --hidden 3 --methods alm-bcd,gd,lbfgs --inits irnn --budget-evals 20 --alm-outer 3 "
+      "--learning-rates 1e-2,1e-1 --no-plots --quiet --out \"{}\"",
+      data.string(), out.string());
+  REQUIRE(run(args + " --test-restart", dir / "a.log") == 0);
+  almkit::rnn::DataSpec spec;
+  spec.path = data.string();
+  spec.targets = {"y"};
+  const almkit::rnn::RnnDataset ds = almkit::rnn::load_dataset(spec);
+  const nlohmann::json j = nlohmann::json::parse(slurp(out / "results.json"));
+  CHECK(j["test_mse_mode"] == "restart_h0");
+  CHECK(j["options"]["compare"]["test_continues_from_train"] == false);
+  for (const auto& [name, o] : j["options"]["alm"].items()) CHECK(o["test_continues_from_train"] == false);
+  CHECK(slurp(out / "results.md").find("restarted from h_0 = 0") != std::string::npos);
+  REQUIRE(j["runs"].size() == 3);
+  int differ = 0;
+  for (const auto& r : j["runs"]) {
+    INFO(r["method"].get<std::string>());
+    const almkit::rnn::RnnModel model = almkit::rnn::load_model((out / r["model"].get<std::string>()).string());
+    CHECK(!model.test_continues_from_train);
+    const double restart = almkit::rnn::forward_metrics(model.weights, ds.train, ds.test, false).test_mse;
+    const double continued = almkit::rnn::forward_metrics(model.weights, ds.train, ds.test, true).test_mse;
+    CHECK(r["test_mse"].get<double>() == doctest::Approx(restart).epsilon(1e-12));
+    if (std::abs(restart - continued) > 1e-9 * std::abs(restart)) ++differ;
+  }
+  CHECK(differ >= 1);  // the modes differ on some run, so the checks above can tell them apart
+  // The mode is a setting of the comparison: resuming with the other one is refused.
+  nlohmann::json c = nlohmann::json::parse(slurp(out / "checkpoint.json"));
+  c["status"] = "interrupted";
+  std::ofstream(out / "checkpoint.json") << c.dump();
+  CHECK(run(args + fmt::format(" --resume \"{}\"", out.string()), dir / "b.log") == 2);
+  CHECK(slurp(dir / "b.log").find("test_continues_from_train") != std::string::npos);
+  CHECK(run(fmt::format("compare --resume \"{}\" --quiet", out.string()), dir / "c.log") == 0);
+  CHECK(nlohmann::json::parse(slurp(out / "results.json"))["test_mse_mode"] == "restart_h0");
   fs::remove_all(dir);
 }

@@ -376,12 +376,19 @@ TEST_CASE("compare harness: a run records F at its final weights and in its curv
               .epsilon(1e-12));
     CHECK(r.curve.back().objective == doctest::Approx(r.objective).epsilon(1e-12));
     // The model of the run: weights, λ and data mapping; F and the MSE re-evaluated from it.
-    const rnn::RnnModel model = rnn::model_from_json(rnn::model_to_json(run_model(r, data, {{"k", 1}})));
+    const rnn::RnnModel model =
+        rnn::model_from_json(rnn::model_to_json(run_model(r, data, {{"k", 1}}, s.test_continues_from_train)));
     CHECK(model.options.at("k") == 1);
     CHECK(model.target_columns == data.target_columns);
     CHECK(rnn::reduced_objective(model.weights, data.train, model.regularization).value == r.objective);
     CHECK(rnn::forward_metrics(model.weights, data.train, data.test, model.test_continues_from_train).train_mse ==
           r.train_mse);
+    // One test MSE mode for every method (CompareSettings::test_continues_from_train,
+    // default: continued, as almkit train): the final test MSE and the model record it.
+    CHECK(s.test_continues_from_train);
+    CHECK(model.test_continues_from_train);
+    CHECK(r.test_mse == doctest::Approx(rnn::forward_metrics(model.weights, data.train, data.test, true).test_mse)
+                           .epsilon(1e-12));
   }
   RunRecord named;
   named.method = "alm-bcd+lbfgs";

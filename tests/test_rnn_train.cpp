@@ -255,8 +255,11 @@ TEST_CASE("rnn train: CLI writes the output contract — predict reproduces the 
   std::ofstream(data) << csv;
   std::ofstream(test_only) << tail;
   const fs::path out = dir / "out";
+  // --test-restart: the test pass from h_0 = 0, which `predict` on the test rows alone
+  // reproduces (the default continued pass is checked against an independent
+  // forward pass in "the test MSE continues from the training state by default").
   const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --scaling standardize --train-fraction 0.75 "
-                                       "--hidden 4 --outer 2 --bcd.max_sweeps 20 --no-plots --out \"{}\"",
+                                       "--hidden 4 --outer 2 --bcd.max_sweeps 20 --test-restart --no-plots --out \"{}\"",
                                        data.string(), out.string()));
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -273,7 +276,7 @@ TEST_CASE("rnn train: CLI writes the output contract — predict reproduces the 
   CHECK(count_lines(preds) == 11);
 
   // The saved model on the test rows alone (restart from h_0 = 0, as the
-  // trainer's test pass) gives the same text, digit for digit.
+  // trainer's test pass with --test-restart) gives the same text, digit for digit.
   const fs::path pred2 = dir / "pred2.csv";
   const CliRun p = run_cli(fmt::format("predict \"{}\" \"{}\" --out \"{}\"", (out / "model.json").string(),
                                        test_only.string(), pred2.string()));
@@ -290,6 +293,58 @@ TEST_CASE("rnn train: CLI writes the output contract — predict reproduces the 
     return out;
   };
   CHECK(values(preds) == values(again));
+}
+
+TEST_CASE("rnn train: the test MSE continues from the training state by default (docs/rnn.md §9)") {
+  const fs::path dir = temp_dir("test_mode");
+  const fs::path data = sine_csv(dir);  // 30 rows; --train-fraction 0.8: 24 train, 6 test
+  // Test MSE of model.json's weights by an independent loop over the 30 rows
+  // (scaling none): h_t = max(W h_{t-1} + V x_t + b, 0), ŷ_t = A h_t + c; the
+  // state runs through the training rows (continued) or is zeroed at row 24 (restart).
+  auto test_mse = [&](bool continued) {
+    const RnnModel model = load_model((dir / "out" / "model.json").string());
+    const RnnWeights& w = model.weights;
+    Vector h = Vector::Zero(w.m());
+    double sum = 0.0;
+    for (int t = 0; t < 30; ++t) {
+      if (t == 24 && !continued) h.setZero();
+      Vector x(1);
+      x << std::sin(0.3 * t);
+      h = (w.W * h + w.V * x + w.b).cwiseMax(0.0);
+      const double e = (w.A * h + w.c)(0) - std::cos(0.3 * t);
+      if (t >= 24) sum += e * e;
+    }
+    return sum / 6;
+  };
+  // irnn (W = I): the state carries over the series, so the two modes differ.
+  const std::string flags = "--scaling none --train-fraction 0.8 --init irnn --outer 3 --bcd.max_sweeps 20 ";
+  struct Case {
+    std::string flags, mode;
+  };
+  const Case cases[] = {{"", "continued"},
+                        {"--test-continue", "continued"},
+                        {"--test-restart", "restart_h0"},
+                        {"--preset reference", "restart_h0"},
+                        {"--preset reference --test-continue", "continued"},
+                        {"--preset plain", "continued"}};
+  std::vector<Vector> thetas;  // of "" and --test-restart
+  for (const auto& c : cases) {
+    INFO(c.flags);
+    const nlohmann::json s = train_summary(data, dir, flags + c.flags);
+    CHECK(s.at("test_mse_mode") == c.mode);
+    const bool continued = c.mode == "continued";
+    CHECK(s.at("options").at("test_continues_from_train") == continued);
+    CHECK(load_model((dir / "out" / "model.json").string()).test_continues_from_train == continued);
+    const double expected = test_mse(continued), other = test_mse(!continued);
+    CHECK(s.at("test_mse").get<double>() == doctest::Approx(expected).epsilon(1e-10));
+    // The two modes differ on these weights, so the check above can tell them apart.
+    CHECK(std::abs(expected - other) > 1e-8 * std::abs(expected));
+    if (c.flags.empty() || c.flags == "--test-restart")
+      thetas.push_back(flatten(load_model((dir / "out" / "model.json").string()).weights));
+  }
+  // The test mode changes only how the test part is scored, no training step.
+  REQUIRE(thetas.size() == 2);
+  CHECK(thetas[0] == thetas[1]);
 }
 
 TEST_CASE("rnn train: several target columns (p = 2) through train and predict") {
@@ -353,6 +408,7 @@ TEST_CASE("rnn train: CLI error paths exit with code 2 and a one-line message") 
       {"train --hidden abc --no-plots", "hidden"},
       {"train --scaling fancy --no-plots", "scaling"},
       {"train --policy nope --no-plots", "policy"},
+      {"train --test-continue --test-restart --no-plots", "--test-restart"},
       {"train --alm.ref_eta1 2 --no-plots", "ref_eta1"},
       {"train --bcd.change_measure sideways --no-plots", "change_measure"},
       {fmt::format("train --data \"{}\" --no-plots", (dir / "missing.csv").string()), "missing.csv"},

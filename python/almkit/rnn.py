@@ -92,6 +92,10 @@ class Model:
     def predict(self, X, h0=None):
         """Predictions (T, p) for inputs X (T, d), forward pass from h_0 = 0 (or h0).
 
+        test_continues_from_train only records how test_mse was measured; predict() does not
+        continue any state by itself: to forecast after the training range, predict on the
+        training and test inputs concatenated and keep the last rows (or pass h0).
+
         A model loaded from an `almkit train` model.json maps X and the predictions
         through its stored scaling (original units); models trained here use none."""
         X = np.asarray(X, dtype=float)
@@ -154,7 +158,7 @@ def _option_groups():
 
 
 def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
-          initial_weights=None, test_continues_from_train=False, scaling="none", callback=None, alm=None, bcd=None,
+          initial_weights=None, test_continues_from_train=None, scaling="none", callback=None, alm=None, bcd=None,
           lbfgs=None, rollout=None, preset=None, selection=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
 
@@ -166,8 +170,12 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     hidden: m. inner: "bcd" or "lbfgs". policy: "rollout" (default with bcd), "reference"
       (default with lbfgs), or "safeguarded". init: gaussian | he | glorot | lecun | pytorch
       (irnn: pass initial_weights). seed: of the initialization. init_std: of gaussian.
-    test: (X_test, Y_test) for the test MSE of every history row (restarted from h_0 = 0
-      unless test_continues_from_train).
+    test: (X_test, Y_test) for the test MSE of every history row.
+    test_continues_from_train: None (default) takes `almkit train`'s default, True: the test
+      forward pass continues from the last training state (a forecaster keeps the series'
+      context, docs/rnn.md §9); False: it restarts from h_0 = 0 (--test-restart). The model
+      records the mode (model.test_continues_from_train); predict() itself always starts
+      from h_0 = 0 unless given h0.
     initial_weights: dict W, V, b, A, c (overrides init and seed).
     callback(row): after every outer iteration with the history row (dict); False stops.
     lambda1..lambda6: the regularization (docs/rnn.md §1), default 0.01 x 5 and 1e-8.
@@ -187,7 +195,9 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     groups = {"alm": dict(alm or {}), "bcd": dict(bcd or {}), "lbfgs": dict(lbfgs or {}),
               "rollout": dict(rollout or {}), "selection": dict(selection or {})}
     settings = {"hidden": hidden, "inner": inner, "init": init, "seed": seed, "init_std": float(init_std),
-                "test_continues_from_train": bool(test_continues_from_train), "scaling": scaling}
+                "scaling": scaling}
+    if test_continues_from_train is not None:
+        settings["test_continues_from_train"] = bool(test_continues_from_train)
     if policy is not None:
         settings["policy"] = policy
     if initial_weights is not None:

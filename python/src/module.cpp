@@ -822,6 +822,7 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   out["sweeps"] = res.total_sweeps;
   out["wall_seconds"] = res.wall_seconds;
   out["policy"] = o.policy_name();
+  out["test_continues_from_train"] = o.test_continues_from_train;  // the mode of test_mse (docs/rnn.md §9)
   out["regularization"] = regularization_to(res.lambda_selection.enabled ? res.regularization : o.regularization);
   out["options"] = json_to_python(o.to_json());
   return out;

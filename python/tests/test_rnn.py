@@ -59,6 +59,24 @@ def test_train_reduces_the_loss_and_reports(small_model):
     assert np.sum((pred - Y[:100]) ** 2, axis=1).mean() == pytest.approx(model.train_mse, rel=1e-12)
 
 
+def test_test_mse_continues_from_the_training_state_by_default(small_model):
+    # docs/rnn.md §9: the test pass continues from the last training state unless
+    # test_continues_from_train=False (h_0 = 0); predict() itself always starts from h_0 = 0.
+    X, Y, model = small_model
+    assert model.test_continues_from_train is True
+    mse = lambda P, T: np.sum((P - T) ** 2, axis=1).mean()  # noqa: E731
+    continued = mse(reference_forward(model.weights, X)[100:], Y[100:])
+    restarted = mse(reference_forward(model.weights, X[100:]), Y[100:])
+    assert abs(continued - restarted) > 1e-9 * restarted  # the modes differ on these weights
+    assert model.test_mse == pytest.approx(continued, rel=1e-12)
+    assert mse(model.predict(X[100:]), Y[100:]) == pytest.approx(restarted, rel=1e-12)
+    r = almkit.rnn.train(X[:100], Y[:100], hidden=6, init="he", seed=3, test=(X[100:], Y[100:]),
+                         max_outer_iterations=60, test_continues_from_train=False)
+    assert r.test_continues_from_train is False
+    assert all(np.array_equal(r.weights[k], model.weights[k]) for k in r.weights)  # no training step changes
+    assert r.test_mse == pytest.approx(restarted, rel=1e-12)
+
+
 def test_predict_matches_numpy_forward_pass(small_model):
     X, _, model = small_model
     assert np.allclose(model.predict(X), reference_forward(model.weights, X), rtol=1e-12, atol=1e-12)
@@ -156,6 +174,7 @@ def test_sp500_same_mse_as_cli(tmp_path):
     model = almkit.rnn.train(X[:n], Y[:n], test=(X[n:], Y[n:]), max_outer_iterations=30)
     assert model.train_mse == s["train_mse"]
     assert model.test_mse == s["test_mse"]
+    assert s["test_mse_mode"] == "continued" and model.test_continues_from_train is True
     cli_model = almkit.rnn.load(out / "model.json")
     for k in ("W", "V", "b", "A", "c"):
         assert np.array_equal(cli_model.weights[k], model.weights[k])
