@@ -173,6 +173,7 @@ KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef
   gradient(s, g);
   out.best = g.lpNorm<Eigen::Infinity>();
   out.selection = std::move(s);
+  out.entries = std::move(kinks);
   return out;
 }
 

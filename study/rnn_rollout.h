@@ -291,6 +291,7 @@ struct KinkStationarity {
   double one_sided = 0.0;    ///< ‖∇F‖∞ with σ′(0) = 0 (what grad_inf reports)
   double best = 0.0;         ///< ‖g(s)‖∞ at the selection found
   std::vector<double> selection;
+  std::vector<int> entries;  ///< the optimized kinks (column-major U indices), one per selection
 };
 /// |u| ≤ this counts as a kink in kink_stationarity by default (summary.json
 /// kkt_bptt_kinks.kink_tolerance): ReLU inputs this close to 0 are rounding-level
