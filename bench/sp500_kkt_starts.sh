@@ -4,7 +4,8 @@
 # a wall-clock budget, two at a time; prints per start the train MSE, the
 # one-sided ‖∇F‖∞ and the best-selection (Clarke) KKT residual at the kinks
 # |u| ≤ 1e-8 from summary.json, F, the status, and the counts
-# (docs/rnn_bcd.md §8, "Kink manifold").
+# (docs/rnn_bcd.md §8, "Kink manifold"). OUTER caps the outer iterations
+# (default: none beyond the time budget).
 #
 #   bench/sp500_kkt_starts.sh [flags for almkit train …]          (no flags: the defaults)
 #   ALMKIT=build/apps/almkit BUDGET=10 bench/sp500_kkt_starts.sh --preset plain --rollout.anderson 5
@@ -17,7 +18,7 @@ WORK="$(mktemp -d /tmp/almkit_sp500_kkt.XXXXXX)"
 one() {  # init seed flags…
   local init="$1" seed="$2"
   shift 2
-  "$ALMKIT" train --hidden 20 --init "$init" --seed "$seed" --outer 100000000 --alm.time_limit_seconds "$BUDGET" \
+  "$ALMKIT" train --hidden 20 --init "$init" --seed "$seed" --outer "${OUTER:-100000000}" --alm.time_limit_seconds "$BUDGET" \
     --threads 1 --out "$WORK/$init$seed" --quiet "$@" > "$WORK/$init$seed.log" 2>&1 ||
     { echo "almkit train --init $init --seed $seed failed:" >&2; tail -5 "$WORK/$init$seed.log" >&2; return 1; }
 }

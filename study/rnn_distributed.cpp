@@ -43,6 +43,9 @@ void check_distributed_options(const TrainOptions& o) {
     if (r.kink_hold >= 0.0) refuse("kink_hold");
     if (r.kink_manifold != none.kink_manifold) refuse("kink_manifold");
     if (r.tol_clarke != none.tol_clarke) refuse("tol_clarke");  // kink_stationarity needs every state
+    if (r.dead_units != none.dead_units) refuse("dead_units");
+    if (r.newton_steps != none.newton_steps) refuse("newton_steps");
+    if (r.stall_descent_steps != none.stall_descent_steps) refuse("stall_descent_steps");
   }
   if (o.inner != InnerKind::kBcd)
     throw std::invalid_argument("option inner: distributed training (mpirun) runs BCD sweeps only (docs/parallel.md §3)");

@@ -21,6 +21,7 @@ RolloutOptions RolloutOptions::plain() {
   o.w_proximal = 0.0;
   o.dead_units = false;
   o.newton_steps = 0;
+  o.stall_descent_steps = 0;
   o.tol_clarke = -1.0;
   return o;
 }
@@ -54,6 +55,12 @@ void RolloutOptions::validate() const {
   if (!(damping_max >= damping) || !std::isfinite(damping_max))
     throw std::invalid_argument(fmt::format("option rollout.damping_max: expected a finite number >= damping, got {}", damping_max));
   if (anderson < 0) throw std::invalid_argument(fmt::format("option rollout.anderson: expected an integer >= 0, got {}", anderson));
+  if (stall_descent_steps < 0)
+    throw std::invalid_argument(fmt::format("option rollout.stall_descent_steps: expected an integer >= 0, got {}", stall_descent_steps));
+  if (!(stall_descent_armijo > 0.0 && stall_descent_armijo < 1.0))
+    throw std::invalid_argument(fmt::format("option rollout.stall_descent_armijo: expected a number in (0, 1), got {}", stall_descent_armijo));
+  if (!(stall_descent_min_step > 0.0 && stall_descent_min_step <= 1.0))
+    throw std::invalid_argument(fmt::format("option rollout.stall_descent_min_step: expected a number in (0, 1], got {}", stall_descent_min_step));
   if (sweeps < 1) throw std::invalid_argument(fmt::format("option rollout.sweeps: expected an integer >= 1, got {}", sweeps));
   if (!(extrapolation >= 0.0 && extrapolation <= extrapolation_max) || !std::isfinite(extrapolation_max))
     throw std::invalid_argument(fmt::format(
@@ -175,6 +182,28 @@ KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef
   out.selection = std::move(s);
   out.entries = std::move(kinks);
   return out;
+}
+
+bool stall_descent_step(const RnnTrainingProblem& problem, Vector& x, double& F, double armijo, double min_step) {
+  const KinkStationarity ks = kink_stationarity(problem, x);
+  const int n = problem.num_weights();
+  Vector g(n);
+  problem.weight_gradient(x, problem.bptt_multipliers(x, ks.entries, ks.selection), g);
+  const double gg = g.squaredNorm();
+  if (!(gg > 0.0) || !std::isfinite(gg)) return false;
+  Vector y(x.size());
+  for (double alpha = 1.0; alpha >= min_step; alpha *= 0.5) {
+    y = x;
+    y.head(n) -= alpha * g;
+    problem.restore_feasibility(y);
+    const double Fy = problem.eval_f(y);
+    if (std::isfinite(Fy) && Fy <= F - armijo * alpha * gg) {
+      x = std::move(y);
+      F = Fy;
+      return true;
+    }
+  }
+  return false;
 }
 
 // The kink manifold step (RolloutOptions::kink_manifold, docs/rnn_bcd.md §8):
@@ -351,6 +380,7 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
   std::vector<int>& manifold = mem.kinks_held;  // held U entries of the kink manifold step
   std::vector<Matrix> manifold_grads;  // their ∂u/∂Θ at cur.x (a function of cur.x and the entries)
   bool manifold_stale = true;  // manifold_grads must be recomputed (new point or new entries)
+  int stall_descents = 0;  // in this process (reported in the final message)
   bool& manifold_retried = mem.kinks_retried;
   std::vector<Vector>& aa_dtheta = mem.anderson_dtheta;
   std::vector<Vector>& aa_dr = mem.anderson_dr;
@@ -359,7 +389,8 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
 
   auto finish = [&](AlmStatus status, std::string message) {
     s.status = status;
-    s.message = std::move(message);
+    s.message = stall_descents > 0 ? fmt::format("{} (after {} stall descents)", message, stall_descents)
+                                   : std::move(message);
     s.x = cur.x;
     s.lambda = problem.bptt_multipliers(cur.x);  // one-sided: the KKT report of the problem's own J
     s.mu = Vector(0);
@@ -428,10 +459,32 @@ AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions
       return finish(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", alm.max_outer_iterations));
     if (elapsed() - (excluded_seconds ? excluded_seconds() : 0.0) >= alm.time_limit_seconds)
       return finish(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", alm.time_limit_seconds));
-    if (gamma_hat > options.gamma_max)
-      return finish(AlmStatus::kPenaltyTooLarge,
-                    fmt::format("gamma * N = {:.3g} > rollout.gamma_max: no step decreases F (|grad F|_inf = {:.3e})",
-                                gamma_hat, cur.grad_inf));
+    if (gamma_hat > options.gamma_max) {
+      // Stall descent (docs/rnn_bcd.md §8): the Clarke direction the block
+      // model cannot see; then the policy starts afresh from the new point.
+      Vector x = cur.x;
+      double F = cur.F;
+      int taken = 0;
+      while (taken < options.stall_descent_steps &&
+             stall_descent_step(problem, x, F, options.stall_descent_armijo, options.stall_descent_min_step))
+        ++taken;
+      if (taken == 0)
+        return finish(AlmStatus::kPenaltyTooLarge,
+                      fmt::format("gamma * N = {:.3g} > rollout.gamma_max: no step decreases F (|grad F|_inf = {:.3e}){}",
+                                  gamma_hat, cur.grad_inf,
+                                  options.stall_descent_steps > 0 ? ", nor a stall descent step" : ""));
+      cur = at_feasible(problem, std::move(x), options, F);
+      ++stall_descents;
+      gamma_hat = options.gamma0;
+      damping = 0.0;
+      manifold.clear();
+      manifold_stale = true;
+      manifold_retried = false;
+      mem.last_rejected = false;
+      aa_dtheta.clear();
+      aa_dr.clear();
+      aa_theta.resize(0);
+    }
 
     const double gamma = gamma_hat / N;
     L.set_parameters(cur.xi, no_mu, gamma);

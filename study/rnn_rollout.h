@@ -127,6 +127,19 @@ struct RolloutOptions {
   /// candidates too (nearly dead: h_i at rounding level); zeroing them is kept
   /// only when F does not increase. Default 1e-8, kink_stationarity's kink tolerance.
   double dead_unit_tolerance = 1e-8;
+  /// Stall descent (docs/rnn_bcd.md §8, "Stall descent"): when γ·N exceeds
+  /// gamma_max — no block step lowers F — the policy does not stop at once.
+  /// It takes up to stall_descent_steps Armijo line searches along −g(s*),
+  /// the KKT residual vector at the Clarke selection s* of kink_stationarity
+  /// (∇_Θ of the Lagrangian with relu derivative s* at the kinks): the block
+  /// step's model sees each kink from one side only and cannot move along
+  /// the Clarke direction. Step α = 1, ½, ¼, … ≥ stall_descent_min_step,
+  /// accepted when F(θ − α g) ≤ F(θ) − stall_descent_armijo α ‖g‖². When one
+  /// step lowers F, γ restarts at gamma0 and the held kinks and the Anderson
+  /// memory are cleared; otherwise the run stops kPenaltyTooLarge. 0 = off.
+  int stall_descent_steps = 3;
+  double stall_descent_armijo = 1e-4;
+  double stall_descent_min_step = 1e-12;
   /// Manifold Gauss–Newton polish (docs/rnn_bcd.md §8; study/rnn_manifold_newton.h):
   /// at every check (every clarke_check_every outer iterations) where F fell by
   /// less than newton_trigger · |F| since the previous check (the block step
@@ -182,6 +195,9 @@ struct RolloutOptions {
     v("newton_gain_ratio", newton_gain_ratio, "rollout: the polish continues while a step gains >= this * the block steps' gain over the last check interval");
     v("newton_max_flops", newton_max_flops, "rollout: skip the polish when one Gauss-Newton step costs more flops than this");
     v("dead_unit_tolerance", dead_unit_tolerance, "rollout: units with u <= this * max(1,|U|_inf) at every step are zeroed when F does not increase");
+    v("stall_descent_steps", stall_descent_steps, "rollout: when gamma*N > gamma_max, line searches along -g(s*) at the Clarke selection before stopping (0 = off)");
+    v("stall_descent_armijo", stall_descent_armijo, "rollout: a stall descent step is kept when F decreases by >= this * alpha * |g|^2");
+    v("stall_descent_min_step", stall_descent_min_step, "rollout: smallest step alpha of the stall descent's backtracking (1, 1/2, 1/4, ...)");
     v("dead_units", dead_units, "rollout: set the weights of units with h = 0 at every step to 0 at accepted points (an exact block minimizer of F)");
     v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
     v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
@@ -300,6 +316,14 @@ inline constexpr double kKinkStationarityTolerance = 1e-8;
 KinkStationarity kink_stationarity(const RnnTrainingProblem& problem, VectorCRef x,
                                    double tolerance = kKinkStationarityTolerance,
                                    int rounds = 3, int max_kinks = 200);
+
+/// One step of the stall descent (RolloutOptions::stall_descent_steps,
+/// docs/rnn_bcd.md §8): x feasible with F = f(x); g = ∇_Θ of the Lagrangian at
+/// the multipliers of kink_stationarity(x)'s selection (the plain gradient where
+/// x has no kinks). Backtracks α = 1, ½, … ≥ min_step until the rollout of
+/// Θ − α g satisfies F ≤ F(x) − armijo α ‖g‖²; then x and F hold that point and
+/// the result is true. False (x, F unchanged) when no step passes.
+bool stall_descent_step(const RnnTrainingProblem& problem, Vector& x, double& F, double armijo, double min_step);
 
 /// The w step of the kink manifold (RolloutOptions::kink_manifold,
 /// docs/rnn_bcd.md §8): `trial` holds the unconstrained w step Θ̃ (after

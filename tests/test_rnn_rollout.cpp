@@ -163,6 +163,10 @@ TEST_CASE("rnn rollout: F never increases, every accepted iterate is a forward p
   SUBCASE("Anderson acceleration") { ro.anderson = 3; }
   SUBCASE("extrapolation") { ro.extrapolation = 0.5; }
   SUBCASE("two sweeps") { ro.sweeps = 2; }
+  SUBCASE("stall descent at every rejection") {
+    ro.gamma_max = ro.gamma0;  // the first rejected step raises γ·N above gamma_max
+    ro.stall_descent_steps = 2;
+  }
   // Every pre-activation stays positive along the run (b = 2 at the start and
   // linear targets): F is smooth there, so the policy must reach the tolerance.
   RnnSeries s = testing::random_series(2, 1, 60, {0}, false, 11);
@@ -217,6 +221,9 @@ TEST_CASE("rnn rollout: options are validated with the option's name") {
       {"rollout.kink_manifold_margin", [](RolloutOptions& o) { o.kink_manifold_margin = -0.5; }},
       {"rollout.clarke_check_every", [](RolloutOptions& o) { o.clarke_check_every = 0; }},
       {"rollout.tol_clarke", [](RolloutOptions& o) { o.tol_clarke = std::nan(""); }},
+      {"rollout.stall_descent_steps", [](RolloutOptions& o) { o.stall_descent_steps = -1; }},
+      {"rollout.stall_descent_armijo", [](RolloutOptions& o) { o.stall_descent_armijo = 1.0; }},
+      {"rollout.stall_descent_min_step", [](RolloutOptions& o) { o.stall_descent_min_step = 0.0; }},
   };
   for (const auto& [name, make_invalid] : invalid) {
     RolloutOptions o;
@@ -265,6 +272,46 @@ TEST_CASE("rnn rollout: kink stationarity minimizes over the relu derivative at 
   P.weight_gradient(x, P.bptt_multipliers(x), g);
   CHECK(ks.one_sided == doctest::Approx(g.lpNorm<Eigen::Infinity>()).epsilon(1e-14));
   CHECK((g0 - g1).norm() > 1e-6);  // the kink matters at this point
+}
+
+TEST_CASE("rnn rollout: the stall descent takes the largest Armijo step along -g(s*), or leaves x unchanged") {
+  // A point with one kink, as above: g(s*) is the KKT residual vector at the
+  // Clarke selection; F along the ray is computed by an independent forward pass.
+  const RnnSeries s = testing::random_series(2, 1, 25, {0}, false, 21);
+  const RnnRegularization reg = testing::random_regularization(22);
+  RnnTrainingProblem P(s, 3, reg);
+  const Vector xr = testing::random_point(P, 23);
+  const auto v = P.view(xr);
+  RnnWeights w{v.W, v.V, v.b, v.A, v.c};
+  w.b[1] = -(w.V.row(1) * s.X.col(0))(0);
+  const Vector x0 = P.make_point(w);
+  const KinkStationarity ks = kink_stationarity(P, x0);
+  REQUIRE(ks.kinks == 1);
+  Vector g(P.num_weights());
+  P.weight_gradient(x0, P.bptt_multipliers(x0, ks.entries, ks.selection), g);
+  const double F0 = reduced_objective(w, s, reg).value;
+  auto F_at = [&](double alpha) {
+    return reduced_objective(unflatten(flatten(w) - alpha * g, 3, 2, 1), s, reg).value;
+  };
+  const double armijo = 1e-4;
+  double alpha = 1.0;
+  while (!(F_at(alpha) <= F0 - armijo * alpha * g.squaredNorm())) alpha *= 0.5;
+  REQUIRE(alpha < 1.0);  // the backtracking is exercised
+  Vector x = x0;
+  double F = P.eval_f(x0);
+  CHECK(F == doctest::Approx(F0).epsilon(1e-13));
+  REQUIRE(stall_descent_step(P, x, F, armijo, 1e-12));
+  CHECK((flatten(P.weights(x)) - (flatten(w) - alpha * g)).lpNorm<Eigen::Infinity>() <= 1e-14);
+  CHECK(F == doctest::Approx(F_at(alpha)).epsilon(1e-12));
+  CHECK(F < F0);
+  CHECK(rollout_gap(P, x) == 0.0);  // the new point is a forward pass
+  // Only α = 1 allowed, with a decrease it does not reach: nothing changes.
+  REQUIRE(!(F_at(1.0) <= F0 - 0.5 * g.squaredNorm()));
+  Vector y = x0;
+  double Fy = F0;
+  CHECK_FALSE(stall_descent_step(P, y, Fy, 0.5, 1.0));
+  CHECK(Fy == F0);
+  CHECK(y == x0);
 }
 
 TEST_CASE("rnn rollout: pre_activation_gradient is the derivative of u_{t,i}(theta) (central differences)") {
