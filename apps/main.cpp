@@ -67,7 +67,8 @@ namespace {
 int run_command(int argc, char** argv) {
   CLI::App app{"almkit: constrained nonconvex optimization by the augmented Lagrangian method"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "almkit 0.1.0");
+  // ALMKIT_VERSION: the CMake project version (apps/CMakeLists.txt).
+  app.set_version_flag("--version", "almkit " ALMKIT_VERSION);
   almkit::cli::register_list(app);
   almkit::cli::register_solve(app);
   almkit::cli::register_verify(app);

@@ -1,6 +1,7 @@
 """A constrained problem defined in numpy, solved and verified (docs/python.md).
 
-    PYTHONPATH=build/python /usr/bin/python3 examples/python/constrained_numpy.py
+    /usr/bin/python3 examples/python/constrained_numpy.py  # installed (README "Install")
+    PYTHONPATH=build/python /usr/bin/python3 examples/python/constrained_numpy.py  # the build tree
 
 min (x0 - 1)^2 + (x1 - 2)^2  s.t.  x0^2 + x1^2 = 1 (c),  x0 + x1 <= 1.2 (g),  x >= 0.
 """

@@ -1,6 +1,7 @@
 """Train an RNN on data/clean_SP500.csv from Python and evaluate it in PyTorch (docs/python.md "RNN").
 
-    PYTHONPATH=build/python /usr/bin/python3 examples/python/rnn_sp500.py [--outer 200]
+    /usr/bin/python3 examples/python/rnn_sp500.py [--outer 200]  # installed (README "Install")
+    PYTHONPATH=build/python /usr/bin/python3 examples/python/rnn_sp500.py [--outer 200]  # the build tree
 
 Reads the CSV with pandas when available (numpy otherwise), trains with the
 defaults of `almkit train` (rollout policy, BCD, m = 20) on the first 90 %,

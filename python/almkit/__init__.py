@@ -15,6 +15,8 @@ next outer iteration with KeyboardInterrupt.
 
 from . import _core
 
+__version__ = _core.__version__  # the CMake project version, as `almkit --version`
+
 __all__ = ["Problem", "Result", "problem", "problems", "solve", "verify", "alm_options", "rnn"]
 
 

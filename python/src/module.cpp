@@ -916,6 +916,8 @@ py::dict rnn_load(const std::string& path) {
 
 PYBIND11_MODULE(_core, mod) {
   mod.doc() = "Compiled core of the almkit Python package (docs/python.md); use the package almkit.";
+  // The CMake project version (python/CMakeLists.txt), as `almkit --version`.
+  mod.attr("__version__") = ALMKIT_VERSION;
 
   py::class_<ProblemHandle>(mod, "ProblemHandle")
       .def_property_readonly("name", [](const ProblemHandle& h) { return h.problem->name(); })
