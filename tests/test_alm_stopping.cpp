@@ -231,12 +231,17 @@ TEST_CASE("time_limit_seconds is a hard limit: the inner solver gets the remaini
   CeresLbfgsSolver lbfgs;
   AlmOptions o;
   o.time_limit_seconds = 0.3;
-  const auto t0 = std::chrono::steady_clock::now();
   const AlmSummary s = solve_alm(p, lbfgs, o);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   INFO(s.BriefReport());
   CHECK(s.status == AlmStatus::kTimeLimit);
-  CHECK(seconds < 0.3 + 0.5);  // one evaluation (~0.05 s) and the KKT report beyond the limit
+  // Every evaluation sleeps at least 2 ms, so at most 0.3 s / 2 ms = 150 fit
+  // in the limit on any machine; a few more are the line search's last
+  // iteration and the KKT report. An inner solver that ignores the remaining
+  // time runs its first subproblem to the end: hundreds more (docs/alm.md §4,
+  // time_limit_seconds). A count, not a clock: a loaded machine only lowers it.
+  const long evaluations = s.evaluations.objective + s.evaluations.gradient;
+  CHECK(evaluations > 0);
+  CHECK(evaluations <= 150 + 20);
   CHECK(lbfgs.time_limit() == std::numeric_limits<double>::infinity());  // restored after the solve
 }
 
