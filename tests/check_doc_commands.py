@@ -19,6 +19,9 @@ Two kinds of lines:
   [--problems all|LIST] [--out DIR]`): their options may exclude each other, so
   every option is run on its own, once per alternative value (`a|b|c`).
 
+Every other `--flag` in inline code must be an option of some almkit command
+(or a family such as `--alm.NAME`), except the few of OTHER_FLAGS.
+
 With --expect, the check passes when exactly the listed FILE:LINE fail (the
 negative test on a fixture document, tests/data/doc_drift/).
 """
@@ -81,6 +84,16 @@ FAMILY = re.compile(r"^(--[a-z]+\.)(<[a-z_]+>|[A-Z_]+)$")
 # check requires the refusal (exit 2). Keep this list short.
 REFUSED_BY_DESIGN = {
     "almkit solve --inner bcd": "docs/inner_solvers.md: bcd on an HS problem exits 2 (no closed-form blocks)",
+}
+
+# Flags in inline code that belong to other programs, each with its reason:
+# every other `--flag` in inline code must be an option of some almkit command.
+OTHER_FLAGS = {
+    "--oversubscribe": "mpirun's (docs/parallel.md)",
+    "--allow-run-as-root": "mpirun's (docs/parallel.md)",
+    "--stop-test": "bench/bench_bcd_sweep's",
+    "--sweeps": "bench/bench_parallel_sweep's",
+    "--lambdaK": "stands for --lambda1 .. --lambda6",
 }
 
 PREFIX = re.compile(r"^(\./)?(build/apps/)?almkit$")
@@ -151,6 +164,27 @@ def extract(path):
         if strip_command(body) is not None:
             found.append([text.count("\n", 0, m.start()) + 1, body, "inline"])
     return sorted((n, t.rstrip("\\").strip(), k) for n, t, k in found)
+
+
+def inline_flags(path):
+    """[(line number, flag)] of the `--flag` tokens in inline code outside almkit command spans."""
+    text = path.read_text(encoding="utf-8")
+    out = []
+    for m in re.finditer(r"`([^`\n]+)`", text):
+        if strip_command(m.group(1)) is not None:
+            continue
+        for flag in re.findall(r"(?<![\w-])(--[a-z][A-Za-z0-9_.<>\-]*)", m.group(1)):
+            out.append((text.count("\n", 0, m.start()) + 1, flag.rstrip(".")))
+    return out
+
+
+def known_flag(flag, helps):
+    """Whether some command's --help lists `flag`, or a family `--alm.NAME`, `--alm.*`, `--alm`."""
+    family = re.match(r"^(--[a-z]+)(\.([A-Z_]+|<[a-z_]+>|\*)?)?$", flag)
+    if family and (family.group(2) is None or family.group(3) is not None):
+        if any(family.group(1) + "." in h for h in helps):
+            return True
+    return any(re.search(r"(^|[\s,])" + re.escape(flag) + r"(?=[\s=,]|$)", h, re.M) for h in helps)
 
 
 def substitute(tokens, context):
@@ -307,7 +341,16 @@ def check(docs, source, almkit, context, helps, results, wanted):
                     message = (r.stderr.strip() or r.stdout.strip()).split("\n")[0]
                     failures.setdefault(where, []).append(
                         f"`{text}`: almkit {shlex.join(run).replace(tmp, 'TMP')} (exit {r.returncode}): {message}")
-    return failures, lines_checked, runs_done
+    flags_checked = 0
+    if wanted is None:  # flags named in prose
+        every = [helps[c] for c in helps if helps[c] is not None]
+        for doc in docs:
+            name = os.path.relpath(doc, source)
+            for number, flag in inline_flags(doc):
+                flags_checked += 1
+                if flag not in OTHER_FLAGS and not known_flag(flag, every):
+                    failures.setdefault(f"{name}:{number}", []).append(f"`{flag}`: no almkit command has this option")
+    return failures, lines_checked, runs_done, flags_checked
 
 
 def main(argv):
@@ -334,15 +377,19 @@ def main(argv):
 
         # Pass 1 collects the CLI runs, which then run in parallel; pass 2 judges.
         wanted = set()
+        top = subprocess.run([almkit, "--help"], capture_output=True, text=True, cwd=source).stdout
+        for command in re.findall(r"^  ([a-z]+)\s", top.split("Subcommands:")[-1], re.M):
+            h = subprocess.run([almkit, command, "--help"], capture_output=True, text=True, cwd=source)
+            helps[command] = h.stdout if h.returncode == 0 else None
         check(docs, source, almkit, context, helps, results, wanted)
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
             for key, r in zip(wanted, pool.map(run_cli, wanted)):
                 results[key] = r
-        failures, lines_checked, runs_done = check(docs, source, almkit, context, helps, results, None)
+        failures, lines_checked, runs_done, flags_checked = check(docs, source, almkit, context, helps, results, None)
     for where, messages in failures.items():
         for m in messages:
             print(f"{where}: {m}")
-    print(f"check_doc_commands: {lines_checked} command lines in {len(docs)} documents, {runs_done} checks ({len(results)} CLI runs), "
+    print(f"check_doc_commands: {lines_checked} command lines in {len(docs)} documents, {runs_done} checks ({len(results)} CLI runs), {flags_checked} flags named in prose, "
           f"{len(failures)} lines refused")
     if expect:
         if set(failures) != expect:
