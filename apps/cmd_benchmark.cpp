@@ -48,6 +48,7 @@ struct BenchmarkArgs {
   std::string out = "out/benchmark";
   double time_limit = 60.0;
   bool quiet = false;
+  bool print_options = false;
   AlmOptions alm;
   LbfgsOptions lbfgs;
   LbfgsbOptions lbfgsb;
@@ -331,6 +332,16 @@ void run_benchmark(const BenchmarkArgs& a) {
     }
   }
   if (solvers.empty()) throw UsageError("--solvers: no solver selected");
+  if (a.print_options) {
+    std::vector<std::string> names;
+    for (const auto* e : entries) names.push_back(e->name);
+    const nlohmann::json o = {{"problems", names},           {"solvers", solvers},
+                              {"time_limit_seconds", a.time_limit}, {"out", a.out},
+                              {"alm", options_to_json(a.alm)}, {"lbfgs", options_to_json(a.lbfgs)},
+                              {"lbfgsb", options_to_json(a.lbfgsb)}};
+    fmt::print("{}\n", o.dump(2));
+  }
+  if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
 
   std::vector<Row> rows;
   std::vector<std::string> problems;
@@ -363,6 +374,7 @@ void register_benchmark(CLI::App& app) {
   sub->add_option("--out", a->out, "Output folder (benchmark.csv/.md/.json, profile_*.png)")->capture_default_str();
   sub->add_option("--time-limit", a->time_limit, "Wall-clock limit per run, seconds")->capture_default_str();
   sub->add_flag("--quiet", a->quiet, "Print only the output location");
+  sub->add_flag("--print-options", a->print_options, "Print every option with the value used, as JSON");
   add_options(sub, "alm", a->alm, "ALM options of the alm-* solvers (docs/alm.md)", {"time_limit_seconds"});
   add_options(sub, "lbfgs", a->lbfgs, "L-BFGS options of alm-lbfgs (docs/inner_solvers.md)");
   add_options(sub, "lbfgsb", a->lbfgsb, "L-BFGS-B options of alm-lbfgsb (docs/inner_solvers.md)");

@@ -530,7 +530,8 @@ std::vector<RunRecord> restored_runs(const CompareArgs& a, const nlohmann::json&
 
 void run_compare(const CLI::App* sub, CompareArgs& a) {
   nlohmann::json checkpoint;
-  if (handle_resume(sub, a.resume, a.out, kCompareCheckpointFormat, kCompareRunFlags, "compare", register_compare, &checkpoint)) return;
+  if (parse_only() == ParseOnly::kOff &&
+      handle_resume(sub, a.resume, a.out, kCompareCheckpointFormat, kCompareRunFlags, "compare", register_compare, &checkpoint)) return;
   CompareControl ctl;
   ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   const CompareLists l = parse_lists(a);
@@ -547,6 +548,7 @@ void run_compare(const CLI::App* sub, CompareArgs& a) {
   nlohmann::json options = options_json(a, l.methods, l.rates);
   options["run"] = {{"min_train_steps", a.min_train_steps}, {"checkpoint", "after every completed run"}};
   if (a.print_options) fmt::print("{}\n", options.dump(2));
+  if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
   std::vector<RunRecord> restored = restored_runs(a, checkpoint, options, data);
   ctl.options = &options;
   const FolderLock out_lock = lock_output_folder(a.out);  // held until the outputs are written

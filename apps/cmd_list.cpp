@@ -9,6 +9,7 @@ namespace almkit::cli {
 void register_list(CLI::App& app) {
   auto* sub = app.add_subcommand("list", "List the built-in problems");
   sub->callback([] {
+    if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
     for (const auto& e : builtin_problems()) fmt::print("{:<16} {}\n", e.name, e.description);
   });
 }

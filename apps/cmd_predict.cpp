@@ -30,6 +30,7 @@ void register_predict(CLI::App& app) {
   sub->add_option("data", args->data, "CSV file with the model's input columns (and optionally its target)")->required();
   sub->add_option("--out", args->out, "Write the predictions CSV here (default: standard output)");
   sub->callback([args] {
+    if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
     const rnn::RnnModel model = rnn::load_model(args->model);
     const rnn::ApplySeries s = rnn::load_series_for_prediction(args->data, model.input_columns, model.target_columns,
                                                                model.univariate, model.scaling);

@@ -62,6 +62,7 @@ void register_solve(CLI::App& app) {
       o[args->inner] = inner_options_json(args->inner, args->inner_options);
       fmt::print("{}\n", o.dump(2));
     }
+    if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
     AlmCallback log;
     if (!args->quiet) {
       fmt::print("{}\n", alm_log_header());

@@ -593,7 +593,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
 
 void run_train(const CLI::App* sub, TrainArgs& a) {
   const Ranks ranks = distributed_ranks(sub, a);
-  if (ranks.world != nullptr) {
+  if (ranks.world != nullptr || parse_only() == ParseOnly::kRanks) {
     // The distributed run executes the plain step (docs/parallel.md §3): the
     // defaults of the kink manifold, Anderson and the proximal term become
     // plain's; a value given by name stays and is refused below by name.
@@ -604,11 +604,13 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
+    if (parse_only() != ParseOnly::kOff) return void(prepare_run(a, {}, true));  // docs/cli.md "Checking a command line"
     run_train_distributed(a, ranks);
     return;
   }
   nlohmann::json checkpoint;
-  if (handle_resume(sub, a.resume, a.out, rnn::kTrainCheckpointFormat, kRunFlags, "train", register_train, &checkpoint)) return;
+  if (parse_only() == ParseOnly::kOff &&
+      handle_resume(sub, a.resume, a.out, rnn::kTrainCheckpointFormat, kRunFlags, "train", register_train, &checkpoint)) return;
   RunControl ctl;
   ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
   resolve_options(sub, a);
@@ -617,6 +619,7 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     throw UsageError("--checkpoint-every and --checkpoint-seconds must be >= 0 (0: off)");
   const Prepared prep =
       prepare_run(a, {{"checkpoint_every", a.checkpoint_every}, {"checkpoint_seconds", a.checkpoint_seconds}}, true);
+  if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
   const rnn::DataSpec& spec = prep.spec;
   const rnn::RnnDataset& data = prep.data;
   nlohmann::json options = prep.options;

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "almkit/core/alm.h"
+#include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
 #include "almkit/core/nnamcq.h"
 #include "almkit/core/vector_json.h"
@@ -40,6 +41,7 @@ struct VerifyArgs {
   double tol = 1e-6;
   double kink_tol = -1.0;
   bool least_squares = false;
+  bool print_options = false;
   AlmOptions alm;
 };
 
@@ -73,11 +75,19 @@ void register_verify(CLI::App& app) {
   sub->add_option("--tol", args->tol, "Tolerance of the KKT residuals")->capture_default_str();
   sub->add_option("--kink-tol", args->kink_tol, "|v| <= this is an active kink, g >= -this is active (default: --tol)");
   sub->add_option("--json", args->json, "Write both reports as one JSON object to this file");
+  sub->add_flag("--print-options", args->print_options, "Print every option with the value used, as JSON");
   add_options(sub, "alm", args->alm, "ALM options, when no --point is given (docs/alm.md)");
   sub->callback([args] {
     const ProblemEntry* entry = find_problem(args->problem);
     if (entry == nullptr) throw UsageError(fmt::format("unknown problem '{}' (run 'almkit list')", args->problem));
     if (!(args->tol > 0.0) || !std::isfinite(args->tol)) throw UsageError("--tol must be a positive number");
+    if (args->print_options)
+      fmt::print("{}\n", nlohmann::json{{"tol", args->tol},
+                                         {"kink_tol", args->kink_tol > 0.0 ? args->kink_tol : args->tol},
+                                         {"least_squares", args->least_squares},
+                                         {"alm", options_to_json(args->alm)}}
+                             .dump(2));
+    if (parse_only() != ParseOnly::kOff) return args->alm.validate();  // docs/cli.md "Checking a command line"
     const auto problem = entry->make();
     const Eigen::Index n = problem->num_variables();
     const std::string variables = fmt::format("problem '{}' has", problem->name());

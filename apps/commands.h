@@ -30,6 +30,14 @@ struct TrainingFailed : std::runtime_error {
 /// several ranks and almkit has MPI (main.cpp sets it); nullptr otherwise.
 Communicator* mpi_world();
 
+/// The environment variable ALMKIT_PARSE_ONLY (docs/cli.md "Checking a command
+/// line"): unset, empty or 0: off; "ranks": check as under mpirun with several
+/// ranks (docs/parallel.md §3); any other value: check as one process. A command
+/// in this mode parses its flags, resolves and validates them, reads its data
+/// set, prints --print-options, and returns before any work or output file.
+enum class ParseOnly { kOff, kOneProcess, kRanks };
+ParseOnly parse_only();
+
 void register_list(CLI::App& app);
 void register_solve(CLI::App& app);
 void register_verify(CLI::App& app);

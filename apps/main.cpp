@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string_view>
 
 #include <fmt/core.h>
 
@@ -18,6 +19,11 @@ namespace {
 Communicator* g_world = nullptr;
 }  // namespace
 Communicator* mpi_world() { return g_world; }
+ParseOnly parse_only() {
+  const char* v = std::getenv("ALMKIT_PARSE_ONLY");
+  if (v == nullptr || *v == '\0' || std::string_view(v) == "0") return ParseOnly::kOff;
+  return std::string_view(v) == "ranks" ? ParseOnly::kRanks : ParseOnly::kOneProcess;
+}
 }  // namespace almkit::cli
 
 namespace {

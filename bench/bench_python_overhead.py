@@ -1,4 +1,4 @@
-"""Per-evaluation overhead of a Python-defined problem against the same problem in C++ (issue 13, "bench").
+"""Per-evaluation overhead of a Python-defined problem against the same problem in C++ (docs/python.md "Examples and overhead").
 
     PYTHONPATH=build/python /usr/bin/python3 bench/bench_python_overhead.py
 

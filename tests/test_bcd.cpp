@@ -459,7 +459,7 @@ void report(const char* what, const std::map<std::string, double>& worst) {
 
 }  // namespace
 
-TEST_CASE("bcd: reproduces the SP500 reference trace (standalone reference-policy loop)") {
+TEST_CASE("bcd: reproduces the SP500 reference trace (standalone reference-policy loop)" * doctest::test_suite("fp-sensitive")) {
   const Reference ref;
   const auto& t0 = ref.trace.at("traces").at("outer_5").at(0);
   const TraceRow r0 = measure(ref.problem, ref.data.test, ref.x0, 1.0, 0);
@@ -481,7 +481,7 @@ TEST_CASE("bcd: reproduces the SP500 reference trace (standalone reference-polic
   }
 }
 
-TEST_CASE("bcd: reproduces the SP500 reference trace through solve_alm (policy reference, stop test off)") {
+TEST_CASE("bcd: reproduces the SP500 reference trace through solve_alm (policy reference and stop test off)" * doctest::test_suite("fp-sensitive")) {
   // 5 outer iterations keep the suite fast; the standalone loop above checks
   // all 20, and this path agreed with it to every printed digit for 20 as well.
   const Reference ref;

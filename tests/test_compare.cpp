@@ -329,7 +329,7 @@ TEST_CASE("compare: --resume of a checkpoint written before the F column recompu
   fs::remove_all(dir);
 }
 
-TEST_CASE("compare: --test-restart scores every method's test part from h_0 = 0; a resume keeps the mode") {
+TEST_CASE("compare: --test-restart scores every method's test part from h_0 = 0, a resume keeps the mode") {
   const fs::path dir = compare_dir("test_restart");
   const fs::path data = tiny_data(dir);
   const fs::path out = dir / "out";

@@ -154,7 +154,7 @@ TEST_CASE("forecast baselines: the report scores each baseline on the test range
   CHECK(q.ar_order == 2);
 }
 
-TEST_CASE("forecast baselines: several sequences are not scored; bad grids are refused by name") {
+TEST_CASE("forecast baselines: several sequences are not scored, bad grids are refused by name") {
   rnn::RnnDataset data;
   data.train = series_of(Matrix::Ones(1, 20), Matrix::Ones(1, 20));
   data.train.sequence_starts = {0, 10};

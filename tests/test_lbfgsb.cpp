@@ -123,7 +123,7 @@ TEST_CASE("lbfgsb: availability, factory names and the default inner solver") {
   CHECK_THROWS_WITH_AS(LbfgsbSolver{bad}, doctest::Contains("memory"), std::invalid_argument);
 }
 
-TEST_CASE("lbfgsb: a bound-only problem is one subproblem; start projected; nu from the projected gradient") {
+TEST_CASE("lbfgsb: a bound-only problem is one subproblem, start projected, nu from the projected gradient") {
   if (!lbfgsb_available()) return;
   auto p = make_autodiff_problem(BoxOnly{}, "box");
   LbfgsbSolver inner;

@@ -257,7 +257,7 @@ void check_close(const RunResult& a, const RunResult& ref, double tol) {
 
 }  // namespace
 
-TEST_CASE("distributed-long: SP500, reference preset, 5 outer iterations: 1-3 ranks equal rnn::train") {
+TEST_CASE("distributed-long: SP500 with the reference preset for 5 outer iterations: 1-3 ranks equal rnn::train" * doctest::test_suite("long")) {
   DataSpec spec;
   spec.path = default_data_path();
   const RnnDataset data = load_dataset(spec);
@@ -271,7 +271,7 @@ TEST_CASE("distributed-long: SP500, reference preset, 5 outer iterations: 1-3 ra
   }
 }
 
-TEST_CASE("distributed-long: three sequences, reference policy with the stop test: rank cuts inside sequences and at their starts") {
+TEST_CASE("distributed-long: three sequences with the reference policy and its stop test: rank cuts inside sequences and at their starts" * doctest::test_suite("long")) {
   RnnSeries s = uniform_series(2, 1, 120, {0, 40, 80}, 7, true);
   RnnDataset data;
   data.train = s;
@@ -288,7 +288,7 @@ TEST_CASE("distributed-long: three sequences, reference policy with the stop tes
   check_close(distributed(data, opt, 3, RankSplit::kSequences), ref, 1e-10);  // one sequence per rank
 }
 
-TEST_CASE("distributed-long: the rollout policy's plain step (mpirun's default), 1-3 ranks equal rnn::train") {
+TEST_CASE("distributed-long: the rollout policy's plain step (mpirun's default) on 1-3 ranks equals rnn::train" * doctest::test_suite("long")) {
   DataSpec spec;
   spec.path = default_data_path();
   TrainOptions opt = TrainOptions::defaults();

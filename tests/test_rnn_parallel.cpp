@@ -215,7 +215,7 @@ TEST_CASE("parallel: several sequences from a CSV (--sequence-column)") {
   fails_with("seq,x,y\na,1,2\na,2,3\na,3,4\n", "seq", "too few sequences");
 }
 
-TEST_CASE("parallel-long: SP500, reference preset, 5 outer iterations: chunked and threaded runs equal the sequential run") {
+TEST_CASE("parallel-long: SP500 with the reference preset for 5 outer iterations: chunked and threaded runs equal the sequential run" * doctest::test_suite("long")) {
   DataSpec spec;
   spec.path = default_data_path();
   const RnnDataset data = load_dataset(spec);
@@ -227,7 +227,7 @@ TEST_CASE("parallel-long: SP500, reference preset, 5 outer iterations: chunked a
   check_equal(t2, t1);
 }
 
-TEST_CASE("parallel-long: three training sequences, 5 outer iterations: chunks inside sequences and at their starts") {
+TEST_CASE("parallel-long: three training sequences for 5 outer iterations: chunks inside sequences and at their starts" * doctest::test_suite("long")) {
   const RnnDataset data = load_dataset(four_sequences("seqtrain"));
   TrainOptions opt = TrainOptions::reference_preset();
   opt.hidden = 8;

@@ -432,7 +432,7 @@ TEST_CASE("rnn rollout: with the kink manifold on F never increases and held kin
   CHECK(held_steps > 0);
 }
 
-TEST_CASE("rollout-long: tol_clarke stops at a KKT point on kinks that the one-sided test does not see") {
+TEST_CASE("rollout-long: tol_clarke stops at a KKT point on kinks that the one-sided test does not see" * doctest::test_suite("long")) {
   // SP500 (m = 10): the default step ends next to kinks where ‖∇F‖∞ stays
   // above 1e-5 (docs/rnn_bcd.md §8). The stop is checked against an
   // independent kink_stationarity at the returned point.

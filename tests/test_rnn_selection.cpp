@@ -177,7 +177,7 @@ TEST_CASE("lambda auto: the grid entry with the least rolling-origin score, dete
   CHECK(again.lambda_selection.chosen == l.chosen);
 }
 
-TEST_CASE("selection options: bad values are refused by name; resume is refused") {
+TEST_CASE("selection options: bad values are refused by name, resume is refused") {
   TrainOptions o = TrainOptions::defaults();
   o.selection.validation = 1.0;
   CHECK_THROWS_WITH(o.validate(), doctest::Contains("validation"));
@@ -203,7 +203,7 @@ TEST_CASE("selection options: bad values are refused by name; resume is refused"
 
 // ------------------------------------------------------------ almkit train
 
-TEST_CASE("almkit train --validation: model.json holds the best-validation weights; baselines in summary.json") {
+TEST_CASE("almkit train --validation: model.json holds the best-validation weights, baselines in summary.json") {
   namespace fs = std::filesystem;
   const fs::path dir = almkit::testing::fresh_temp_dir("almkit_selection", "cli");
   const almkit::testing::CliRun r = almkit::testing::run_cli(
@@ -237,7 +237,7 @@ TEST_CASE("almkit train --validation: model.json holds the best-validation weigh
   CHECK(s.at("lambda_selection").is_null());
 }
 
-TEST_CASE("almkit train: --preset reference keeps no validation and lambda 0.01; bad --lambda is exit 2") {
+TEST_CASE("almkit train: --preset reference keeps no validation and lambda 0.01, bad --lambda is exit 2") {
   namespace fs = std::filesystem;
   const fs::path dir = almkit::testing::fresh_temp_dir("almkit_selection", "preset");
   const almkit::testing::CliRun r = almkit::testing::run_cli(

@@ -225,13 +225,13 @@ void check_resume_bit_for_bit(const std::function<bool(const RolloutMemory&)>& i
 
 }  // namespace
 
-TEST_CASE("rollout-long: a checkpoint holding Anderson columns and held kinks resumes bit for bit") {
+TEST_CASE("rollout-long: a checkpoint holding Anderson columns and held kinks resumes bit for bit" * doctest::test_suite("long")) {
   // docs/rnn_bcd.md §8: the default step holds kinks within a few hundred outer iterations.
   check_resume_bit_for_bit(
       [](const RolloutMemory& mem) { return !mem.kinks_held.empty() && !mem.anderson_dtheta.empty(); });
 }
 
-TEST_CASE("rollout-long: a checkpoint between two Gauss-Newton polishes resumes bit for bit") {
+TEST_CASE("rollout-long: a checkpoint between two Gauss-Newton polishes resumes bit for bit" * doctest::test_suite("long")) {
   // docs/rnn_bcd.md §8, "Manifold Gauss-Newton polish": the back-off and the F of
   // the last check decide when the next polish runs; both are in the checkpoint.
   check_resume_bit_for_bit([](const RolloutMemory& mem) { return mem.newton_skip > 0; }, 4000);

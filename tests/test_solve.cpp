@@ -1,4 +1,4 @@
-// The pieces of `almkit solve` tested directly (issue 11): the inner-solver
+// The pieces of `almkit solve` tested directly (docs/json.md, docs/cli.md): the inner-solver
 // factory, the `solve --json` schema of summary_to_json, the L-BFGS polish
 // path, the problem names users type, and the command end to end.
 #include <cmath>
@@ -36,7 +36,7 @@ TEST_CASE("make_inner_solver: names, unknown names and unsuitable problems") {
   CHECK(dynamic_cast<CeresLbfgsSolver*>(s.get())->options().memory == 7);
 }
 
-TEST_CASE("problem names: hs71, HS71 and hs071 are the same problem; list spells it hs071") {
+TEST_CASE("problem names: hs71, HS71 and hs071 are the same problem, list spells it hs071") {
   const ProblemEntry* e = find_problem("hs071");
   REQUIRE(e != nullptr);
   CHECK(find_problem("hs71") == e);

@@ -259,7 +259,7 @@ TEST_CASE("FolderLock: one holder at a time, the holder's PID named, a stale loc
   CHECK_THROWS_AS(d.try_lock(file.string()), std::runtime_error);
 }
 
-TEST_CASE("train and compare CLI: --out held by another run or naming a file exits 2 naming it; a stale lock does not block") {
+TEST_CASE("train and compare CLI: --out held by another run or naming a file exits 2 naming it, a stale lock does not block") {
   const fs::path dir = scratch("outlock");
   const fs::path data = sine_csv(dir, "s.csv", 40);
   const std::string train = fmt::format("train --data \"{}\" --target target --hidden 2 --outer 3 --no-plots --quiet", data.string());

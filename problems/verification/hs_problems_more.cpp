@@ -1,4 +1,4 @@
-// More of the Hock–Schittkowski collection (issue 10: at least 60 problems),
+// More of the Hock–Schittkowski collection (docs/problem.md "Built-in problems"),
 // transcribed from W. Hock, K. Schittkowski, "Test Examples for Nonlinear
 // Programming Codes", LNEMS 187, Springer 1981 (hs_problems.h has the sign
 // convention: HS inequalities g ≥ 0 appear negated). Start points are the

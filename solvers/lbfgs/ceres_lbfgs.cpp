@@ -101,7 +101,7 @@ class AlFunction final : public ceres::FirstOrderFunction {
 
 // Stops Ceres (USER_SUCCESS) after `window` consecutive iterations whose
 // decrease of L is at its rounding level: Ceres' Wolfe search then crawls
-// (hs047, hs048, hs050 ran into the 1000-iteration cap this way, issue 10),
+// (hs047, hs048, hs050 ran into the 1000-iteration cap this way; docs/inner_solvers.md "Crawl stop"),
 // while the derivative-only polish below still makes progress.
 // "Rounding level" of L: kCrawlRoundingFactor u max(1, |L|) (LbfgsOptions::crawl_iterations).
 constexpr double kCrawlRoundingFactor = 10.0;
