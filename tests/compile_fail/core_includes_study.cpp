@@ -1,8 +1,11 @@
 // Must NOT build (tests/CMakeLists.txt, docs/architecture.md "Targets"): a
 // translation unit of the core layer, compiled and linked against
 // almkit_core alone, that includes a study header. almkit_core publishes only
-// the include folder of core/ (<build>/layers/core/almkit/core), so the
-// backward include is "No such file or directory". With
+// the include folder of core/ (<build>/layers/core/almkit/core), and files of
+// core/ see an #error stub for every header of the layers core/ may not use
+// (<build>/layers-forbidden/core/almkit/study/rnn_trainer.h: "layering: core/
+// may not include almkit/study/rnn_trainer.h ..."), also when an installed
+// almkit sits in /usr/local/include. With
 // -DALMKIT_CORE_INCLUDES_ONLY_CORE the same file includes only core headers
 // and must build and link (the control).
 #include "almkit/core/io.h"
