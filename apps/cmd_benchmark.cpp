@@ -5,9 +5,10 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/core.h>
@@ -20,6 +21,7 @@
 #include "almkit/core/json_util.h"
 #include "almkit/problems/registry.h"
 #include "almkit/solvers/inner_solver_factory.h"
+#include "almkit/study/benchmark_profile.h"
 #include "benchmark_peers.h"
 #include "commands.h"
 #include "gnuplot_plots.h"
@@ -54,18 +56,7 @@ struct BenchmarkArgs {
   LbfgsbOptions lbfgsb;
 };
 
-struct Row {
-  std::string problem, solver, status;
-  int n = 0, m_eq = 0, m_in = 0;
-  double f_star = 0.0, f = 0.0, violation = 0.0, seconds = 0.0;
-  long gradient_evaluations = 0, function_evaluations = 0;
-  bool solved = false;
-};
-
-// docs/benchmark.md "Criterion".
-bool is_solved(double f, double f_star, double violation) {
-  return std::isfinite(f) && std::abs(f - f_star) <= 1e-6 * std::max(1.0, std::abs(f_star)) && violation <= 1e-6;
-}
+using benchmark::Row;
 
 std::string fmt_g(double v) { return std::isfinite(v) ? fmt::format("{:.10g}", v) : std::string("nan"); }
 
@@ -107,55 +98,23 @@ Row run_one(const ProblemEntry& entry, const std::string& solver, const Benchmar
   r.function_evaluations = problem->counters().objective;
   r.f = x.allFinite() ? problem->eval_f(x) : std::numeric_limits<double>::quiet_NaN();
   r.violation = x.allFinite() ? infeasibility(*problem, x) : std::numeric_limits<double>::infinity();
-  r.solved = is_solved(r.f, r.f_star, r.violation);
+  r.solved = benchmark::is_solved(r.f, r.f_star, r.violation);
   return r;
 }
 
-// Dolan–Moré profile of one cost: per problem, ratio = cost / best cost among
-// the solvers that solved it (∞ when unsolved); ρ_s(τ) = share of problems with
-// ratio ≤ τ. Returns per solver the sorted finite ratios.
-std::map<std::string, std::vector<double>> profile_ratios(const std::vector<Row>& rows,
-                                                          const std::vector<std::string>& problems,
-                                                          const std::vector<std::string>& solvers,
-                                                          double (*cost)(const Row&)) {
-  std::map<std::string, std::vector<double>> ratios;
-  for (const auto& s : solvers) ratios[s];
-  for (const auto& p : problems) {
-    double best = std::numeric_limits<double>::infinity();
-    for (const auto& r : rows)
-      if (r.problem == p && r.solved) best = std::min(best, cost(r));
-    if (!std::isfinite(best)) continue;
-    for (const auto& r : rows)
-      if (r.problem == p && r.solved) ratios[r.solver].push_back(cost(r) / best);
-  }
-  for (auto& [s, v] : ratios) std::sort(v.begin(), v.end());
-  return ratios;
-}
-
-double eval_cost(const Row& r) { return std::max(1.0, static_cast<double>(r.gradient_evaluations)); }
-double time_cost(const Row& r) { return std::max(1e-6, r.seconds); }
-
 // One gnuplot data block per solver (separated by two blank lines): the
-// step function ρ_s(τ) from τ = 1 to tau_max.
-std::string profile_data(const std::map<std::string, std::vector<double>>& ratios,
-                         const std::vector<std::string>& solvers, size_t num_problems, double tau_max) {
+// step function ρ_s(τ) from τ = 1 to tau_max (study/benchmark_profile.h).
+std::string profile_data(const benchmark::PerformanceProfile& pp) {
   std::string out;
-  for (const auto& s : solvers) {
-    const auto& v = ratios.at(s);
-    out += fmt::format("# {}\n# tau rho\n", s);
-    size_t count = 0;
-    while (count < v.size() && v[count] <= 1.0) ++count;
-    out += fmt::format("1 {:.6g}\n", static_cast<double>(count) / static_cast<double>(num_problems));
-    for (size_t i = count; i < v.size(); ++i)
-      out += fmt::format("{:.6g} {:.6g}\n", v[i], static_cast<double>(i + 1) / static_cast<double>(num_problems));
-    out += fmt::format("{:.6g} {:.6g}\n\n\n", tau_max, static_cast<double>(v.size()) / static_cast<double>(num_problems));
+  for (size_t s = 0; s < pp.solvers.size(); ++s) {
+    out += fmt::format("# {}\n# tau rho\n", pp.solvers[s]);
+    for (const auto& step : pp.steps(s)) out += fmt::format("{:.6g} {:.6g}\n", step.tau, step.rho);
+    out += "\n\n";
   }
   return out;
 }
 
-void write_outputs(const std::string& dir, const std::vector<Row>& rows, const std::vector<std::string>& problems,
-                   const std::vector<std::string>& solvers, const BenchmarkArgs& a) {
-  // ---- CSV: one line per (problem, solver)
+void write_csv(const std::string& dir, const std::vector<Row>& rows) {
   std::string csv = "problem,n,m_eq,m_in,solver,solved,f,f_star,violation,gradient_evaluations,"
                     "function_evaluations,seconds,status\n";
   for (const auto& r : rows)
@@ -163,36 +122,22 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
                        r.solved ? 1 : 0, fmt_g(r.f), fmt_g(r.f_star), r.violation, r.gradient_evaluations,
                        r.function_evaluations, r.seconds, r.status);
   write_file_atomically(dir + "/benchmark.csv", csv);
+}
 
-  // ---- totals per solver
-  struct Total {
-    int solved = 0;
-    long evals = 0;
-    double seconds = 0.0;
-  };
-  std::map<std::string, Total> totals;
-  for (const auto& r : rows) {
-    auto& t = totals[r.solver];
-    t.solved += r.solved ? 1 : 0;
-    t.evals += r.gradient_evaluations;
-    t.seconds += r.seconds;
-  }
-  auto find = [&](const std::string& p, const std::string& s) -> const Row* {
-    for (const auto& r : rows)
-      if (r.problem == p && r.solver == s) return &r;
-    return nullptr;
-  };
-
-  // ---- Markdown: per problem the gradient evaluations of each solver, ✗ when unsolved
+// Markdown: per problem the gradient evaluations of each solver, ✗ when
+// unsolved; the totals; almkit against NLopt AUGLAG (docs/benchmark.md "Goal").
+void write_markdown(const std::string& dir, const std::vector<Row>& rows, const std::vector<std::string>& problems,
+                    const std::vector<std::string>& solvers, const std::optional<benchmark::Versus>& vs) {
+  auto totals = benchmark::totals(rows);
   std::string md = "| problem | n | m_eq | m_in |";
   std::string rule = "|---|---|---|---|";
   for (const auto& s : solvers) md += fmt::format(" {} |", s), rule += "---|";
   md += "\n" + rule + "\n";
   for (const auto& p : problems) {
-    const Row* first = find(p, solvers.front());
+    const Row* first = benchmark::find_row(rows, p, solvers.front());
     md += fmt::format("| {} | {} | {} | {} |", p, first->n, first->m_eq, first->m_in);
     for (const auto& s : solvers) {
-      const Row* r = find(p, s);
+      const Row* r = benchmark::find_row(rows, p, s);
       md += r->solved ? fmt::format(" {} |", r->gradient_evaluations)
                       : fmt::format(" ✗ {} ({}) |", r->gradient_evaluations, r->status);
     }
@@ -205,40 +150,21 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
   md += "\n| **seconds** | | | |";
   for (const auto& s : solvers) md += fmt::format(" {:.2f} |", totals[s].seconds);
   md += "\n";
-
-  // ---- almkit against NLopt AUGLAG (docs/benchmark.md "Goal")
-  nlohmann::json versus = nullptr;
-  const std::string ours_name = almkit_default_solver();
-  if (std::find(solvers.begin(), solvers.end(), "nlopt-auglag") != solvers.end() &&
-      std::find(solvers.begin(), solvers.end(), ours_name) != solvers.end()) {
-    std::vector<std::string> missed;
-    double worst = 0.0;
-    std::string worst_problem;
-    long ours = 0, theirs = 0;
-    for (const auto& p : problems) {
-      const Row *a_row = find(p, ours_name), *n_row = find(p, "nlopt-auglag");
-      ours += a_row->gradient_evaluations;
-      theirs += n_row->gradient_evaluations;
-      if (n_row->solved && !a_row->solved) missed.push_back(p);
-      if (n_row->solved) {
-        const double ratio = eval_cost(*a_row) / eval_cost(*n_row);
-        if (ratio > worst) worst = ratio, worst_problem = p;
-      }
-    }
+  if (vs) {
+    const std::string ours = almkit_default_solver();
+    const auto& missed = vs->solved_by_theirs_only;
     md += fmt::format("\n{} vs nlopt-auglag: gradient evaluations {} vs {}; problems solved by nlopt-auglag but not by "
                       "{}: {}; largest ratio on a problem nlopt-auglag solved: {:.2f} ({})\n",
-                      ours_name, ours, theirs, ours_name, missed.empty() ? "none" : fmt::format("{}", fmt::join(missed, ", ")),
-                      worst, worst_problem);
-    versus = {{"almkit_solver", ours_name},
-              {"almkit_gradient_evaluations", ours},
-              {"nlopt_auglag_gradient_evaluations", theirs},
-              {"solved_by_nlopt_auglag_not_almkit", missed},
-              {"largest_ratio", worst},
-              {"largest_ratio_problem", worst_problem}};
+                      ours, vs->ours_evaluations, vs->theirs_evaluations, ours,
+                      missed.empty() ? "none" : fmt::format("{}", fmt::join(missed, ", ")), vs->largest_ratio,
+                      vs->largest_ratio_problem);
   }
   write_file_atomically(dir + "/benchmark.md", md);
+}
 
-  // ---- JSON
+void write_json(const std::string& dir, const std::vector<Row>& rows, const std::vector<std::string>& problems,
+                const std::vector<std::string>& solvers, const std::optional<benchmark::Versus>& vs,
+                const BenchmarkArgs& a) {
   nlohmann::json j;
   j["criterion"] = "|f - f*| <= 1e-6 max(1, |f*|) and violation <= 1e-6 at the returned x";
   j["solvers"] = solvers;
@@ -253,24 +179,34 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
                   {"gradient_evaluations", r.gradient_evaluations}, {"function_evaluations", r.function_evaluations},
                   {"seconds", r.seconds}, {"status", r.status}});
   j["rows"] = jr;
+  auto totals = benchmark::totals(rows);
   nlohmann::json jt;
   for (const auto& s : solvers)
     jt[s] = {{"solved", totals[s].solved}, {"gradient_evaluations", totals[s].evals}, {"seconds", totals[s].seconds}};
   j["totals"] = jt;
+  nlohmann::json versus = nullptr;
+  if (vs)
+    versus = {{"almkit_solver", almkit_default_solver()},
+              {"almkit_gradient_evaluations", vs->ours_evaluations},
+              {"nlopt_auglag_gradient_evaluations", vs->theirs_evaluations},
+              {"solved_by_nlopt_auglag_not_almkit", vs->solved_by_theirs_only},
+              {"largest_ratio", vs->largest_ratio},
+              {"largest_ratio_problem", vs->largest_ratio_problem}};
   j["almkit_vs_nlopt_auglag"] = versus;
   write_file_atomically(dir + "/benchmark.json", j.dump(2) + "\n");
+}
 
-  // ---- performance profiles
+// The performance profiles of gradient evaluations and of wall time: data
+// files and a gnuplot script (study/benchmark_profile.h computes them).
+void write_profiles(const std::string& dir, const std::vector<Row>& rows, const std::vector<std::string>& problems,
+                    const std::vector<std::string>& solvers) {
   std::string plot_body;
   std::vector<std::string> pngs;
-  for (const auto& [key, label, cost] :
-       {std::tuple{"evaluations", "gradient evaluations", &eval_cost}, std::tuple{"time", "wall time", &time_cost}}) {
-    const auto ratios = profile_ratios(rows, problems, solvers, cost);
-    double tau_max = 2.0;
-    for (const auto& [s, v] : ratios)
-      if (!v.empty()) tau_max = std::max(tau_max, 1.2 * v.back());
-    write_file_atomically(fmt::format("{}/profile_{}.dat", dir, key),
-                          profile_data(ratios, solvers, problems.size(), tau_max));
+  for (const auto& [key, label, cost] : {std::tuple{"evaluations", "gradient evaluations", &benchmark::evaluation_cost},
+                                         std::tuple{"time", "wall time", &benchmark::time_cost}}) {
+    const auto pp = benchmark::performance_profile(rows, problems, solvers, cost);
+    const double tau_max = pp.tau_max();
+    write_file_atomically(fmt::format("{}/profile_{}.dat", dir, key), profile_data(pp));
     std::string plot = fmt::format(
         "set output 'profile_{0}.png.tmp'\n"
         "set title 'Dolan-More performance profile: {1} ({2} problems)'\n"
@@ -286,6 +222,15 @@ void write_outputs(const std::string& dir, const std::vector<Row>& rows, const s
   }
   write_and_run_plots(dir, "almkit benchmark performance profiles (docs/benchmark.md): run `gnuplot plots.gp` here.",
                       plot_body, pngs);
+}
+
+void write_outputs(const std::string& dir, const std::vector<Row>& rows, const std::vector<std::string>& problems,
+                   const std::vector<std::string>& solvers, const BenchmarkArgs& a) {
+  const auto vs = benchmark::versus(rows, problems, solvers, almkit_default_solver(), "nlopt-auglag");
+  write_csv(dir, rows);
+  write_markdown(dir, rows, problems, solvers, vs);
+  write_json(dir, rows, problems, solvers, vs, a);
+  write_profiles(dir, rows, problems, solvers);
 }
 
 void run_benchmark(const BenchmarkArgs& a) {
