@@ -21,12 +21,13 @@ def test_field_lists_are_exposed():
 
 def test_solve_dicts_match_the_field_lists(tmp_path):
     rows = []
-    r = almkit.solve(almkit.builtin_problem("hs071"), callback=lambda rec, x: rows.append(rec))
+    p = almkit.problem("hs071")
+    r = almkit.solve(p, callback=lambda rec, x: rows.append(rec))
     assert set(r.kkt) == set(FIELDS["kkt"])
     assert set(r.evaluations) == set(FIELDS["evaluations"])
     assert r.history and all(set(h) == set(FIELDS["alm_iteration"]) for h in r.history)
     assert rows and all(set(rec) == set(FIELDS["alm_iteration"]) for rec in rows)
-    assert set(almkit.builtin_problem("hs071").evaluations()) == set(FIELDS["evaluations"])
+    assert set(p.evaluations()) == set(FIELDS["evaluations"])
     # The same keys as `almkit solve --json` (one writer for both).
     if not _build_info.cli or not os.path.exists(_build_info.cli):
         return
