@@ -19,6 +19,7 @@
 
 #include "almkit/core/alm_json.h"
 #include "almkit/core/io.h"
+#include "almkit/core/record.h"
 #include "almkit/core/run_control.h"
 #include "almkit/problems/rnn/rnn_data_checks.h"
 #include "almkit/study/rnn_checkpoint.h"
@@ -45,7 +46,7 @@ using rnn::TrainOptions;
 template <class Options>
 void merge_given(const CLI::App* app, const std::string& prefix, Options& target, const Options& given) {
   std::vector<const void*> given_fields;
-  const_cast<Options&>(given).visit([&](const char*, auto& field, const char*) { given_fields.push_back(&field); });
+  given.visit([&](const char*, const auto& field, const char*) { given_fields.push_back(&field); });
   size_t i = 0;
   target.visit([&](const char* name, auto& field, const char*) {
     using T = std::decay_t<decltype(field)>;
@@ -383,22 +384,7 @@ rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, con
 // summary.json (docs/rnn.md §8).
 nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, const rnn::InitDiagnostics& start,
                             const nlohmann::json& options) {
-  nlohmann::json s;
-  s["train_mse"] = res.model_metrics().train_mse;
-  s["test_mse"] = res.model_metrics().test_mse;
-  s["test_mse_mode"] = o.test_continues_from_train ? "continued" : "restart_h0";
-  s["wall_seconds"] = res.wall_seconds;
-  s["outer_iterations"] = res.summary.outer_iterations;
-  s["sweeps"] = res.total_sweeps;
-  s["status"] = to_string(res.summary.status);
-  s["message"] = res.summary.message;
-  s["final_gamma"] = res.summary.final_penalty;
-  s["violation_c1"] = res.history.back().violation_c1;
-  s["violation_c2"] = res.history.back().violation_c2;
-  s["policy"] = o.policy_name();
-  s["rollout_gap"] = res.history.back().rollout_gap;
-  s["grad_inf"] = res.history.back().grad_inf;
-  s["objective"] = res.history.back().objective;
+  nlohmann::json s = record_to_json(rnn::train_summary(o, res));  // the flat fields (core/record.h)
   s["kkt"] = kkt_to_json(res.kkt_alm);
   s["kkt"]["multipliers"] = "ALM (last iterate)";
   s["kkt_bptt"] = kkt_to_json(res.kkt_bptt);
@@ -407,11 +393,6 @@ nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, 
                          {"kink_tolerance", rnn::kKinkStationarityTolerance},
                          {"one_sided_stationarity", res.kink_stationarity.one_sided},
                          {"best_selection_stationarity", res.kink_stationarity.best}};
-  s["nnamcq_certificate"] = res.certificate;
-  s["evaluations"] = {{"objective", res.summary.evaluations.objective},
-                      {"gradient", res.summary.evaluations.gradient},
-                      {"equalities", res.summary.evaluations.equalities},
-                      {"equality_jtprod", res.summary.evaluations.equality_jtprod}};
   s["start"] = {{"spectral_radius", start.spectral_radius},
                 {"max_abs_state", start.max_abs_state},
                 {"train_mse", start.train_mse},

@@ -99,28 +99,31 @@ struct AlmOptions {
 
   /// Calls v(name, field, description) for every option (CLI flags, JSON, docs).
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("policy", policy, "outer-loop policy: safeguarded | reference");
-    v("max_outer_iterations", max_outer_iterations, "outer iteration limit");
-    v("time_limit_seconds", time_limit_seconds, "wall-clock limit of the solve, seconds");
-    v("tol_feasibility", tol_feasibility, "stop when infeasibility (inf-norm) <= this");
-    v("tol_stationarity", tol_stationarity, "stop when KKT stationarity (inf-norm) <= this * S (S = 1 unless relative_stationarity)");
-    v("tol_complementarity", tol_complementarity, "stop when max |mu_j g_j| <= this");
-    v("tol_multiplier_change", tol_multiplier_change, "stop only when the relative multiplier change <= this");
-    v("check_degeneracy", check_degeneracy, "refuse convergence at large multipliers with a nearly singular active Jacobian");
-    v("degeneracy_multiplier_ratio", degeneracy_multiplier_ratio, "check_degeneracy: multipliers count as large at >= this * max(1, |grad f|_inf)");
-    v("degeneracy_singular_ratio", degeneracy_singular_ratio, "check_degeneracy: active Jacobian nearly singular when sigma_min <= this * max(1, sigma_max)");
-    v("degeneracy_max_variables", degeneracy_max_variables, "check_degeneracy: dense SVD only up to this many variables (and active rows)");
-    v("constraint_scaling", constraint_scaling, "scale the constraint rows by 1/|grad r_j(x0)|_inf when their gradients differ by more than constraint_scaling_spread");
-    v("constraint_scaling_spread", constraint_scaling_spread, "constraint_scaling: scale only when max/min of the row gradient norms at x0 exceeds this (1 = always)");
-    v("constraint_scaling_min", constraint_scaling_min, "constraint_scaling: smallest row scale");
-    v("constraint_scaling_max", constraint_scaling_max, "constraint_scaling: largest row scale");
-    v("constraint_scaling_max_entries", constraint_scaling_max_entries, "constraint_scaling: only when n * (number of constraints) <= this (dense Jacobian at x0)");
-    safeguarded.visit(v);
-    reference.visit(v);
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<AlmOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is AlmOptions or const AlmOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("policy", self.policy, "outer-loop policy: safeguarded | reference");
+    v("max_outer_iterations", self.max_outer_iterations, "outer iteration limit");
+    v("time_limit_seconds", self.time_limit_seconds, "wall-clock limit of the solve, seconds");
+    v("tol_feasibility", self.tol_feasibility, "stop when infeasibility (inf-norm) <= this");
+    v("tol_stationarity", self.tol_stationarity, "stop when KKT stationarity (inf-norm) <= this * S (S = 1 unless relative_stationarity)");
+    v("tol_complementarity", self.tol_complementarity, "stop when max |mu_j g_j| <= this");
+    v("tol_multiplier_change", self.tol_multiplier_change, "stop only when the relative multiplier change <= this");
+    v("check_degeneracy", self.check_degeneracy, "refuse convergence at large multipliers with a nearly singular active Jacobian");
+    v("degeneracy_multiplier_ratio", self.degeneracy_multiplier_ratio, "check_degeneracy: multipliers count as large at >= this * max(1, |grad f|_inf)");
+    v("degeneracy_singular_ratio", self.degeneracy_singular_ratio, "check_degeneracy: active Jacobian nearly singular when sigma_min <= this * max(1, sigma_max)");
+    v("degeneracy_max_variables", self.degeneracy_max_variables, "check_degeneracy: dense SVD only up to this many variables (and active rows)");
+    v("constraint_scaling", self.constraint_scaling, "scale the constraint rows by 1/|grad r_j(x0)|_inf when their gradients differ by more than constraint_scaling_spread");
+    v("constraint_scaling_spread", self.constraint_scaling_spread, "constraint_scaling: scale only when max/min of the row gradient norms at x0 exceeds this (1 = always)");
+    v("constraint_scaling_min", self.constraint_scaling_min, "constraint_scaling: smallest row scale");
+    v("constraint_scaling_max", self.constraint_scaling_max, "constraint_scaling: largest row scale");
+    v("constraint_scaling_max_entries", self.constraint_scaling_max_entries, "constraint_scaling: only when n * (number of constraints) <= this (dense Jacobian at x0)");
+    self.safeguarded.visit(v);
+    self.reference.visit(v);
+  }
 
   /// Throws std::invalid_argument naming the first invalid option (common, then the policies').
   void validate() const;
@@ -138,6 +141,27 @@ struct AlmIteration {
   InnerResult inner;             ///< what the inner solver reported
   double seconds = 0.0;          ///< elapsed since the start of the solve
   std::vector<double> family_violation;  ///< ‖c_family‖₂ per equality family
+
+  /// Calls v(name, field, description) for every scalar of the row: the
+  /// `almkit solve --json` history entries and the Python callback's dict
+  /// (core/record.h). family_violation, a vector, is in neither.
+  template <class Visitor>
+  void visit(Visitor&& v) { visit_fields(*this, v); }
+  template <class Visitor>
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("iteration", self.iteration, "outer iteration k (1-based)");
+    v("objective", self.objective, "f(x_k)");
+    v("infeasibility", self.infeasibility, "|viol(x_k)|_inf");
+    v("stationarity", self.stationarity, "KKT stationarity with (lambda_k, mu_k)");
+    v("penalty", self.penalty, "penalty beta (gamma) of subproblem k");
+    v("multiplier_norm", self.multiplier_norm, "|(lambda_k, mu_k)|_inf");
+    v("inner_tolerance", self.inner_tolerance, "epsilon_k given to the inner solver");
+    v("inner_iterations", self.inner.iterations, "inner iterations of subproblem k");
+    v("inner_status", self.inner.status, "the inner solver's status");
+    v("seconds", self.seconds, "elapsed since the start of the solve, seconds");
+  }
 };
 
 /// Return false to stop the solve (status kStoppedByCallback).
@@ -171,6 +195,35 @@ struct AlmSummary {
   Vector best_feasible_x;          ///< the one with the lowest f among them
   double best_feasible_objective = std::numeric_limits<double>::infinity();
   AlmOptions options;
+
+  /// Calls v(name, field, description) for the scalars at the top level of
+  /// `almkit solve --json` (docs/json.md); visit_statistics for those of its
+  /// "statistics" object (core/record.h). Vectors, the KKT report, the
+  /// history and the options have their own writers (core/alm_json.cpp).
+  template <class Visitor>
+  void visit(Visitor&& v) { visit_fields(*this, v); }
+  template <class Visitor>
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("problem", self.problem_name, "problem name");
+    v("status", self.status, "why the driver stopped (docs/alm.md §5)");
+    v("message", self.message, "why it stopped, one sentence");
+    v("objective", self.objective, "f(x) at the last iterate");
+  }
+  template <class Visitor>
+  void visit_statistics(Visitor&& v) { visit_statistics_fields(*this, v); }
+  template <class Visitor>
+  void visit_statistics(Visitor&& v) const { visit_statistics_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_statistics_fields(Self& self, Visitor& v) {
+    v("outer_iterations", self.outer_iterations, "outer iterations");
+    v("inner_iterations", self.inner_iterations, "inner iterations over all subproblems");
+    v("inner_solver", self.inner_solver_name, "the inner solver's name");
+    v("final_penalty", self.final_penalty, "beta (gamma) of the last subproblem");
+    v("seconds", self.seconds, "wall time of the solve, seconds");
+    v("evaluations", self.evaluations, "evaluation counters of the problem");
+  }
 
   std::string BriefReport() const;
   std::string FullReport() const;

@@ -21,6 +21,7 @@ nlohmann::json options_to_json(const Options& options) {
   return j;
 }
 
+/// The KKT object: every field of KktReport::visit (core/record.h record_to_json).
 nlohmann::json kkt_to_json(const KktReport& kkt);
 
 /// The `almkit solve --json` object: problem, status, message, x, objective,

@@ -26,20 +26,23 @@ struct ReferenceOptions {
   double restart_threshold = 1e30;  ///< Υ: restart the subproblem from the problem's feasible point when L(x_warm) > Υ
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("ref_gamma0", gamma0, "reference: initial penalty gamma_0");
-    v("ref_eta1", eta1, "reference: eta1, violation-decrease threshold");
-    v("ref_eta2", eta2, "reference: eta2, gamma <- gamma/eta2");
-    v("ref_eta3", eta3, "reference: eta3, exponent slack");
-    v("ref_eta4", eta4, "reference: eta4, epsilon <- eta4 epsilon");
-    v("ref_eps0", eps0, "reference: epsilon_0");
-    v("ref_eps_min", eps_min, "reference: stop when epsilon < this");
-    v("ref_gamma_max", gamma_max, "reference: stop when gamma > this");
-    v("ref_immediate", immediate, "reference: immediate instead of lagged violation test");
-    v("ref_restart_threshold", restart_threshold, "reference: restart from the feasible point when L(warm start) > this");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<ReferenceOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is ReferenceOptions or const ReferenceOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("ref_gamma0", self.gamma0, "reference: initial penalty gamma_0");
+    v("ref_eta1", self.eta1, "reference: eta1, violation-decrease threshold");
+    v("ref_eta2", self.eta2, "reference: eta2, gamma <- gamma/eta2");
+    v("ref_eta3", self.eta3, "reference: eta3, exponent slack");
+    v("ref_eta4", self.eta4, "reference: eta4, epsilon <- eta4 epsilon");
+    v("ref_eps0", self.eps0, "reference: epsilon_0");
+    v("ref_eps_min", self.eps_min, "reference: stop when epsilon < this");
+    v("ref_gamma_max", self.gamma_max, "reference: stop when gamma > this");
+    v("ref_immediate", self.immediate, "reference: immediate instead of lagged violation test");
+    v("ref_restart_threshold", self.restart_threshold, "reference: restart from the feasible point when L(warm start) > this");
+  }
 
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;

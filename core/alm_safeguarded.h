@@ -90,34 +90,37 @@ struct SafeguardedOptions {
   double diverging_penalty_max = 1e40;
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("relative_stationarity", relative_stationarity, "safeguarded: S = max(1, |grad f|, |Jc^T lambda|, |Jg^T mu|, |nu|) (inf-norms) instead of 1");
-    v("stagnation_tolerance", stagnation_tolerance, "safeguarded: relative change of x and f below which an outer iteration made no progress");
-    v("stagnation_iterations", stagnation_iterations, "safeguarded: stop after this many outer iterations without progress (0 = never)");
-    v("tol_stationarity_noise", tol_stationarity_noise, "safeguarded: at a stagnation stop, converged_at_noise_level when stationarity <= this * S (and feasible)");
-    v("tau", tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
-    v("penalty_increase", penalty_increase, "safeguarded: penalty growth factor gamma");
-    v("initial_penalty", initial_penalty, "safeguarded: beta_0 (0 = factor max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
-    v("initial_penalty_factor", initial_penalty_factor, "safeguarded: the factor of the beta_0 formula");
-    v("initial_penalty_gradient_cap", initial_penalty_gradient_cap, "safeguarded: cap beta_0 at factor max(1, |grad f(x0)|) (inf-norm)");
-    v("initial_penalty_max", initial_penalty_max, "safeguarded: upper clamp of the beta_0 formula");
-    v("penalty_max", penalty_max, "safeguarded: largest penalty before stopping");
-    v("lambda_min", lambda_min, "safeguarded: lower clip of equality multipliers");
-    v("lambda_max", lambda_max, "safeguarded: upper clip of equality multipliers");
-    v("mu_max", mu_max, "safeguarded: upper clip of inequality multipliers");
-    v("inner_tolerance_initial", inner_tolerance_initial, "safeguarded: epsilon_0 of the inner solver");
-    v("inner_tolerance_factor", inner_tolerance_factor, "safeguarded: theta, epsilon_{k+1} = max(eps_final, theta eps_k)");
-    v("inner_tolerance_final", inner_tolerance_final, "safeguarded: eps_final");
-    v("inner_tolerance_progress", inner_tolerance_progress, "safeguarded: eps_{k+1} = max(eps_target, min(theta eps_k, this * infeasibility_k)), 0 = off");
-    v("inner_tolerance_final_relative", inner_tolerance_final_relative, "safeguarded: eps_target = max(eps_final, this * tol_stationarity * S), 0 = off");
-    v("infeasible_stationary_penalty", infeasible_stationary_penalty, "safeguarded: penalty above which a stalled infeasibility is reported as stationary");
-    v("diverging_continuation", diverging_continuation, "safeguarded: once the multipliers diverge, raise the penalty every outer iteration until x and f settle");
-    v("diverging_penalty_increase", diverging_penalty_increase, "safeguarded: with diverging_continuation, penalty growth factor per outer iteration");
-    v("diverging_penalty_max", diverging_penalty_max, "safeguarded: with diverging_continuation, largest penalty (in place of penalty_max)");
-    v("diverging_progress_tolerance", diverging_progress_tolerance, "safeguarded: with diverging_continuation, stop once x and f change by <= this (relative) per outer iteration");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<SafeguardedOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is SafeguardedOptions or const SafeguardedOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("relative_stationarity", self.relative_stationarity, "safeguarded: S = max(1, |grad f|, |Jc^T lambda|, |Jg^T mu|, |nu|) (inf-norms) instead of 1");
+    v("stagnation_tolerance", self.stagnation_tolerance, "safeguarded: relative change of x and f below which an outer iteration made no progress");
+    v("stagnation_iterations", self.stagnation_iterations, "safeguarded: stop after this many outer iterations without progress (0 = never)");
+    v("tol_stationarity_noise", self.tol_stationarity_noise, "safeguarded: at a stagnation stop, converged_at_noise_level when stationarity <= this * S (and feasible)");
+    v("tau", self.tau, "safeguarded: raise the penalty when V_{k+1} > tau V_k");
+    v("penalty_increase", self.penalty_increase, "safeguarded: penalty growth factor gamma");
+    v("initial_penalty", self.initial_penalty, "safeguarded: beta_0 (0 = factor max(1,|f0|)/max(1,|viol0|^2/2) in [1e-8,1e8])");
+    v("initial_penalty_factor", self.initial_penalty_factor, "safeguarded: the factor of the beta_0 formula");
+    v("initial_penalty_gradient_cap", self.initial_penalty_gradient_cap, "safeguarded: cap beta_0 at factor max(1, |grad f(x0)|) (inf-norm)");
+    v("initial_penalty_max", self.initial_penalty_max, "safeguarded: upper clamp of the beta_0 formula");
+    v("penalty_max", self.penalty_max, "safeguarded: largest penalty before stopping");
+    v("lambda_min", self.lambda_min, "safeguarded: lower clip of equality multipliers");
+    v("lambda_max", self.lambda_max, "safeguarded: upper clip of equality multipliers");
+    v("mu_max", self.mu_max, "safeguarded: upper clip of inequality multipliers");
+    v("inner_tolerance_initial", self.inner_tolerance_initial, "safeguarded: epsilon_0 of the inner solver");
+    v("inner_tolerance_factor", self.inner_tolerance_factor, "safeguarded: theta, epsilon_{k+1} = max(eps_final, theta eps_k)");
+    v("inner_tolerance_final", self.inner_tolerance_final, "safeguarded: eps_final");
+    v("inner_tolerance_progress", self.inner_tolerance_progress, "safeguarded: eps_{k+1} = max(eps_target, min(theta eps_k, this * infeasibility_k)), 0 = off");
+    v("inner_tolerance_final_relative", self.inner_tolerance_final_relative, "safeguarded: eps_target = max(eps_final, this * tol_stationarity * S), 0 = off");
+    v("infeasible_stationary_penalty", self.infeasible_stationary_penalty, "safeguarded: penalty above which a stalled infeasibility is reported as stationary");
+    v("diverging_continuation", self.diverging_continuation, "safeguarded: once the multipliers diverge, raise the penalty every outer iteration until x and f settle");
+    v("diverging_penalty_increase", self.diverging_penalty_increase, "safeguarded: with diverging_continuation, penalty growth factor per outer iteration");
+    v("diverging_penalty_max", self.diverging_penalty_max, "safeguarded: with diverging_continuation, largest penalty (in place of penalty_max)");
+    v("diverging_progress_tolerance", self.diverging_progress_tolerance, "safeguarded: with diverging_continuation, stop once x and f change by <= this (relative) per outer iteration");
+  }
 
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;

@@ -28,6 +28,23 @@ struct KktReport {
   double multiplier_norm = 0.0;  ///< ‖(λ, μ, ν)‖∞
   /// S = max(1, ‖∇f‖∞, ‖J_cᵀλ‖∞, ‖J_gᵀμ‖∞, ‖ν‖∞) (docs/alm.md §1 "Scaled stationarity").
   double stationarity_scale = 1.0;
+
+  /// Calls v(name, field, description) for every residual: the one field list
+  /// of the KKT object in every format (core/record.h; docs/json.md "Records").
+  template <class Visitor>
+  void visit(Visitor&& v) { visit_fields(*this, v); }
+  template <class Visitor>
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("stationarity", self.stationarity, "|grad f + Jc^T lambda + Jg^T mu + nu|_inf");
+    v("infeasibility", self.infeasibility, "|(c, g_+, bound violations)|_inf");
+    v("complementarity", self.complementarity, "max |mu_j g_j| and |nu_k| dist(x_k, active bound)");
+    v("sign_violation", self.sign_violation, "multiplier sign violations: max(0, -mu_j) and wrong-signed bound multipliers");
+    v("scaled_stationarity", self.scaled_stationarity, "stationarity / max(1, |(lambda, mu, nu)|_inf / 100)");
+    v("multiplier_norm", self.multiplier_norm, "|(lambda, mu, nu)|_inf");
+    v("stationarity_scale", self.stationarity_scale, "S = max(1, |grad f|, |Jc^T lambda|, |Jg^T mu|, |nu|) (inf-norms)");
+  }
   /// True when every residual is ≤ its tolerance.
   bool satisfied(double tol_stationarity, double tol_feasibility, double tol_complementarity) const {
     return stationarity <= tol_stationarity && infeasibility <= tol_feasibility &&

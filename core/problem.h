@@ -31,6 +31,22 @@ struct EvaluationCounters {
   long inequality_jtprod = 0;   ///< J_g(x)ᵀ y
   long jacobian = 0;            ///< dense or sparse Jacobian
   void reset() { *this = EvaluationCounters{}; }
+
+  /// Calls v(name, field, description) for every counter (core/record.h).
+  template <class Visitor>
+  void visit(Visitor&& v) { visit_fields(*this, v); }
+  template <class Visitor>
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("objective", self.objective, "evaluations of f(x)");
+    v("gradient", self.gradient, "evaluations of grad f(x) (value included)");
+    v("equalities", self.equalities, "evaluations of c(x)");
+    v("inequalities", self.inequalities, "evaluations of g(x)");
+    v("equality_jtprod", self.equality_jtprod, "products J_c(x)^T y");
+    v("inequality_jtprod", self.inequality_jtprod, "products J_g(x)^T y");
+    v("jacobian", self.jacobian, "dense or sparse Jacobian evaluations");
+  }
 };
 
 class ConstrainedProblem {

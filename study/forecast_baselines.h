@@ -29,15 +29,18 @@ struct BaselineOptions {
   double ridge_validation = 0.2;  ///< fraction of the training range that scores the ridge grid
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("ar_order", ar_order, "p of the AR(p) baseline; 0: chosen by BIC on the training range");
-    v("ar_max_order", ar_max_order, "Largest p that BIC considers");
-    v("ridge_lambda", ridge_lambda, "Ridge weight of the ridge baseline; negative: chosen on a validation tail of the training range");
-    v("ridge_grid", ridge_grid, "Candidate ridge weights (comma-separated)");
-    v("ridge_validation", ridge_validation, "Fraction of the training range that scores the ridge grid");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<BaselineOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is BaselineOptions or const BaselineOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("ar_order", self.ar_order, "p of the AR(p) baseline; 0: chosen by BIC on the training range");
+    v("ar_max_order", self.ar_max_order, "Largest p that BIC considers");
+    v("ridge_lambda", self.ridge_lambda, "Ridge weight of the ridge baseline; negative: chosen on a validation tail of the training range");
+    v("ridge_grid", self.ridge_grid, "Candidate ridge weights (comma-separated)");
+    v("ridge_validation", self.ridge_validation, "Fraction of the training range that scores the ridge grid");
+  }
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
 };

@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "almkit/core/record.h"
 #include "almkit/core/run_control.h"
 #include "almkit/problems/rnn/rnn_model.h"
 
@@ -45,28 +46,12 @@ const nlohmann::json& at(const nlohmann::json& j, const char* field) {
 
 }  // namespace
 
-nlohmann::json history_row_to_json(const TrainHistoryRow& r) {
-  return nlohmann::json::array({r.iteration, exact_number(r.seconds), exact_number(r.train_mse), exact_number(r.test_mse),
-                                exact_number(r.violation_c1), exact_number(r.violation_c2), exact_number(r.gamma),
-                                r.sweeps, exact_number(r.objective), exact_number(r.grad_inf),
-                                exact_number(r.rollout_gap), r.accepted});
-}
+// A row is the array of TrainHistoryRow::visit's fields in order (core/record.h).
+nlohmann::json history_row_to_json(const TrainHistoryRow& r) { return record_to_json_array(r, exact_number); }
 
 TrainHistoryRow history_row_from_json(const nlohmann::json& j) {
-  if (!j.is_array() || j.size() != 12) throw std::invalid_argument("checkpoint: a history row must hold 12 entries");
   TrainHistoryRow r;
-  r.iteration = j[0].get<int>();
-  r.seconds = exact_number_from_json(j[1]);
-  r.train_mse = exact_number_from_json(j[2]);
-  r.test_mse = exact_number_from_json(j[3]);
-  r.violation_c1 = exact_number_from_json(j[4]);
-  r.violation_c2 = exact_number_from_json(j[5]);
-  r.gamma = exact_number_from_json(j[6]);
-  r.sweeps = j[7].get<long>();
-  r.objective = exact_number_from_json(j[8]);
-  r.grad_inf = exact_number_from_json(j[9]);
-  r.rollout_gap = exact_number_from_json(j[10]);
-  r.accepted = j[11].get<int>();
+  record_from_json_array(j, &r, "checkpoint: history row", exact_number_from_json);
   return r;
 }
 
@@ -109,10 +94,7 @@ nlohmann::json train_checkpoint_to_json(const TrainState& s, const nlohmann::jso
                               {"F_last_check", exact_number(mem.F_last_check)},
                               {"newton_skip", mem.newton_skip},
                               {"newton_backoff", mem.newton_backoff}};
-    j["evaluations"] = {{"objective", e.objective},         {"gradient", e.gradient},
-                        {"equalities", e.equalities},       {"inequalities", e.inequalities},
-                        {"equality_jtprod", e.equality_jtprod}, {"inequality_jtprod", e.inequality_jtprod},
-                        {"jacobian", e.jacobian}};
+    j["evaluations"] = record_to_json(e);
   }
   j["total_sweeps"] = s.total_sweeps;
   nlohmann::json h = nlohmann::json::array();
@@ -162,14 +144,7 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
       if (me.contains("newton_skip")) mem.newton_skip = me.at("newton_skip").get<int>();
       if (me.contains("newton_backoff")) mem.newton_backoff = me.at("newton_backoff").get<int>();
     }
-    const nlohmann::json& e = at(j, "evaluations");
-    r.rollout.evaluations.objective = at(e, "objective").get<long>();
-    r.rollout.evaluations.gradient = at(e, "gradient").get<long>();
-    r.rollout.evaluations.equalities = at(e, "equalities").get<long>();
-    r.rollout.evaluations.inequalities = at(e, "inequalities").get<long>();
-    r.rollout.evaluations.equality_jtprod = at(e, "equality_jtprod").get<long>();
-    r.rollout.evaluations.inequality_jtprod = at(e, "inequality_jtprod").get<long>();
-    r.rollout.evaluations.jacobian = at(e, "jacobian").get<long>();
+    record_from_json(at(j, "evaluations"), &r.rollout.evaluations, "checkpoint: evaluations");
     r.total_sweeps = at(j, "total_sweeps").get<long>();
     for (const auto& row : at(j, "history")) r.history.push_back(history_row_from_json(row));
     if (static_cast<int>(r.history.size()) != r.rollout.iteration + 1 ||

@@ -162,50 +162,53 @@ struct RolloutOptions {
   double extrapolation_shrink = 0.5;
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("gamma0", gamma0, "rollout: initial penalty gamma_0 * N");
-    v("gamma_min", gamma_min, "rollout: smallest penalty gamma * N");
-    v("gamma_max", gamma_max, "rollout: stop when gamma * N exceeds this (no decreasing step found)");
-    v("accept_ratio", accept_ratio, "rollout: accept when (F_k - F(rollout)) >= accept_ratio (F_k - L(inner))");
-    v("expand_ratio", expand_ratio, "rollout: decrease gamma when the ratio >= expand_ratio");
-    v("gamma_decrease", gamma_decrease, "rollout: gamma <- gamma_decrease * gamma after a good step");
-    v("gamma_increase", gamma_increase, "rollout: gamma <- gamma_increase * gamma after a rejected step");
-    v("sweeps", sweeps, "rollout: BCD sweeps per outer iteration");
-    v("tol_gradient", tol_gradient, "rollout: stop when |grad F|_inf <= this at the forward-pass point");
-    v("tol_clarke", tol_clarke, "rollout: stop when the KKT residual with the best relu derivative at the kinks is <= this (negative: off)");
-    v("clarke_check_every", clarke_check_every, "rollout: outer iterations between the tol_clarke checks");
-    v("kink_tolerance", kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
-    v("kink_selection", kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
-    v("kink_hold", kink_hold, "rollout: the w step keeps |u| <= this * max(1,|U|_inf) on the kink (negative: off)");
-    v("kink_hold_after_rejection", kink_hold_after_rejection, "rollout: hold the kinks only after a rejected step (false: every step)");
-    v("w_proximal", w_proximal, "rollout: kappa of a proximal term on the w step, rho = kappa tr(gamma Z Z^T)/(m+d+1); 0 = off");
-    v("damping", damping, "rollout: first Levenberg-Marquardt damping kappa of the w step after a rejection (0 = off: rejections raise gamma)");
-    v("damping_increase", damping_increase, "rollout: kappa <- max(damping, damping_increase * kappa) after a rejected step");
-    v("damping_decrease", damping_decrease, "rollout: kappa <- damping_decrease * kappa after an accepted step (0 below damping)");
-    v("damping_max", damping_max, "rollout: above this kappa a rejected step raises gamma instead");
-    v("kink_manifold", kink_manifold, "rollout: most U entries a rejected step moved across their kink that later w steps hold on it (0 = off)");
-    v("kink_manifold_tolerance", kink_manifold_tolerance, "rollout: only crossed entries with |u| <= this * max(1,|U|_inf) are held");
-    v("kink_manifold_release", kink_manifold_release, "rollout: a held entry is released when |u| > this * max(1,|U|_inf) at an accepted point");
-    v("kink_manifold_newton", kink_manifold_newton, "rollout: held entries are pulled back to u = 0 to first order (true) or keep u (false)");
-    v("kink_manifold_margin", kink_manifold_margin, "rollout: release a held entry when its implied relu derivative leaves [-margin, 1+margin]");
-    v("anderson", anderson, "rollout: memory of the Anderson acceleration of the outer steps (0 = off)");
-    v("newton_steps", newton_steps, "rollout: Gauss-Newton steps on the kink manifold when F falls by less than newton_trigger*|F| between checks (0 = off)");
-    v("newton_trigger", newton_trigger, "rollout: relative decrease of F between checks below which the Gauss-Newton polish runs");
-    v("newton_kink_tolerance", newton_kink_tolerance, "rollout: the polish holds |u| <= this * max(1,|U|_inf) on the kink");
-    v("newton_gain_ratio", newton_gain_ratio, "rollout: the polish continues while a step gains >= this * the block steps' gain over the last check interval");
-    v("newton_max_flops", newton_max_flops, "rollout: skip the polish when one Gauss-Newton step costs more flops than this");
-    v("dead_unit_tolerance", dead_unit_tolerance, "rollout: units with u <= this * max(1,|U|_inf) at every step are zeroed when F does not increase");
-    v("stall_descent_steps", stall_descent_steps, "rollout: when gamma*N > gamma_max, line searches along -g(s*) at the Clarke selection before stopping (0 = off)");
-    v("stall_descent_armijo", stall_descent_armijo, "rollout: a stall descent step is kept when F decreases by >= this * alpha * |g|^2");
-    v("stall_descent_min_step", stall_descent_min_step, "rollout: smallest step alpha of the stall descent's backtracking (1, 1/2, 1/4, ...)");
-    v("dead_units", dead_units, "rollout: set the weights of units with h = 0 at every step to 0 at accepted points (an exact block minimizer of F)");
-    v("extrapolation", extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
-    v("extrapolation_max", extrapolation_max, "rollout: largest extrapolation weight");
-    v("extrapolation_grow", extrapolation_grow, "rollout: weight <- grow * weight after a kept extrapolation");
-    v("extrapolation_shrink", extrapolation_shrink, "rollout: weight <- shrink * weight after a rejected one");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<RolloutOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is RolloutOptions or const RolloutOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("gamma0", self.gamma0, "rollout: initial penalty gamma_0 * N");
+    v("gamma_min", self.gamma_min, "rollout: smallest penalty gamma * N");
+    v("gamma_max", self.gamma_max, "rollout: stop when gamma * N exceeds this (no decreasing step found)");
+    v("accept_ratio", self.accept_ratio, "rollout: accept when (F_k - F(rollout)) >= accept_ratio (F_k - L(inner))");
+    v("expand_ratio", self.expand_ratio, "rollout: decrease gamma when the ratio >= expand_ratio");
+    v("gamma_decrease", self.gamma_decrease, "rollout: gamma <- gamma_decrease * gamma after a good step");
+    v("gamma_increase", self.gamma_increase, "rollout: gamma <- gamma_increase * gamma after a rejected step");
+    v("sweeps", self.sweeps, "rollout: BCD sweeps per outer iteration");
+    v("tol_gradient", self.tol_gradient, "rollout: stop when |grad F|_inf <= this at the forward-pass point");
+    v("tol_clarke", self.tol_clarke, "rollout: stop when the KKT residual with the best relu derivative at the kinks is <= this (negative: off)");
+    v("clarke_check_every", self.clarke_check_every, "rollout: outer iterations between the tol_clarke checks");
+    v("kink_tolerance", self.kink_tolerance, "rollout: |u| <= this * max(1,|U|_inf) counts as a kink (negative: none)");
+    v("kink_selection", self.kink_selection, "rollout: derivative of relu used at kinks in the model's multipliers, in [0,1]");
+    v("kink_hold", self.kink_hold, "rollout: the w step keeps |u| <= this * max(1,|U|_inf) on the kink (negative: off)");
+    v("kink_hold_after_rejection", self.kink_hold_after_rejection, "rollout: hold the kinks only after a rejected step (false: every step)");
+    v("w_proximal", self.w_proximal, "rollout: kappa of a proximal term on the w step, rho = kappa tr(gamma Z Z^T)/(m+d+1); 0 = off");
+    v("damping", self.damping, "rollout: first Levenberg-Marquardt damping kappa of the w step after a rejection (0 = off: rejections raise gamma)");
+    v("damping_increase", self.damping_increase, "rollout: kappa <- max(damping, damping_increase * kappa) after a rejected step");
+    v("damping_decrease", self.damping_decrease, "rollout: kappa <- damping_decrease * kappa after an accepted step (0 below damping)");
+    v("damping_max", self.damping_max, "rollout: above this kappa a rejected step raises gamma instead");
+    v("kink_manifold", self.kink_manifold, "rollout: most U entries a rejected step moved across their kink that later w steps hold on it (0 = off)");
+    v("kink_manifold_tolerance", self.kink_manifold_tolerance, "rollout: only crossed entries with |u| <= this * max(1,|U|_inf) are held");
+    v("kink_manifold_release", self.kink_manifold_release, "rollout: a held entry is released when |u| > this * max(1,|U|_inf) at an accepted point");
+    v("kink_manifold_newton", self.kink_manifold_newton, "rollout: held entries are pulled back to u = 0 to first order (true) or keep u (false)");
+    v("kink_manifold_margin", self.kink_manifold_margin, "rollout: release a held entry when its implied relu derivative leaves [-margin, 1+margin]");
+    v("anderson", self.anderson, "rollout: memory of the Anderson acceleration of the outer steps (0 = off)");
+    v("newton_steps", self.newton_steps, "rollout: Gauss-Newton steps on the kink manifold when F falls by less than newton_trigger*|F| between checks (0 = off)");
+    v("newton_trigger", self.newton_trigger, "rollout: relative decrease of F between checks below which the Gauss-Newton polish runs");
+    v("newton_kink_tolerance", self.newton_kink_tolerance, "rollout: the polish holds |u| <= this * max(1,|U|_inf) on the kink");
+    v("newton_gain_ratio", self.newton_gain_ratio, "rollout: the polish continues while a step gains >= this * the block steps' gain over the last check interval");
+    v("newton_max_flops", self.newton_max_flops, "rollout: skip the polish when one Gauss-Newton step costs more flops than this");
+    v("dead_unit_tolerance", self.dead_unit_tolerance, "rollout: units with u <= this * max(1,|U|_inf) at every step are zeroed when F does not increase");
+    v("stall_descent_steps", self.stall_descent_steps, "rollout: when gamma*N > gamma_max, line searches along -g(s*) at the Clarke selection before stopping (0 = off)");
+    v("stall_descent_armijo", self.stall_descent_armijo, "rollout: a stall descent step is kept when F decreases by >= this * alpha * |g|^2");
+    v("stall_descent_min_step", self.stall_descent_min_step, "rollout: smallest step alpha of the stall descent's backtracking (1, 1/2, 1/4, ...)");
+    v("dead_units", self.dead_units, "rollout: set the weights of units with h = 0 at every step to 0 at accepted points (an exact block minimizer of F)");
+    v("extrapolation", self.extrapolation, "rollout: first extrapolation weight of accepted steps (0 = off); kept only when F decreases");
+    v("extrapolation_max", self.extrapolation_max, "rollout: largest extrapolation weight");
+    v("extrapolation_grow", self.extrapolation_grow, "rollout: weight <- grow * weight after a kept extrapolation");
+    v("extrapolation_shrink", self.extrapolation_shrink, "rollout: weight <- shrink * weight after a rejected one");
+  }
 
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "almkit/core/alm_json.h"
+#include "almkit/core/record.h"
 #include "almkit/problems/rnn/rnn_problem.h"
 #include "almkit/study/forecast_baselines.h"
 
@@ -526,18 +527,6 @@ TrainResult train_one(const RnnDataset& data, const TrainOptions& options, const
 
 }  // namespace
 
-namespace {
-
-nlohmann::json point_json(const ValidationPoint& p) {
-  return {{"iteration", p.iteration},
-          {"objective", p.objective},
-          {"train_mse", p.train_mse},
-          {"validation_mse", p.validation_mse},
-          {"test_mse", p.test_mse}};
-}
-
-}  // namespace
-
 void add_selection_json(const TrainResult& r, nlohmann::json* summary) {
   nlohmann::json& s = *summary;
   const ValidationReport& v = r.validation;
@@ -546,8 +535,8 @@ void add_selection_json(const TrainResult& r, nlohmann::json* summary) {
                        {"validation_steps", v.validation_steps},
                        {"stopped_early", v.stopped_early},
                        {"model", "best"},
-                       {"best", point_json(v.best)},
-                       {"final", point_json(v.final)},
+                       {"best", record_to_json(v.best)},
+                       {"final", record_to_json(v.final)},
                        {"seconds", v.seconds},
                        {"curve", {{"iteration", v.iterations}, {"validation_mse", v.mse}}}};
   else
@@ -591,16 +580,30 @@ std::vector<std::string> selection_lines(const TrainResult& r, const nlohmann::j
   return out;
 }
 
-std::string history_csv(const std::vector<TrainHistoryRow>& history) {
-  std::string s =
-      "iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,"
-      "accepted\n";
-  for (const auto& r : history) {
-    s += fmt::format("{},{:.6f},{:.17g},{:.17g},{:.17g},{:.17g},{},{},{:.17g},{:.17g},{:.17g},{}\n", r.iteration,
-                     r.seconds, r.train_mse, r.test_mse, r.violation_c1, r.violation_c2,
-                     std::isfinite(r.gamma) ? fmt::format("{:.17g}", r.gamma) : std::string("nan"), r.sweeps,
-                     r.objective, r.grad_inf, r.rollout_gap, r.accepted);
+std::string history_csv(const std::vector<TrainHistoryRow>& history) { return csv_table(history); }
+
+TrainSummary train_summary(const TrainOptions& o, const TrainResult& res) {
+  TrainSummary s;
+  s.train_mse = res.model_metrics().train_mse;
+  s.test_mse = res.model_metrics().test_mse;
+  s.test_mse_mode = o.test_continues_from_train ? "continued" : "restart_h0";
+  s.wall_seconds = res.wall_seconds;
+  s.outer_iterations = res.summary.outer_iterations;
+  s.sweeps = res.total_sweeps;
+  s.status = res.summary.status;
+  s.message = res.summary.message;
+  s.final_gamma = res.summary.final_penalty;
+  if (!res.history.empty()) {
+    const TrainHistoryRow& last = res.history.back();
+    s.violation_c1 = last.violation_c1;
+    s.violation_c2 = last.violation_c2;
+    s.rollout_gap = last.rollout_gap;
+    s.grad_inf = last.grad_inf;
+    s.objective = last.objective;
   }
+  s.policy = o.policy_name();
+  s.nnamcq_certificate = res.certificate;
+  s.evaluations = res.summary.evaluations;
   return s;
 }
 

@@ -62,17 +62,20 @@ struct SelectionOptions {
   double lambda_span = 0.2;
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("validation", validation, "Fraction of the training range held out as validation (its last steps); 0: off");
-    v("validation_every", validation_every, "Outer iterations between validation checks");
-    v("patience", patience, "Stop after this many validation checks without improvement; 0: never stop early");
-    v("lambda_auto", lambda_auto, "Choose lambda1..5 from lambda_grid by rolling-origin validation on the training range");
-    v("lambda_grid", lambda_grid, "Candidate lambda values (comma-separated)");
-    v("lambda_folds", lambda_folds, "Forecast origins of the rolling-origin validation");
-    v("lambda_span", lambda_span, "Fraction of the training range the folds' validation blocks cover");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<SelectionOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is SelectionOptions or const SelectionOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("validation", self.validation, "Fraction of the training range held out as validation (its last steps); 0: off");
+    v("validation_every", self.validation_every, "Outer iterations between validation checks");
+    v("patience", self.patience, "Stop after this many validation checks without improvement; 0: never stop early");
+    v("lambda_auto", self.lambda_auto, "Choose lambda1..5 from lambda_grid by rolling-origin validation on the training range");
+    v("lambda_grid", self.lambda_grid, "Candidate lambda values (comma-separated)");
+    v("lambda_folds", self.lambda_folds, "Forecast origins of the rolling-origin validation");
+    v("lambda_span", self.lambda_span, "Fraction of the training range the folds' validation blocks cover");
+  }
   bool active() const { return validation > 0.0 || lambda_auto; }
   void validate() const;
 };
@@ -147,6 +150,29 @@ struct TrainHistoryRow {
   /// iterate's gap before it restores feasibility.
   double rollout_gap = 0.0;
   int accepted = -1;        ///< rollout policy: 1 step accepted, 0 rejected; -1 other policies
+
+  /// Calls v(name, field, description) for every column, in history.csv's
+  /// order (docs/rnn.md §8): the CSV, the checkpoint's rows and the Python
+  /// history dicts come from this one list (core/record.h).
+  template <class Visitor>
+  void visit(Visitor&& v) { visit_fields(*this, v); }
+  template <class Visitor>
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("iteration", self.iteration, "outer iteration; 0 is the initial point");
+    v("seconds", self.seconds, "wall time since the start of the solve");
+    v("train_mse", self.train_mse, "training MSE, forward pass from h_0 = 0");
+    v("test_mse", self.test_mse, "test MSE, forward pass restarted or continued");
+    v("violation_c1", self.violation_c1, "|C1|_2 over all T*m entries");
+    v("violation_c2", self.violation_c2, "|C2|_2");
+    v("gamma", self.gamma, "penalty of this outer iteration (nan for row 0)");
+    v("sweeps", self.sweeps, "inner iterations of this outer iteration");
+    v("objective", self.objective, "F(theta) at the forward-pass point");
+    v("grad_inf", self.grad_inf, "|grad F(theta)|_inf (BPTT)");
+    v("rollout_gap", self.rollout_gap, "|H - H(theta)|_F / sqrt(mT)");
+    v("accepted", self.accepted, "rollout policy: 1 step accepted, 0 rejected; -1 other policies");
+  }
 };
 
 /// A validation run's two stops (docs/rnn.md §9): the optimizer's final point
@@ -157,6 +183,20 @@ struct ValidationPoint {
   double train_mse = 0.0;       ///< on the fitted range
   double validation_mse = 0.0;
   double test_mse = 0.0;
+
+  /// summary.json validation.best / .final (core/record.h).
+  template <class Visitor>
+  void visit(Visitor&& v) { visit_fields(*this, v); }
+  template <class Visitor>
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("iteration", self.iteration, "outer iteration of the point");
+    v("objective", self.objective, "F on the fitted range");
+    v("train_mse", self.train_mse, "MSE on the fitted range");
+    v("validation_mse", self.validation_mse, "MSE on the validation tail");
+    v("test_mse", self.test_mse, "MSE on the test part");
+  }
 };
 struct ValidationReport {
   bool enabled = false;
@@ -253,8 +293,59 @@ void add_selection_json(const TrainResult& result, nlohmann::json* summary);
 /// (summary["baselines"], when present) beside the model's test MSE.
 std::vector<std::string> selection_lines(const TrainResult& result, const nlohmann::json& summary);
 
+/// The flat scalars of a training run's outcome: summary.json's top level
+/// (docs/rnn.md §8) and the dict of the Python rnn.train, from one field list
+/// (core/record.h). The KKT reports, the start diagnostics, the selection
+/// blocks and the options have their own writers.
+struct TrainSummary {
+  double train_mse = 0.0;       ///< of the model's weights (TrainResult::model_metrics)
+  double test_mse = 0.0;
+  std::string test_mse_mode;    ///< "continued" | "restart_h0" (TrainOptions::test_continues_from_train)
+  double wall_seconds = 0.0;
+  int outer_iterations = 0;
+  long sweeps = 0;              ///< over all outer iterations
+  AlmStatus status = AlmStatus::kNonFinite;
+  std::string message;
+  double final_gamma = 0.0;     ///< the penalty of the last outer iteration
+  double violation_c1 = 0.0;    ///< of the last history row
+  double violation_c2 = 0.0;
+  std::string policy;           ///< TrainOptions::policy_name()
+  double rollout_gap = 0.0;     ///< of the last history row
+  double grad_inf = 0.0;
+  double objective = 0.0;
+  std::string nnamcq_certificate;
+  EvaluationCounters evaluations;
+
+  template <class Visitor>
+  void visit(Visitor&& v) { visit_fields(*this, v); }
+  template <class Visitor>
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("train_mse", self.train_mse, "training MSE of the model's weights");
+    v("test_mse", self.test_mse, "test MSE of the model's weights");
+    v("test_mse_mode", self.test_mse_mode, "continued | restart_h0: the test forward pass's start");
+    v("wall_seconds", self.wall_seconds, "wall time of the run, seconds");
+    v("outer_iterations", self.outer_iterations, "outer iterations");
+    v("sweeps", self.sweeps, "inner iterations over all outer iterations");
+    v("status", self.status, "the ALM status");
+    v("message", self.message, "why it stopped, one sentence");
+    v("final_gamma", self.final_gamma, "penalty of the last outer iteration");
+    v("violation_c1", self.violation_c1, "|C1|_2 of the last row");
+    v("violation_c2", self.violation_c2, "|C2|_2 of the last row");
+    v("policy", self.policy, "outer policy: rollout | reference | safeguarded");
+    v("rollout_gap", self.rollout_gap, "|H - H(theta)|_F / sqrt(mT) of the last row");
+    v("grad_inf", self.grad_inf, "|grad F(theta)|_inf of the last row");
+    v("objective", self.objective, "F(theta) of the last row");
+    v("nnamcq_certificate", self.nnamcq_certificate, "structural NNAMCQ certificate of (P)");
+    v("evaluations", self.evaluations, "evaluation counters of the training problem");
+  }
+};
+TrainSummary train_summary(const TrainOptions& options, const TrainResult& result);
+
 /// history.csv content: header
-/// `iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,accepted`.
+/// `iteration,seconds,train_mse,test_mse,violation_c1,violation_c2,gamma,sweeps,objective,grad_inf,rollout_gap,accepted`
+/// (TrainHistoryRow::visit, core/record.h csv_table).
 std::string history_csv(const std::vector<TrainHistoryRow>& history);
 
 }  // namespace almkit::rnn

@@ -32,6 +32,7 @@
 #include "almkit/core/kkt.h"
 #include "almkit/core/nnamcq.h"
 #include "almkit/core/problem.h"
+#include "almkit/core/record.h"
 #include "almkit/core/verify.h"
 #include "almkit/problems/registry.h"
 #include "almkit/problems/rnn/rnn_data.h"
@@ -117,6 +118,49 @@ py::object json_to_python(const nlohmann::json& j) {
   // nlohmann writes doubles in the shortest form that reads back to the same
   // bits, so the dicts carry the exact values (NaN becomes None).
   return py::module_::import("json").attr("loads")(j.dump());
+}
+
+// ------------------------------------------------------------ records
+
+template <Record R>
+py::dict record_to_dict(const R& r);
+
+/// {name: value} of a field list (core/record.h): the Python form of a record,
+/// from the same visit() as its CSV and JSON forms. Doubles stay floats (NaN
+/// included), enums become their to_string names, nested records dicts.
+template <class Fields>
+py::dict fields_to_dict(const Fields& fields) {
+  py::dict d;
+  auto add = [&](const char* name, const auto& field, const char*) {
+    using T = std::decay_t<decltype(field)>;
+    if constexpr (Record<T>) d[name] = record_to_dict(field);
+    else if constexpr (std::is_enum_v<T>) d[name] = py::str(to_string(field));
+    else d[name] = py::cast(field);
+  };
+  fields(add);
+  return d;
+}
+
+template <Record R>
+py::dict record_to_dict(const R& r) {
+  return fields_to_dict([&r](auto& v) { r.visit(v); });
+}
+
+/// The visit() field names of the records the Python API returns, for the
+/// tests that check each dict against its field list.
+py::dict record_field_lists() {
+  auto names = [](auto tag) {
+    py::list out;
+    for (const std::string& n : record_fields<typename decltype(tag)::type>()) out.append(n);
+    return out;
+  };
+  py::dict d;
+  d["kkt"] = names(std::type_identity<KktReport>{});
+  d["evaluations"] = names(std::type_identity<EvaluationCounters>{});
+  d["alm_iteration"] = names(std::type_identity<AlmIteration>{});
+  d["train_history_row"] = names(std::type_identity<rnn::TrainHistoryRow>{});
+  d["train_summary"] = names(std::type_identity<rnn::TrainSummary>{});
+  return d;
 }
 
 // ------------------------------------------------------------ options by name
@@ -444,18 +488,7 @@ py::dict solve(const ProblemHandle& h, std::string inner_name, py::dict alm_kwar
     try {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       if (!callback.is_none()) {
-        py::dict rec;
-        rec["iteration"] = it.iteration;
-        rec["objective"] = it.objective;
-        rec["infeasibility"] = it.infeasibility;
-        rec["stationarity"] = it.stationarity;
-        rec["penalty"] = it.penalty;
-        rec["multiplier_norm"] = it.multiplier_norm;
-        rec["inner_tolerance"] = it.inner_tolerance;
-        rec["inner_iterations"] = it.inner.iterations;
-        rec["inner_status"] = to_string(it.inner.status);
-        rec["seconds"] = it.seconds;
-        const py::object r = callback(rec, to_numpy(Vector(x)));
+        const py::object r = callback(record_to_dict(it), to_numpy(Vector(x)));
         if (!r.is_none() && !r.cast<bool>()) return false;
       }
     } catch (py::error_already_set& e) {
@@ -652,33 +685,6 @@ py::dict regularization_to(const rnn::RnnRegularization& r) {
   return d;
 }
 
-py::dict kkt_dict(const KktReport& k) {
-  py::dict d;
-  d["stationarity"] = k.stationarity;
-  d["infeasibility"] = k.infeasibility;
-  d["complementarity"] = k.complementarity;
-  d["scaled_stationarity"] = k.scaled_stationarity;
-  d["multiplier_norm"] = k.multiplier_norm;
-  return d;
-}
-
-py::dict history_row(const rnn::TrainHistoryRow& r) {
-  py::dict d;
-  d["iteration"] = r.iteration;
-  d["seconds"] = r.seconds;
-  d["train_mse"] = r.train_mse;
-  d["test_mse"] = r.test_mse;
-  d["violation_c1"] = r.violation_c1;
-  d["violation_c2"] = r.violation_c2;
-  d["gamma"] = r.gamma;
-  d["sweeps"] = r.sweeps;
-  d["objective"] = r.objective;
-  d["grad_inf"] = r.grad_inf;
-  d["rollout_gap"] = r.rollout_gap;
-  d["accepted"] = r.accepted;
-  return d;
-}
-
 /// rnn.train: `settings` holds hidden, init, init_std, seed, inner, policy,
 /// test_continues_from_train, lambda1..6, initial_weights; `alm`, `bcd`,
 /// `lbfgs`, `rollout` the option groups by their visit() names.
@@ -774,7 +780,7 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
     try {
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
       if (!callback.is_none()) {
-        const py::object ret = callback(history_row(r));
+        const py::object ret = callback(record_to_dict(r));
         if (!ret.is_none() && !ret.cast<bool>()) return false;
       }
     } catch (py::error_already_set& e) {
@@ -789,16 +795,15 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
     res = rnn::train(data, o, cb);
   }
   if (callback_error) throw std::move(*callback_error);
-  py::dict out;
+  // The flat outcome as summary.json's (rnn::TrainSummary, core/record.h), then the rest.
+  py::dict out = record_to_dict(rnn::train_summary(o, res));
   // The model: the best-validation weights with selection.validation (docs/rnn.md §9).
   out["weights"] = weights_to(res.model_weights());
   out["final_weights"] = weights_to(res.weights);
   out["initial_weights"] = weights_to(res.initial_weights);
   py::list hist;
-  for (const auto& r : res.history) hist.append(history_row(r));
+  for (const auto& r : res.history) hist.append(record_to_dict(r));
   out["history"] = hist;
-  out["status"] = to_string(res.summary.status);
-  out["message"] = res.summary.message;
   // As `almkit train`'s exit code 3 (docs/interruption.md §4): rnn.py warns.
   const bool failed = rnn::training_failed(res);
   out["failed"] = failed;
@@ -807,21 +812,15 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
                                   rnn::diagnose_start(res.initial_weights, data.train,
                                                       baselines::GradientOptions{}.divergence_value))
              : std::string();
-  out["train_mse"] = res.model_metrics().train_mse;
-  out["test_mse"] = data.test.T() > 0 ? res.model_metrics().test_mse : std::numeric_limits<double>::quiet_NaN();
+  if (data.test.T() == 0) out["test_mse"] = std::numeric_limits<double>::quiet_NaN();
   {
     nlohmann::json sel;
     rnn::add_selection_json(res, &sel);
     out["validation"] = json_to_python(sel["validation"]);
     out["lambda_selection"] = json_to_python(sel["lambda_selection"]);
   }
-  out["kkt"] = kkt_dict(res.kkt_alm);
-  out["kkt_bptt"] = kkt_dict(res.kkt_bptt);
-  out["nnamcq_certificate"] = res.certificate;
-  out["outer_iterations"] = res.summary.outer_iterations;
-  out["sweeps"] = res.total_sweeps;
-  out["wall_seconds"] = res.wall_seconds;
-  out["policy"] = o.policy_name();
+  out["kkt"] = record_to_dict(res.kkt_alm);
+  out["kkt_bptt"] = record_to_dict(res.kkt_bptt);
   out["test_continues_from_train"] = o.test_continues_from_train;  // the mode of test_mse (docs/rnn.md §9)
   out["regularization"] = regularization_to(res.lambda_selection.enabled ? res.regularization : o.regularization);
   out["options"] = json_to_python(o.to_json());
@@ -970,18 +969,7 @@ PYBIND11_MODULE(_core, mod) {
              return out;
            },
            py::arg("what"), py::arg("x"), py::arg("y") = py::none())
-      .def("counters", [](const ProblemHandle& h) {
-        const auto& e = h.problem->counters();
-        py::dict d;
-        d["objective"] = e.objective;
-        d["gradient"] = e.gradient;
-        d["equalities"] = e.equalities;
-        d["inequalities"] = e.inequalities;
-        d["equality_jtprod"] = e.equality_jtprod;
-        d["inequality_jtprod"] = e.inequality_jtprod;
-        d["jacobian"] = e.jacobian;
-        return d;
-      });
+      .def("counters", [](const ProblemHandle& h) { return record_to_dict(h.problem->counters()); });
 
   mod.def("make_problem", &make_python_problem, py::arg("name"), py::arg("f"), py::arg("grad"), py::arg("x0"),
           py::arg("c"), py::arg("jac_c"), py::arg("jac_c_t"), py::arg("g"), py::arg("jac_g"), py::arg("jac_g_t"),
@@ -1014,6 +1002,7 @@ PYBIND11_MODULE(_core, mod) {
   // RolloutOptions::plain(): rnn.train(preset="plain"), as `almkit train --preset plain`.
   mod.def("rollout_plain_options", [] { return describe_options(rnn::RolloutOptions::plain()); });
   mod.def("inner_solver_names", &inner_solver_names);
+  mod.def("record_fields", &record_field_lists);
   mod.def("rnn_train", &rnn_train, py::arg("train"), py::arg("test"), py::arg("settings"), py::arg("alm"),
           py::arg("bcd"), py::arg("lbfgs"), py::arg("rollout"), py::arg("callback"));
   mod.def("rnn_predict", &rnn_predict, py::arg("weights"), py::arg("X"), py::arg("h0") = py::none());

@@ -75,27 +75,26 @@ struct GradientOptions {
   double record_every_seconds = 0.05;
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("learning_rate", learning_rate, "step size alpha");
-    v("clip_norm", clip_norm, "gd-clip: g <- g min(1, c/|g|_2)");
-    v("momentum", momentum, "heavy ball / Nesterov beta");
-    v("beta1", beta1, "Adam first-moment decay");
-    v("beta2", beta2, "Adam second-moment decay");
-    v("epsilon", epsilon, "Adam / RMSProp denominator guard");
-    v("rho", rho, "RMSProp decay");
-    v("lbfgs_memory", lbfgs_memory, "L-BFGS rank");
-    v("max_seconds", max_seconds, "wall-clock budget, seconds");
-    v("max_evaluations", max_evaluations, "gradient-evaluation budget (full-gradient equivalents), 0 = none");
-    v("max_iterations", max_iterations, "update limit");
-    v("gradient_tolerance", gradient_tolerance, "stop when |grad f|_inf <= this");
-    v("divergence_value", divergence_value, "|f| above this counts as diverged");
-    v("record_every_seconds", record_every_seconds, "history spacing, seconds");
-  }
-  /// The same fields, read-only (JSON output): one list, so none can be missed.
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const {
-    const_cast<GradientOptions*>(this)->visit(
-        [&v](const char* name, auto& field, const char* doc) { v(name, std::as_const(field), doc); });
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is GradientOptions or const GradientOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("learning_rate", self.learning_rate, "step size alpha");
+    v("clip_norm", self.clip_norm, "gd-clip: g <- g min(1, c/|g|_2)");
+    v("momentum", self.momentum, "heavy ball / Nesterov beta");
+    v("beta1", self.beta1, "Adam first-moment decay");
+    v("beta2", self.beta2, "Adam second-moment decay");
+    v("epsilon", self.epsilon, "Adam / RMSProp denominator guard");
+    v("rho", self.rho, "RMSProp decay");
+    v("lbfgs_memory", self.lbfgs_memory, "L-BFGS rank");
+    v("max_seconds", self.max_seconds, "wall-clock budget, seconds");
+    v("max_evaluations", self.max_evaluations, "gradient-evaluation budget (full-gradient equivalents), 0 = none");
+    v("max_iterations", self.max_iterations, "update limit");
+    v("gradient_tolerance", self.gradient_tolerance, "stop when |grad f|_inf <= this");
+    v("divergence_value", self.divergence_value, "|f| above this counts as diverged");
+    v("record_every_seconds", self.record_every_seconds, "history spacing, seconds");
   }
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;

@@ -62,21 +62,24 @@ struct BcdOptions {
 
   /// Calls v(name, field, description) for every option (CLI flags, JSON, docs).
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("max_sweeps", max_sweeps, "BCD: sweep limit per inner solve");
-    v("stop_test_enabled", stop_test_enabled,
-      "BCD: stop when the change between sweeps <= the ALM's inner tolerance (false = always max_sweeps, as the reference code)");
-    v("change_measure", change_measure,
-      "BCD: change between sweeps: relative (sum_B |dx_B|/max(1,|x_B|)) | absolute (sum_B |dx_B|, the reference)");
-    v("sigma_p", sigma_p, "BCD: proximal weight on the u block (reference demo 1e-8)");
-    v("tolerance_scale", tolerance_scale, "BCD: stop when change <= tolerance_scale * (ALM inner tolerance)");
-    v("extrapolation", extrapolation, "BCD: initial extrapolation weight beta (0 = off); kept only when the AL decreases");
-    v("extrapolation_max", extrapolation_max, "BCD: largest extrapolation weight");
-    v("extrapolation_grow", extrapolation_grow, "BCD: beta <- grow * beta after a kept extrapolated sweep");
-    v("extrapolation_shrink", extrapolation_shrink, "BCD: beta <- shrink * beta after a rejected one");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<BcdOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is BcdOptions or const BcdOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("max_sweeps", self.max_sweeps, "BCD: sweep limit per inner solve");
+    v("stop_test_enabled", self.stop_test_enabled,
+      "BCD: stop when the change between sweeps <= the ALM's inner tolerance (false = always max_sweeps, as the reference code)");
+    v("change_measure", self.change_measure,
+      "BCD: change between sweeps: relative (sum_B |dx_B|/max(1,|x_B|)) | absolute (sum_B |dx_B|, the reference)");
+    v("sigma_p", self.sigma_p, "BCD: proximal weight on the u block (reference demo 1e-8)");
+    v("tolerance_scale", self.tolerance_scale, "BCD: stop when change <= tolerance_scale * (ALM inner tolerance)");
+    v("extrapolation", self.extrapolation, "BCD: initial extrapolation weight beta (0 = off); kept only when the AL decreases");
+    v("extrapolation_max", self.extrapolation_max, "BCD: largest extrapolation weight");
+    v("extrapolation_grow", self.extrapolation_grow, "BCD: beta <- grow * beta after a kept extrapolated sweep");
+    v("extrapolation_shrink", self.extrapolation_shrink, "BCD: beta <- shrink * beta after a rejected one");
+  }
 
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;

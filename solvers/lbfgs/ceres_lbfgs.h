@@ -31,17 +31,20 @@ struct LbfgsOptions {
   int crawl_iterations = 5;
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("max_iterations", max_iterations, "L-BFGS iterations per subproblem");
-    v("memory", memory, "L-BFGS memory (rank)");
-    v("function_tolerance", function_tolerance, "relative function-change stop, 0 = off");
-    v("parameter_tolerance", parameter_tolerance, "relative step stop, 0 = off");
-    v("max_seconds", max_seconds, "wall-clock limit per subproblem (Ceres and the polish together), seconds");
-    v("polish_iterations", polish_iterations, "derivative-only L-BFGS iterations after a Ceres line-search failure, 0 = off");
-    v("crawl_iterations", crawl_iterations, "hand over to the polish after this many Ceres iterations with a decrease at the rounding level of L, 0 = off");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<LbfgsOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is LbfgsOptions or const LbfgsOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("max_iterations", self.max_iterations, "L-BFGS iterations per subproblem");
+    v("memory", self.memory, "L-BFGS memory (rank)");
+    v("function_tolerance", self.function_tolerance, "relative function-change stop, 0 = off");
+    v("parameter_tolerance", self.parameter_tolerance, "relative step stop, 0 = off");
+    v("max_seconds", self.max_seconds, "wall-clock limit per subproblem (Ceres and the polish together), seconds");
+    v("polish_iterations", self.polish_iterations, "derivative-only L-BFGS iterations after a Ceres line-search failure, 0 = off");
+    v("crawl_iterations", self.crawl_iterations, "hand over to the polish after this many Ceres iterations with a decrease at the rounding level of L, 0 = off");
+  }
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
 };

@@ -45,17 +45,20 @@ struct LbfgsbOptions {
   bool quiet = true;
 
   template <class Visitor>
-  void visit(Visitor&& v) {
-    v("max_iterations", max_iterations, "L-BFGS-B iterations per subproblem");
-    v("memory", memory, "L-BFGS-B memory (correction pairs)");
-    v("factr", factr, "stop when the relative decrease of L is <= factr * 2.2e-16, 0 = off");
-    v("restarts", restarts, "restarts from the best trial point after a failed line search that decreased L");
-    v("nonfinite_retries", nonfinite_retries, "restarts in a trust box after a non-finite trial value (0 = stop non_finite)");
-    v("max_seconds", max_seconds, "wall-clock limit per subproblem, seconds");
-    v("quiet", quiet, "discard what the Fortran code prints to standard output (fd 1 -> /dev/null during a subproblem)");
-  }
+  void visit(Visitor&& v) { visit_fields(*this, v); }
   template <class Visitor>
-  void visit(Visitor&& v) const { const_cast<LbfgsbOptions*>(this)->visit(std::forward<Visitor>(v)); }
+  void visit(Visitor&& v) const { visit_fields(*this, v); }
+  /// The one field list behind both visit()s: Self is LbfgsbOptions or const LbfgsbOptions.
+  template <class Self, class Visitor>
+  static void visit_fields(Self& self, Visitor& v) {
+    v("max_iterations", self.max_iterations, "L-BFGS-B iterations per subproblem");
+    v("memory", self.memory, "L-BFGS-B memory (correction pairs)");
+    v("factr", self.factr, "stop when the relative decrease of L is <= factr * 2.2e-16, 0 = off");
+    v("restarts", self.restarts, "restarts from the best trial point after a failed line search that decreased L");
+    v("nonfinite_retries", self.nonfinite_retries, "restarts in a trust box after a non-finite trial value (0 = stop non_finite)");
+    v("max_seconds", self.max_seconds, "wall-clock limit per subproblem, seconds");
+    v("quiet", self.quiet, "discard what the Fortran code prints to standard output (fd 1 -> /dev/null during a subproblem)");
+  }
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
 };
