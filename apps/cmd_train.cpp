@@ -523,7 +523,6 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
 void add_model_flags(CLI::App* sub, TrainArgs& a, const std::string& g_data) {
   TrainOptions& o = a.opt;
   const std::string g_model = "Model (docs/rnn.md §5)";
-  add_data_options(sub, a.data, g_data);
   sub->add_option("--hidden", o.hidden, "Hidden state size m")->capture_default_str()->group(g_model);
   sub->add_option("--init", a.init, fmt::format("Initialization: {} (docs/rnn.md §5)", rnn::init_scheme_names()))->capture_default_str()->group(g_model);
   sub->add_option("--init-std", o.init_std, "Standard deviation of --init gaussian")->capture_default_str()->group(g_model);
