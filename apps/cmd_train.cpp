@@ -2,15 +2,14 @@
 // summary.json, history.csv, model.json, predictions.csv and plots
 // (docs/rnn.md §7–8). With no arguments: data/clean_SP500.csv, target
 // RV_SP500, the other 11 columns as inputs, 90/10 split, m = 20.
-#include <algorithm>
+// This file parses and serialises only: the flags become one rnn::TrainRequest,
+// resolved and run by study/rnn_train_request.h (docs/rnn.md §7 "One training request").
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <fmt/core.h>
@@ -21,15 +20,16 @@
 #include "almkit/core/io.h"
 #include "almkit/core/record.h"
 #include "almkit/core/run_control.h"
-#include "almkit/problems/rnn/rnn_data_checks.h"
-#include "almkit/study/rnn_checkpoint.h"
 #include "almkit/problems/rnn/rnn_data.h"
+#include "almkit/problems/rnn/rnn_data_checks.h"
 #include "almkit/problems/rnn/rnn_model.h"
-#include "almkit/study/forecast_baselines.h"
-#include "almkit/study/rnn_distributed.h"
-#include "almkit/study/rnn_trainer.h"
-#include "almkit/study/rnn_train_outcome.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
+#include "almkit/study/forecast_baselines.h"
+#include "almkit/study/rnn_checkpoint.h"
+#include "almkit/study/rnn_distributed.h"
+#include "almkit/study/rnn_train_outcome.h"
+#include "almkit/study/rnn_train_request.h"
+#include "almkit/study/rnn_trainer.h"
 #include "commands.h"
 #include "data_options.h"
 #include "gnuplot_plots.h"
@@ -42,19 +42,6 @@ namespace {
 
 using rnn::TrainOptions;
 
-// For --preset: target := preset, except the fields whose flag was given.
-template <class Options>
-void merge_given(const CLI::App* app, const std::string& prefix, Options& target, const Options& given) {
-  std::vector<const void*> given_fields;
-  given.visit([&](const char*, const auto& field, const char*) { given_fields.push_back(&field); });
-  size_t i = 0;
-  target.visit([&](const char* name, auto& field, const char*) {
-    using T = std::decay_t<decltype(field)>;
-    if (app->count("--" + prefix + "." + name) > 0) field = *static_cast<const T*>(given_fields[i]);
-    ++i;
-  });
-}
-
 struct TrainArgs {
   DataArgs data;  // --data, --target, … (apps/data_options.h)
   std::string policy = "rollout";
@@ -62,7 +49,6 @@ struct TrainArgs {
   std::string preset;
   std::string init = "gaussian";
   std::string init_from;
-  double irnn_scale = rnn::kDefaultIrnnScale;  // s of --init irnn (not a TrainOptions field: passed as weights)
   // The start counts as exploding above this forward-pass train MSE: the
   // gradient baselines' divergence threshold (docs/rnn.md §5).
   double divergence_value = baselines::GradientOptions{}.divergence_value;
@@ -84,10 +70,8 @@ struct TrainArgs {
   bool test_restart = false;
   // Under mpirun (docs/parallel.md §3): how the training columns are divided among the ranks.
   std::string rank_split = "sequences";
+  // The flags' values; rnn::resolve applies them over the preset's when given.
   TrainOptions opt = TrainOptions::defaults();
-  // Model selection and baselines (docs/rnn.md §9): the flags' values, applied
-  // over the preset's by resolve_options when given.
-  rnn::SelectionOptions selection = TrainOptions::defaults().selection;
   std::string lambda;  // --lambda auto | X
   forecast::BaselineOptions baselines;
 };
@@ -149,127 +133,68 @@ void make_plots(const std::string& dir, const std::vector<std::string>& targets)
                       {"mse_vs_time.png", "predictions.png"});
 }
 
-// --validation, --patience, --lambda, … over the preset's selection (docs/rnn.md §9):
-// --preset reference keeps the reference study's (none) unless a flag is given.
-void apply_selection_flags(const CLI::App* sub, TrainArgs& a) {
-  rnn::SelectionOptions& s = a.opt.selection;
-  const rnn::SelectionOptions& given = a.selection;
-  if (sub->count("--validation") > 0) s.validation = given.validation;
-  if (sub->count("--validation-every") > 0) s.validation_every = given.validation_every;
-  if (sub->count("--patience") > 0) s.patience = given.patience;
-  if (sub->count("--lambda-grid") > 0) s.lambda_grid = given.lambda_grid;
-  if (sub->count("--lambda-folds") > 0) s.lambda_folds = given.lambda_folds;
-  if (sub->count("--lambda-span") > 0) s.lambda_span = given.lambda_span;
-  if (sub->count("--lambda") == 0) return;
-  s.lambda_auto = a.lambda == "auto";
-  if (s.lambda_auto) return;
-  double v = 0.0;
-  try {
-    size_t used = 0;
-    v = std::stod(a.lambda, &used);
-    if (used != a.lambda.size()) throw std::invalid_argument("trailing text");
-  } catch (const std::exception&) {
-    throw UsageError(fmt::format("--lambda: expected 'auto' or a number >= 0, got '{}'", a.lambda));
-  }
-  const char* flags[] = {"--lambda1", "--lambda2", "--lambda3", "--lambda4", "--lambda5"};
-  double* fields[] = {&a.opt.regularization.lambda1, &a.opt.regularization.lambda2, &a.opt.regularization.lambda3,
-                      &a.opt.regularization.lambda4, &a.opt.regularization.lambda5};
-  for (int i = 0; i < 5; ++i)
-    if (sub->count(flags[i]) == 0) *fields[i] = v;
+// The TrainRequest name of a flag given on the command line (rnn_train_request.h):
+// the TrainOptions field or "group.field"; --validation … are selection's fields.
+std::string request_name(const std::string& flag) {
+  std::string name = flag.substr(2);
+  if (name == "outer") return "alm.max_outer_iterations";
+  if (name == "test-continue" || name == "test-restart") return "test_continues_from_train";
+  if (name.find('.') != std::string::npos) return name;
+  for (char& ch : name)
+    if (ch == '-') ch = '_';
+  for (const char* s : {"validation", "validation_every", "patience", "lambda_grid", "lambda_folds", "lambda_span"})
+    if (name == s) return "selection." + name;
+  return name;
 }
 
-// --preset, --policy, --inner, … applied to a.opt (docs/rnn.md §7); validated.
-void resolve_options(const CLI::App* sub, TrainArgs& a) {
-  TrainOptions& o = a.opt;
-  // Options given by name on the command line (top level).
-  const TrainOptions given = o;
-  const bool preset = !a.preset.empty();
-  if (a.preset == "plain") {
-    // Only the rollout step changes; a flag given by name keeps its value.
-    rnn::RolloutOptions p = rnn::RolloutOptions::plain();
-    merge_given(sub, "rollout", p, given.rollout);
-    o.rollout = p;
-  } else if (preset) {
-    if (a.preset != "reference")
-      throw UsageError(fmt::format("--preset: unknown preset '{}' (known: reference, plain)", a.preset));
-    TrainOptions p = TrainOptions::reference_preset();
-    merge_given(sub, "alm", p.alm, given.alm);
-    merge_given(sub, "bcd", p.bcd, given.bcd);
-    merge_given(sub, "lbfgs", p.lbfgs, given.lbfgs);
-    auto keep = [&](const char* flag, auto member) {
-      if (sub->count(flag) > 0) p.*member = given.*member;
-    };
-    keep("--hidden", &TrainOptions::hidden);
-    keep("--seed", &TrainOptions::seed);
-    keep("--init-std", &TrainOptions::init_std);
-    keep("--threads", &TrainOptions::threads);
-    keep("--chunk-columns", &TrainOptions::chunk_columns);
-    const char* lam[] = {"--lambda1", "--lambda2", "--lambda3", "--lambda4", "--lambda5", "--lambda6"};
-    double* pl[] = {&p.regularization.lambda1, &p.regularization.lambda2, &p.regularization.lambda3,
-                    &p.regularization.lambda4, &p.regularization.lambda5, &p.regularization.lambda6};
-    const double gl[] = {given.regularization.lambda1, given.regularization.lambda2, given.regularization.lambda3,
-                         given.regularization.lambda4, given.regularization.lambda5, given.regularization.lambda6};
-    for (int i = 0; i < 6; ++i)
-      if (sub->count(lam[i]) > 0) *pl[i] = gl[i];
-    o = p;
-  }
-  // The outer policy (docs/rnn.md §7) is TrainOptions::policy, set by
-  // --policy; without it, --alm.policy names the generic driver's strategy
-  // where the driver runs (the preset, or an L-BFGS inner solver, which the
-  // rollout policy cannot use: the reference policy unless --alm.policy says otherwise).
-  const bool alm_policy_given = sub->count("--alm.policy") > 0;
-  if (sub->count("--policy") > 0) {
-    if (!parse(a.policy, &o.policy))
-      throw UsageError(fmt::format("--policy: unknown policy '{}' (rollout | reference | safeguarded)", a.policy));
-  } else if (alm_policy_given && o.policy != rnn::TrainPolicy::kRollout) {
-    o.policy = rnn::train_policy(o.alm.policy);
-  }
-  if (sub->count("--inner") > 0 && !parse(a.inner, &o.inner))
-    throw UsageError(fmt::format("--inner: unknown inner solver '{}' (bcd | lbfgs)", a.inner));
-  if (o.inner == rnn::InnerKind::kLbfgs && sub->count("--policy") == 0 && o.policy == rnn::TrainPolicy::kRollout)
-    o.policy = alm_policy_given ? rnn::train_policy(o.alm.policy) : rnn::TrainPolicy::kReference;
-  if (sub->count("--init") > 0 && !parse(a.init, &o.init))
-    throw UsageError(fmt::format("--init: unknown initialization '{}' ({})", a.init, rnn::init_scheme_names()));
-  if (sub->count("--outer") > 0) o.alm.max_outer_iterations = a.outer;
+// The flags as one training request: the data, the preset, the values and which were given.
+rnn::TrainRequest make_request(const CLI::App* sub, const TrainArgs& a) {
+  rnn::TrainRequest r;
+  r.data = load_data(a.data, &r.spec);
+  r.min_train_steps = a.min_train_steps;
+  r.preset = a.preset;
+  r.options = a.opt;
+  for (const CLI::Option* opt : sub->get_options())
+    if (opt->count() > 0 && opt->get_name().rfind("--", 0) == 0) r.given.insert(request_name(opt->get_name()));
+  if (sub->count("--outer") > 0) r.options.alm.max_outer_iterations = a.outer;
   // Test MSE mode (docs/rnn.md §9): continued by default, restarted by --preset reference.
-  if (sub->count("--test-continue") > 0 && sub->count("--test-restart") > 0)
+  if (a.test_continue && a.test_restart)
     throw UsageError("--test-continue and --test-restart: give at most one (the test MSE mode)");
-  if (sub->count("--test-continue") > 0) o.test_continues_from_train = true;
-  if (sub->count("--test-restart") > 0) o.test_continues_from_train = false;
-  if (!a.init_from.empty()) o.initial_weights = read_weights(a.init_from);
-  apply_selection_flags(sub, a);
-  try {
-    a.baselines.validate();
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(fmt::format("--baselines.{}", e.what() + std::string("option ").size()));
-  }
-  if (!std::isfinite(a.irnn_scale)) throw UsageError("--irnn-scale must be a finite number");
-  if (!(a.divergence_value > 0)) throw UsageError("--divergence-value must be > 0");
-  if (o.threads < 1) throw UsageError(fmt::format("--threads: expected an integer >= 1, got {}", o.threads));
-  if (o.chunk_columns < 0) throw UsageError(fmt::format("--chunk-columns: expected an integer >= 0, got {}", o.chunk_columns));
-  o.validate();
+  if (a.test_continue || a.test_restart) r.options.test_continues_from_train = a.test_continue;
+  if (sub->count("--policy") > 0) r.policy = a.policy;
+  if (sub->count("--inner") > 0) r.inner = a.inner;
+  if (sub->count("--init") > 0) r.init = a.init;
+  if (sub->count("--lambda") > 0) r.lambda = a.lambda;
+  if (!a.init_from.empty()) r.initial_weights = read_weights(a.init_from);
+  r.init_from = a.init_from;
+  r.divergence_value = a.divergence_value;
+  r.baselines = a.baselines;
+  return r;
 }
 
-// Every option used (summary.json / model.json "options", --print-options).
-nlohmann::json options_json(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data) {
-  const TrainOptions& o = a.opt;
-  nlohmann::json options = o.to_json();
-  options["data"] = {{"path", spec.path},
-                     {"target", data.target_columns},
-                     {"inputs", data.input_columns},
-                     {"univariate", data.univariate},
-                     {"scaling", rnn::to_string(spec.scaling)},
-                     {"train_fraction", spec.train_fraction},
-                     {"sequence_column", spec.sequence_column},
-                     {"train_sequences", data.train.sequence_starts.size()},
-                     {"test_sequences", data.test.sequence_starts.size()},
-                     {"train_steps", data.train.T()},
-                     {"test_steps", data.test.T()}};
-  options["preset"] = a.preset;
-  a.baselines.visit([&options](const char* name, const auto& field, const char*) { options["baselines"][name] = field; });
-  options["init_from"] = a.init_from;
-  options["irnn_scale"] = a.irnn_scale;
-  options["divergence_value"] = a.divergence_value;
+// The request resolved (rnn::resolve): a bad option is exit 2 naming its flag;
+// the data warnings printed when `speak`.
+rnn::ResolvedTrainRequest resolve_request(const CLI::App* sub, const TrainArgs& a, bool speak) {
+  rnn::ResolvedTrainRequest r;
+  try {
+    r = rnn::resolve(make_request(sub, a));
+  } catch (const rnn::TrainRequestError& e) {
+    if (e.option().empty()) throw UsageError(e.what());
+    throw UsageError(fmt::format("--{}: {}", e.option(), e.detail()));
+  }
+  if (speak)
+    for (const auto& w : r.warnings) fmt::print("warning: {}\n", w);
+  return r;
+}
+
+// Every option used with the run options `run` ("run": they do not change
+// the result; a --resume may change them); printed for --print-options.
+nlohmann::json run_options(const TrainArgs& a, const rnn::ResolvedTrainRequest& r, nlohmann::json run, bool speak) {
+  nlohmann::json options = r.options_json();
+  run["min_train_steps"] = a.min_train_steps;
+  run["threads"] = r.options.threads;
+  options["run"] = std::move(run);
+  if (a.print_options && speak) fmt::print("{}\n", options.dump(2));
   return options;
 }
 
@@ -278,18 +203,6 @@ void print_start_warning(const rnn::InitDiagnostics& start) {
     fmt::print("warning: the start explodes at theta0: forward-pass train MSE {:.3e} (threshold {:g}), "
                "spectral radius of W {:.3g}, max |h_t| {:.3e} (docs/rnn.md §5)\n",
                start.train_mse, start.divergence_value, start.spectral_radius, start.max_abs_state);
-}
-
-// θ0's forward pass (docs/rnn.md §5), with a warning when it already explodes.
-rnn::InitDiagnostics report_start(const TrainArgs& a, const rnn::RnnDataset& data) {
-  const TrainOptions& o = a.opt;
-  // Say before training when θ0 already explodes (docs/rnn.md §5).
-  const rnn::InitDiagnostics start = rnn::diagnose_start(
-      o.initial_weights ? *o.initial_weights
-                        : rnn::initialize_weights(o.hidden, data.train.d(), data.train.p(), o.init, o.init_std, o.seed),
-      data.train, a.divergence_value);
-  print_start_warning(start);
-  return start;
 }
 
 // The progress rows on stdout (docs/rnn.md §8 "Progress on the terminal"):
@@ -306,13 +219,12 @@ struct ProgressRows {
 
 // A failed run (rnn::training_failed; docs/interruption.md §4), after every
 // output was written: exit code 3 with one line naming the likely cause.
-void throw_if_failed(const TrainArgs& a, const rnn::TrainResult& res, rnn::Scaling scaling, double max_abs_value,
-                     const rnn::InitDiagnostics& start) {
-  if (!rnn::training_failed(res)) return;
+void throw_if_failed(const TrainArgs& a, const rnn::TrainOutputs& out) {
+  if (!out.failed) return;
   throw TrainingFailed(fmt::format("training failed: status {} ({}); likely cause: {}; the outputs are in {} "
                                    "(docs/interruption.md §4)",
-                                   to_string(res.summary.status), res.summary.message,
-                                   rnn::failure_cause(res, scaling, max_abs_value, start), a.out));
+                                   to_string(out.result.summary.status), out.result.summary.message,
+                                   out.failure_cause, a.out));
 }
 
 // What train_logged needs for progress on disk and --resume (docs/interruption.md).
@@ -323,62 +235,61 @@ struct RunControl {
   bool has_checkpoint = false;         // set: a checkpoint was written
 };
 
+// The run's first lines and the progress table's header (docs/rnn.md §8).
+void print_run_header(const rnn::ResolvedTrainRequest& r, const RunControl& ctl, double progress_seconds) {
+  const TrainOptions& o = r.options;
+  const rnn::RnnDataset& data = r.data;
+  fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
+             r.spec.path, ctl.options->at("data").at("train_steps").get<int>(), data.test.T(), data.train.d(),
+             fmt::join(data.target_columns, ","), o.hidden, o.policy_name(), rnn::to_string(o.inner));
+  if (progress_seconds > 0)
+    fmt::print("progress: the first row, one every {:g} s and the last (--verbose: every row; history.csv has all)\n",
+               progress_seconds);
+  fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7} {:>10} {:>10}\n", "outer", "seconds", "train_mse",
+             "test_mse", "|C1|_2", "|C2|_2", "gamma", "sweeps", "|gradF|", "gap");
+}
+
 // The training run with its per-iteration log line; history.csv grows line
 // by line, checkpoint.json is replaced atomically on the schedule and at the end.
-// `runner` trains with the hooks (default: rnn::train; under mpirun, rank 0's share of the distributed run).
-using TrainRunner = std::function<rnn::TrainResult(const rnn::TrainHooks&)>;
-rnn::TrainResult train_logged(const TrainArgs& a, const rnn::DataSpec& spec, const rnn::RnnDataset& data,
-                              RunControl& ctl, const TrainRunner& runner = {}) {
-  const TrainOptions& o = a.opt;
+// `runner` trains with the hooks and assembles the outputs (default:
+// rnn::run_training; under mpirun, rank 0's share of the distributed run).
+using OutputsRunner = std::function<rnn::TrainOutputs(const rnn::TrainHooks&)>;
+rnn::TrainOutputs train_logged(const TrainArgs& a, const rnn::ResolvedTrainRequest& r, RunControl& ctl,
+                               const OutputsRunner& runner = {}) {
   const std::string& dir = a.out;
   const std::string history_header = rnn::history_csv({}), checkpoint_path = dir + "/checkpoint.json";
   LineAppender history;
   history.open(dir + "/history.csv", ctl.resume == nullptr ? history_header : rnn::history_csv(ctl.resume->history));
   CheckpointSchedule schedule(a.checkpoint_every, a.checkpoint_seconds);
   ProgressRows progress(a);
-  std::optional<rnn::TrainState> last_state;
   auto write_checkpoint = [&](const rnn::TrainState& st, const std::string& status) {
-    nlohmann::json c = rnn::train_checkpoint_to_json(st, *ctl.options, status, o.seed);
+    nlohmann::json c = rnn::train_checkpoint_to_json(st, *ctl.options, status, r.options.seed);
     c["arguments"] = ctl.arguments;
     write_file_atomically(checkpoint_path, c.dump() + "\n");
     ctl.has_checkpoint = true;
   };
-  if (!a.quiet) {
-    fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
-               spec.path, ctl.options->at("data").at("train_steps").get<int>(), data.test.T(), data.train.d(),
-               fmt::join(data.target_columns, ","), o.hidden,
-               o.policy_name(), rnn::to_string(o.inner));
-    if (progress.seconds > 0)
-      fmt::print("progress: the first row, one every {:g} s and the last (--verbose: every row; history.csv has all)\n",
-                 progress.seconds);
-    fmt::print("{:>5} {:>9} {:>12} {:>12} {:>11} {:>11} {:>9} {:>7} {:>10} {:>10}\n", "outer", "seconds", "train_mse",
-               "test_mse", "|C1|_2", "|C2|_2", "gamma", "sweeps", "|gradF|", "gap");
-  }
-  auto log = [&](const rnn::TrainHistoryRow& r) {
+  if (!a.quiet) print_run_header(r, ctl, progress.seconds);
+  auto log = [&](const rnn::TrainHistoryRow& row) {
     if (!a.quiet)
       progress.throttle.line(fmt::format("{:5d} {:9.3f} {:12.6e} {:12.6e} {:11.3e} {:11.3e} {} {:7d} {:10.3e} {:10.3e}{}\n",
-                                         r.iteration, r.seconds, r.train_mse, r.test_mse, r.violation_c1,
-                                         r.violation_c2, fmt_gamma(r.gamma), r.sweeps, r.grad_inf, r.rollout_gap,
-                                         r.accepted == 0 ? " rejected" : ""));
-    history.append(rnn::history_csv({r}).substr(history_header.size()));
+                                         row.iteration, row.seconds, row.train_mse, row.test_mse, row.violation_c1,
+                                         row.violation_c2, fmt_gamma(row.gamma), row.sweeps, row.grad_inf,
+                                         row.rollout_gap, row.accepted == 0 ? " rejected" : ""));
+    history.append(rnn::history_csv({row}).substr(history_header.size()));
     return !interrupt_requested();
   };
   rnn::TrainHooks hooks;
   hooks.on_row = log;
   hooks.on_state = [&](const rnn::TrainState& st) {
-    last_state = st;
     if (schedule.due(st.iteration)) write_checkpoint(st, "running");
   };
   hooks.resume = ctl.resume;
   install_interrupt_handlers();
-  rnn::TrainResult res = runner ? runner(hooks) : rnn::train(data, o, hooks);
+  rnn::TrainOutputs out = runner ? runner(hooks) : rnn::run_training(r, hooks);
   progress.throttle.finish();
   history.close();
-  if (last_state) {
-    last_state->history = &res.history;
-    write_checkpoint(*last_state, interrupt_requested() ? "interrupted" : "complete");
-  }
-  return res;
+  if (const auto st = out.checkpoint_state()) write_checkpoint(*st, interrupt_requested() ? "interrupted" : "complete");
+  return out;
 }
 
 // summary.json (docs/rnn.md §8).
@@ -403,39 +314,22 @@ nlohmann::json summary_json(const TrainOptions& o, const rnn::TrainResult& res, 
   return s;
 }
 
-// summary.json, history.csv, model.json, predictions.csv and the plots.
-// `h_last`: the final weights' last training state when the caller has it (a
-// distributed run, which does not keep the training series); else recomputed.
-void write_outputs(const TrainArgs& a, const rnn::RnnDataset& data, const rnn::TrainResult& res,
-                   const nlohmann::json& summary, const nlohmann::json& options, const Vector* h_last = nullptr) {
-  const TrainOptions& o = a.opt;
+// summary.json, history.csv, model.json, predictions.csv and the plots;
+// `options`: every option used with the run options (model.json "options").
+void write_outputs(const TrainArgs& a, const rnn::TrainOutputs& out, const nlohmann::json& summary,
+                   const nlohmann::json& options) {
   const std::string& dir = a.out;
   write_file_atomically(dir + "/summary.json", summary.dump(2) + "\n");
-  write_file_atomically(dir + "/history.csv", rnn::history_csv(res.history));
-
-  rnn::RnnModel model;
-  model.weights = res.model_weights();
-  model.regularization = res.lambda_selection.enabled ? res.regularization : o.regularization;
-  model.scaling = data.scaling;
-  model.input_columns = data.input_columns;
-  model.target_columns = data.target_columns;
-  model.univariate = data.univariate;
-  model.test_continues_from_train = o.test_continues_from_train;
+  write_file_atomically(dir + "/history.csv", rnn::history_csv(out.result.history));
+  rnn::RnnModel model = out.model;
   model.options = options;
   rnn::save_model(model, dir + "/model.json");
-
-  const Matrix pred =
-      h_last == nullptr
-          ? rnn::test_predictions(res.model_weights(), data, o.test_continues_from_train)
-          : data.scaling.targets.invert(rnn::predict_series(res.model_weights(), data.test,
-                                                              o.test_continues_from_train ? h_last : nullptr));
-  const Matrix truth = data.scaling.targets.invert(data.test.Y);
-  write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(data.test_rows, truth, pred));
-  if (!a.no_plots) make_plots(dir, data.target_columns);
+  const rnn::TrainPredictions& p = out.predictions;
+  write_file_atomically(dir + "/predictions.csv", rnn::predictions_csv(p.rows, p.truth, p.predictions));
+  if (!a.no_plots) make_plots(dir, model.target_columns);
 }
 
-void print_result(const TrainArgs& a, const rnn::TrainResult& res, const nlohmann::json& summary) {
-  const TrainOptions& o = a.opt;
+void print_result(const TrainArgs& a, const TrainOptions& o, const rnn::TrainResult& res, const nlohmann::json& summary) {
   const std::string& dir = a.out;
   fmt::print("status: {} ({})\n", summary["status"].get<std::string>(), summary["message"].get<std::string>());
   fmt::print("train MSE {:.6e}   test MSE {:.6e} ({})   wall {:.3f} s   outer {}   sweeps {}\n",
@@ -481,58 +375,27 @@ Ranks distributed_ranks(const CLI::App* sub, const TrainArgs& a) {
   return r;
 }
 
-// What both paths read and check first: the data (warnings printed when
-// `speak`), every option used with the run options `run` ("run": they do
-// not change the result; a --resume may change them), --print-options.
-struct Prepared {
-  rnn::DataSpec spec;
-  rnn::RnnDataset data;
-  nlohmann::json options;
-};
-Prepared prepare_run(const TrainArgs& a, nlohmann::json run, bool speak) {
-  Prepared p;
-  p.data = load_data(a.data, &p.spec);
-  if (a.min_train_steps < 1) throw UsageError("--min-train-steps must be >= 1");
+// `mpirun -np P almkit train …` (docs/parallel.md §3): every rank reads the
+// data and trains its share; rank 0 logs and writes every output.
+void run_train_distributed(const CLI::App* sub, const TrainArgs& a, const Ranks& ranks) {
+  const bool root = ranks.root();
+  rnn::ResolvedTrainRequest r = resolve_request(sub, a, root);
   try {
-    for (const auto& w : rnn::check_training_data(p.data, a.opt.hidden, a.min_train_steps))
-      if (speak) fmt::print("warning: {}\n", w);
+    rnn::check_distributed_options(r.options);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  p.options = options_json(a, p.spec, p.data);
-  run["min_train_steps"] = a.min_train_steps;
-  run["threads"] = a.opt.threads;
-  p.options["run"] = std::move(run);
-  if (a.print_options && speak) fmt::print("{}\n", p.options.dump(2));
-  return p;
-}
-
-// The IRNN scale is not a TrainOptions field (rnn_trainer.h): the IRNN start
-// goes to the trainer as weights (after the options, which record the scheme).
-void irnn_weights(TrainArgs& a, int d, int p) {
-  TrainOptions& o = a.opt;
-  if (o.init == rnn::InitScheme::kIrnn && !o.initial_weights)
-    o.initial_weights = rnn::initialize_weights(o.hidden, d, p, o.init, o.init_std, o.seed, a.irnn_scale);
-}
-
-// `mpirun -np P almkit train …` (docs/parallel.md §3): every rank reads the
-// data and trains its share; rank 0 logs and writes every output.
-void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
-  TrainOptions& o = a.opt;
+  const nlohmann::json options = run_options(a, r,
+                                             {{"checkpoint_every", 0},
+                                              {"checkpoint_seconds", 0},
+                                              {"ranks", ranks.size()},
+                                              {"rank_split", rnn::to_string(ranks.split)}},
+                                             root);
+  if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
   Communicator& world = *ranks.world;
-  const bool root = ranks.root();
-  Prepared prep = prepare_run(a,
-                              {{"checkpoint_every", 0},
-                               {"checkpoint_seconds", 0},
-                               {"ranks", world.size()},
-                               {"rank_split", rnn::to_string(ranks.split)}},
-                              root);
-  const rnn::DataSpec& spec = prep.spec;
-  rnn::RnnDataset& data = prep.data;
-  nlohmann::json& options = prep.options;
+  rnn::RnnDataset& data = r.data;
   const int d = data.train.d(), p = data.train.p();
   const double max_abs_value = rnn::max_abs_training_value(data.train);  // before the training part is dropped
-  irnn_weights(a, d, p);
   // This rank's columns; the whole training series is not kept (docs/parallel.md §3).
   const auto [first, last] = rnn::rank_ranges(data.train, world.size(), ranks.split)[static_cast<size_t>(world.rank())];
   rnn::RnnSliceData mine = rnn::slice_series(data.train, first, last);
@@ -540,6 +403,7 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   data.train.X.resize(d, 0);
   data.train.Y.resize(p, 0);
   data.train.omega.resize(0);
+  const TrainOptions o = r.train_options();
   rnn::DistributedExtras extras;
   auto distributed = [&](const rnn::TrainCallback& on_row) {
     return rnn::train_distributed(std::move(mine), data.test, o, world, on_row, &extras);
@@ -550,66 +414,62 @@ void run_train_distributed(TrainArgs& a, const Ranks& ranks) {
   }
   if (!a.quiet)
     fmt::print("almkit train: distributed over {} ranks, columns split by {}, preset {} (docs/parallel.md §3)\n",
-               world.size(), rnn::to_string(ranks.split), a.preset);
+               world.size(), rnn::to_string(ranks.split), r.preset);
   const FolderLock out_lock = lock_output_folder(a.out);  // rank 0 writes every output
   RunControl ctl;
   ctl.options = &options;
-  const rnn::TrainResult res = train_logged(a, spec, data, ctl, [&](const rnn::TrainHooks& h) { return distributed(h.on_row); });
-  // θ0's diagnostics from the run's own distributed forward pass (row 0): no rank holds all states.
-  rnn::InitDiagnostics start = rnn::diagnose_start(res.initial_weights, data.train, a.divergence_value);
-  start.max_abs_state = extras.start_max_abs_state;
-  start.train_mse = res.history.front().train_mse;
-  start.explodes = !(std::isfinite(start.train_mse) && start.train_mse <= start.divergence_value);
-  print_start_warning(start);
-  nlohmann::json summary = summary_json(o, res, start, options);
+  const rnn::TrainOutputs out = train_logged(a, r, ctl, [&](const rnn::TrainHooks& h) {
+    rnn::TrainResult res = distributed(h.on_row);
+    // θ0's diagnostics from the run's own distributed forward pass (row 0): no rank holds all states.
+    rnn::InitDiagnostics start = rnn::diagnose_start(res.initial_weights, data.train, a.divergence_value);
+    start.max_abs_state = extras.start_max_abs_state;
+    start.train_mse = res.history.front().train_mse;
+    start.explodes = !(std::isfinite(start.train_mse) && start.train_mse <= start.divergence_value);
+    return rnn::train_outputs(r, std::move(res), start, &extras.h_last, max_abs_value);
+  });
+  print_start_warning(out.start);
+  nlohmann::json summary = summary_json(r.options, out.result, out.start, options);
   summary["resumed_from_iteration"] = nullptr;
   summary["distributed"] = {{"ranks", world.size()},
                             {"rank_split", rnn::to_string(ranks.split)},
                             {"rank0_bytes_sent", world.bytes_sent()},
                             {"rank0_messages_sent", world.messages_sent()}};
-  write_outputs(a, data, res, summary, options, &extras.h_last);
-  print_result(a, res, summary);
-  throw_if_failed(a, res, spec.scaling, max_abs_value, start);
+  write_outputs(a, out, summary, options);
+  print_result(a, r.options, out.result, summary);
+  throw_if_failed(a, out);
 }
 
-void run_train(const CLI::App* sub, TrainArgs& a) {
-  const Ranks ranks = distributed_ranks(sub, a);
-  if (ranks.world != nullptr || parse_only() == ParseOnly::kRanks) {
-    // The distributed run executes the plain step (docs/parallel.md §3): the
-    // defaults of the kink manifold, Anderson and the proximal term become
-    // plain's; a value given by name stays and is refused below by name.
-    if (a.preset.empty()) a.preset = "plain";
-    resolve_options(sub, a);
-    try {
-      rnn::check_distributed_options(a.opt);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
-    if (parse_only() != ParseOnly::kOff) return void(prepare_run(a, {}, true));  // docs/cli.md "Checking a command line"
-    run_train_distributed(a, ranks);
-    return;
-  }
+// summary.json "status" and "message" of an interrupted run (docs/interruption.md).
+void mark_interrupted(const TrainArgs& a, const RunControl& ctl, const rnn::TrainResult& res, nlohmann::json& summary) {
+  summary["status"] = "interrupted";
+  summary["message"] = ctl.has_checkpoint
+                           ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
+                                         "almkit train --resume {} (docs/interruption.md)",
+                                         interrupt_signal(), res.history.back().iteration, a.out)
+                           : fmt::format("interrupted by signal {} before the first outer iteration: no "
+                                         "checkpoint, run the command again",
+                                         interrupt_signal());
+}
+
+// One process (rnn::run_training), with checkpoints and --resume (docs/interruption.md).
+void run_train_local(const CLI::App* sub, TrainArgs& a) {
   nlohmann::json checkpoint;
   if (parse_only() == ParseOnly::kOff &&
       handle_resume(sub, a.resume, a.out, rnn::kTrainCheckpointFormat, kRunFlags, "train", register_train, &checkpoint)) return;
   RunControl ctl;
   ctl.arguments = given_arguments(sub, {"--resume", "--out", "--print-options", "--rerun-with-checkpoint-arguments"});
-  resolve_options(sub, a);
-  TrainOptions& o = a.opt;
   if (a.checkpoint_every < 0 || !(a.checkpoint_seconds >= 0))
     throw UsageError("--checkpoint-every and --checkpoint-seconds must be >= 0 (0: off)");
-  const Prepared prep =
-      prepare_run(a, {{"checkpoint_every", a.checkpoint_every}, {"checkpoint_seconds", a.checkpoint_seconds}}, true);
+  const rnn::ResolvedTrainRequest r = resolve_request(sub, a, true);
+  const nlohmann::json options =
+      run_options(a, r, {{"checkpoint_every", a.checkpoint_every}, {"checkpoint_seconds", a.checkpoint_seconds}}, true);
   if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
-  const rnn::DataSpec& spec = prep.spec;
-  const rnn::RnnDataset& data = prep.data;
-  nlohmann::json options = prep.options;
   // --resume: the same options as the interrupted run (the schedule may change).
   rnn::TrainResume resume;
   if (!a.resume.empty()) {
     require_same_options(a.resume, checkpoint.value("options", nlohmann::json()), options, {"run"});
     try {
-      resume = rnn::train_resume_from_json(checkpoint, o.hidden, data.train.d(), data.train.p());
+      resume = rnn::train_resume_from_json(checkpoint, r.options.hidden, r.data.train.d(), r.data.train.p());
     } catch (const std::invalid_argument& e) {
       throw UsageError(fmt::format("--resume {}: {}", a.resume, e.what()));
     }
@@ -617,45 +477,41 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
   }
   ctl.options = &options;
   const FolderLock out_lock = lock_output_folder(a.out);  // held until the outputs are written
-  irnn_weights(a, data.train.d(), data.train.p());
-  const rnn::InitDiagnostics start = report_start(a, data);
-  const rnn::TrainResult res = train_logged(a, spec, data, ctl);
-  nlohmann::json summary = summary_json(o, res, start, options);
-  summary["baselines"] = forecast::forecast_baselines(data, a.baselines).to_json();
+  print_start_warning(r.start);  // say before training when θ0 already explodes (docs/rnn.md §5)
+  const rnn::TrainOutputs out = train_logged(a, r, ctl);
+  nlohmann::json summary = summary_json(r.options, out.result, out.start, options);
+  if (out.baselines) summary["baselines"] = out.baselines->to_json();
   const bool interrupted = interrupt_requested();
-  if (interrupted) {
-    summary["status"] = "interrupted";
-    summary["message"] = ctl.has_checkpoint
-                             ? fmt::format("interrupted by signal {} after outer iteration {}; continue with "
-                                           "almkit train --resume {} (docs/interruption.md)",
-                                           interrupt_signal(), res.history.back().iteration, a.out)
-                             : fmt::format("interrupted by signal {} before the first outer iteration: no "
-                                           "checkpoint, run the command again",
-                                           interrupt_signal());
-  }
+  if (interrupted) mark_interrupted(a, ctl, out.result, summary);
   summary["resumed_from_iteration"] = a.resume.empty() ? nlohmann::json(nullptr) : nlohmann::json(resume.rollout.iteration);
-  write_outputs(a, data, res, summary, options);
-  print_result(a, res, summary);
+  write_outputs(a, out, summary, options);
+  print_result(a, r.options, out.result, summary);
   if (interrupted) throw Interrupted("train interrupted");
-  throw_if_failed(a, res, spec.scaling, rnn::max_abs_training_value(data.train), start);
+  throw_if_failed(a, out);
 }
 
-}  // namespace
+void run_train(const CLI::App* sub, TrainArgs& a) {
+  const Ranks ranks = distributed_ranks(sub, a);
+  // ALMKIT_PARSE_ONLY=ranks checks a command line as mpirun would run it (docs/cli.md).
+  if (ranks.world == nullptr && parse_only() != ParseOnly::kRanks) {
+    run_train_local(sub, a);
+    return;
+  }
+  // The distributed run executes the plain step (docs/parallel.md §3): the
+  // defaults of the kink manifold, Anderson and the proximal term become
+  // plain's; a value given by name stays and is refused below by name.
+  if (a.preset.empty()) a.preset = "plain";
+  run_train_distributed(sub, a, ranks);
+}
 
-void register_train(CLI::App& app) {
-  auto args = std::make_shared<TrainArgs>();
-  auto* sub = app.add_subcommand(
-      "train",
-      "Train a ReLU RNN by the ALM on a CSV time series (default: data/clean_SP500.csv, target RV_SP500; docs/rnn.md)");
-  TrainArgs& a = *args;
+// --data …, the model and its initialisation (docs/rnn.md §5–6).
+void add_model_flags(CLI::App* sub, TrainArgs& a, const std::string& g_data) {
   TrainOptions& o = a.opt;
-  const std::string g_data = "Data (docs/rnn.md §6)", g_model = "Model (docs/rnn.md §5)",
-                    g_run = "Training (docs/rnn.md §7)";
-  add_data_options(sub, a.data, g_data);
+  const std::string g_model = "Model (docs/rnn.md §5)";
   sub->add_option("--hidden", o.hidden, "Hidden state size m")->capture_default_str()->group(g_model);
   sub->add_option("--init", a.init, fmt::format("Initialization: {} (docs/rnn.md §5)", rnn::init_scheme_names()))->capture_default_str()->group(g_model);
   sub->add_option("--init-std", o.init_std, "Standard deviation of --init gaussian")->capture_default_str()->group(g_model);
-  sub->add_option("--irnn-scale", a.irnn_scale, "s of --init irnn: W = s I")->capture_default_str()->group(g_model);
+  sub->add_option("--irnn-scale", o.irnn_scale, "s of --init irnn: W = s I")->capture_default_str()->group(g_model);
   sub->add_option("--divergence-value", a.divergence_value,
                   "The start explodes when its forward-pass train MSE exceeds this (summary.json 'start')")
       ->capture_default_str()->group(g_model);
@@ -667,8 +523,12 @@ void register_train(CLI::App& app) {
   sub->add_option("--lambda4", o.regularization.lambda4, "Weight of |b|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda5", o.regularization.lambda5, "Weight of |c|^2")->capture_default_str()->group(g_model);
   sub->add_option("--lambda6", o.regularization.lambda6, "Weight of |U|^2")->capture_default_str()->group(g_model);
+}
+
+// Validation, early stopping, λ and the forecast baselines (docs/rnn.md §9).
+void add_selection_flags(CLI::App* sub, TrainArgs& a) {
   const std::string g_sel = "Model selection and baselines (docs/rnn.md §9)";
-  rnn::SelectionOptions& sel = a.selection;
+  rnn::SelectionOptions& sel = a.opt.selection;
   sub->add_option("--validation", sel.validation, "Hold out this fraction of the training range (its end) as validation; keep the best-validation weights (0: off)")->capture_default_str()->group(g_sel);
   sub->add_option("--validation-every", sel.validation_every, "Outer iterations between validation checks")->capture_default_str()->group(g_sel);
   sub->add_option("--patience", sel.patience, "Stop after this many validation checks without improvement (0: never)")->capture_default_str()->group(g_sel);
@@ -677,9 +537,15 @@ void register_train(CLI::App& app) {
   sub->add_option("--lambda-folds", sel.lambda_folds, "Forecast origins of --lambda auto")->capture_default_str()->group(g_sel);
   sub->add_option("--lambda-span", sel.lambda_span, "Fraction of the training range the --lambda auto folds score")->capture_default_str()->group(g_sel);
   add_options(sub, "baselines", a.baselines, g_sel);
+}
+
+// The training run, its outputs and run control (docs/rnn.md §7–8, docs/interruption.md).
+void add_run_flags(CLI::App* sub, TrainArgs& a, const std::string& g_data) {
+  TrainOptions& o = a.opt;
+  const std::string g_run = "Training (docs/rnn.md §7)";
   sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §8)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
-  sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; plain: the rollout step without the kink manifold, Anderson and the proximal w step (docs/rnn_bcd.md §8; what mpirun runs); explicit flags override")->group(g_run);
+  sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; default: the defaults; plain: the rollout step without the kink manifold, Anderson and the proximal w step (docs/rnn_bcd.md §8; what mpirun runs); explicit flags override")->group(g_run);
   sub->add_option("--threads", o.threads,
                   "Threads of the time-parallel BCD block updates (default: all cores; the result does not depend on it; docs/parallel.md)")
       ->capture_default_str()->group(g_run);
@@ -716,6 +582,22 @@ void register_train(CLI::App& app) {
   sub->add_flag("--rerun-with-checkpoint-arguments", a.rerun_marker,
                 "(internal: a bare --resume runs again with the checkpoint's flags)")
       ->group("");
+}
+
+}  // namespace
+
+void register_train(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  auto* sub = app.add_subcommand(
+      "train",
+      "Train a ReLU RNN by the ALM on a CSV time series (default: data/clean_SP500.csv, target RV_SP500; docs/rnn.md)");
+  TrainArgs& a = *args;
+  TrainOptions& o = a.opt;
+  const std::string g_data = "Data (docs/rnn.md §6)";
+  add_data_options(sub, a.data, g_data);
+  add_model_flags(sub, a, g_data);
+  add_selection_flags(sub, a);
+  add_run_flags(sub, a, g_data);
   add_options(sub, "alm", o.alm, "ALM options (docs/alm.md)");
   add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
   add_options(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");

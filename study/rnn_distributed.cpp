@@ -72,7 +72,7 @@ class DistributedRun {
     t0_ = Clock::now();
     result_.initial_weights = o_.initial_weights ? *o_.initial_weights
                                                  : initialize_weights(o_.hidden, slice_.d(), slice_.p(), o_.init,
-                                                                      o_.init_std, o_.seed);
+                                                                      o_.init_std, o_.seed, o_.irnn_scale);
     const RnnWeights& w = result_.initial_weights;
     const int m = slice_.m(), d = slice_.d(), p = slice_.p();
     if (w.W.rows() != m || w.W.cols() != m || w.V.rows() != m || w.V.cols() != d || w.b.size() != m ||

@@ -98,6 +98,8 @@ void TrainOptions::validate() const {
   if (hidden < 1) throw std::invalid_argument(fmt::format("option hidden: expected an integer >= 1, got {}", hidden));
   if (init == InitScheme::kGaussian && !(init_std >= 0.0 && std::isfinite(init_std)))
     throw std::invalid_argument(fmt::format("option init-std: expected a finite number >= 0, got {}", init_std));
+  if (!std::isfinite(irnn_scale))
+    throw std::invalid_argument(fmt::format("option irnn-scale: expected a finite number, got {}", irnn_scale));
   const double lambdas[] = {regularization.lambda1, regularization.lambda2, regularization.lambda3,
                             regularization.lambda4, regularization.lambda5, regularization.lambda6};
   for (int i = 0; i < 6; ++i)
@@ -129,6 +131,7 @@ nlohmann::json TrainOptions::to_json() const {
   j["init"] = to_string(init);
   j["init_std"] = init_std;
   j["seed"] = seed;
+  j["irnn_scale"] = irnn_scale;
   j["initial_weights_given"] = initial_weights.has_value();
   j["lambda1"] = regularization.lambda1;
   j["lambda2"] = regularization.lambda2;
@@ -294,7 +297,8 @@ TrainResult train_one(const RnnDataset& data, const TrainOptions& options, const
       throw std::invalid_argument(fmt::format("initial weights do not match m = {}, d = {}, p = {}", m, d, p));
     result.initial_weights = w;
   } else {
-    result.initial_weights = initialize_weights(m, d, p, options.init, options.init_std, options.seed);
+    result.initial_weights =
+        initialize_weights(m, d, p, options.init, options.init_std, options.seed, options.irnn_scale);
   }
   problem.set_initial_weights(result.initial_weights);
   // The earlier run's clock: its last row's seconds (monitoring excluded).

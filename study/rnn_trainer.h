@@ -86,6 +86,9 @@ struct TrainOptions {
   InitScheme init = InitScheme::kGaussian;     ///< weight initialization
   double init_std = 1e-3;                      ///< std of the Gaussian initialization
   std::uint64_t seed = 0;                      ///< std::mt19937_64 seed of the initialization
+  /// s of init irnn: W = s·I (docs/rnn.md §5); an option like the others, so
+  /// that the one initialisation (rnn_train_request.h) and train() draw the same θ0.
+  double irnn_scale = kDefaultIrnnScale;
   std::optional<RnnWeights> initial_weights;   ///< overrides init/seed when set
   RnnRegularization regularization;            ///< λ1..λ6
   InnerKind inner = InnerKind::kBcd;

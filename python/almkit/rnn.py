@@ -159,7 +159,7 @@ def _option_groups():
 
 def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
           initial_weights=None, test_continues_from_train=None, scaling="none", callback=None, alm=None, bcd=None,
-          lbfgs=None, rollout=None, preset=None, selection=None, **options):
+          lbfgs=None, rollout=None, preset=None, selection=None, irnn_scale=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
 
     X, Y: arrays, or lists of arrays for several sequences (h = 0 at each start), or
@@ -168,8 +168,9 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
       data (as `almkit train --scaling`); the model keeps it, so predict() takes and returns
       original units, while train_mse, test_mse and the history are in scaled units (as the CLI).
     hidden: m. inner: "bcd" or "lbfgs". policy: "rollout" (default with bcd), "reference"
-      (default with lbfgs), or "safeguarded". init: gaussian | he | glorot | lecun | pytorch
-      (irnn: pass initial_weights). seed: of the initialization. init_std: of gaussian.
+      (default with lbfgs), or "safeguarded". init: gaussian | he | glorot | lecun | pytorch | irnn.
+      seed: of the initialization. init_std: of gaussian. irnn_scale: s of irnn, W = s I
+      (default 1; `almkit train --irnn-scale`).
     test: (X_test, Y_test) for the test MSE of every history row.
     test_continues_from_train: None (default) takes `almkit train`'s default, True: the test
       forward pass continues from the last training state (a forecaster keeps the series'
@@ -183,9 +184,12 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
       given directly (max_outer_iterations=50, time_limit_seconds=10); "group.name"
       keys work too (**{"rollout.tol_gradient": 1e-6}). Unknown names raise ValueError.
       Defaults: those of `almkit train` (TrainOptions::defaults(), rnn_trainer.h).
-    preset: None, or "plain": the rollout step without the kink manifold, Anderson and the
-      proximal term (RolloutOptions::plain(), `almkit train --preset plain`); rollout
-      options given by name override it.
+    preset: None, or one of `almkit train --preset` (docs/rnn.md §7): "reference" (the
+      reference study's demo settings, TrainOptions::reference_preset()), "plain" (the rollout
+      step without the kink manifold, Anderson and the proximal term, RolloutOptions::plain()),
+      "default" (TrainOptions::defaults()). Options given by name override it. The preset and
+      every other decision are taken by the one training request of the C++ library
+      (study/rnn_train_request.h), as for the command line.
     selection: dict of SelectionOptions (docs/rnn.md §9): validation (fraction of the
       training data held out at its end; the model keeps the best-validation weights),
       validation_every, patience (early stopping), lambda_auto, lambda_grid, lambda_folds,
@@ -212,13 +216,10 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
             groups[g][name] = value
         else:
             groups["alm"][key] = value
-    if preset == "plain":
-        defaults = {name: value for name, value, _ in _core.train_defaults()["rollout"]}
-        for name, value, _ in _core.rollout_plain_options():
-            if value != defaults[name]:
-                groups["rollout"].setdefault(name, value)
-    elif preset is not None:
-        raise ValueError(f"preset: unknown preset {preset!r} (known: plain)")
+    if preset is not None:
+        settings["preset"] = preset
+    if irnn_scale is not None:
+        settings["irnn_scale"] = float(irnn_scale)
     train_pairs = _pairs(X, Y, "train")
     test_pairs = None if test is None else _pairs(test[0], test[1], "test")
     sc = None

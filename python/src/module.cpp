@@ -37,6 +37,7 @@
 #include "almkit/problems/registry.h"
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/study/rnn_train_request.h"
 #include "almkit/study/rnn_trainer.h"
 #include "almkit/study/rnn_train_outcome.h"
 #include "almkit/solvers/baselines/gradient_methods.h"
@@ -191,6 +192,10 @@ bool set_option(Options& options, const std::string& name, const py::handle& val
       if (py::isinstance<py::bool_>(value) || !(py::isinstance<py::int_>(value) || py::isinstance<py::float_>(value)))
         throw py::value_error(fmt::format("option {}: expected a number, got {}", full, std::string(py::repr(value))));
       field = value.cast<double>();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (!py::isinstance<py::str>(value))
+        throw py::value_error(fmt::format("option {}: expected a string, got {}", full, std::string(py::repr(value))));
+      field = value.cast<std::string>();
     }
   });
   return found;
@@ -685,77 +690,55 @@ py::dict regularization_to(const rnn::RnnRegularization& r) {
   return d;
 }
 
-/// rnn.train: `settings` holds hidden, init, init_std, seed, inner, policy,
-/// test_continues_from_train, lambda1..6, initial_weights; `alm`, `bcd`,
-/// `lbfgs`, `rollout` the option groups by their visit() names.
-py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict settings, py::dict alm, py::dict bcd,
-                   py::dict lbfgs, py::dict rollout, py::object callback) {
-  rnn::TrainOptions o = rnn::TrainOptions::defaults();
-  std::string inner = "bcd";
-  py::object policy = py::none();
-  rnn::Scaling scaling = rnn::Scaling::kNone;  // what rnn.py applied: only for the failure cause
-  for (const auto& kv : settings) {
-    const std::string key = py::str(kv.first);
-    const py::handle v = kv.second;
-    if (key == "hidden") {
-      if (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v)) throw py::value_error("option hidden: expected an integer");
-      o.hidden = v.cast<int>();
-    } else if (key == "init") {
-      if (!py::isinstance<py::str>(v) || !rnn::parse(v.cast<std::string>(), &o.init))
-        throw py::value_error(fmt::format("option init: unknown initialization {} ({})", std::string(py::repr(v)), rnn::init_scheme_names()));
-    } else if (key == "init_std") {
-      o.init_std = v.cast<double>();
-    } else if (key == "seed") {
-      if (!py::isinstance<py::int_>(v) || v.cast<long long>() < 0) throw py::value_error("option seed: expected an integer >= 0");
-      o.seed = v.cast<std::uint64_t>();
-    } else if (key == "inner") {
-      inner = v.cast<std::string>();
-      if (!rnn::parse(inner, &o.inner)) throw py::value_error(fmt::format("option inner: unknown inner solver '{}' (bcd | lbfgs)", inner));
-    } else if (key == "policy") {
-      policy = py::reinterpret_borrow<py::object>(v);
-    } else if (key == "test_continues_from_train") {
-      o.test_continues_from_train = v.cast<bool>();
-    } else if (key.rfind("lambda", 0) == 0 && key.size() == 7 && key[6] >= '1' && key[6] <= '6') {
-      double* f[] = {&o.regularization.lambda1, &o.regularization.lambda2, &o.regularization.lambda3,
-                     &o.regularization.lambda4, &o.regularization.lambda5, &o.regularization.lambda6};
-      *f[key[6] - '1'] = v.cast<double>();
-    } else if (key == "initial_weights") {
-      if (!v.is_none()) o.initial_weights = weights_from(v.cast<py::dict>());
-    } else if (key == "scaling") {
-      if (!py::isinstance<py::str>(v) || !rnn::parse(v.cast<std::string>(), &scaling))
-        throw py::value_error("option scaling: expected 'none', 'standardize' or 'minmax'");
-    } else if (key == "selection") {
-      // Validation, early stopping, λ auto (docs/rnn.md §9) by their visit() names.
-      apply_group(o.selection, v.cast<py::dict>(), "selection");
-    } else {
-      throw py::value_error(fmt::format("unknown option {}", key));
-    }
-  }
-  // Policy: as `almkit train --policy` (docs/rnn.md §7): rollout by default,
-  // the reference policy for an L-BFGS inner solver when none is named.
-  if (policy.is_none()) {
-    if (o.inner == rnn::InnerKind::kLbfgs) o.policy = rnn::TrainPolicy::kReference;
+/// One entry of rnn.train's `settings` into the request (rnn_train_request.h):
+/// the value, and its name among the given ones.
+void set_setting(rnn::TrainRequest& r, const std::string& key, const py::handle v) {
+  rnn::TrainOptions& o = r.options;
+  if (key == "hidden") {
+    if (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v)) throw py::value_error("option hidden: expected an integer");
+    o.hidden = v.cast<int>();
+  } else if (key == "init" || key == "inner" || key == "policy" || key == "preset") {
+    if (!py::isinstance<py::str>(v)) throw py::value_error(fmt::format("option {}: expected a name, got {}", key, std::string(py::repr(v))));
+    (key == "init" ? r.init : key == "inner" ? r.inner : key == "policy" ? r.policy : r.preset) = v.cast<std::string>();
+  } else if (key == "init_std") {
+    o.init_std = v.cast<double>();
+  } else if (key == "irnn_scale") {
+    o.irnn_scale = v.cast<double>();
+  } else if (key == "seed") {
+    if (!py::isinstance<py::int_>(v) || v.cast<long long>() < 0) throw py::value_error("option seed: expected an integer >= 0");
+    o.seed = v.cast<std::uint64_t>();
+  } else if (key == "test_continues_from_train") {
+    o.test_continues_from_train = v.cast<bool>();
+  } else if (key.rfind("lambda", 0) == 0 && key.size() == 7 && key[6] >= '1' && key[6] <= '6') {
+    double* f[] = {&o.regularization.lambda1, &o.regularization.lambda2, &o.regularization.lambda3,
+                   &o.regularization.lambda4, &o.regularization.lambda5, &o.regularization.lambda6};
+    *f[key[6] - '1'] = v.cast<double>();
+  } else if (key == "initial_weights") {
+    if (!v.is_none()) r.initial_weights = weights_from(v.cast<py::dict>());
+  } else if (key == "scaling") {
+    // What rnn.py applied (the data come scaled): for the options and the failure cause.
+    if (!py::isinstance<py::str>(v) || !rnn::parse(v.cast<std::string>(), &r.spec.scaling))
+      throw py::value_error("option scaling: expected 'none', 'standardize' or 'minmax'");
+  } else if (key == "selection") {
+    // Validation, early stopping, λ auto (docs/rnn.md §9) by their visit() names.
+    for (const auto& kv : v.cast<py::dict>()) r.given.insert("selection." + std::string(py::str(kv.first)));
+    apply_group(o.selection, v.cast<py::dict>(), "selection");
   } else {
-    const std::string name = policy.cast<std::string>();
-    if (!parse(name, &o.policy))
-      throw py::value_error(fmt::format("option policy: unknown policy '{}' (rollout | reference | safeguarded)", name));
+    throw py::value_error(fmt::format("unknown option {}", key));
   }
-  for (const auto& kv : alm) {
-    const std::string key = py::str(kv.first);
-    if (!set_option(o.alm, key, kv.second, "")) throw py::value_error(fmt::format("unknown option {}", key));
-  }
-  // alm["policy"] without `policy`: the generic driver's strategy, as
-  // `almkit train --alm.policy` (apps/cmd_train.cpp).
-  if (policy.is_none() && alm.contains("policy") && o.policy != rnn::TrainPolicy::kRollout)
-    o.policy = rnn::train_policy(o.alm.policy);
-  apply_group(o.bcd, bcd, "bcd");
-  apply_group(o.lbfgs, lbfgs, "lbfgs");
-  apply_group(o.rollout, rollout, "rollout");
-  try {
-    o.validate();
-  } catch (const std::invalid_argument& e) {
-    throw py::value_error(e.what());
-  }
+  r.given.insert(key);
+}
+
+/// The option group `values` into `options`, each name given as "group.name".
+template <class Options>
+void request_group(rnn::TrainRequest& r, Options& options, const py::dict& values, const std::string& group) {
+  for (const auto& kv : values) r.given.insert(group + "." + std::string(py::str(kv.first)));
+  apply_group(options, values, group);
+}
+
+/// The train and test series as a data set in the units given (identity
+/// scaling; columns x0.., y0.. as rnn.py names them).
+rnn::RnnDataset dataset_from(const py::list& train_pairs, const py::object& test_pairs) {
   rnn::RnnDataset data;
   data.train = series_from(train_pairs, "train");
   if (!test_pairs.is_none()) data.test = series_from(test_pairs.cast<py::list>(), "test", data.train.d(), data.train.p());
@@ -764,55 +747,30 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
     data.test.Y.resize(data.train.p(), 0);
     data.test.omega.resize(0);
   }
-  if (o.initial_weights) {
-    const auto& w = *o.initial_weights;
-    if (w.m() != o.hidden || w.V.cols() != data.train.d() || w.A.rows() != data.train.p())
-      throw py::value_error(fmt::format("initial_weights: shapes for m = {}, d = {}, p = {} expected (hidden, X and Y columns)",
-                                        o.hidden, data.train.d(), data.train.p()));
-  }
   data.scaling.kind = rnn::Scaling::kNone;
   data.scaling.inputs = rnn::ColumnScaling::identity(data.train.d());
   data.scaling.targets = rnn::ColumnScaling::identity(data.train.p());
+  for (int i = 0; i < data.train.d(); ++i) data.input_columns.push_back(fmt::format("x{}", i));
+  for (int i = 0; i < data.train.p(); ++i) data.target_columns.push_back(fmt::format("y{}", i));
+  return data;
+}
 
-  std::optional<py::error_already_set> callback_error;
-  rnn::TrainCallback cb = [&](const rnn::TrainHistoryRow& r) -> bool {
-    py::gil_scoped_acquire gil;
-    try {
-      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      if (!callback.is_none()) {
-        const py::object ret = callback(record_to_dict(r));
-        if (!ret.is_none() && !ret.cast<bool>()) return false;
-      }
-    } catch (py::error_already_set& e) {
-      callback_error.emplace(std::move(e));
-      return false;
-    }
-    return true;
-  };
-  rnn::TrainResult res;
-  {
-    py::gil_scoped_release release;
-    res = rnn::train(data, o, cb);
-  }
-  if (callback_error) throw std::move(*callback_error);
+/// rnn.train's result dict from the run's outputs.
+py::dict train_dict(const rnn::ResolvedTrainRequest& r, const rnn::TrainOutputs& outputs) {
+  const rnn::TrainResult& res = outputs.result;
   // The flat outcome as summary.json's (rnn::TrainSummary, core/record.h), then the rest.
-  py::dict out = record_to_dict(rnn::train_summary(o, res));
+  py::dict out = record_to_dict(rnn::train_summary(r.options, res));
   // The model: the best-validation weights with selection.validation (docs/rnn.md §9).
-  out["weights"] = weights_to(res.model_weights());
+  out["weights"] = weights_to(outputs.model.weights);
   out["final_weights"] = weights_to(res.weights);
   out["initial_weights"] = weights_to(res.initial_weights);
   py::list hist;
-  for (const auto& r : res.history) hist.append(record_to_dict(r));
+  for (const auto& row : res.history) hist.append(record_to_dict(row));
   out["history"] = hist;
   // As `almkit train`'s exit code 3 (docs/interruption.md §4): rnn.py warns.
-  const bool failed = rnn::training_failed(res);
-  out["failed"] = failed;
-  out["failure_cause"] =
-      failed ? rnn::failure_cause(res, scaling, rnn::max_abs_training_value(data.train),
-                                  rnn::diagnose_start(res.initial_weights, data.train,
-                                                      baselines::GradientOptions{}.divergence_value))
-             : std::string();
-  if (data.test.T() == 0) out["test_mse"] = std::numeric_limits<double>::quiet_NaN();
+  out["failed"] = outputs.failed;
+  out["failure_cause"] = outputs.failure_cause;
+  if (r.data.test.T() == 0) out["test_mse"] = std::numeric_limits<double>::quiet_NaN();
   {
     nlohmann::json sel;
     rnn::add_selection_json(res, &sel);
@@ -821,10 +779,61 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   }
   out["kkt"] = record_to_dict(res.kkt_alm);
   out["kkt_bptt"] = record_to_dict(res.kkt_bptt);
-  out["test_continues_from_train"] = o.test_continues_from_train;  // the mode of test_mse (docs/rnn.md §9)
-  out["regularization"] = regularization_to(res.lambda_selection.enabled ? res.regularization : o.regularization);
-  out["options"] = json_to_python(o.to_json());
+  out["test_continues_from_train"] = outputs.model.test_continues_from_train;  // the mode of test_mse (docs/rnn.md §9)
+  out["regularization"] = regularization_to(outputs.model.regularization);
+  out["options"] = json_to_python(outputs.model.options);
   return out;
+}
+
+/// rnn.train: `settings` holds hidden, init, init_std, irnn_scale, seed,
+/// inner, policy, preset, test_continues_from_train, lambda1..6,
+/// initial_weights, scaling, selection; `alm`, `bcd`, `lbfgs`, `rollout` the
+/// option groups by their visit() names. One training request, resolved and
+/// run as `almkit train` does (rnn_train_request.h).
+py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict settings, py::dict alm, py::dict bcd,
+                   py::dict lbfgs, py::dict rollout, py::object callback) {
+  rnn::TrainRequest req;
+  for (const auto& kv : settings) set_setting(req, py::str(kv.first), kv.second);
+  for (const auto& kv : alm) {
+    const std::string key = py::str(kv.first);
+    if (!set_option(req.options.alm, key, kv.second, "")) throw py::value_error(fmt::format("unknown option {}", key));
+    req.given.insert("alm." + key);
+  }
+  request_group(req, req.options.bcd, bcd, "bcd");
+  request_group(req, req.options.lbfgs, lbfgs, "lbfgs");
+  request_group(req, req.options.rollout, rollout, "rollout");
+  req.data = dataset_from(train_pairs, test_pairs);
+  req.min_train_steps = 1;         // any series (the CLI's minimum guards its CSV files)
+  req.compute_baselines = false;   // almkit train's summary.json has them; rnn.train returns the model
+  rnn::ResolvedTrainRequest r;
+  try {
+    r = rnn::resolve(std::move(req));
+  } catch (const rnn::TrainRequestError& e) {
+    throw py::value_error(e.what());
+  }
+  std::optional<py::error_already_set> callback_error;
+  rnn::TrainHooks hooks;
+  hooks.on_row = [&](const rnn::TrainHistoryRow& row) -> bool {
+    py::gil_scoped_acquire gil;
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (!callback.is_none()) {
+        const py::object ret = callback(record_to_dict(row));
+        if (!ret.is_none() && !ret.cast<bool>()) return false;
+      }
+    } catch (py::error_already_set& e) {
+      callback_error.emplace(std::move(e));
+      return false;
+    }
+    return true;
+  };
+  rnn::TrainOutputs outputs;
+  {
+    py::gil_scoped_release release;
+    outputs = rnn::run_training(r, hooks);
+  }
+  if (callback_error) throw std::move(*callback_error);
+  return train_dict(r, outputs);
 }
 
 /// Predictions (T, p) of weights on X (T, d) from h_0 = 0 (or h0).

@@ -198,10 +198,61 @@ def test_sp500_plain_preset_same_as_cli(tmp_path):
     default = almkit.rnn.train(X[:n], Y[:n], max_outer_iterations=30)
     assert default.options["rollout"]["kink_manifold"] == 64
     assert not np.array_equal(default.weights["W"], model.weights["W"])
+    import json
     mixed = almkit.rnn.train(X[:n], Y[:n], max_outer_iterations=3, preset="plain", rollout={"anderson": 2})
     assert mixed.options["rollout"]["anderson"] == 2 and mixed.options["rollout"]["w_proximal"] == 0
-    with pytest.raises(ValueError, match="known: plain"):
+    assert_same_options(json.loads((out / "summary.json").read_text())["options"], model.options)
+    with pytest.raises(ValueError, match="option preset: unknown preset 'kkt' \\(known: reference, plain, default\\)"):
         almkit.rnn.train(X[:n], Y[:n], max_outer_iterations=3, preset="kkt")
+
+
+def assert_same_options(cli, py):
+    """The options of one training request, resolved by `almkit train` (summary.json) and by
+    rnn.train (model.options): equal but for the data's names, the CLI's run options and the
+    forecast baselines (summary.json only)."""
+    def clean(o):
+        return {k: v for k, v in o.items() if k not in ("data", "run", "baselines")}
+    cli, py = clean(cli), clean(py)
+    assert cli == py, {k: (cli.get(k), py.get(k)) for k in set(cli) | set(py) if cli.get(k) != py.get(k)}
+
+
+def test_sp500_reference_preset_same_as_cli(tmp_path):
+    # preset="reference" is `almkit train --preset reference` (TrainOptions::reference_preset()); options given
+    # by name override it on both sides, and both resolve the same request to the same options and weights.
+    if not _build_info.cli or not os.path.exists(_build_info.cli):
+        pytest.skip("almkit CLI not built")
+    import json
+    out = tmp_path / "reference"
+    res = subprocess.run([_build_info.cli, "train", "--preset", "reference", "--outer", "2", "--bcd.max_sweeps", "3",
+                          "--quiet", "--no-plots", "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    X, Y = read_sp500()
+    n = int(np.floor(0.9 * len(X)))
+    model = almkit.rnn.train(X[:n], Y[:n], test=(X[n:], Y[n:]), preset="reference", max_outer_iterations=2,
+                             bcd={"max_sweeps": 3})
+    s = json.loads((out / "summary.json").read_text())
+    assert_same_options(s["options"], model.options)
+    o = model.options
+    assert o["preset"] == "reference" and o["policy"] == "reference" and model.policy == "reference"
+    assert o["test_continues_from_train"] is False and model.test_continues_from_train is False
+    assert o["bcd"]["max_sweeps"] == 3 and o["bcd"]["stop_test_enabled"] is False and o["alm"]["ref_gamma0"] == 1.0
+    assert o["alm"]["max_outer_iterations"] == 2 and o["lambda6"] == 1e-8
+    assert model.train_mse == s["train_mse"] and model.test_mse == s["test_mse"]
+    cli_model = almkit.rnn.load(out / "model.json")
+    for k in ("W", "V", "b", "A", "c"):
+        assert np.array_equal(cli_model.weights[k], model.weights[k])
+    # A policy given by name beats the preset's.
+    assert almkit.rnn.train(X[:n], Y[:n], preset="reference", policy="safeguarded", max_outer_iterations=1,
+                            bcd={"max_sweeps": 2}).policy == "safeguarded"
+
+
+def test_irnn_scale_is_an_option(small_model):
+    X, Y = teacher_data(T=40)
+    m = almkit.rnn.train(X, Y, hidden=4, init="irnn", irnn_scale=0.5, max_outer_iterations=1)
+    assert m.options["irnn_scale"] == 0.5 and m.options["init"] == "irnn"
+    assert m.history[0]["iteration"] == 0
+    with pytest.raises(ValueError, match="irnn-scale"):
+        almkit.rnn.train(X, Y, hidden=4, init="irnn", irnn_scale=float("inf"), max_outer_iterations=1)
 
 
 def _torch():
