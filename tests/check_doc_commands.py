@@ -94,6 +94,11 @@ OTHER_FLAGS = {
     "--stop-test": "bench/bench_bcd_sweep's",
     "--sweeps": "bench/bench_parallel_sweep's",
     "--lambdaK": "stands for --lambda1 .. --lambda6",
+    "--version": "almkit's own (before any command: `almkit --version`)",
+    "--install": "cmake's (README.md \"Install\")",
+    "--prefix": "cmake --install's",
+    "--component": "cmake --install's",
+    "--system-site-packages": "python3 -m venv's",
 }
 
 PREFIX = re.compile(r"^(\./)?(build/apps/)?almkit$")
