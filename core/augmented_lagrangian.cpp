@@ -94,4 +94,44 @@ double AugmentedLagrangian::value_gradient(VectorCRef x, VectorRef grad) const {
   return L;
 }
 
+void AugmentedLagrangian::set_hessian_point(VectorCRef x) {
+  hx_ = x;
+  const int me = problem_.num_equalities();
+  hy_c_.resize(me);
+  if (me > 0) {
+    hc_.resize(me);
+    problem_.eval_c(x, hc_);
+    hy_c_ = lambda_ + beta_ * hc_;
+  }
+  hw_.resize(num_extended_inequalities());
+  if (hw_.size() > 0) {
+    Vector g(num_extended_inequalities());
+    extended_inequalities(x, g);
+    hw_ = (mu_ + beta_ * g).cwiseMax(0.0);
+  }
+}
+
+void AugmentedLagrangian::hess_prod(VectorCRef v, VectorRef out) const {
+  if (hx_.size() != problem_.num_variables())
+    throw std::logic_error("AugmentedLagrangian::hess_prod: call set_hessian_point first");
+  const int me = problem_.num_equalities(), mi = problem_.num_inequalities();
+  problem_.eval_lagrangian_hess_prod(hx_, 1.0, hy_c_, hw_.head(mi), v, out);
+  if (me > 0) {  // β J_cᵀ (J_c v)
+    Vector jv(me), t(problem_.num_variables());
+    problem_.eval_jac_c_prod(hx_, v, jv);
+    problem_.eval_jac_c_t_prod(hx_, beta_ * jv, t);
+    out += t;
+  }
+  if (mi > 0) {  // β J_Aᵀ (J_A v) over the active problem inequalities
+    Vector jv(mi), t(problem_.num_variables());
+    problem_.eval_jac_g_prod(hx_, v, jv);
+    for (int j = 0; j < mi; ++j) jv[j] = hw_[j] > 0.0 ? beta_ * jv[j] : 0.0;
+    problem_.eval_jac_g_t_prod(hx_, jv, t);
+    out += t;
+  }
+  int j = mi;  // active bound rows ±e_k: β v_k on the diagonal
+  for (int k : bounds_.lower) out[k] += hw_[j++] > 0.0 ? beta_ * v[k] : 0.0;
+  for (int k : bounds_.upper) out[k] += hw_[j++] > 0.0 ? beta_ * v[k] : 0.0;
+}
+
 }  // namespace almkit

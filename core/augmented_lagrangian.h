@@ -42,6 +42,18 @@ class AugmentedLagrangian {
   /// Writes ∇_x L_β into grad; returns L_β(x).
   double value_gradient(VectorCRef x, VectorRef grad) const;
 
+  /// Fixes the point x of the following hess_prod calls: evaluates c(x) and
+  /// g̃(x) once and keeps the multiplier estimates y_c = λ + βc,
+  /// w = max(0, μ + βg̃) and the active set A = {j : w_j > 0}.
+  void set_hessian_point(VectorCRef x);
+  /// out = H v with H the generalized Hessian of L_β at the point of
+  /// set_hessian_point (docs/inner_solvers.md "Hessian products"):
+  ///   H = ∇²ℓ(x) + β J_cᵀJ_c + β Σ_{j∈A} ∇g̃_j ∇g̃_jᵀ,
+  ///   ℓ = f + y_cᵀc + w_gᵀg   (bound rows of g̃ are linear: no curvature).
+  /// Semismooth where μ_j + βg̃_j = 0; exact elsewhere when the problem's
+  /// eval_lagrangian_hess_prod is.
+  void hess_prod(VectorCRef v, VectorRef out) const;
+
   /// Extended inequalities g̃(x) (num_extended_inequalities entries).
   void extended_inequalities(VectorCRef x, VectorRef g_ext) const;
   /// out += J_g̃(x)ᵀ y.
@@ -60,6 +72,8 @@ class AugmentedLagrangian {
   Vector lower_, upper_;
   Vector lambda_, mu_;
   double beta_ = 1.0;
+  // The point of hess_prod and its multiplier estimates (set_hessian_point).
+  Vector hx_, hy_c_, hw_, hc_;
   // Work space for value_gradient (not thread-safe by design: one AL per solve).
   mutable Vector c_, g_, w_, tmp_;
 };

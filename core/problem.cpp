@@ -53,6 +53,50 @@ Eigen::SparseMatrix<double> ConstrainedProblem::jac_c_sparse_impl(VectorCRef x) 
   return jac_c_impl(x).sparseView();
 }
 
+void ConstrainedProblem::jac_c_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const {
+  if (num_equalities() == 0) return;
+  out.noalias() = jac_c_impl(x) * v;
+}
+
+void ConstrainedProblem::jac_g_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const {
+  if (num_inequalities() == 0) return;
+  out.noalias() = jac_g_impl(x) * v;
+}
+
+void ConstrainedProblem::lagrangian_hess_prod_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g,
+                                                   VectorCRef v, VectorRef out) const {
+  const double vmax = v.lpNorm<Eigen::Infinity>();
+  if (vmax == 0.0) {
+    out.setZero();
+    return;
+  }
+  const int n = num_variables();
+  Vector grad(n), tmp(n), plus(n);
+  // ∇ℓ(z) = σ∇f(z) + J_c(z)ᵀy_c + J_g(z)ᵀy_g through the hooks: the public
+  // counters record one Hessian product, not the four gradients behind it.
+  auto lagrangian_gradient = [&](const Vector& z, Vector& out_grad) {
+    grad_f_impl(z, grad);
+    out_grad = sigma * grad;
+    if (num_equalities() > 0) {
+      jac_c_t_prod_impl(z, y_c, tmp);
+      out_grad += tmp;
+    }
+    if (num_inequalities() > 0) {
+      jac_g_t_prod_impl(z, y_g, tmp);
+      out_grad += tmp;
+    }
+  };
+  // h balances truncation O(h²) against rounding O(ε/h) of a central difference.
+  const double h = std::cbrt(std::numeric_limits<double>::epsilon()) *
+                   std::max(1.0, x.lpNorm<Eigen::Infinity>()) / vmax;
+  Vector z = x + h * v;
+  lagrangian_gradient(z, plus);
+  z = x - h * v;
+  Vector minus(n);
+  lagrangian_gradient(z, minus);
+  out = (plus - minus) / (2.0 * h);
+}
+
 double infeasibility(const ConstrainedProblem& problem, VectorCRef x) {
   double v = 0.0;
   if (problem.num_equalities() > 0) {

@@ -30,6 +30,9 @@ struct EvaluationCounters {
   long equality_jtprod = 0;     ///< J_c(x)ᵀ y
   long inequality_jtprod = 0;   ///< J_g(x)ᵀ y
   long jacobian = 0;            ///< dense or sparse Jacobian
+  long equality_jprod = 0;      ///< J_c(x) v
+  long inequality_jprod = 0;    ///< J_g(x) v
+  long hessian_prod = 0;        ///< ∇²ℓ(x) v, ℓ = σf + y_cᵀc + y_gᵀg
   void reset() { *this = EvaluationCounters{}; }
 
   /// Calls v(name, field, description) for every counter (core/record.h).
@@ -46,6 +49,9 @@ struct EvaluationCounters {
     v("equality_jtprod", self.equality_jtprod, "products J_c(x)^T y");
     v("inequality_jtprod", self.inequality_jtprod, "products J_g(x)^T y");
     v("jacobian", self.jacobian, "dense or sparse Jacobian evaluations");
+    v("equality_jprod", self.equality_jprod, "products J_c(x) v");
+    v("inequality_jprod", self.inequality_jprod, "products J_g(x) v");
+    v("hessian_prod", self.hessian_prod, "products of the Lagrangian's Hessian with a vector");
   }
 };
 
@@ -139,6 +145,31 @@ class ConstrainedProblem {
     return jac_c_sparse_impl(x);
   }
 
+  /// out = J_c(x) v   (v has n entries, out has num_equalities()).
+  /// Default: the dense Jacobian times v; sparse problems override it.
+  void eval_jac_c_prod(VectorCRef x, VectorCRef v, VectorRef out) const {
+    ++counters_.equality_jprod;
+    jac_c_prod_impl(x, v, out);
+  }
+  /// out = J_g(x) v   (v has n entries, out has num_inequalities()).
+  void eval_jac_g_prod(VectorCRef x, VectorCRef v, VectorRef out) const {
+    ++counters_.inequality_jprod;
+    jac_g_prod_impl(x, v, out);
+  }
+  /// out = ∇²ℓ(x) v with ℓ = σ f + y_cᵀ c + y_gᵀ g, the Hessian of the
+  /// Lagrangian times v (docs/inner_solvers.md "Hessian products"), for
+  /// second-order inner solvers. Default: the central difference
+  /// (∇ℓ(x + hv) − ∇ℓ(x − hv)) / (2h), h = ε^{1/3} max(1, ‖x‖∞) / ‖v‖∞,
+  /// through the uncounted hooks (one count here, four gradients of work);
+  /// exact_hessian_products() says whether a problem overrides it exactly.
+  void eval_lagrangian_hess_prod(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g, VectorCRef v,
+                                 VectorRef out) const {
+    ++counters_.hessian_prod;
+    lagrangian_hess_prod_impl(x, sigma, y_c, y_g, v, out);
+  }
+  /// True when eval_lagrangian_hess_prod is exact (not the default difference).
+  virtual bool exact_hessian_products() const { return false; }
+
   const EvaluationCounters& counters() const { return counters_; }
   void reset_counters() const { counters_.reset(); }
 
@@ -152,6 +183,10 @@ class ConstrainedProblem {
   virtual Matrix jac_c_impl(VectorCRef x) const;
   virtual Matrix jac_g_impl(VectorCRef x) const;
   virtual Eigen::SparseMatrix<double> jac_c_sparse_impl(VectorCRef x) const;
+  virtual void jac_c_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const;
+  virtual void jac_g_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const;
+  virtual void lagrangian_hess_prod_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g, VectorCRef v,
+                                         VectorRef out) const;
 
  private:
   mutable EvaluationCounters counters_;

@@ -156,6 +156,41 @@ TEST_CASE("augmented Lagrangian: gradient matches central differences with equal
   CHECK_THROWS_AS(L.set_parameters(Vector::Zero(1), mu, 1.0), std::invalid_argument);
 }
 
+TEST_CASE("augmented Lagrangian: the Hessian product matches central differences of the gradient") {
+  // Chain has equalities, inequalities (some active) and bounds; the default
+  // eval_lagrangian_hess_prod (a difference of gradients) is what autodiff
+  // problems use, so this checks the assembly of H = ∇²ℓ + βJ_cᵀJ_c + βJ_Aᵀ J_A
+  // against an independent difference of value_gradient.
+  auto p = make_autodiff_problem(Chain{});
+  AugmentedLagrangian L(p);
+  std::mt19937_64 rng(5);
+  Vector mu = random_vector(L.num_extended_inequalities(), rng, 1.0).cwiseAbs();
+  L.set_parameters(random_vector(2, rng, 2.0), mu, 2.3);
+  CHECK_FALSE(p.exact_hessian_products());
+  for (int trial = 0; trial < 3; ++trial) {
+    const Vector x = random_vector(13, rng, 1.2), v = random_vector(13, rng, 1.0);
+    // No extended inequality at its kink μ_j + βg̃_j = 0 (the generalized Hessian jumps there).
+    Vector gext(L.num_extended_inequalities());
+    L.extended_inequalities(x, gext);
+    REQUIRE(((L.mu() + L.beta() * gext).cwiseAbs().array() > 1e-3).all());
+    L.set_hessian_point(x);
+    Vector Hv(13);
+    p.reset_counters();
+    L.hess_prod(v, Hv);
+    CHECK(p.counters().hessian_prod == 1);
+    CHECK(p.counters().equality_jprod == 1);
+    const double h = 1e-5;
+    Vector gp(13), gm(13);
+    L.value_gradient(x + h * v, gp);
+    L.value_gradient(x - h * v, gm);
+    const Vector fd = (gp - gm) / (2 * h);
+    CHECK((Hv - fd).lpNorm<Eigen::Infinity>() <= 1e-5 * std::max(1.0, fd.lpNorm<Eigen::Infinity>()));
+  }
+  Vector out(13);
+  AugmentedLagrangian fresh(p);
+  CHECK_THROWS_AS(fresh.hess_prod(Vector::Ones(13), out), std::logic_error);
+}
+
 TEST_CASE("ALM: bound constraints handled as inequalities, bound multiplier sign") {
   auto p = make_autodiff_problem(Box1d{});
   CeresLbfgsSolver lbfgs;

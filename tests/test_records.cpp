@@ -87,10 +87,10 @@ TEST_CASE("records: CSV header and JSON keys are the visit() field list") {
   check_field_list<true>(rnn::TrainHistoryRow{});
   check_field_list<true>(rnn::ValidationPoint{});
   check_field_list<false>(rnn::TrainSummary{});  // nested evaluations: JSON and Python only
-  // The ones the issue named: sign_violation in the KKT object, 7 counters.
+  // sign_violation in the KKT object; the 7 evaluation counters plus J v and H v products (10).
   const auto kkt = record_fields<KktReport>();
   CHECK(std::find(kkt.begin(), kkt.end(), "sign_violation") != kkt.end());
-  CHECK(record_fields<EvaluationCounters>().size() == 7);
+  CHECK(record_fields<EvaluationCounters>().size() == 10);
 }
 
 TEST_CASE("records: history.csv keeps its documented column order (docs/rnn.md §8)") {

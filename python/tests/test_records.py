@@ -15,7 +15,7 @@ FIELDS = _core.record_fields()
 
 def test_field_lists_are_exposed():
     assert "sign_violation" in FIELDS["kkt"]
-    assert len(FIELDS["evaluations"]) == 7
+    assert len(FIELDS["evaluations"]) == 10
     assert FIELDS["train_history_row"][:4] == ["iteration", "seconds", "train_mse", "test_mse"]
 
 
