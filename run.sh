@@ -13,9 +13,10 @@ build="${ALMKIT_BUILD_DIR:-$root/build}"
 jobs="${ALMKIT_JOBS:-2}"
 
 # python3-torch (~80 MB with its dependencies) only for the to_torch/from_torch tests (docs/python.md).
+# libadolc-dev (optional): reverse-mode derivatives (docs/problem.md "Reverse mode"), tested when present.
 # liblbfgsb-dev (optional): the bound-constrained inner solver 'lbfgsb', almkit's default when present
 # (docs/inner_solvers.md); libnlopt-cxx-dev and coinor-libipopt-dev (optional): benchmark peers.
-packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox pkg-config libnlopt-cxx-dev coinor-libipopt-dev liblbfgsb-dev
+packages=(cmake g++ make libeigen3-dev libceres-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev gnuplot-nox pkg-config libnlopt-cxx-dev coinor-libipopt-dev liblbfgsb-dev libadolc-dev
           pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pytest python3-torch
           openmpi-bin libopenmpi-dev)
 missing=()

@@ -74,6 +74,24 @@ Matrix ScaledProblem::jac_g_impl(VectorCRef x) const {
   return scales_.inequalities.asDiagonal() * base_.eval_jac_g(x);
 }
 
+void ScaledProblem::jac_c_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const {
+  base_.eval_jac_c_prod(x, v, out);
+  out.array() *= scales_.equalities.array();
+}
+
+void ScaledProblem::jac_g_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const {
+  base_.eval_jac_g_prod(x, v, out);
+  out.array() *= scales_.inequalities.array();
+}
+
+// ∇²(σf + y_cᵀ S_c c + y_gᵀ S_g g) = the base Lagrangian's with multipliers S y.
+void ScaledProblem::lagrangian_hess_prod_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g, VectorCRef v,
+                                              VectorRef out) const {
+  const Vector sy_c = y_c.size() ? Vector(scales_.equalities.cwiseProduct(y_c)) : Vector();
+  const Vector sy_g = y_g.size() ? Vector(scales_.inequalities.cwiseProduct(y_g)) : Vector();
+  base_.eval_lagrangian_hess_prod(x, sigma, sy_c, sy_g, v, out);
+}
+
 Eigen::SparseMatrix<double> ScaledProblem::jac_c_sparse_impl(VectorCRef x) const {
   Eigen::SparseMatrix<double> J = base_.eval_jac_c_sparse(x);
   return scales_.equalities.asDiagonal() * J;

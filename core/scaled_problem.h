@@ -56,6 +56,7 @@ class ScaledProblem final : public ConstrainedProblem {
   Matrix jacobian_with_selection(VectorCRef x, ConstraintFamily family, const KinkSelection& s) const override;
 
   const ConstraintScales& scales() const { return scales_; }
+  bool exact_hessian_products() const override { return base_.exact_hessian_products(); }
 
  protected:
   double f_impl(VectorCRef x) const override { return base_.eval_f(x); }
@@ -67,6 +68,12 @@ class ScaledProblem final : public ConstrainedProblem {
   Matrix jac_c_impl(VectorCRef x) const override;
   Matrix jac_g_impl(VectorCRef x) const override;
   Eigen::SparseMatrix<double> jac_c_sparse_impl(VectorCRef x) const override;
+  // Forwarded with the scales, so that the base problem's sparse products and
+  // exact Hessians (an element problem's) survive the scaling.
+  void jac_c_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const override;
+  void jac_g_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const override;
+  void lagrangian_hess_prod_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g, VectorCRef v,
+                                 VectorRef out) const override;
 
  private:
   const ConstrainedProblem& base_;

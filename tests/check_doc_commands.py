@@ -65,6 +65,7 @@ SAMPLE_VALUE = {
     "--problems": ["hs071,kink-relu-2d"],
     "--solvers": ["alm-lbfgs"],
     "--time-limit": ["10"],
+    "--n": ["100"],
 }
 # Positional placeholders (almkit solve NAME, almkit predict MODEL DATA).
 SAMPLE_POSITIONAL = {"NAME": "hs071", "PROBLEM": "hs071", "MODEL": "{tmp}/model.json", "DATA": "data/clean_SP500.csv"}

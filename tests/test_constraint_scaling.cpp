@@ -71,6 +71,18 @@ TEST_CASE("scaled problem: rows, Jacobian products and Jacobians are the scaled 
   }
   CHECK((p.eval_jac_c(x) - 1e3 * base.eval_jac_c(x)).norm() <= 1e-12);
   CHECK((p.eval_jac_g(x) - 1e-3 * base.eval_jac_g(x)).norm() <= 1e-12);
+  // J v and ∇²ℓ v are forwarded with the scales (the base's own products survive the scaling).
+  const Vector v = (Vector(2) << 0.4, -1.1).finished();
+  Vector jv(1), jvb(1), hv(2);
+  p.eval_jac_c_prod(x, v, jv);
+  base.eval_jac_c_prod(x, v, jvb);
+  CHECK(jv[0] == doctest::Approx(1e3 * jvb[0]));
+  p.eval_jac_g_prod(x, v, jv);
+  base.eval_jac_g_prod(x, v, jvb);
+  CHECK(jv[0] == doctest::Approx(1e-3 * jvb[0]));
+  p.eval_lagrangian_hess_prod(x, 1.5, Vector::Constant(1, y), Vector::Constant(1, y), v, hv);
+  CHECK((hv - 3.0 * v).norm() <= 1e-6);  // linear rows: ∇²ℓ = 2σ I
+  CHECK(p.exact_hessian_products() == base.exact_hessian_products());
   // Every evaluation reaches the user's problem through its counters.
   base.reset_counters();
   p.eval_grad_f(x, jc);
