@@ -81,8 +81,13 @@ trap 'rm -rf "$out"' EXIT
 # Every problem that is not a Hock-Schittkowski one, and three HS problems
 # (equalities + bounds, a non-KKT minimizer, bad scaling): the HS ones share
 # one code path.
-for p in $("$cli" list | awk '$1 != "" && $1 !~ /^hs/ {print $1}') hs071 hs013 hs106; do
+for p in $("$cli" list | awk 'NF == 0 {exit} $1 !~ /^hs/ {print $1}') hs071 hs013 hs106; do
   "$cli" solve "$p" --quiet >/dev/null
+done
+# The scalable families at a small size, with both bound-constrained inner solvers.
+for p in $("$cli" list --scalable); do
+  "$cli" solve "$p" --n 20 --quiet >/dev/null
+  "$cli" solve "$p" --n 20 --inner newton --quiet >/dev/null
 done
 "$cli" verify kink-relu-2d --json "$out/verify.json" >/dev/null
 "$cli" train --outer 5 --no-plots --quiet --out "$out/train" >/dev/null

@@ -33,11 +33,12 @@ namespace {
 
 /// The almkit solvers of the benchmark: the safeguarded ALM with an inner
 /// solver ("alm-" + its name: alm-lbfgs = Ceres L-BFGS, alm-lbfgsb = L-BFGS-B
-/// when built with liblbfgsb), all with their defaults unless --alm.*,
-/// --lbfgs.*, --lbfgsb.* say otherwise.
+/// when built with liblbfgsb, alm-newton = projected Newton-CG), all with
+/// their defaults unless --alm.*, --lbfgs.*, --lbfgsb.*, --newton.* say otherwise.
 std::vector<std::string> almkit_solver_names() {
   std::vector<std::string> v{"alm-lbfgs"};
   if (lbfgsb_available()) v.push_back("alm-lbfgsb");
+  v.push_back("alm-newton");
   return v;
 }
 bool is_almkit_solver(const std::string& s) { return s.rfind("alm-", 0) == 0; }
@@ -54,6 +55,7 @@ struct BenchmarkArgs {
   AlmOptions alm;
   LbfgsOptions lbfgs;
   LbfgsbOptions lbfgsb;
+  NewtonCgOptions newton;
 };
 
 using benchmark::Row;
@@ -78,6 +80,7 @@ Row run_one(const ProblemEntry& entry, const std::string& solver, const Benchmar
       InnerSolverOptions io;
       io.lbfgs = a.lbfgs;
       io.lbfgsb = a.lbfgsb;
+      io.newton = a.newton;
       auto inner = make_inner_solver(solver.substr(4), *problem, io);
       const AlmSummary s = solve_alm(*problem, *inner, o);
       x = s.x;
@@ -96,6 +99,7 @@ Row run_one(const ProblemEntry& entry, const std::string& solver, const Benchmar
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.gradient_evaluations = problem->counters().gradient;
   r.function_evaluations = problem->counters().objective;
+  r.hessian_evaluations = problem->counters().hessian_prod;
   r.f = x.allFinite() ? problem->eval_f(x) : std::numeric_limits<double>::quiet_NaN();
   r.violation = x.allFinite() ? infeasibility(*problem, x) : std::numeric_limits<double>::infinity();
   r.solved = benchmark::is_solved(r.f, r.f_star, r.violation);
@@ -116,11 +120,11 @@ std::string profile_data(const benchmark::PerformanceProfile& pp) {
 
 void write_csv(const std::string& dir, const std::vector<Row>& rows) {
   std::string csv = "problem,n,m_eq,m_in,solver,solved,f,f_star,violation,gradient_evaluations,"
-                    "function_evaluations,seconds,status\n";
+                    "function_evaluations,seconds,status,hessian_evaluations\n";
   for (const auto& r : rows)
-    csv += fmt::format("{},{},{},{},{},{},{},{},{:.3e},{},{},{:.6f},\"{}\"\n", r.problem, r.n, r.m_eq, r.m_in, r.solver,
+    csv += fmt::format("{},{},{},{},{},{},{},{},{:.3e},{},{},{:.6f},\"{}\",{}\n", r.problem, r.n, r.m_eq, r.m_in, r.solver,
                        r.solved ? 1 : 0, fmt_g(r.f), fmt_g(r.f_star), r.violation, r.gradient_evaluations,
-                       r.function_evaluations, r.seconds, r.status);
+                       r.function_evaluations, r.seconds, r.status, r.hessian_evaluations);
   write_file_atomically(dir + "/benchmark.csv", csv);
 }
 
@@ -147,6 +151,8 @@ void write_markdown(const std::string& dir, const std::vector<Row>& rows, const 
   for (const auto& s : solvers) md += fmt::format(" {} / {} |", totals[s].solved, problems.size());
   md += "\n| **gradient evaluations** | | | |";
   for (const auto& s : solvers) md += fmt::format(" {} |", totals[s].evals);
+  md += "\n| **Hessian(-vector) evaluations** | | | |";
+  for (const auto& s : solvers) md += fmt::format(" {} |", totals[s].hessian_evals);
   md += "\n| **seconds** | | | |";
   for (const auto& s : solvers) md += fmt::format(" {:.2f} |", totals[s].seconds);
   md += "\n";
@@ -171,18 +177,19 @@ void write_json(const std::string& dir, const std::vector<Row>& rows, const std:
   j["problems"] = problems;
   j["time_limit_seconds"] = a.time_limit;
   j["options"] = {{"alm", options_to_json(a.alm)}, {"lbfgs", options_to_json(a.lbfgs)},
-                  {"lbfgsb", options_to_json(a.lbfgsb)}};
+                  {"lbfgsb", options_to_json(a.lbfgsb)}, {"newton", options_to_json(a.newton)}};
   nlohmann::json jr = nlohmann::json::array();
   for (const auto& r : rows)
     jr.push_back({{"problem", r.problem}, {"solver", r.solver}, {"solved", r.solved}, {"f", json_number(r.f)},
                   {"f_star", r.f_star}, {"violation", json_number(r.violation)},
                   {"gradient_evaluations", r.gradient_evaluations}, {"function_evaluations", r.function_evaluations},
-                  {"seconds", r.seconds}, {"status", r.status}});
+                  {"hessian_evaluations", r.hessian_evaluations}, {"seconds", r.seconds}, {"status", r.status}});
   j["rows"] = jr;
   auto totals = benchmark::totals(rows);
   nlohmann::json jt;
   for (const auto& s : solvers)
-    jt[s] = {{"solved", totals[s].solved}, {"gradient_evaluations", totals[s].evals}, {"seconds", totals[s].seconds}};
+    jt[s] = {{"solved", totals[s].solved}, {"gradient_evaluations", totals[s].evals},
+             {"hessian_evaluations", totals[s].hessian_evals}, {"seconds", totals[s].seconds}};
   j["totals"] = jt;
   nlohmann::json versus = nullptr;
   if (vs)
@@ -237,6 +244,7 @@ void run_benchmark(const BenchmarkArgs& a) {
   a.alm.validate();
   a.lbfgs.validate();
   a.lbfgsb.validate();
+  a.newton.validate();
   if (!(a.time_limit > 0)) throw UsageError(fmt::format("--time-limit: expected a number > 0, got {}", a.time_limit));
   // Problems: every built-in one with a published optimum, or the given list.
   std::vector<const ProblemEntry*> entries;
@@ -283,7 +291,7 @@ void run_benchmark(const BenchmarkArgs& a) {
     const nlohmann::json o = {{"problems", names},           {"solvers", solvers},
                               {"time_limit_seconds", a.time_limit}, {"out", a.out},
                               {"alm", options_to_json(a.alm)}, {"lbfgs", options_to_json(a.lbfgs)},
-                              {"lbfgsb", options_to_json(a.lbfgsb)}};
+                              {"lbfgsb", options_to_json(a.lbfgsb)}, {"newton", options_to_json(a.newton)}};
     fmt::print("{}\n", o.dump(2));
   }
   if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
@@ -323,6 +331,7 @@ void register_benchmark(CLI::App& app) {
   add_options(sub, "alm", a->alm, "ALM options of the alm-* solvers (docs/alm.md)", {"time_limit_seconds"});
   add_options(sub, "lbfgs", a->lbfgs, "L-BFGS options of alm-lbfgs (docs/inner_solvers.md)");
   add_options(sub, "lbfgsb", a->lbfgsb, "L-BFGS-B options of alm-lbfgsb (docs/inner_solvers.md)");
+  add_options(sub, "newton", a->newton, "Projected Newton-CG options of alm-newton (docs/inner_solvers.md)");
   sub->callback([a] { run_benchmark(*a); });
 }
 

@@ -7,8 +7,8 @@
 namespace almkit {
 
 std::vector<std::string> inner_solver_names() {
-  if (lbfgsb_available()) return {"lbfgs", "lbfgsb", "bcd"};
-  return {"lbfgs", "bcd"};
+  if (lbfgsb_available()) return {"lbfgs", "lbfgsb", "newton", "bcd"};
+  return {"lbfgs", "newton", "bcd"};
 }
 
 std::string default_inner_solver_name() { return lbfgsb_available() ? "lbfgsb" : "lbfgs"; }
@@ -17,6 +17,7 @@ std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const In
   if (name == "lbfgs") return std::make_unique<CeresLbfgsSolver>(options.lbfgs);
   if (name == "bcd") return std::make_unique<BcdSolver>(options.bcd);
   if (name == "lbfgsb" && lbfgsb_available()) return std::make_unique<LbfgsbSolver>(options.lbfgsb);
+  if (name == "newton") return std::make_unique<NewtonCgSolver>(options.newton);
   throw std::invalid_argument(
       fmt::format("unknown inner solver '{}' (expected one of: {})", name, fmt::join(inner_solver_names(), ", ")));
 }
@@ -26,7 +27,7 @@ std::string inner_solver_unsuitable(const std::string& name, const ConstrainedPr
     return fmt::format("inner solver 'bcd' needs a problem with closed-form blocks (a BlockProblem, such as the RNN "
                        "training problem); problem '{}' has none: use 'lbfgs'",
                        problem.name());
-  // lbfgsb and lbfgs take any problem (lbfgsb keeps the bounds itself).
+  // lbfgs, lbfgsb and newton take any problem (lbfgsb and newton keep the bounds themselves).
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 #include "almkit/solvers/lbfgsb/lbfgsb_solver.h"
+#include "almkit/solvers/newton/newton_cg_solver.h"
 
 namespace almkit {
 
@@ -17,16 +18,18 @@ struct InnerSolverOptions {
   LbfgsOptions lbfgs;
   BcdOptions bcd;
   LbfgsbOptions lbfgsb;
+  NewtonCgOptions newton;
 };
 
-/// Names accepted by make_inner_solver: lbfgs, bcd, and lbfgsb when built with liblbfgsb.
+/// Names accepted by make_inner_solver: lbfgs, newton, bcd, and lbfgsb when built with liblbfgsb.
 std::vector<std::string> inner_solver_names();
 /// Throws std::invalid_argument "unknown inner solver 'x' (expected: ...)".
 std::unique_ptr<InnerSolver> make_inner_solver(const std::string& name, const InnerSolverOptions& options = {});
 
 /// Empty when inner solver `name` can minimize the augmented Lagrangian of
 /// `problem`; otherwise the reason, one sentence (docs/inner_solvers.md):
-/// `bcd` needs a BlockProblem (closed-form blocks), `lbfgs` takes any problem.
+/// `bcd` needs a BlockProblem (closed-form blocks), `lbfgs`, `lbfgsb` and
+/// `newton` take any problem.
 std::string inner_solver_unsuitable(const std::string& name, const ConstrainedProblem& problem);
 /// Names of the inner solvers that can solve `problem` (inner_solver_unsuitable is empty).
 std::vector<std::string> inner_solver_names_for(const ConstrainedProblem& problem);

@@ -29,6 +29,7 @@ std::map<std::string, Total> totals(const std::vector<Row>& rows) {
     auto& x = t[r.solver];
     x.solved += r.solved ? 1 : 0;
     x.evals += r.gradient_evaluations;
+    x.hessian_evals += r.hessian_evaluations;
     x.seconds += r.seconds;
   }
   return t;

@@ -18,6 +18,9 @@ struct Row {
   int n = 0, m_eq = 0, m_in = 0;
   double f_star = 0.0, f = 0.0, violation = 0.0, seconds = 0.0;
   long gradient_evaluations = 0, function_evaluations = 0;
+  /// Products with the Lagrangian's Hessian (almkit's counter hessian_prod) or
+  /// Hessian evaluations (a peer with exact second derivatives); 0 for first-order runs.
+  long hessian_evaluations = 0;
   bool solved = false;
 };
 
@@ -34,10 +37,11 @@ using Cost = double (*)(const Row&);
 /// The row of (problem, solver), or nullptr.
 const Row* find_row(const std::vector<Row>& rows, const std::string& problem, const std::string& solver);
 
-/// Per solver: problems solved, gradient evaluations and seconds summed over its rows.
+/// Per solver: problems solved, gradient and Hessian evaluations and seconds summed over its rows.
 struct Total {
   int solved = 0;
   long evals = 0;
+  long hessian_evals = 0;  ///< hessian_evaluations summed
   double seconds = 0.0;
 };
 std::map<std::string, Total> totals(const std::vector<Row>& rows);

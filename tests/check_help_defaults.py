@@ -27,6 +27,7 @@ BASE = {"solve": ["hs071"], "verify": ["hs071"]}
 # Flags of one inner solver take effect (and are printed) when that solver
 # is selected: the run with and without the flag selects it.
 SELECTS = {"solve": {"--lbfgs.": ["--inner", "lbfgs"], "--lbfgsb.": ["--inner", "lbfgsb"],
+                     "--newton.": ["--inner", "newton"],
                      "--bcd.": None}}  # no built-in problem of solve has blocks for bcd: not comparable
 # Flags whose shown default is the value they take by design, but which are
 # not part of --print-options (they do not change a result). Each with its reason.

@@ -18,15 +18,16 @@
 using namespace almkit;
 
 TEST_CASE("make_inner_solver: names, unknown names and unsuitable problems") {
-  CHECK(inner_solver_names() == (lbfgsb_available() ? std::vector<std::string>{"lbfgs", "lbfgsb", "bcd"}
-                                                     : std::vector<std::string>{"lbfgs", "bcd"}));
+  CHECK(inner_solver_names() == (lbfgsb_available() ? std::vector<std::string>{"lbfgs", "lbfgsb", "newton", "bcd"}
+                                                     : std::vector<std::string>{"lbfgs", "newton", "bcd"}));
   CHECK(make_inner_solver("lbfgs")->name() == "lbfgs");
   CHECK(make_inner_solver("bcd")->name() == "bcd");
-  CHECK_THROWS_WITH_AS(make_inner_solver("newton"), doctest::Contains("unknown inner solver 'newton'"),
+  CHECK(make_inner_solver("newton")->name() == "newton");
+  CHECK_THROWS_WITH_AS(make_inner_solver("nosuch"), doctest::Contains("unknown inner solver 'nosuch'"),
                        std::invalid_argument);
   const auto hs = find_problem("hs071")->make();
-  CHECK(inner_solver_names_for(*hs) == (lbfgsb_available() ? std::vector<std::string>{"lbfgs", "lbfgsb"}
-                                                            : std::vector<std::string>{"lbfgs"}));
+  CHECK(inner_solver_names_for(*hs) == (lbfgsb_available() ? std::vector<std::string>{"lbfgs", "lbfgsb", "newton"}
+                                                            : std::vector<std::string>{"lbfgs", "newton"}));
   CHECK(inner_solver_unsuitable("lbfgs", *hs).empty());
   CHECK_THROWS_WITH_AS(make_inner_solver("bcd", *hs), doctest::Contains("closed-form blocks"), std::invalid_argument);
   InnerSolverOptions o;

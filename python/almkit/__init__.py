@@ -168,11 +168,12 @@ class Result:
 
 
 def solve(problem, inner=None, policy="safeguarded", *, x0=None, multipliers=None, callback=None, lbfgs=None,
-          bcd=None, lbfgsb=None, **options):
+          bcd=None, lbfgsb=None, newton=None, **options):
     """Solves `problem` by the augmented Lagrangian method (docs/alm.md) and returns a Result.
 
     inner: the inner solver, "lbfgs" (Ceres L-BFGS, any problem), "lbfgsb" (L-BFGS-B, bounds kept by the
-      solver; when built with liblbfgsb) or "bcd" (block problems only); None: almkit's default
+      solver; when built with liblbfgsb), "newton" (projected Newton-CG, bounds kept by the solver) or
+      "bcd" (block problems only); None: almkit's default
       (_core.default_inner_solver(): "lbfgsb" when available, docs/inner_solvers.md).
     policy: "safeguarded" or "reference" (docs/alm.md §2, §3).
     x0: start point (default problem.x0).
@@ -181,7 +182,8 @@ def solve(problem, inner=None, policy="safeguarded", *, x0=None, multipliers=Non
     callback(record, x): called after every outer iteration with a dict (iteration,
       objective, infeasibility, stationarity, penalty, ...) and the iterate; returning
       False stops the solve (status "stopped_by_callback").
-    lbfgs, bcd, lbfgsb: dicts of inner-solver options (names of LbfgsOptions / BcdOptions / LbfgsbOptions).
+    lbfgs, bcd, lbfgsb, newton: dicts of inner-solver options (names of LbfgsOptions / BcdOptions /
+      LbfgsbOptions / NewtonCgOptions).
     **options: ALM options by name (the CLI's --alm.NAME); an unknown name or an
       invalid value raises ValueError naming it. The options and their defaults:
 
@@ -196,8 +198,8 @@ def solve(problem, inner=None, policy="safeguarded", *, x0=None, multipliers=Non
     if "policy" in options:
         raise ValueError("option policy: give it as solve(..., policy=...)")
     options["policy"] = policy
-    d = _core.solve(problem._h, inner or "", options, dict(lbfgs or {}), dict(bcd or {}), dict(lbfgsb or {}), x0,
-                    multipliers, callback)
+    d = _core.solve(problem._h, inner or "", options, dict(lbfgs or {}), dict(bcd or {}), dict(lbfgsb or {}),
+                    dict(newton or {}), x0, multipliers, callback)
     return Result(d)
 
 

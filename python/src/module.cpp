@@ -437,7 +437,7 @@ ProblemHandle builtin_problem(const std::string& name) {
 // ------------------------------------------------------------ solve
 
 py::dict solve(const ProblemHandle& h, std::string inner_name, py::dict alm_kwargs, py::dict lbfgs, py::dict bcd,
-               py::dict lbfgsb, py::object x0, py::object multipliers, py::object callback) {
+               py::dict lbfgsb, py::dict newton, py::object x0, py::object multipliers, py::object callback) {
   if (inner_name.empty()) inner_name = default_inner_solver_name();  // docs/inner_solvers.md
   AlmOptions options;
   for (const auto& kv : alm_kwargs) {
@@ -454,6 +454,7 @@ py::dict solve(const ProblemHandle& h, std::string inner_name, py::dict alm_kwar
   apply_group(inner_options.lbfgs, lbfgs, "lbfgs");
   apply_group(inner_options.bcd, bcd, "bcd");
   apply_group(inner_options.lbfgsb, lbfgsb, "lbfgsb");
+  apply_group(inner_options.newton, newton, "newton");
   std::unique_ptr<InnerSolver> inner;
   try {
     inner = make_inner_solver(inner_name, *h.problem, inner_options);
@@ -990,13 +991,14 @@ PYBIND11_MODULE(_core, mod) {
     return out;
   });
   mod.def("solve", &solve, py::arg("problem"), py::arg("inner"), py::arg("alm"), py::arg("lbfgs"), py::arg("bcd"),
-          py::arg("lbfgsb"), py::arg("x0"), py::arg("multipliers"), py::arg("callback"));
+          py::arg("lbfgsb"), py::arg("newton"), py::arg("x0"), py::arg("multipliers"), py::arg("callback"));
   mod.def("verify", &verify, py::arg("problem"), py::arg("x"), py::arg("multipliers"), py::arg("options"),
           py::arg("nnamcq"));
   mod.def("alm_options", [] { return describe_options(AlmOptions{}); });
   mod.def("lbfgs_options", [] { return describe_options(LbfgsOptions{}); });
   mod.def("bcd_options", [] { return describe_options(BcdOptions{}); });
   mod.def("lbfgsb_options", [] { return describe_options(LbfgsbOptions{}); });
+  mod.def("newton_options", [] { return describe_options(NewtonCgOptions{}); });
   mod.def("default_inner_solver", [] { return default_inner_solver_name(); });
   mod.def("train_defaults", [] {
     const auto o = rnn::TrainOptions::defaults();
