@@ -1,6 +1,7 @@
 #include "almkit/core/augmented_lagrangian.h"
 
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 
 namespace almkit {
@@ -132,6 +133,39 @@ void AugmentedLagrangian::hess_prod(VectorCRef v, VectorRef out) const {
   int j = mi;  // active bound rows ±e_k: β v_k on the diagonal
   for (int k : bounds_.lower) out[k] += hw_[j++] > 0.0 ? beta_ * v[k] : 0.0;
   for (int k : bounds_.upper) out[k] += hw_[j++] > 0.0 ? beta_ * v[k] : 0.0;
+}
+
+bool AugmentedLagrangian::sparse_hessian(Eigen::SparseMatrix<double>& H, int max_row_nonzeros) const {
+  if (hx_.size() != problem_.num_variables())
+    throw std::logic_error("AugmentedLagrangian::sparse_hessian: call set_hessian_point first");
+  const int n = problem_.num_variables(), mi = problem_.num_inequalities();
+  Eigen::SparseMatrix<double> Jc, Jg;
+  if (!problem_.eval_sparse_second_order(hx_, 1.0, hy_c_, hw_.head(mi), H, Jc, Jg)) return false;
+  // β JᵀJ over the short rows (row-major: one row's entries are contiguous).
+  const auto add_rows = [&](const Eigen::SparseMatrix<double>& J, const std::function<bool(int)>& keep) {
+    if (J.rows() == 0) return;
+    const Eigen::SparseMatrix<double, Eigen::RowMajor> R = J;
+    Eigen::SparseMatrix<double, Eigen::RowMajor> S(R.rows(), n);
+    std::vector<Eigen::Triplet<double>> t;
+    for (int r = 0; r < R.outerSize(); ++r) {
+      if (!keep(r) || R.outerIndexPtr()[r + 1] - R.outerIndexPtr()[r] > max_row_nonzeros) continue;
+      for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(R, r); it; ++it) t.emplace_back(r, it.col(), it.value());
+    }
+    S.setFromTriplets(t.begin(), t.end());
+    H += beta_ * Eigen::SparseMatrix<double>(S.transpose() * S);
+  };
+  add_rows(Jc, [](int) { return true; });
+  add_rows(Jg, [&](int r) { return hw_[r] > 0.0; });
+  std::vector<Eigen::Triplet<double>> d;
+  int j = mi;
+  for (int k : bounds_.lower) if (hw_[j++] > 0.0) d.emplace_back(k, k, beta_);
+  for (int k : bounds_.upper) if (hw_[j++] > 0.0) d.emplace_back(k, k, beta_);
+  if (!d.empty()) {
+    Eigen::SparseMatrix<double> D(n, n);
+    D.setFromTriplets(d.begin(), d.end());
+    H += D;
+  }
+  return true;
 }
 
 }  // namespace almkit

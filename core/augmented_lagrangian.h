@@ -53,6 +53,14 @@ class AugmentedLagrangian {
   /// Semismooth where μ_j + βg̃_j = 0; exact elsewhere when the problem's
   /// eval_lagrangian_hess_prod is.
   void hess_prod(VectorCRef v, VectorRef out) const;
+  /// The sparse part of H at the point of set_hessian_point, for a
+  /// preconditioner (docs/inner_solvers.md "newton"): ∇²ℓ + β Σ_r ∇c_r∇c_rᵀ
+  /// over the rows r (equalities and active inequalities) with at most
+  /// max_row_nonzeros entries, plus the active bound diagonal. Rows with more
+  /// entries (a sphere Σx² = r² couples all variables) are left out: they add
+  /// a low-rank term that CG resolves in a few steps. False (H untouched)
+  /// when the problem has no sparse structure (eval_sparse_second_order).
+  bool sparse_hessian(Eigen::SparseMatrix<double>& H, int max_row_nonzeros) const;
 
   /// Extended inequalities g̃(x) (num_extended_inequalities entries).
   void extended_inequalities(VectorCRef x, VectorRef g_ext) const;

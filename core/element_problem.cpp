@@ -188,6 +188,9 @@ const Eigen::SparseMatrix<double>& ElementProblem::lagrangian_hessian(VectorCRef
   if (hessian_valid_ && sigma == hessian_sigma_ && same(x, hessian_x_) && same(y_c, hessian_y_c_) && same(y_g, hessian_y_g_))
     return hessian_;
   std::vector<Eigen::Triplet<double>> t;
+  size_t entries = 0;
+  for (const auto& g : groups_) entries += static_cast<size_t>(g->size()) * g->arity() * g->arity();
+  t.reserve(entries);
   for (const auto& g : groups_)
     g->each_hessian(x.data(), kEverything, [&](const ElementView& e, const double* He) {
       const double w = e.target == ElementTarget::kObjective  ? sigma
@@ -211,6 +214,15 @@ const Eigen::SparseMatrix<double>& ElementProblem::lagrangian_hessian(VectorCRef
 void ElementProblem::lagrangian_hess_prod_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g,
                                                VectorCRef v, VectorRef out) const {
   out.noalias() = lagrangian_hessian(x, sigma, y_c, y_g) * v;
+}
+
+bool ElementProblem::sparse_second_order_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g,
+                                              Eigen::SparseMatrix<double>& hessian, Eigen::SparseMatrix<double>& jac_c,
+                                              Eigen::SparseMatrix<double>& jac_g) const {
+  hessian = lagrangian_hessian(x, sigma, y_c, y_g);
+  jac_c = rows_jacobian(ElementTarget::kEquality, x);
+  jac_g = rows_jacobian(ElementTarget::kInequality, x);
+  return true;
 }
 
 }  // namespace almkit

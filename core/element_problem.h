@@ -201,6 +201,9 @@ class ElementProblem : public ConstrainedProblem {
   void jac_g_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const override;
   void lagrangian_hess_prod_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g, VectorCRef v,
                                  VectorRef out) const override;
+  bool sparse_second_order_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g,
+                                Eigen::SparseMatrix<double>& hessian, Eigen::SparseMatrix<double>& jac_c,
+                                Eigen::SparseMatrix<double>& jac_g) const override;
 
  private:
   struct Linear {

@@ -170,6 +170,20 @@ class ConstrainedProblem {
   /// True when eval_lagrangian_hess_prod is exact (not the default difference).
   virtual bool exact_hessian_products() const { return false; }
 
+  /// The sparse structure of problems that have one (docs/inner_solvers.md
+  /// "Hessian products"): false by default; an element problem writes the
+  /// Lagrangian's Hessian (both triangles), J_c and J_g as sparse matrices
+  /// at O(nnz) cost and returns true. Counted as one hessian_prod and one
+  /// jacobian. Used to precondition the newton inner solver.
+  bool eval_sparse_second_order(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g,
+                                Eigen::SparseMatrix<double>& hessian, Eigen::SparseMatrix<double>& jac_c,
+                                Eigen::SparseMatrix<double>& jac_g) const {
+    if (!sparse_second_order_impl(x, sigma, y_c, y_g, hessian, jac_c, jac_g)) return false;
+    ++counters_.hessian_prod;
+    ++counters_.jacobian;
+    return true;
+  }
+
   const EvaluationCounters& counters() const { return counters_; }
   void reset_counters() const { counters_.reset(); }
 
@@ -187,6 +201,11 @@ class ConstrainedProblem {
   virtual void jac_g_prod_impl(VectorCRef x, VectorCRef v, VectorRef out) const;
   virtual void lagrangian_hess_prod_impl(VectorCRef x, double sigma, VectorCRef y_c, VectorCRef y_g, VectorCRef v,
                                          VectorRef out) const;
+  virtual bool sparse_second_order_impl(VectorCRef /*x*/, double /*sigma*/, VectorCRef /*y_c*/, VectorCRef /*y_g*/,
+                                        Eigen::SparseMatrix<double>& /*hessian*/, Eigen::SparseMatrix<double>& /*jac_c*/,
+                                        Eigen::SparseMatrix<double>& /*jac_g*/) const {
+    return false;
+  }
 
  private:
   mutable EvaluationCounters counters_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include <Eigen/SparseCholesky>
 #include <fmt/core.h>
 
 namespace almkit {
@@ -53,7 +54,7 @@ class NewtonRun {
   /// One Newton iteration from p (measure pg = ‖pg‖∞ > 0): p moves on kAccepted.
   Search step(Point& p, double pg);
 
-  long evaluations = 0, cg_iterations = 0, hessian_products = 0, steepest_steps = 0;
+  long evaluations = 0, cg_iterations = 0, hessian_products = 0, steepest_steps = 0, factorizations = 0;
 
  private:
   Vector free_mask(const Point& p, double eps) const;
@@ -67,6 +68,9 @@ class NewtonRun {
   const Vector lo_, up_;
   bool negative_curvature_ = false;  ///< the last CG run stopped at pᵀHp ≤ 0
   double delta_ = 0.0;               ///< the shift δ of H_FF + δI (options regularize)
+  Eigen::SimplicialLDLT<Eigen::SparseMatrix<double>> ldlt_;
+  bool preconditioned_ = false;      ///< ldlt_ holds M for this Newton step
+  void factor_preconditioner(const Vector& free);
   bool cg(const Point& p, const Vector& free, Vector& d, double& rayleigh);
 };
 
@@ -112,8 +116,10 @@ bool NewtonRun::cg(const Point& p, const Vector& free, Vector& d, double& raylei
   const double g_norm = gF.norm();
   const double eta = std::min(o_.cg_forcing, std::sqrt(gF.lpNorm<Eigen::Infinity>()));
   const int cap = static_cast<int>(std::min<double>(o_.max_cg_iterations, 2.0 * free.sum()));
-  Vector r = -gF, dir = r, Hdir(p.x.size());
-  double rr = r.squaredNorm(), q = 0.0;
+  // z = M⁻¹ r (preconditioned), or z = r.
+  const auto precondition = [&](const Vector& r) { return preconditioned_ ? Vector(free.cwiseProduct(ldlt_.solve(r))) : r; };
+  Vector r = -gF, z = precondition(r), dir = z, Hdir(p.x.size());
+  double rz = r.dot(z), q = 0.0;
   for (int k = 0; k < cap && g_norm > 0.0; ++k) {
     L_.hess_prod(dir, Hdir);
     ++hessian_products;
@@ -125,23 +131,52 @@ bool NewtonRun::cg(const Point& p, const Vector& free, Vector& d, double& raylei
       return false;
     }
     ++cg_iterations;
-    const double a = rr / curvature;
+    const double a = rz / curvature;
     d += a * dir;
     r -= a * Hdir;
-    const double rr_next = r.squaredNorm();
-    // Model q(d) = gᵀd + ½dᵀHd falls by ½ a ‖r‖² per CG step (CG's orthogonality).
-    const double dq = 0.5 * a * rr;
+    // Model q(d) = gᵀd + ½dᵀHd falls by ½ a rᵀz per CG step (CG's orthogonality).
+    const double dq = 0.5 * a * rz;
     q -= dq;
+    const double r_norm = r.norm();
     if (o_.cg_model_test > 0.0) {
       // Nash's truncation: stop once the k-th step's share of the decrease so far is small.
-      if ((k + 1) * dq <= o_.cg_model_test * std::abs(q) || std::sqrt(rr_next) <= 1e-12 * g_norm) break;
-    } else if (std::sqrt(rr_next) <= eta * g_norm) {
+      if ((k + 1) * dq <= o_.cg_model_test * std::abs(q) || r_norm <= 1e-12 * g_norm) break;
+    } else if (r_norm <= eta * g_norm) {
       break;
     }
-    dir = r + (rr_next / rr) * dir;
-    rr = rr_next;
+    z = precondition(r);
+    const double rz_next = r.dot(z);
+    dir = z + (rz_next / rz) * dir;
+    rz = rz_next;
   }
   return true;
+}
+
+// M_FF + τI of the sparse part of H (AugmentedLagrangian::sparse_hessian),
+// identity on the active set, factored by LDLᵀ; τ grows until every pivot is
+// positive (a preconditioner must be positive definite).
+void NewtonRun::factor_preconditioner(const Vector& free) {
+  preconditioned_ = false;
+  Eigen::SparseMatrix<double> M;
+  if (!o_.precondition || !L_.sparse_hessian(M, o_.dense_row)) return;
+  const Eigen::Index n = M.rows();
+  M.prune([&](Eigen::Index i, Eigen::Index j, double) { return free[i] != 0.0 && free[j] != 0.0; });
+  double scale = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) scale = std::max(scale, std::abs(M.coeff(i, i)));
+  Eigen::SparseMatrix<double> I(n, n);
+  I.setIdentity();
+  const Eigen::SparseMatrix<double> active = I - Eigen::SparseMatrix<double>(free.asDiagonal() * I);
+  M += active;
+  double tau = 0.0;
+  for (int attempt = 0; attempt < 12; ++attempt) {
+    ldlt_.compute(tau > 0.0 ? Eigen::SparseMatrix<double>(M + tau * I) : M);
+    ++factorizations;
+    if (ldlt_.info() == Eigen::Success && ldlt_.vectorD().minCoeff() > 0.0) {
+      preconditioned_ = true;
+      return;
+    }
+    tau = std::max(10.0 * tau, 1e-8 * std::max(1.0, scale));
+  }
 }
 
 // First trial of the steepest-descent fallback: the minimizer ‖v‖²/(vᵀHv) of
@@ -202,7 +237,9 @@ void NewtonRun::expand(const Point& p, const Vector& d, double alpha, Point& tri
 
 Search NewtonRun::step(Point& p, double pg) {
   L_.set_hessian_point(p.x);  // once per iteration: CG and the Cauchy step share it
-  const Vector d = newton_direction(p, free_mask(p, std::min(o_.active_tolerance, pg)));
+  const Vector free = free_mask(p, std::min(o_.active_tolerance, pg));
+  factor_preconditioner(free);
+  const Vector d = newton_direction(p, free);
   Point trial;
   Search result = Search::kFailed;
   if (d.allFinite() && p.g.dot(d) < 0.0) result = search(p, d, 1.0, pg, negative_curvature_, trial);
@@ -241,6 +278,7 @@ void NewtonCgOptions::validate() const {
     throw std::invalid_argument(fmt::format("option regularize_min: expected a finite number > 0, got {}", regularize_min));
   if (max_regularizations < 0)
     throw std::invalid_argument(fmt::format("option max_regularizations: expected an integer >= 0, got {}", max_regularizations));
+  if (dense_row < 1) throw std::invalid_argument(fmt::format("option dense_row: expected an integer >= 1, got {}", dense_row));
   if (!(max_seconds > 0)) throw std::invalid_argument("option max_seconds: expected a number > 0");
 }
 
@@ -286,8 +324,8 @@ InnerResult NewtonCgSolver::minimize(const AugmentedLagrangian& L, VectorRef x, 
   r.evaluations = run.evaluations;
   r.final_value = p.f;
   r.final_measure = pg;
-  r.message += fmt::format(" ({} CG iterations, {} Hessian products, {} steepest-descent steps)", run.cg_iterations,
-                           run.hessian_products, run.steepest_steps);
+  r.message += fmt::format(" ({} CG iterations, {} Hessian products, {} factorizations, {} steepest-descent steps)",
+                           run.cg_iterations, run.hessian_products, run.factorizations, run.steepest_steps);
   r.seconds = elapsed();
   return r;
 }

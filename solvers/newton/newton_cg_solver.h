@@ -63,6 +63,15 @@ struct NewtonCgOptions {
   bool regularize = true;
   double regularize_min = 1e-8;  ///< the least nonzero δ
   int max_regularizations = 20;  ///< CG restarts with a larger δ per Newton step
+  /// Preconditioned CG when the problem has sparse second derivatives (an
+  /// element problem; ConstrainedProblem::eval_sparse_second_order): M = the
+  /// sparse part of H (AugmentedLagrangian::sparse_hessian: rows of J_c, J_g
+  /// with at most dense_row entries) on the free set, identity on the active
+  /// set, factored by a sparse LDLᵀ (Eigen SimplicialLDLT, AMD ordering) once
+  /// per Newton step; M + τI with τ ← max(10τ, 1e-8 max|diag M|) until every
+  /// pivot is positive. CG then solves H_FF d = −g_F with z = M⁻¹r.
+  bool precondition = true;
+  int dense_row = 100;          ///< rows of J with more entries stay out of M (CG handles the low-rank rest)
   double max_seconds = 1e9;     ///< per subproblem wall-clock limit
 
   template <class Visitor>
@@ -83,6 +92,8 @@ struct NewtonCgOptions {
     v("regularize", self.regularize, "on negative curvature: CG on H + delta I with a growing delta (else: Steihaug exit)");
     v("regularize_min", self.regularize_min, "the least nonzero shift delta");
     v("max_regularizations", self.max_regularizations, "CG restarts with a larger delta per Newton step");
+    v("precondition", self.precondition, "sparse LDL' preconditioner from the problem's sparse Hessian and Jacobians, when it has them");
+    v("dense_row", self.dense_row, "Jacobian rows with more entries stay out of the preconditioner");
     v("max_seconds", self.max_seconds, "wall-clock limit per subproblem, seconds");
   }
   /// Throws std::invalid_argument naming the first invalid option.
