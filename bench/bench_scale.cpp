@@ -45,25 +45,6 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-// The chain written for make_autodiff_problem (the O(n²) path, for the gradient ratio).
-struct DenseChain {
-  int n;
-  int num_variables() const { return n; }
-  int num_equalities() const { return 1; }
-  Vector initial_point() const { return Vector::Zero(n); }
-  template <class T>
-  T objective(const T* x) const {
-    T f(0.0);
-    for (int i = 0; i + 1 < n; ++i) f += 100.0 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1.0 - x[i]) * (1.0 - x[i]);
-    return f;
-  }
-  template <class T>
-  void equalities(const T* x, T* c) const {
-    c[0] = T(-0.5 * n);
-    for (int i = 0; i < n; ++i) c[0] += x[i] * x[i];
-  }
-};
-
 template <class F>
 double seconds_per_call(F&& f) {
   int reps = 1;
@@ -92,7 +73,7 @@ void derivative_costs(const std::vector<int>& sizes) {
     });
     double td = -1.0;
     if (n <= 10000) {
-      auto d = make_autodiff_problem(DenseChain{n});
+      auto d = make_autodiff_problem(ChainRosenbrockFunctor{n});
       td = seconds_per_call([&] { d.eval_grad_f(x, g); });
     }
     std::printf("%10d %14.4f %14s %14.4f %10s\n", n, 1e3 * te, td < 0 ? "-" : std::to_string(1e3 * td).c_str(), 1e3 * th,

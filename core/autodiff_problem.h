@@ -64,15 +64,15 @@ constexpr void check_problem_members() {
                 "almkit: the problem has inequalities() but no 'int num_inequalities() const'");
 }
 
+/// The part of a ConstrainedProblem that a problem struct describes itself:
+/// sizes, bounds, start, name and the plain (double) evaluations of f, c and g,
+/// with the checks of docs/problem.md "Checks". AutoDiffProblem (forward mode,
+/// below) and ReverseAutoDiffProblem (core/reverse_autodiff_problem.h) add
+/// the derivatives.
 template <class P>
-class AutoDiffProblem final : public ConstrainedProblem {
+class FunctorProblem : public ConstrainedProblem {
  public:
-  /// Directions per forward sweep; 8 doubles fill one AVX-512 register.
-  static constexpr int kStride = 8;
-  using Jet = ceres::Jet<double, kStride>;
-
-  explicit AutoDiffProblem(P functor, std::string name = {})
-      : functor_(std::move(functor)), name_(std::move(name)) {
+  explicit FunctorProblem(P functor, std::string name = {}) : functor_(std::move(functor)), name_(std::move(name)) {
     check_problem_members<P>();
     if (name_.empty()) {
       if constexpr (requires { functor_.name(); }) name_ = functor_.name();
@@ -121,9 +121,43 @@ class AutoDiffProblem final : public ConstrainedProblem {
 
  protected:
   double f_impl(VectorCRef x) const override {
-    const Vector xc = x;
+    const Vector xc = x;  // contiguous copy: Ref may carry an inner stride
     return functor_.objective(xc.data());
   }
+  void c_impl(VectorCRef x, VectorRef c) const override {
+    if constexpr (detail::HasEqualities<P, double>)
+      eval_plain(x, c, [this](const double* xd, double* cd) { functor_.equalities(xd, cd); });
+  }
+  void g_impl(VectorCRef x, VectorRef g) const override {
+    if constexpr (detail::HasInequalities<P, double>)
+      eval_plain(x, g, [this](const double* xd, double* gd) { functor_.inequalities(xd, gd); });
+  }
+  template <class Fn>
+  static void eval_plain(VectorCRef x, VectorRef out, Fn&& fn) {
+    const Vector xc = x;
+    Vector oc(out.size());
+    fn(xc.data(), oc.data());
+    out = oc;
+  }
+
+  P functor_;
+  std::string name_;
+};
+
+template <class P>
+class AutoDiffProblem final : public FunctorProblem<P> {
+ public:
+  /// Directions per forward sweep; 8 doubles fill one AVX-512 register.
+  static constexpr int kStride = 8;
+  using Jet = ceres::Jet<double, kStride>;
+  using FunctorProblem<P>::num_variables;
+  using FunctorProblem<P>::num_equalities;
+  using FunctorProblem<P>::num_inequalities;
+
+  explicit AutoDiffProblem(P functor, std::string name = {}) : FunctorProblem<P>(std::move(functor), std::move(name)) {}
+
+ protected:
+  using FunctorProblem<P>::functor_;
 
   double grad_f_impl(VectorCRef x, VectorRef grad) const override {
     const int n = num_variables();
@@ -135,15 +169,6 @@ class AutoDiffProblem final : public ConstrainedProblem {
       grad.segment(first, count) = f.v.head(count);
     });
     return value;
-  }
-
-  void c_impl(VectorCRef x, VectorRef c) const override {
-    if constexpr (detail::HasEqualities<P, double>)
-      eval_plain(x, c, [this](const double* xd, double* cd) { functor_.equalities(xd, cd); });
-  }
-  void g_impl(VectorCRef x, VectorRef g) const override {
-    if constexpr (detail::HasInequalities<P, double>)
-      eval_plain(x, g, [this](const double* xd, double* gd) { functor_.inequalities(xd, gd); });
   }
 
   void jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const override {
@@ -219,14 +244,6 @@ class AutoDiffProblem final : public ConstrainedProblem {
   }
 
   template <class Fn>
-  static void eval_plain(VectorCRef x, VectorRef out, Fn&& fn) {
-    const Vector xc = x;  // contiguous copy: Ref may carry an inner stride
-    Vector oc(out.size());
-    fn(xc.data(), oc.data());
-    out = oc;
-  }
-
-  template <class Fn>
   void jt_prod(VectorCRef x, VectorCRef y, VectorRef out, int m, Fn&& fn) const {
     std::vector<Jet> xj(static_cast<size_t>(x.size())), cj(static_cast<size_t>(m));
     out.setZero();
@@ -246,9 +263,6 @@ class AutoDiffProblem final : public ConstrainedProblem {
     });
     return J;
   }
-
-  P functor_;
-  std::string name_;
 };
 
 /// Wraps a templated functor (see the top of this file) as a ConstrainedProblem.

@@ -39,58 +39,29 @@ inline short next_adolc_tag() {
 }  // namespace detail
 
 template <class P>
-class ReverseAutoDiffProblem final : public ConstrainedProblem {
+class ReverseAutoDiffProblem final : public FunctorProblem<P> {
  public:
-  explicit ReverseAutoDiffProblem(P functor, std::string name = {})
-      : functor_(std::move(functor)), name_(std::move(name)) {
-    check_problem_members<P>();
-    if (name_.empty()) {
-      if constexpr (requires { functor_.name(); }) name_ = functor_.name();
-      else name_ = "unnamed";
-    }
-    for (Tape* t : {&objective_, &equalities_, &inequalities_, &lagrangian_}) t->tag = detail::next_adolc_tag();
-  }
+  using FunctorProblem<P>::num_variables;
+  using FunctorProblem<P>::num_equalities;
+  using FunctorProblem<P>::num_inequalities;
 
-  std::string name() const override { return name_; }
-  int num_variables() const override { return functor_.num_variables(); }
-  int num_equalities() const override {
-    if constexpr (detail::DeclaresEqualities<P>) return functor_.num_equalities();
-    else return 0;
-  }
-  int num_inequalities() const override {
-    if constexpr (detail::DeclaresInequalities<P>) return functor_.num_inequalities();
-    else return 0;
-  }
-  Vector lower_bounds() const override {
-    if constexpr (requires { functor_.lower_bounds(); }) return functor_.lower_bounds();
-    else return ConstrainedProblem::lower_bounds();
-  }
-  Vector upper_bounds() const override {
-    if constexpr (requires { functor_.upper_bounds(); }) return functor_.upper_bounds();
-    else return ConstrainedProblem::upper_bounds();
-  }
-  Vector initial_point() const override { return functor_.initial_point(); }
-  std::optional<double> known_optimal_value() const override {
-    if constexpr (requires { functor_.known_optimal_value(); }) return functor_.known_optimal_value();
-    else return std::nullopt;
+  explicit ReverseAutoDiffProblem(P functor, std::string name = {})
+      : FunctorProblem<P>(std::move(functor), std::move(name)) {
+    for (Tape* t : {&objective_, &equalities_, &inequalities_, &lagrangian_}) t->tag = detail::next_adolc_tag();
   }
   bool exact_hessian_products() const override { return true; }
 
  protected:
-  double f_impl(VectorCRef x) const override { return functor_.objective(x.data()); }
+  using FunctorProblem<P>::functor_;
+
   double grad_f_impl(VectorCRef x, VectorRef grad) const override {
     const int n = num_variables();
     const double f = record(objective_, x, 1, [&](const adouble* ax, adouble* out) { out[0] = functor_.objective(ax); })[0];
     Vector g(n);
-    ::gradient(objective_.tag, n, x.data(), g.data());
+    const Vector xv = x;  // contiguous: Ref may carry an inner stride
+    ::gradient(objective_.tag, n, xv.data(), g.data());
     grad = g;
     return f;
-  }
-  void c_impl(VectorCRef x, VectorRef c) const override {
-    if constexpr (detail::HasEqualities<P, double>) functor_.equalities(x.data(), c.data());
-  }
-  void g_impl(VectorCRef x, VectorRef g) const override {
-    if constexpr (detail::HasInequalities<P, double>) functor_.inequalities(x.data(), g.data());
   }
   void jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const override {
     if constexpr (detail::HasEqualities<P, adouble>)
@@ -178,8 +149,6 @@ class ReverseAutoDiffProblem final : public ConstrainedProblem {
     out = jv;
   }
 
-  P functor_;
-  std::string name_;
   mutable Tape objective_, equalities_, inequalities_, lagrangian_;
 };
 

@@ -154,33 +154,11 @@ TEST_CASE("scalable families: the ALM reaches the known optimum at small n") {
   }
 }
 
-namespace {
-// chain_rosenbrock written for the dense forward-mode autodiff (the cross-check).
-struct DenseChain {
-  int n;
-  int num_variables() const { return n; }
-  int num_equalities() const { return 1; }
-  Vector initial_point() const { return make_chain_rosenbrock(n)->initial_point(); }
-  Vector lower_bounds() const { return Vector::Constant(n, -5.0); }
-  Vector upper_bounds() const { return Vector::Constant(n, 5.0); }
-  template <class T>
-  T objective(const T* x) const {
-    T f(0.0);
-    for (int i = 0; i + 1 < n; ++i) f += 100.0 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1.0 - x[i]) * (1.0 - x[i]);
-    return f;
-  }
-  template <class T>
-  void equalities(const T* x, T* c) const {
-    c[0] = T(-0.5 * n);
-    for (int i = 0; i < n; ++i) c[0] += x[i] * x[i];
-  }
-};
-}  // namespace
 
 TEST_CASE("chain_rosenbrock: the element form reaches the dense autodiff form's solution") {
   const int n = 10;
   const auto p = make_chain_rosenbrock(n);
-  auto d = make_autodiff_problem(DenseChain{n});
+  auto d = make_autodiff_problem(ChainRosenbrockFunctor{n});
   const AlmSummary a = solve(*p, default_inner_solver_name());
   const AlmSummary b = solve(d, default_inner_solver_name());
   REQUIRE(solved(a));

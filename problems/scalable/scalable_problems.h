@@ -30,6 +30,35 @@ const ScalableProblemEntry* find_scalable_problem(const std::string& name);
 /// Chained Rosenbrock Σ 100(x_{i+1} − x_i²)² + (1 − x_i)² on the sphere
 /// Σ x_i² = n/2, bounds ±5, start (−1.2, 1, −1.2, …). No closed-form optimum.
 std::unique_ptr<ElementProblem> make_chain_rosenbrock(int n);
+/// chain_rosenbrock as a problem struct for make_autodiff_problem (the dense
+/// forward mode, O(n²) per gradient) or make_reverse_autodiff_problem: the
+/// second formulation the element form is checked and measured against.
+struct ChainRosenbrockFunctor {
+  int n = 2;
+  std::string name() const { return "chain_rosenbrock_dense"; }
+  int num_variables() const { return n; }
+  int num_equalities() const { return 1; }
+  Vector initial_point() const {
+    Vector x0(n);
+    for (int i = 0; i < n; ++i) x0[i] = i % 2 == 0 ? -1.2 : 1.0;
+    return x0;
+  }
+  Vector lower_bounds() const { return Vector::Constant(n, -5.0); }
+  Vector upper_bounds() const { return Vector::Constant(n, 5.0); }
+  template <class T>
+  T objective(const T* x) const {
+    T f(0.0);
+    for (int i = 0; i + 1 < n; ++i)
+      f += 100.0 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (1.0 - x[i]) * (1.0 - x[i]);
+    return f;
+  }
+  template <class T>
+  void equalities(const T* x, T* c) const {
+    c[0] = T(-0.5 * n);
+    for (int i = 0; i < n; ++i) c[0] += x[i] * x[i];
+  }
+};
+
 /// Discretized linear–quadratic control: N = n/2 steps of x_{k+1} = (1 + h a) x_k + h u_k,
 /// h = 1/N, a = 1, x_0 = 1; minimize Σ_k (h/2)(x_k² + u_k²) + x_N²/2 over x_1..x_N,
 /// u_0..u_{N−1}. Optimum from the discrete Riccati recursion (lq_control_optimum).
