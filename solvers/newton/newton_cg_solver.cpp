@@ -161,8 +161,7 @@ void NewtonRun::factor_preconditioner(const Vector& free) {
   if (!o_.precondition || !L_.sparse_hessian(M, o_.dense_row)) return;
   const Eigen::Index n = M.rows();
   M.prune([&](Eigen::Index i, Eigen::Index j, double) { return free[i] != 0.0 && free[j] != 0.0; });
-  double scale = 0.0;
-  for (Eigen::Index i = 0; i < n; ++i) scale = std::max(scale, std::abs(M.coeff(i, i)));
+  const double scale = n > 0 ? Vector(M.diagonal()).cwiseAbs().maxCoeff() : 0.0;
   Eigen::SparseMatrix<double> I(n, n);
   I.setIdentity();
   const Eigen::SparseMatrix<double> active = I - Eigen::SparseMatrix<double>(free.asDiagonal() * I);
