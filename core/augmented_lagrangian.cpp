@@ -78,13 +78,16 @@ double AugmentedLagrangian::value(VectorCRef x) const {
 }
 
 double AugmentedLagrangian::value_gradient(VectorCRef x, VectorRef grad) const {
-  double L = problem_.eval_grad_f(x, grad);
+  double L;
   if (c_.size() > 0) {
+    // c first, so that ∇f + J_cᵀ(λ + βc) is one call (one adjoint sweep where
+    // the problem has one, ConstrainedProblem::eval_grad_lagrangian).
     problem_.eval_c(x, c_);
-    L += lambda_.dot(c_) + 0.5 * beta_ * c_.squaredNorm();
     w_ = lambda_ + beta_ * c_;  // ∂L/∂c = λ + βc
-    problem_.eval_jac_c_t_prod(x, w_, tmp_);
-    grad += tmp_;
+    L = problem_.eval_grad_lagrangian(x, w_, grad);
+    L += lambda_.dot(c_) + 0.5 * beta_ * c_.squaredNorm();
+  } else {
+    L = problem_.eval_grad_f(x, grad);
   }
   if (g_.size() > 0) {
     extended_inequalities(x, g_);

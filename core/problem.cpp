@@ -18,6 +18,15 @@ void ConstrainedProblem::g_impl(VectorCRef /*x*/, VectorRef g) const { g.setZero
 void ConstrainedProblem::jac_c_t_prod_impl(VectorCRef /*x*/, VectorCRef /*y*/, VectorRef out) const {
   out.setZero();
 }
+double ConstrainedProblem::grad_lagrangian_impl(VectorCRef x, VectorCRef y, VectorRef grad) const {
+  const double f = grad_f_impl(x, grad);
+  if (num_equalities() > 0) {
+    Vector tmp(grad.size());
+    jac_c_t_prod_impl(x, y, tmp);
+    grad += tmp;
+  }
+  return f;
+}
 void ConstrainedProblem::jac_g_t_prod_impl(VectorCRef /*x*/, VectorCRef /*y*/, VectorRef out) const {
   out.setZero();
 }

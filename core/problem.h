@@ -119,6 +119,18 @@ class ConstrainedProblem {
     ++counters_.inequalities;
     g_impl(x, g);
   }
+  /// grad = ∇f(x) + J_c(x)ᵀ y, returns f(x): the gradient of the equality
+  /// Lagrangian in one call (docs/problem.md "Evaluations"), which the
+  /// augmented Lagrangian needs at every inner iteration with y = λ + βc(x).
+  /// The default is eval_grad_f plus eval_jac_c_t_prod; a problem whose
+  /// derivatives come from one adjoint sweep (the time chunks of
+  /// problems/rnn/rnn_shooting.h) overrides it to seed the sweep once. Counted as
+  /// one gradient and one J_cᵀy product.
+  double eval_grad_lagrangian(VectorCRef x, VectorCRef y, VectorRef grad) const {
+    ++counters_.gradient;
+    ++counters_.equality_jtprod;
+    return grad_lagrangian_impl(x, y, grad);
+  }
   /// out = J_c(x)ᵀ y   (y has num_equalities() entries, out has n).
   void eval_jac_c_t_prod(VectorCRef x, VectorCRef y, VectorRef out) const {
     ++counters_.equality_jtprod;
@@ -193,6 +205,7 @@ class ConstrainedProblem {
   virtual void c_impl(VectorCRef x, VectorRef c) const;
   virtual void g_impl(VectorCRef x, VectorRef g) const;
   virtual void jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const;
+  virtual double grad_lagrangian_impl(VectorCRef x, VectorCRef y, VectorRef grad) const;
   virtual void jac_g_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const;
   virtual Matrix jac_c_impl(VectorCRef x) const;
   virtual Matrix jac_g_impl(VectorCRef x) const;

@@ -64,6 +64,9 @@ class ScaledProblem final : public ConstrainedProblem {
   void c_impl(VectorCRef x, VectorRef c) const override;
   void g_impl(VectorCRef x, VectorRef g) const override;
   void jac_c_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const override;
+  double grad_lagrangian_impl(VectorCRef x, VectorCRef y, VectorRef grad) const override {
+    return base_.eval_grad_lagrangian(x, scales_.equalities.cwiseProduct(y), grad);
+  }
   void jac_g_t_prod_impl(VectorCRef x, VectorCRef y, VectorRef out) const override;
   Matrix jac_c_impl(VectorCRef x) const override;
   Matrix jac_g_impl(VectorCRef x) const override;

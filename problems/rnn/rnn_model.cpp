@@ -83,6 +83,12 @@ struct WindowPass {
   MatrixView U, H;   // m × len
 };
 
+// The views of a forward pass already in the workspace.
+WindowPass window_views(const RnnWeights& w, int t0, int t1, ReducedWorkspace& ws) {
+  const int m = w.m(), len = t1 - t0;
+  return WindowPass{t0, len, view(ws.Hprev, m, len), view(ws.U, m, len), view(ws.H, m, len)};
+}
+
 WindowPass window_forward(const RnnWeights& w, const RnnSeries& data, int t0, int t1, const Vector* h_initial,
                           ReducedWorkspace& ws) {
   const int m = w.m(), len = t1 - t0;
@@ -120,10 +126,12 @@ MatrixView weighted_residuals(const RnnWeights& w, const RnnSeries& data, const 
 // Backward recursion: Δ (δ_t = ∂F/∂u_t) and G (g_t = ∂F/∂h_t), m × len, in
 // the workspace; returns Δ.
 MatrixView window_backward(const RnnWeights& w, const RnnSeries& data, const RnnRegularization& reg,
-                           const WindowPass& P, const MatrixView& R, double normalization, ReducedWorkspace& ws) {
+                           const WindowPass& P, const MatrixView& R, double normalization, ReducedWorkspace& ws,
+                           const Vector* terminal_adjoint = nullptr) {
   const int m = w.m();
   MatrixView Delta = view(ws.Delta, m, P.len), G = view(ws.G, m, P.len);
   G.noalias() = (2.0 / normalization) * (w.A.transpose() * R);  // R columns already weighted by ω
+  if (terminal_adjoint != nullptr) G.col(P.len - 1) += *terminal_adjoint;
   for (int k = P.len - 1; k >= 0; --k) {
     const int t = P.t0 + k;
     if (k + 1 < P.len && !data.is_sequence_start(t + 1)) G.col(k).noalias() += w.W.transpose() * Delta.col(k + 1);
@@ -149,7 +157,10 @@ ReducedValue reduced_objective(const RnnWeights& w, const RnnSeries& data, const
   // Without a caller's workspace a local one: the same code path, hence the same bits.
   ReducedWorkspace local;
   ReducedWorkspace& ws = workspace != nullptr ? *workspace : local;
-  const WindowPass P = window_forward(w, data, t0, t1, window.h_initial, ws);
+  if (window.reuse_forward && workspace == nullptr)
+    throw std::invalid_argument("reduced_objective: reuse_forward needs a workspace");
+  const WindowPass P = window.reuse_forward ? window_views(w, t0, t1, ws)
+                                            : window_forward(w, data, t0, t1, window.h_initial, ws);
   const auto omega = data.omega.segment(t0, P.len);
   double Nn = window.normalization > 0 ? window.normalization : omega.sum();
   if (!(Nn > 0)) Nn = 1.0;  // no observed target in the window: the loss is 0 anyway
@@ -169,7 +180,7 @@ ReducedValue reduced_objective(const RnnWeights& w, const RnnSeries& data, const
   else out.h_last = P.H.col(P.len - 1);
   if (gradient == nullptr && grad_h_initial == nullptr) return out;
 
-  const MatrixView Delta = window_backward(w, data, reg, P, R, Nn, ws);
+  const MatrixView Delta = window_backward(w, data, reg, P, R, Nn, ws, window.terminal_adjoint);
   if (gradient != nullptr) {
     const int m = w.m();
     shape(gradient->W, m, m);

@@ -51,6 +51,15 @@ struct ReducedWindow {
   int t0 = 0;
   int t1 = -1;                       ///< -1: the end of the series
   const Vector* h_initial = nullptr; ///< h_{t0−1}; nullptr: zero state
+  /// ∂φ/∂h_{t1−1} of a term φ(h_{t1−1}) outside the window, added to g at the
+  /// window's last step before the backward sweep, so that the gradient is that
+  /// of F_window + φ. Multiple shooting (problems/rnn/rnn_shooting.h) seeds
+  /// the boundary gap's adjoint here. nullptr: none.
+  const Vector* terminal_adjoint = nullptr;
+  /// true: the caller's workspace already holds this window's forward pass for
+  /// the same w and h_initial (from the previous call with that workspace), so
+  /// only the residuals and the backward pass run. Needs a workspace.
+  bool reuse_forward = false;
   /// Divisor of the loss; 0: Σ ω_t over the window (the full objective uses N).
   /// SGD over windows passes the window's own Σ ω_t or N/num_windows.
   double normalization = 0.0;

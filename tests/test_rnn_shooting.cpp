@@ -1,0 +1,178 @@
+// Multiple shooting (problems/rnn/rnn_shooting.h, study/rnn_shooting_train.h,
+// docs/parallel.md §8): derivatives against central differences, the
+// BPTT/KKT identity at the forward-pass point, equality across workers, and
+// a certified stop on a teacher problem.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "almkit/core/communicator.h"
+#include "almkit/problems/rnn/rnn_shooting.h"
+#include "almkit/study/rnn_shooting_train.h"
+#include "rnn_test_helpers.h"
+
+using namespace almkit;
+using namespace almkit::rnn;
+
+namespace {
+
+// A shooting point with random states: the gaps are not zero.
+Vector random_shooting_point(const RnnShootingProblem& P, unsigned seed) {
+  Vector x = P.initial_point();
+  x.tail(P.num_equalities()) += testing::random_vector(P.num_equalities(), seed, 0.3);
+  return x;
+}
+
+double lagrangian(const RnnShootingProblem& P, const Vector& x, const Vector& y) {
+  Vector c(P.num_equalities());
+  P.eval_c(x, c);
+  return P.eval_f(x) + y.dot(c);
+}
+
+// A teacher RNN's outputs plus a little noise as targets.
+RnnSeries teacher_series(int T, int d, std::uint64_t seed) {
+  RnnSeries s = testing::uniform_series(d, 1, T, {0}, seed, false);
+  RnnWeights teacher = initialize_weights(4, d, 1, InitScheme::kLecun, 0.0, seed + 1);
+  teacher.W *= 0.8 / teacher.W.norm();  // ‖W‖₂ ≤ ‖W‖_F = 0.8: a contracting teacher
+  teacher.b.setConstant(0.1);
+  s.Y = predict_series(teacher, s) + 0.01 * Matrix(s.Y);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("shooting: chunk boundaries cover 0 to T and bad chunk counts are refused") {
+  CHECK(shooting_boundaries(10, 3) == std::vector<int>{0, 3, 6, 10});
+  CHECK(shooting_boundaries(5, 1) == std::vector<int>{0, 5});
+  CHECK_THROWS_WITH_AS(shooting_boundaries(5, 6), doctest::Contains("chunks = 6"), std::invalid_argument);
+  CHECK_THROWS_AS(shooting_boundaries(5, 0), std::invalid_argument);
+}
+
+TEST_CASE("shooting: grad of f + y'c equals central differences (sequence start and unobserved steps inside)") {
+  const RnnSeries data = testing::random_series(2, 2, 40, {0, 17}, true, 3);
+  const RnnRegularization reg = testing::random_regularization(5);
+  const RnnWeights w0 = initialize_weights(3, 2, 2, InitScheme::kLecun, 0.0, 7);
+  SerialCommunicator comm;
+  for (int K : {1, 3, 5}) {
+    CAPTURE(K);
+    RnnShootingProblem P(data, reg, w0, K, comm);
+    const Vector x = random_shooting_point(P, 11);
+    const Vector y = testing::random_vector(P.num_equalities(), 13);
+    Vector g(P.num_variables());
+    const double f = P.eval_grad_lagrangian(x, y, g);
+    CHECK(f == doctest::Approx(P.eval_f(x)).epsilon(1e-14));
+    Vector fd(P.num_variables());
+    const double h = 1e-6;
+    for (int i = 0; i < P.num_variables(); ++i) {
+      Vector xp = x, xm = x;
+      xp[i] += h;
+      xm[i] -= h;
+      fd[i] = (lagrangian(P, xp, y) - lagrangian(P, xm, y)) / (2 * h);
+    }
+    CHECK((g - fd).lpNorm<Eigen::Infinity>() <= 1e-6 * std::max(1.0, fd.lpNorm<Eigen::Infinity>()));
+    // J_cᵀy alone and ∇f alone add up to the fused call.
+    Vector gf(P.num_variables()), jty(P.num_variables());
+    P.eval_grad_f(x, gf);
+    P.eval_jac_c_t_prod(x, y, jty);
+    CHECK((gf + jty - g).lpNorm<Eigen::Infinity>() <= 1e-12 * std::max(1.0, g.lpNorm<Eigen::Infinity>()));
+  }
+}
+
+TEST_CASE("shooting: at the forward-pass point with the BPTT adjoints as multipliers, grad_s = 0 and grad_theta = grad F") {
+  const RnnSeries data = testing::random_series(2, 1, 60, {0, 31}, true, 21);
+  const RnnRegularization reg = testing::random_regularization(23);
+  const RnnWeights w = initialize_weights(4, 2, 1, InitScheme::kPytorch, 0.0, 25);
+  SerialCommunicator comm;
+  RnnShootingProblem P(data, reg, w, 4, comm);  // boundaries 15, 30, 45; 31 starts a sequence
+  const Vector x = P.feasible_point(w);
+  Vector c(P.num_equalities());
+  P.eval_c(x, c);
+  CHECK(c.lpNorm<Eigen::Infinity>() == 0.0);
+  RnnWeights gF;
+  const double F = reduced_objective(w, data, reg, {}, &gF).value;
+  CHECK(P.eval_f(x) == doctest::Approx(F).epsilon(1e-13));
+  // y_k = −∂(loss after t_{k+1} − 1)/∂h_{t_{k+1}−1} = −Wᵀδ_{t_{k+1}} = Wᵀξ1_{t_{k+1}} (0 at a sequence start).
+  Matrix xi1, xi2;
+  bptt_multipliers(w, data, reg, &xi1, &xi2);
+  Vector y = Vector::Zero(P.num_equalities());
+  for (int k = 0; k + 1 < P.chunks(); ++k) {
+    const int t = P.boundaries()[static_cast<size_t>(k) + 1];
+    if (!data.is_sequence_start(t)) y.segment(k * 4, 4) = w.W.transpose() * xi1.col(t);
+  }
+  Vector g(P.num_variables());
+  P.eval_grad_lagrangian(x, y, g);
+  const Vector gtheta = flatten(gF);
+  CHECK(g.tail(P.num_equalities()).lpNorm<Eigen::Infinity>() <= 1e-13 * std::max(1.0, gtheta.lpNorm<Eigen::Infinity>()));
+  CHECK((g.head(P.num_parameters()) - gtheta).lpNorm<Eigen::Infinity>() <= 1e-13 * std::max(1.0, gtheta.lpNorm<Eigen::Infinity>()));
+}
+
+TEST_CASE("shooting: evaluations and a 3-iteration training run are bit-identical on 1, 2 and 3 workers") {
+  const RnnSeries data = testing::uniform_series(1, 1, 90, {0, 40}, 31, true);
+  const RnnRegularization reg;
+  const RnnWeights w0 = initialize_weights(3, 1, 1, InitScheme::kLecun, 0.0, 33);
+  ShootingOptions o;
+  o.chunks = 5;
+  o.max_outer_iterations = 3;
+  std::vector<Vector> grads, thetas;
+  std::vector<double> values;
+  for (int P : {1, 2, 3}) {
+    InProcessGroup group(P);
+    std::vector<Vector> grad_r(static_cast<size_t>(P)), theta_r(static_cast<size_t>(P));
+    std::vector<double> value_r(static_cast<size_t>(P));
+    group.run([&](Communicator& comm) {
+      RnnShootingProblem prob(data, reg, w0, o.chunks, comm);
+      const Vector x = random_shooting_point(prob, 35);
+      const Vector y = testing::random_vector(prob.num_equalities(), 37);
+      Vector g(prob.num_variables());
+      value_r[static_cast<size_t>(comm.rank())] = prob.eval_grad_lagrangian(x, y, g);
+      grad_r[static_cast<size_t>(comm.rank())] = g;
+      const ShootingResult r = train_shooting(data, reg, w0, o, comm);
+      theta_r[static_cast<size_t>(comm.rank())] = r.alm.x;
+    });
+    for (int r = 1; r < P; ++r) {  // every worker holds the same bits
+      CHECK(grad_r[static_cast<size_t>(r)] == grad_r[0]);
+      CHECK(theta_r[static_cast<size_t>(r)] == theta_r[0]);
+    }
+    grads.push_back(grad_r[0]);
+    thetas.push_back(theta_r[0]);
+    values.push_back(value_r[0]);
+  }
+  for (size_t i = 1; i < grads.size(); ++i) {  // and the same bits for every P
+    CHECK(values[i] == values[0]);
+    CHECK(grads[i] == grads[0]);
+    CHECK(thetas[i] == thetas[0]);
+  }
+}
+
+TEST_CASE("shooting: training stops converged on a teacher problem with a certificate an independent check confirms") {
+  const RnnSeries data = teacher_series(240, 2, 41);
+  const RnnRegularization reg;
+  const RnnWeights w0 = initialize_weights(4, 2, 1, InitScheme::kGaussian, 0.1, 43);
+  ShootingOptions o;
+  o.chunks = 4;
+  InProcessGroup group(2);
+  ShootingResult r;
+  group.run([&](Communicator& comm) {
+    ShootingResult mine = train_shooting(data, reg, w0, o, comm);
+    if (comm.rank() == 0) r = mine;
+  });
+  INFO(r.alm.message);
+  // Converged on the chunked problem, or stopped by the Clarke check on (P).
+  CHECK((r.alm.status == AlmStatus::kConverged || r.clarke_stop));
+  CHECK(r.certified);
+  CHECK(r.gap_relative <= 1e-8);
+  // Independent: the full-series BPTT gradient, or the Clarke measure at kinks.
+  RnnWeights g;
+  const double F = reduced_objective(r.weights, data, reg, {}, &g).value;
+  CHECK(F == doctest::Approx(r.objective).epsilon(1e-12));
+  double residual = flatten(g).lpNorm<Eigen::Infinity>();
+  if (residual > o.tol_stationarity) {
+    RnnTrainingProblem problem(data, 4, reg);
+    Vector x = Vector::Zero(problem.num_variables());
+    x.head(num_parameters(4, 2, 1)) = flatten(r.weights);
+    problem.restore_feasibility(x);
+    residual = std::min(residual, kink_stationarity(problem, x).best);
+  }
+  CHECK(residual <= o.tol_stationarity);
+  CHECK(F < reduced_objective(w0, data, reg).value);
+}
