@@ -12,8 +12,11 @@
 // iteration (evaluated afterwards, outside the clock).
 //
 //   bench_shooting [T] [m] [chunks] [seconds] [methods]
-//   methods: comma list of lbfgs, rollout, shoot1 (K = 1, one worker),
-//            shootK1 (K chunks, one worker), shootK2 (K chunks, two threads)
+//   bench_shooting sp500 [CSV] [seconds] [chunks]   (the 8 starts on SP500)
+//   methods: comma list of lbfgs (L-BFGS on F, sequential BPTT), rollout (the
+//            current sequential default), shoot1 / shootK1 / shootK2 (multiple
+//            shooting ALM: K = 1 one worker, K chunks one worker, K chunks two
+//            threads), roll1 / rollK1 / rollK2 (relaxed rollout + L-BFGS, same)
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,32 +32,12 @@
 #include "almkit/solvers/baselines/gradient_methods.h"
 #include "almkit/study/rnn_shooting_train.h"
 #include "almkit/study/rnn_trainer.h"
+#include "synthetic_series.h"
 
 using namespace almkit;
 using namespace almkit::rnn;
 
 namespace {
-
-RnnSeries synthetic_series(int T, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> noise(0.0, 0.2);
-  std::vector<double> s(static_cast<size_t>(T) + 1, 0.0);
-  for (int t = 2; t <= T; ++t)
-    s[static_cast<size_t>(t)] = 1.2 * s[static_cast<size_t>(t) - 1] - 0.5 * s[static_cast<size_t>(t) - 2] +
-                                0.8 * std::sin(2 * M_PI * t / 53.0) + 0.3 * std::max(0.0, std::sin(t / 300.0)) +
-                                noise(rng);
-  double lo = s[0], hi = s[0];
-  for (double v : s) lo = std::min(lo, v), hi = std::max(hi, v);
-  RnnSeries d;
-  d.X.resize(1, T);
-  d.Y.resize(1, T);
-  for (int t = 0; t < T; ++t) {
-    d.X(0, t) = (s[static_cast<size_t>(t)] - lo) / (hi - lo);
-    d.Y(0, t) = (s[static_cast<size_t>(t) + 1] - lo) / (hi - lo);
-  }
-  d.omega = Vector::Ones(T);
-  return d;
-}
 
 struct Trace {
   std::string method;
@@ -95,7 +78,7 @@ Trace run_lbfgs(const RnnSeries& data, const RnnRegularization& reg, const RnnWe
   const auto r = baselines::minimize(f, flatten(w0), o);
   for (const auto& h : r.history) tr.seconds.push_back(h.seconds), tr.objective.push_back(h.objective);
   tr.wall = r.seconds;
-  tr.status = r.status;
+  tr.status = fmt::format("{} ({} iterations, {} gradient evaluations)", r.status, r.iterations, r.evaluations);
   finish(tr, unflatten(r.x, m, d, p), data, reg);
   return tr;
 }
@@ -123,10 +106,13 @@ Trace run_rollout(const RnnSeries& series, const RnnRegularization& reg, const R
   return tr;
 }
 
-Trace run_shooting(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& w0, int chunks, int workers,
-                   double budget) {
-  Trace tr{fmt::format("shooting K = {}, {} thread{}", chunks, workers, workers > 1 ? "s" : ""), {}, {}, 0, 0, 0, ""};
+Trace run_shooting(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& w0, const std::string& method,
+                   int chunks, int workers, double budget) {
+  Trace tr{fmt::format("{} K = {}, {} thread{}", method == "rollout" ? "relaxed rollout + L-BFGS" : "multiple shooting ALM",
+                       chunks, workers, workers > 1 ? "s" : ""),
+           {}, {}, 0, 0, 0, ""};
   ShootingOptions o;
+  o.method = method;
   o.chunks = chunks;
   if (const char* inner = std::getenv("BENCH_SHOOTING_INNER")) o.inner_solver = inner;
   o.time_limit_seconds = budget;
@@ -140,29 +126,89 @@ Trace run_shooting(const RnnSeries& data, const RnnRegularization& reg, const Rn
       if (comm.rank() == 0) points.emplace_back(seconds_since(t0), unflatten(x.head(n_theta), w0.m(), data.d(), data.p()));
       return true;
     };
-    ShootingResult r = train_shooting(data, reg, w0, o, comm, record);
+    // The rollout method's every evaluation is an exact F(θ): the running
+    // minimum is what the method has found by then (finer than outer iterations).
+    double best = INFINITY;
+    const auto observe = [&](double F) {
+      if (comm.rank() != 0 || !(F < best)) return;
+      best = F;
+      tr.seconds.push_back(seconds_since(t0));
+      tr.objective.push_back(F);
+    };
+    ShootingResult r = train_shooting(data, reg, w0, o, comm, record, observe);
     if (comm.rank() == 0) result = std::move(r);
   });
   tr.wall = result.seconds;
   if (std::getenv("BENCH_SHOOTING_VERBOSE") != nullptr)
     for (const auto& it : result.alm.history) fmt::print("  {}\n", alm_log_line(it));
   for (const auto& [s, w] : points) tr.seconds.push_back(s), tr.objective.push_back(reduced_objective(w, data, reg).value);
-  tr.status = fmt::format("{}{} ({} outer, {} inner, gap {:.1e} rel, stationarity {:.1e})", to_string(result.alm.status),
-                          result.certified ? ", certified" : "", result.alm.outer_iterations,
-                          result.alm.inner_iterations, result.gap_relative, result.stationarity);
+  const RolloutRounds& rr = result.rounds;
+  tr.status = fmt::format("{}{} ({} outer, {} inner, {} restarts, {} gradients, gap {:.1e} rel, stationarity {:.1e}",
+                          to_string(result.alm.status), result.certified ? ", certified" : "",
+                          result.outer_iterations, result.inner_iterations, result.restarts,
+                          result.alm.evaluations.gradient, result.gap_relative, result.stationarity);
+  if (rr.evaluations > 0)
+    tr.status += fmt::format("; {} evaluations, correction rounds fwd {} bwd {}, re-run steps fwd {} bwd {} (worker 0)",
+                             rr.evaluations, rr.total_forward_rounds, rr.total_backward_rounds,
+                             rr.total_forward_rerun_steps, rr.total_backward_rerun_steps);
+  tr.status += ")";
   finish(tr, result.weights, data, reg);
   return tr;
 }
 
 }  // namespace
 
+// SP500 (the default data of almkit train, docs/rnn.md §6) from the study's
+// 8 starts: today's default (rnn::train, TrainOptions::defaults()) against the
+// time-parallel method on one worker, each with `budget` seconds. Reports the
+// time at which the time-parallel method first reached the default's final F.
+int sp500(const std::string& path, double budget, int chunks) {
+  DataSpec spec;
+  spec.path = path;
+  const RnnDataset data = load_dataset(spec);
+  const TrainOptions defaults = TrainOptions::defaults();
+  fmt::print("bench_shooting sp500: {} (T = {}), m = {}, budget {} s, K = {}\n", path, data.train.T(), defaults.hidden,
+             budget, chunks);
+  fmt::print("| start | default: status | F | time | time-parallel (1 worker): status | F | time | time to the default's F |\n"
+             "|---|---|---|---|---|---|---|---|\n");
+  for (InitScheme scheme : {InitScheme::kGaussian, InitScheme::kLecun, InitScheme::kPytorch, InitScheme::kIrnn})
+    for (std::uint64_t seed : {0, 1}) {
+      const RnnWeights w0 = initialize_weights(defaults.hidden, data.train.d(), data.train.p(), scheme,
+                                               defaults.init_std, seed, defaults.irnn_scale);
+      TrainOptions o = defaults;
+      o.initial_weights = w0;
+      o.alm.time_limit_seconds = budget;
+      const TrainResult d = train(data, o);
+      const double Fd = d.history.back().objective;
+      ShootingOptions so;
+      so.chunks = chunks;
+      so.time_limit_seconds = budget;
+      SerialCommunicator comm;
+      double hit = NAN;
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto observe = [&](double F) {
+        if (std::isnan(hit) && F <= Fd * (1 + 1e-9)) hit = seconds_since(t0);
+      };
+      const ShootingResult r = train_shooting(data.train, defaults.regularization, w0, so, comm, {}, observe);
+      fmt::print("| {} {} | {} | {:.8g} | {:.1f} s | {}{} | {:.8g} | {:.1f} s | {} |\n", to_string(scheme), seed,
+                 to_string(d.summary.status), Fd, d.wall_seconds, to_string(r.alm.status),
+                 r.certified ? " (certified)" : "", r.objective, r.seconds,
+                 std::isnan(hit) ? std::string("not reached") : fmt::format("{:.2f} s", hit));
+      std::fflush(stdout);
+    }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "sp500")
+    return sp500(argc > 2 ? argv[2] : "data/clean_SP500.csv", argc > 3 ? std::atof(argv[3]) : 10.0,
+                 argc > 4 ? std::atoi(argv[4]) : 1);
   const int T = argc > 1 ? std::atoi(argv[1]) : 200000;
   const int m = argc > 2 ? std::atoi(argv[2]) : 32;
   const int K = argc > 3 ? std::atoi(argv[3]) : 8;
   const double budget = argc > 4 ? std::atof(argv[4]) : 120.0;
-  const std::string methods = argc > 5 ? argv[5] : "lbfgs,shoot1,shootK1,shootK2,rollout";
-  const RnnSeries data = synthetic_series(T, 1);
+  const std::string methods = argc > 5 ? argv[5] : "lbfgs,roll1,rollK1,rollK2,shootK2,rollout";
+  const RnnSeries data = bench::synthetic_series(T, 1);
   const RnnRegularization reg;
   const RnnWeights w0 = initialize_weights(m, 1, 1, InitScheme::kGaussian, 1e-3, 0);
   fmt::print("bench_shooting: T = {}, m = {}, K = {}, budget {} s per method, methods {}\n", T, m, K, budget, methods);
@@ -171,11 +217,14 @@ int main(int argc, char** argv) {
   for (std::string name; std::getline(list, name, ',');) {
     if (name == "lbfgs") traces.push_back(run_lbfgs(data, reg, w0, budget));
     else if (name == "rollout") traces.push_back(run_rollout(data, reg, w0, budget));
-    else if (name == "shoot1") traces.push_back(run_shooting(data, reg, w0, 1, 1, budget));
-    else if (name == "shootK1") traces.push_back(run_shooting(data, reg, w0, K, 1, budget));
-    else if (name == "shootK2") traces.push_back(run_shooting(data, reg, w0, K, 2, budget));
+    else if (name == "shoot1") traces.push_back(run_shooting(data, reg, w0, "shooting", 1, 1, budget));
+    else if (name == "shootK1") traces.push_back(run_shooting(data, reg, w0, "shooting", K, 1, budget));
+    else if (name == "shootK2") traces.push_back(run_shooting(data, reg, w0, "shooting", K, 2, budget));
+    else if (name == "roll1") traces.push_back(run_shooting(data, reg, w0, "rollout", 1, 1, budget));
+    else if (name == "rollK1") traces.push_back(run_shooting(data, reg, w0, "rollout", K, 1, budget));
+    else if (name == "rollK2") traces.push_back(run_shooting(data, reg, w0, "rollout", K, 2, budget));
     else {
-      fmt::print(stderr, "bench_shooting: unknown method '{}' (expected lbfgs, rollout, shoot1, shootK1, shootK2)\n", name);
+      fmt::print(stderr, "bench_shooting: unknown method '{}' (expected lbfgs, rollout, shoot1, shootK1, shootK2, roll1, rollK1, rollK2)\n", name);
       return 2;
     }
     std::fflush(stdout);

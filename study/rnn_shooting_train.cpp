@@ -19,7 +19,10 @@ void ShootingOptions::validate() const {
   if (!(tol_stationarity > 0)) throw std::invalid_argument("shooting: tol_stationarity must be > 0");
   if (!(tol_gap > 0)) throw std::invalid_argument("shooting: tol_gap must be > 0");
   if (lbfgs_memory < 1) throw std::invalid_argument("shooting: lbfgs_memory must be >= 1");
+  if (method != "rollout" && method != "shooting")
+    throw std::invalid_argument(fmt::format("shooting: method '{}' (expected rollout | shooting)", method));
   if (clarke_check_every < 0) throw std::invalid_argument("shooting: clarke_check_every must be >= 0");
+  if (stall_restarts < 0) throw std::invalid_argument("shooting: stall_restarts must be >= 0");
 }
 
 namespace {
@@ -47,48 +50,67 @@ AlmOptions driver_options(const ShootingOptions& o, double state_scale) {
 }
 
 // F(θ), ‖∇F(θ)‖∞ and, at kinks, the Clarke measure: the certificate on (P).
-// Sequential in time (one forward pass and BPTT, a few more per kink), so rank
-// 0 computes it and broadcasts the numbers: every worker decides alike.
+// F and ∇F come from a relaxed rollout over the workers (exact, time-parallel);
+// the Clarke search at kinks is sequential in time (a few BPTT passes per
+// kink), so rank 0 runs it and broadcasts the numbers: every worker decides alike.
 struct Certificate {
   double objective = 0.0, gradient_inf = 0.0, stationarity = 0.0;
   KinkStationarity kinks;
 };
-Certificate certify(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& w, double tol,
+Certificate certify(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& w, double tol, int chunks,
                     Communicator& comm) {
   Certificate c;
-  double numbers[5] = {0, 0, 0, 0, 0};
+  ParallelRollout rollout(data, reg, w.m(), chunks, comm);
+  RnnWeights g;
+  c.objective = rollout.evaluate(w, &g);
+  c.gradient_inf = flatten(g).lpNorm<Eigen::Infinity>();
+  c.stationarity = c.gradient_inf;
+  if (!(c.gradient_inf > tol)) return c;
+  double numbers[2] = {0, 0};
   if (comm.rank() == 0) {
-    RnnWeights g;
-    c.objective = reduced_objective(w, data, reg, {}, &g).value;
-    c.gradient_inf = flatten(g).lpNorm<Eigen::Infinity>();
-    c.stationarity = c.gradient_inf;
-    if (c.gradient_inf > tol) {
-      RnnTrainingProblem problem(data, w.m(), reg);
-      Vector x = Vector::Zero(problem.num_variables());
-      x.head(num_parameters(w.m(), data.d(), data.p())) = flatten(w);
-      problem.restore_feasibility(x);
-      c.kinks = kink_stationarity(problem, x);
-      if (c.kinks.kinks > 0) c.stationarity = std::min(c.stationarity, c.kinks.best);
-    }
-    numbers[0] = c.objective, numbers[1] = c.gradient_inf, numbers[2] = c.stationarity;
-    numbers[3] = c.kinks.kinks, numbers[4] = c.kinks.best;
+    RnnTrainingProblem problem(data, w.m(), reg);
+    Vector x = Vector::Zero(problem.num_variables());
+    x.head(num_parameters(w.m(), data.d(), data.p())) = flatten(w);
+    problem.restore_feasibility(x);
+    c.kinks = kink_stationarity(problem, x);
+    numbers[0] = c.kinks.kinks, numbers[1] = c.kinks.best;
   }
-  comm.broadcast(numbers, 5, 0);
-  c.objective = numbers[0], c.gradient_inf = numbers[1], c.stationarity = numbers[2];
-  c.kinks.kinks = static_cast<int>(numbers[3]), c.kinks.best = numbers[4];
+  comm.broadcast(numbers, 2, 0);
+  c.kinks.kinks = static_cast<int>(numbers[0]), c.kinks.best = numbers[1];
+  if (c.kinks.kinks > 0) c.stationarity = std::min(c.stationarity, c.kinks.best);
   return c;
+}
+
+// One stall descent step from w on rank 0 (study/rnn_rollout.h), broadcast;
+// false when no step lowers F.
+bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communicator& comm, RnnWeights* w) {
+  const int n = num_parameters(w->m(), data.d(), data.p());
+  std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
+  if (comm.rank() == 0) {
+    RnnTrainingProblem problem(data, w->m(), reg);
+    Vector x = Vector::Zero(problem.num_variables());
+    x.head(n) = flatten(*w);
+    problem.restore_feasibility(x);
+    double F = problem.eval_f(x);
+    buffer[0] = stall_descent_step(problem, x, F, 1e-4, 1e-12) ? 1.0 : 0.0;
+    std::copy_n(x.data(), n, buffer.begin() + 1);
+  }
+  comm.broadcast(buffer.data(), n + 1, 0);
+  if (buffer[0] == 0.0) return false;
+  unflatten(Eigen::Map<const Vector>(buffer.data() + 1, n), w->m(), data.d(), data.p(), w);
+  return true;
 }
 
 }  // namespace
 
-ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& initial,
-                              const ShootingOptions& options, Communicator& comm, const AlmCallback& callback) {
-  options.validate();
-  const auto t0 = std::chrono::steady_clock::now();
-  RnnShootingProblem problem(data, reg, initial, options.chunks, comm);
-  const Vector x0 = problem.initial_point();
-  const int ns = problem.num_equalities();
-  const double state_scale = std::max(1.0, ns > 0 ? x0.tail(ns).lpNorm<Eigen::Infinity>() : 0.0);
+namespace {
+
+// The driver on `problem` (RnnShootingProblem or RnnParallelReducedProblem),
+// with the time limit and the Clarke check decided on rank 0.
+template <class Problem>
+ShootingResult run(const Problem& problem, const RnnSeries& data, const RnnRegularization& reg,
+                   const ShootingOptions& options, double state_scale, Communicator& comm, const AlmCallback& callback,
+                   std::chrono::steady_clock::time_point t0) {
   InnerSolverOptions inner_options;
   inner_options.lbfgs.memory = options.lbfgs_memory;
   inner_options.lbfgsb.memory = options.lbfgs_memory;
@@ -96,10 +118,9 @@ ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& re
   ShootingResult r;
   r.workers = comm.size();
   const AlmOptions alm = driver_options(options, state_scale);
-  // At a minimizer on ReLU kinks the one-sided gradients of the chunked
-  // Lagrangian do not vanish and the driver's stop test never fires: every
-  // clarke_check_every outer iterations at a feasible point, the Clarke
-  // certificate on (P) decides (docs/parallel.md §8).
+  // At a minimizer on ReLU kinks the one-sided gradients do not vanish and the
+  // driver's stop test never fires: every clarke_check_every outer iterations
+  // at a feasible point, the Clarke certificate on (P) decides (docs/parallel.md §8).
   bool clarke_stop = false;
   const AlmCallback go_on = [&](const AlmIteration& it, VectorCRef x) {  // true: continue
     double stop = seconds_since(t0) > options.time_limit_seconds ? 1.0 : 0.0;
@@ -108,18 +129,38 @@ ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& re
     if (callback && !callback(it, x)) return false;
     if (options.clarke_check_every > 0 && it.iteration % options.clarke_check_every == 0 &&
         it.infeasibility <= alm.tol_feasibility && it.stationarity > alm.tol_stationarity) {
-      const Certificate c = certify(data, reg, problem.weights(x), options.tol_stationarity, comm);
+      const Certificate c = certify(data, reg, problem.weights(x), options.tol_stationarity, options.chunks, comm);
       if (c.stationarity <= options.tol_stationarity) return !(clarke_stop = true);
     }
     return true;
   };
-  r.alm = solve_alm(problem, *inner, alm, {}, go_on);
+  // Kink handling: where the driver stops short of a certificate (L-BFGS
+  // cannot progress across a kink it only sees from one side), a stall
+  // descent step along the Clarke direction (study/rnn_rollout.h; sequential,
+  // on rank 0, broadcast) restarts it; docs/parallel.md §8.
+  AlmStart start;
+  for (;;) {
+    r.alm = solve_alm(problem, *inner, alm, start, go_on);
+    r.outer_iterations += r.alm.outer_iterations;
+    r.inner_iterations += r.alm.inner_iterations;
+    const bool restartable = r.alm.status == AlmStatus::kStagnated || r.alm.status == AlmStatus::kConvergedAtNoiseLevel ||
+                             r.alm.status == AlmStatus::kInnerFailure;
+    if (clarke_stop || !restartable || r.restarts >= options.stall_restarts) break;
+    RnnWeights w = problem.weights(r.alm.x);
+    if (!stall_descent(data, reg, comm, &w)) break;
+    start.x = problem.feasible_point(w);
+    start.lambda = r.alm.lambda;
+    ++r.restarts;
+  }
   r.weights = problem.weights(r.alm.x);
-  Vector c(ns);
-  problem.eval_c(r.alm.x, c);
-  r.gap_inf = ns > 0 ? c.lpNorm<Eigen::Infinity>() : 0.0;
-  r.gap_relative = r.gap_inf / std::max(1.0, ns > 0 ? r.alm.x.tail(ns).lpNorm<Eigen::Infinity>() : 0.0);
-  const Certificate cert = certify(data, reg, r.weights, options.tol_stationarity, comm);
+  const int ns = problem.num_equalities();
+  if (ns > 0) {
+    Vector c(ns);
+    problem.eval_c(r.alm.x, c);
+    r.gap_inf = c.template lpNorm<Eigen::Infinity>();
+    r.gap_relative = r.gap_inf / std::max(1.0, r.alm.x.tail(ns).template lpNorm<Eigen::Infinity>());
+  }
+  const Certificate cert = certify(data, reg, r.weights, options.tol_stationarity, options.chunks, comm);
   r.objective = cert.objective;
   r.gradient_inf = cert.gradient_inf;
   r.stationarity = cert.stationarity;
@@ -127,6 +168,29 @@ ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& re
   r.clarke_stop = clarke_stop;
   r.certified = (r.alm.status == AlmStatus::kConverged || clarke_stop) && r.stationarity <= options.tol_stationarity &&
                 r.gap_relative <= options.tol_gap;
+  return r;
+}
+
+}  // namespace
+
+ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& initial,
+                              const ShootingOptions& options, Communicator& comm, const AlmCallback& callback,
+                              const std::function<void(double F)>& on_evaluation) {
+  options.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  ShootingResult r;
+  if (options.method == "rollout") {
+    RnnParallelReducedProblem problem(data, reg, initial, options.chunks, comm);
+    problem.set_observer(on_evaluation);
+    r = run(problem, data, reg, options, 1.0, comm, callback, t0);
+    r.rounds = problem.rollout().rounds();
+  } else {
+    RnnShootingProblem problem(data, reg, initial, options.chunks, comm);
+    const int ns = problem.num_equalities();
+    const Vector x0 = problem.initial_point();
+    const double state_scale = std::max(1.0, ns > 0 ? x0.tail(ns).lpNorm<Eigen::Infinity>() : 0.0);
+    r = run(problem, data, reg, options, state_scale, comm, callback, t0);
+  }
   r.seconds = seconds_since(t0);
   return r;
 }

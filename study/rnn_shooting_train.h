@@ -1,25 +1,37 @@
-// Time-parallel training by multiple shooting (docs/parallel.md §8): the
-// generic ALM driver (core/alm.h) on RnnShootingProblem, whose every
-// evaluation is split over the workers of a Communicator. One process,
-// threads (InProcessGroup) and MPI ranks run this same function; every worker
-// holds the same iterates bit for bit, for every number of workers.
+// Time-parallel training (docs/parallel.md §8): the generic ALM driver
+// (core/alm.h) on a problem whose every evaluation is split over time chunks
+// and the workers of a Communicator:
+//   method "rollout":  min F(θ), F and ∇F exact from the relaxed rollout
+//                      (problems/rnn/rnn_parallel_rollout.h), L-BFGS inner solves;
+//   method "shooting": the multiple-shooting problem (problems/rnn/rnn_shooting.h),
+//                      the boundary gaps as equality constraints.
+// One process, threads (InProcessGroup) and MPI ranks run this same function;
+// every worker holds the same iterates bit for bit, for every number of
+// workers (for a fixed number of chunks).
 //
-// The stop is certified on the problem (P) itself, not only on the chunked
-// problem: at the end the weights' sequential forward pass gives F(θ), BPTT
-// gives ‖∇F(θ)‖∞, and where that is above tol_stationarity at ReLU kinks the
-// Clarke measure kink_stationarity (study/rnn_rollout.h) decides.
+// The stop is certified on the problem (P) itself: at the end, F(θ) and
+// ‖∇F(θ)‖∞ by a relaxed rollout (exact, parallel); where ‖∇F‖∞ is above
+// tol_stationarity at ReLU kinks, the Clarke measure kink_stationarity
+// (study/rnn_rollout.h; sequential in time) decides.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "almkit/core/alm.h"
 #include "almkit/core/communicator.h"
+#include "almkit/problems/rnn/rnn_parallel_rollout.h"
 #include "almkit/problems/rnn/rnn_shooting.h"
 #include "almkit/study/rnn_rollout.h"
 
 namespace almkit::rnn {
 
 struct ShootingOptions {
+  /// "rollout": L-BFGS (the generic driver, no constraints) on F with F and ∇F
+  /// from the relaxed rollout (problems/rnn/rnn_parallel_rollout.h), exact
+  /// and split over the workers. "shooting": the ALM on the multiple-shooting
+  /// problem (problems/rnn/rnn_shooting.h). Measured in docs/parallel.md §8.
+  std::string method = "rollout";
   /// K time chunks (the shooting states are K − 1 vectors of m). Fixed
   /// independently of the number of workers P, so that results do not depend
   /// on P; P ≤ K workers take ⌈K/P⌉ or fewer chunks each.
@@ -41,6 +53,11 @@ struct ShootingOptions {
   /// kink, sequential in time) and stops the run when it is ≤ tol_stationarity:
   /// at a minimizer on ReLU kinks no one-sided gradient vanishes. 0: off.
   int clarke_check_every = 5;
+  /// When the driver stops short of a certificate (stagnated, converged at
+  /// noise level, inner failure), one stall descent step (Armijo along the
+  /// Clarke direction of kink_stationarity, study/rnn_rollout.h; sequential)
+  /// restarts it from the new point, at most this many times. 0: off.
+  int stall_restarts = 20;
 
   template <class Visitor>
   void visit(Visitor&& v) { visit_fields(*this, v); }
@@ -48,6 +65,7 @@ struct ShootingOptions {
   void visit(Visitor&& v) const { visit_fields(*this, v); }
   template <class Self, class Visitor>
   static void visit_fields(Self& self, Visitor& v) {
+    v("method", self.method, "rollout (L-BFGS on F, relaxed parallel rollout) | shooting (ALM on the multiple-shooting problem)");
     v("chunks", self.chunks, "multiple shooting: number K of time chunks (independent of the workers)");
     v("max_outer_iterations", self.max_outer_iterations, "ALM outer iteration limit");
     v("time_limit_seconds", self.time_limit_seconds, "wall-clock limit, seconds");
@@ -55,6 +73,7 @@ struct ShootingOptions {
     v("tol_gap", self.tol_gap, "stop when the boundary gaps |c|_inf <= this * max(1, |s|_inf)");
     v("inner_solver", self.inner_solver, "inner solver of the subproblems");
     v("lbfgs_memory", self.lbfgs_memory, "L-BFGS memory of the inner solver");
+    v("stall_restarts", self.stall_restarts, "restarts after a stall descent step when the driver stops uncertified (0 = off)");
     v("clarke_check_every", self.clarke_check_every, "outer iterations between Clarke certificate checks at feasible points (0 = off)");
   }
   /// Throws std::invalid_argument naming the first invalid option.
@@ -63,7 +82,8 @@ struct ShootingOptions {
 
 struct ShootingResult {
   RnnWeights weights;
-  AlmSummary alm;                 ///< the chunked problem's ALM summary (x = (θ, s))
+  AlmSummary alm;                 ///< the driver's summary (shooting: x = (θ, s); rollout: x = θ)
+  RolloutRounds rounds;           ///< rollout: correction rounds of the last evaluation (worker 0's re-run steps)
   double objective = 0.0;         ///< F(θ) by the sequential forward pass
   double gradient_inf = 0.0;      ///< ‖∇F(θ)‖∞ by BPTT (one-sided σ′(0) = 0)
   KinkStationarity kinks;         ///< Clarke measure, computed when gradient_inf > tol_stationarity
@@ -75,12 +95,19 @@ struct ShootingResult {
   /// tol_stationarity and gap_relative ≤ tol_gap: a KKT point of (P).
   bool certified = false;
   int workers = 1;
+  int restarts = 0;               ///< stall descent restarts
+  int outer_iterations = 0;       ///< over all restarts (alm: the last run's)
+  long inner_iterations = 0;
   double seconds = 0.0;           ///< the ALM and the certificate
 };
 
 /// Trains from `initial` on `comm`'s workers; every worker calls it with the
 /// same arguments and gets the same result.
+/// `callback`: after every outer iteration (false: stop), on every worker;
+/// the workers must return the same value. `on_evaluation` (method rollout):
+/// F(θ) of every evaluation, exact, on every worker (for traces).
 ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& initial,
-                              const ShootingOptions& options, Communicator& comm, const AlmCallback& callback = {});
+                              const ShootingOptions& options, Communicator& comm, const AlmCallback& callback = {},
+                              const std::function<void(double F)>& on_evaluation = {});
 
 }  // namespace almkit::rnn

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "almkit/core/communicator.h"
+#include "almkit/problems/rnn/rnn_parallel_rollout.h"
 #include "almkit/problems/rnn/rnn_shooting.h"
 #include "almkit/study/rnn_shooting_train.h"
 #include "rnn_test_helpers.h"
@@ -111,6 +112,7 @@ TEST_CASE("shooting: evaluations and a 3-iteration training run are bit-identica
   const RnnRegularization reg;
   const RnnWeights w0 = initialize_weights(3, 1, 1, InitScheme::kLecun, 0.0, 33);
   ShootingOptions o;
+  o.method = "shooting";
   o.chunks = 5;
   o.max_outer_iterations = 3;
   std::vector<Vector> grads, thetas;
@@ -149,6 +151,7 @@ TEST_CASE("shooting: training stops converged on a teacher problem with a certif
   const RnnRegularization reg;
   const RnnWeights w0 = initialize_weights(4, 2, 1, InitScheme::kGaussian, 0.1, 43);
   ShootingOptions o;
+  o.method = "shooting";
   o.chunks = 4;
   InProcessGroup group(2);
   ShootingResult r;
@@ -175,4 +178,101 @@ TEST_CASE("shooting: training stops converged on a teacher problem with a certif
   }
   CHECK(residual <= o.tol_stationarity);
   CHECK(F < reduced_objective(w0, data, reg).value);
+}
+
+TEST_CASE("relaxed rollout: F and grad F equal the sequential pass for K = 1, 3, 7, cold and warm, contracting or not") {
+  const RnnSeries data = testing::random_series(2, 2, 70, {0, 23, 50}, true, 51);
+  const RnnRegularization reg = testing::random_regularization(53);
+  for (double w_scale : {0.3, 3.0}) {  // forgets its start within a few steps / does not
+    RnnWeights w = initialize_weights(5, 2, 2, InitScheme::kLecun, 0.0, 55);
+    w.W *= w_scale / w.W.norm();
+    w.W += w_scale * Matrix::Identity(5, 5);
+    RnnWeights gs;
+    const double Fs = reduced_objective(w, data, reg, {}, &gs).value;
+    for (int K : {1, 3, 7}) {
+      CAPTURE(w_scale);
+      CAPTURE(K);
+      SerialCommunicator comm;
+      ParallelRollout rollout(data, reg, 5, K, comm);
+      RnnWeights g;
+      CHECK(rollout.evaluate(w, &g) == doctest::Approx(Fs).epsilon(1e-13));  // cold: zero guesses
+      CHECK(testing::rel_diff(flatten(g), flatten(gs)) <= 1e-13);
+      if (K > 1) CHECK(rollout.rounds().forward_rounds >= 1);
+      RnnWeights w2 = w;  // warm: the guesses of a nearby θ
+      w2.W(0, 1) += 1e-3;
+      RnnWeights g2, gs2;
+      const double Fs2 = reduced_objective(w2, data, reg, {}, &gs2).value;
+      CHECK(rollout.evaluate(w2, &g2) == doctest::Approx(Fs2).epsilon(1e-13));
+      CHECK(testing::rel_diff(flatten(g2), flatten(gs2)) <= 1e-13);
+      // The same θ again: the guesses are exact, no correction round, the same bits.
+      RnnWeights g3;
+      const double F3 = rollout.evaluate(w2, &g3);
+      CHECK(rollout.rounds().forward_rounds == 0);
+      CHECK(rollout.rounds().backward_rounds == 0);
+      CHECK(flatten(g3) == flatten(g2));
+      CHECK(F3 == rollout.evaluate(w2, nullptr));
+    }
+  }
+}
+
+TEST_CASE("relaxed rollout: the same bits on 1, 2 and 3 workers, for evaluations and a 3-iteration training run") {
+  const RnnSeries data = testing::uniform_series(1, 1, 90, {0, 40}, 61, true);
+  const RnnRegularization reg;
+  const RnnWeights w0 = initialize_weights(3, 1, 1, InitScheme::kLecun, 0.0, 63);
+  ShootingOptions o;
+  o.method = "rollout";
+  o.chunks = 5;
+  o.max_outer_iterations = 3;
+  std::vector<Vector> grads, xs;
+  for (int P : {1, 2, 3}) {
+    InProcessGroup group(P);
+    std::vector<Vector> g_r(static_cast<size_t>(P)), x_r(static_cast<size_t>(P));
+    group.run([&](Communicator& comm) {
+      ParallelRollout rollout(data, reg, 3, o.chunks, comm);
+      RnnWeights g;
+      rollout.evaluate(w0, &g);
+      g_r[static_cast<size_t>(comm.rank())] = flatten(g);
+      x_r[static_cast<size_t>(comm.rank())] = train_shooting(data, reg, w0, o, comm).alm.x;
+    });
+    for (int r = 1; r < P; ++r) {
+      CHECK(g_r[static_cast<size_t>(r)] == g_r[0]);
+      CHECK(x_r[static_cast<size_t>(r)] == x_r[0]);
+    }
+    grads.push_back(g_r[0]);
+    xs.push_back(x_r[0]);
+  }
+  for (size_t i = 1; i < grads.size(); ++i) {
+    CHECK(grads[i] == grads[0]);
+    CHECK(xs[i] == xs[0]);
+  }
+}
+
+TEST_CASE("relaxed rollout: training stops certified on the teacher problem, on 2 workers") {
+  const RnnSeries data = teacher_series(240, 2, 41);
+  const RnnRegularization reg;
+  const RnnWeights w0 = initialize_weights(4, 2, 1, InitScheme::kGaussian, 0.1, 43);
+  ShootingOptions o;
+  o.method = "rollout";
+  o.chunks = 4;
+  InProcessGroup group(2);
+  ShootingResult r;
+  group.run([&](Communicator& comm) {
+    ShootingResult mine = train_shooting(data, reg, w0, o, comm);
+    if (comm.rank() == 0) r = mine;
+  });
+  INFO(r.alm.message);
+  CHECK((r.alm.status == AlmStatus::kConverged || r.clarke_stop));
+  CHECK(r.certified);
+  RnnWeights g;
+  const double F = reduced_objective(r.weights, data, reg, {}, &g).value;
+  CHECK(F == doctest::Approx(r.objective).epsilon(1e-12));
+  double residual = flatten(g).lpNorm<Eigen::Infinity>();
+  if (residual > o.tol_stationarity) {
+    RnnTrainingProblem problem(data, 4, reg);
+    Vector x = Vector::Zero(problem.num_variables());
+    x.head(num_parameters(4, 2, 1)) = flatten(r.weights);
+    problem.restore_feasibility(x);
+    residual = std::min(residual, kink_stationarity(problem, x).best);
+  }
+  CHECK(residual <= o.tol_stationarity);
 }
