@@ -241,7 +241,8 @@ void print_run_header(const rnn::ResolvedTrainRequest& r, const RunControl& ctl,
   const rnn::RnnDataset& data = r.data;
   fmt::print("almkit train: {} ({} train + {} test steps, d = {}, target {}), m = {}, policy {}, inner {}\n",
              r.spec.path, ctl.options->at("data").at("train_steps").get<int>(), data.test.T(), data.train.d(),
-             fmt::join(data.target_columns, ","), o.hidden, o.policy_name(), rnn::to_string(o.inner));
+             fmt::join(data.target_columns, ","), o.hidden, o.policy_name(),
+             o.policy == rnn::TrainPolicy::kTimeParallel ? o.parallel.inner_solver : rnn::to_string(o.inner));
   if (progress_seconds > 0)
     fmt::print("progress: the first row, one every {:g} s and the last (--verbose: every row; history.csv has all)\n",
                progress_seconds);
@@ -543,7 +544,7 @@ void add_selection_flags(CLI::App* sub, TrainArgs& a) {
 void add_run_flags(CLI::App* sub, TrainArgs& a, const std::string& g_data) {
   TrainOptions& o = a.opt;
   const std::string g_run = "Training (docs/rnn.md §7)";
-  sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded (docs/rnn_bcd.md §8)")->capture_default_str()->group(g_run);
+  sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded | time-parallel (docs/rnn_bcd.md §8, docs/parallel.md §8)")->capture_default_str()->group(g_run);
   sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
   sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; default: the defaults; plain: the rollout step without the kink manifold, Anderson and the proximal w step (docs/rnn_bcd.md §8; what mpirun runs); explicit flags override")->group(g_run);
   sub->add_option("--threads", o.threads,
@@ -602,6 +603,7 @@ void register_train(CLI::App& app) {
   add_options(sub, "bcd", o.bcd, "BCD inner solver options (docs/rnn_bcd.md)");
   add_options(sub, "lbfgs", o.lbfgs, "L-BFGS inner solver options (docs/inner_solvers.md)");
   add_options(sub, "rollout", o.rollout, "Rollout policy options (docs/rnn_bcd.md §8)");
+  add_options(sub, "parallel", o.parallel, "Policy time-parallel options (docs/parallel.md §8)");
   sub->callback([sub, args] { run_train(sub, *args); });
 }
 

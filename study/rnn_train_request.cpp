@@ -74,6 +74,7 @@ TrainOptions preset_with_given(const TrainRequest& r) {
   keep_given_group(r, "bcd", o.bcd, g.bcd);
   keep_given_group(r, "lbfgs", o.lbfgs, g.lbfgs);
   keep_given_group(r, "rollout", o.rollout, g.rollout);
+  keep_given_group(r, "parallel", o.parallel, g.parallel);
   keep_given_group(r, "selection", o.selection, g.selection);
   return o;
 }
@@ -86,7 +87,7 @@ void resolve_policy(const TrainRequest& r, TrainOptions& o) {
   const bool alm_policy_given = r.is_given("alm.policy");
   if (!r.policy.empty()) {
     if (!parse(r.policy, &o.policy))
-      throw TrainRequestError("policy", fmt::format("unknown policy '{}' (rollout | reference | safeguarded)", r.policy));
+      throw TrainRequestError("policy", fmt::format("unknown policy '{}' (rollout | reference | safeguarded | time-parallel)", r.policy));
   } else if (alm_policy_given && o.policy != TrainPolicy::kRollout) {
     o.policy = train_policy(o.alm.policy);
   }

@@ -68,7 +68,7 @@ struct TrainRequest {
   TrainOptions options = TrainOptions::defaults();
   std::set<std::string> given;
   /// By name, parsed by resolve() (empty: not given, the preset's value).
-  std::string policy;  ///< rollout | reference | safeguarded
+  std::string policy;  ///< rollout | reference | safeguarded | time-parallel
   std::string inner;   ///< bcd | lbfgs
   std::string init;    ///< init_scheme_names()
   /// λ1..λ5 at once: "auto" (selection.lambda_auto) or a number; λk given by name keeps its value.

@@ -29,6 +29,7 @@ const char* to_string(TrainPolicy policy) {
     case TrainPolicy::kRollout: return "rollout";
     case TrainPolicy::kReference: return "reference";
     case TrainPolicy::kSafeguarded: return "safeguarded";
+    case TrainPolicy::kTimeParallel: return "time-parallel";
   }
   return "unknown";
 }
@@ -37,6 +38,7 @@ bool parse(const std::string& text, TrainPolicy* policy) {
   if (text == "rollout") *policy = TrainPolicy::kRollout;
   else if (text == "reference") *policy = TrainPolicy::kReference;
   else if (text == "safeguarded") *policy = TrainPolicy::kSafeguarded;
+  else if (text == "time-parallel") *policy = TrainPolicy::kTimeParallel;
   else return false;
   return true;
 }
@@ -109,6 +111,7 @@ void TrainOptions::validate() const {
   bcd.validate();
   lbfgs.validate();
   rollout.validate();
+  parallel.validate();
   selection.validate();
   if (threads < 1) throw std::invalid_argument(fmt::format("option threads: expected an integer >= 1, got {}", threads));
   if (chunk_columns < 0)
@@ -149,6 +152,9 @@ nlohmann::json TrainOptions::to_json() const {
   nlohmann::json r;
   rollout.visit([&r](const char* name, const auto& field, const char*) { r[name] = field; });
   j["rollout"] = r;
+  nlohmann::json tp;
+  parallel.visit([&tp](const char* name, const auto& field, const char*) { tp[name] = field; });
+  j["parallel"] = tp;
   nlohmann::json sel;
   selection.visit([&sel](const char* name, const auto& field, const char*) { sel[name] = field; });
   j["selection"] = sel;
@@ -160,6 +166,56 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// Policy time-parallel (docs/parallel.md §8): rnn::train_shooting on
+// options.threads threads (one: this thread). Rank 0 makes the history rows
+// (`row`, at the forward-pass point of each outer iterate, in the layout of
+// `problem`) and its answer is broadcast, so the workers stop together. The
+// summary's x is the forward-pass point of the final weights; a stop by the
+// Clarke certificate is reported as converged.
+AlmSummary solve_time_parallel(const RnnTrainingProblem& problem, const RnnSeries& train_part,
+                               const TrainOptions& options, const RnnWeights& initial,
+                               const std::function<bool(const AlmIteration&, VectorCRef)>& row) {
+  const int n_theta = problem.num_weights();
+  auto full_point = [&](VectorCRef theta) {
+    Vector xf = Vector::Zero(problem.num_variables());
+    xf.head(n_theta) = theta.head(n_theta);
+    problem.restore_feasibility(xf);
+    return xf;
+  };
+  ShootingResult tp;
+  const auto run_on = [&](Communicator& comm) {
+    const AlmCallback on_outer = [&](const AlmIteration& it, VectorCRef x) {
+      double go = 1.0;
+      if (comm.rank() == 0) go = row(it, full_point(x)) ? 1.0 : 0.0;
+      comm.broadcast(&go, 1, 0);
+      return go != 0.0;
+    };
+    ShootingResult mine = train_shooting(train_part, options.regularization, initial, options.parallel, comm, on_outer);
+    if (comm.rank() == 0) tp = std::move(mine);
+  };
+  if (options.threads > 1) {
+    InProcessGroup group(options.threads);
+    group.run(run_on);
+  } else {
+    SerialCommunicator comm;
+    run_on(comm);
+  }
+  AlmSummary summary = tp.alm;
+  summary.x = full_point(flatten(tp.weights));
+  // The multipliers of (P) at the forward-pass point are the BPTT adjoints
+  // (docs/rnn.md §3; the chunked problem's own do not fit (P)).
+  summary.lambda = problem.bptt_multipliers(summary.x);
+  summary.outer_iterations = tp.outer_iterations;
+  summary.inner_iterations = tp.inner_iterations;
+  if (tp.clarke_stop) {
+    summary.status = AlmStatus::kConverged;
+    summary.message = fmt::format("Clarke certificate on (P): stationarity {:.3g} <= {:.3g} at {} kinks",
+                                  tp.stationarity, options.parallel.tol_stationarity, tp.kinks.kinks);
+  }
+  return summary;
+}
+
 
 }  // namespace
 
@@ -480,6 +536,13 @@ TrainResult train_one(const RnnDataset& data, const TrainOptions& options, const
     };
     result.summary = solve_rollout(problem, options.rollout, options.bcd, alm, on_rollout,
                                    [&monitor_seconds] { return monitor_seconds; }, rollout_resume);
+  } else if (options.policy == TrainPolicy::kTimeParallel) {
+    result.summary = solve_time_parallel(problem, train_part, options, result.initial_weights, [&](const AlmIteration& it, VectorCRef xf) {
+      TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), xf, {0.0, 0.0}, it.penalty, it.inner.iterations);
+      result.history.push_back(row);
+      result.total_sweeps += it.inner.iterations;
+      return (callback ? callback(row) : true) && validation_go_on;
+    });
   } else {
     result.summary = solve_alm(problem, *inner, alm, AlmStart{}, on_iteration);
   }

@@ -20,6 +20,7 @@
 #include "almkit/problems/rnn/rnn_data.h"
 #include "almkit/problems/rnn/rnn_model.h"
 #include "almkit/study/rnn_rollout.h"
+#include "almkit/study/rnn_shooting_train.h"
 #include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
 
@@ -33,7 +34,9 @@ bool parse(const std::string& text, InnerKind* kind);
 /// policy of study/rnn_rollout.h (BCD only), or the generic ALM driver with
 /// the reference or the safeguarded strategy (core/alm_policy.h). The one
 /// place the choice is made: TrainOptions::alm.policy is set from it.
-enum class TrainPolicy { kRollout, kReference, kSafeguarded };
+/// kTimeParallel: rnn::train_shooting (docs/parallel.md §8), every evaluation
+/// split over time chunks and `threads` threads; options in TrainOptions::parallel.
+enum class TrainPolicy { kRollout, kReference, kSafeguarded, kTimeParallel };
 const char* to_string(TrainPolicy policy);
 /// "rollout" | "reference" | "safeguarded".
 bool parse(const std::string& text, TrainPolicy* policy);
@@ -104,6 +107,8 @@ struct TrainOptions {
   BcdOptions bcd;
   LbfgsOptions lbfgs;
   RolloutOptions rollout;
+  /// Options of policy time-parallel (docs/parallel.md §8).
+  ShootingOptions parallel;
   SelectionOptions selection;  ///< validation, early stopping, λ auto (docs/rnn.md §9)
   /// Threads of the time-parallel block updates (docs/parallel.md §2); all
   /// cores by default. The result does not depend on it (partial sums are
@@ -336,7 +341,7 @@ struct TrainSummary {
     v("final_gamma", self.final_gamma, "penalty of the last outer iteration");
     v("violation_c1", self.violation_c1, "|C1|_2 of the last row");
     v("violation_c2", self.violation_c2, "|C2|_2 of the last row");
-    v("policy", self.policy, "outer policy: rollout | reference | safeguarded");
+    v("policy", self.policy, "outer policy: rollout | reference | safeguarded | time-parallel");
     v("rollout_gap", self.rollout_gap, "|H - H(theta)|_F / sqrt(mT) of the last row");
     v("grad_inf", self.grad_inf, "|grad F(theta)|_inf of the last row");
     v("objective", self.objective, "F(theta) of the last row");

@@ -10,6 +10,7 @@
 #include "almkit/problems/rnn/rnn_parallel_rollout.h"
 #include "almkit/problems/rnn/rnn_shooting.h"
 #include "almkit/study/rnn_shooting_train.h"
+#include "almkit/study/rnn_trainer.h"
 #include "rnn_test_helpers.h"
 
 using namespace almkit;
@@ -275,4 +276,32 @@ TEST_CASE("relaxed rollout: training stops certified on the teacher problem, on 
     residual = std::min(residual, kink_stationarity(problem, x).best);
   }
   CHECK(residual <= o.tol_stationarity);
+}
+
+TEST_CASE("policy time-parallel in rnn::train: the same weights on 1 and 2 threads, a certified stop, BPTT multipliers") {
+  RnnDataset data;
+  data.train = teacher_series(200, 2, 71);
+  data.test = teacher_series(20, 2, 73);
+  TrainOptions o = TrainOptions::defaults();
+  o.policy = TrainPolicy::kTimeParallel;
+  o.hidden = 4;
+  o.init = InitScheme::kGaussian;
+  o.init_std = 0.1;
+  o.parallel.chunks = 4;
+  std::vector<TrainResult> runs;
+  for (int threads : {1, 2}) {
+    o.threads = threads;
+    runs.push_back(train(data, o));
+  }
+  CHECK(flatten(runs[0].weights) == flatten(runs[1].weights));
+  const TrainResult& r = runs[0];
+  INFO(r.summary.message);
+  CHECK(r.summary.status == AlmStatus::kConverged);
+  CHECK(r.history.size() >= 2);
+  CHECK(std::min(r.kkt_bptt.stationarity, r.kink_stationarity.best) <= o.parallel.tol_stationarity);
+  CHECK(r.kkt_alm.stationarity == r.kkt_bptt.stationarity);  // the multipliers are the BPTT ones
+  CHECK(r.history.back().objective < r.history.front().objective);
+  TrainOptions bad = o;
+  bad.parallel.chunks = 0;
+  CHECK_THROWS_WITH_AS(train(data, bad), doctest::Contains("chunks"), std::invalid_argument);
 }
