@@ -376,11 +376,48 @@ Ranks distributed_ranks(const CLI::App* sub, const TrainArgs& a) {
   return r;
 }
 
+// `mpirun -np P almkit train --policy time-parallel` (docs/parallel.md §8):
+// every rank runs the one-process training with the ranks as its workers and
+// gets the same bits; rank 0 logs and writes every output, as one process does.
+void run_train_time_parallel(const CLI::App* sub, const TrainArgs& a, const rnn::ResolvedTrainRequest& r,
+                             const Ranks& ranks) {
+  const nlohmann::json options = run_options(
+      a, r, {{"checkpoint_every", 0}, {"checkpoint_seconds", 0}, {"ranks", ranks.size()}}, ranks.root());
+  if (parse_only() != ParseOnly::kOff) return;  // docs/cli.md "Checking a command line"
+  Communicator& world = *ranks.world;
+  auto on_ranks = [&](const rnn::TrainHooks& h) {
+    rnn::TrainHooks mine = h;
+    mine.workers = &world;
+    return rnn::run_training(r, mine);
+  };
+  if (!ranks.root()) {
+    on_ranks({});
+    return;
+  }
+  if (!a.quiet) fmt::print("almkit train: policy time-parallel on {} MPI ranks (docs/parallel.md §8)\n", world.size());
+  const FolderLock out_lock = lock_output_folder(a.out);
+  RunControl ctl;
+  ctl.options = &options;
+  const rnn::TrainOutputs out = train_logged(a, r, ctl, on_ranks);
+  print_start_warning(out.start);
+  nlohmann::json summary = summary_json(r.options, out.result, out.start, options);
+  if (out.baselines) summary["baselines"] = out.baselines->to_json();
+  summary["resumed_from_iteration"] = nullptr;
+  summary["distributed"] = {{"ranks", world.size()}, {"policy", "time-parallel"}};
+  write_outputs(a, out, summary, options);
+  print_result(a, r.options, out.result, summary);
+  throw_if_failed(a, out);
+}
+
 // `mpirun -np P almkit train …` (docs/parallel.md §3): every rank reads the
 // data and trains its share; rank 0 logs and writes every output.
 void run_train_distributed(const CLI::App* sub, const TrainArgs& a, const Ranks& ranks) {
   const bool root = ranks.root();
   rnn::ResolvedTrainRequest r = resolve_request(sub, a, root);
+  if (r.options.policy == rnn::TrainPolicy::kTimeParallel) {
+    run_train_time_parallel(sub, a, r, ranks);
+    return;
+  }
   try {
     rnn::check_distributed_options(r.options);
   } catch (const std::invalid_argument& e) {

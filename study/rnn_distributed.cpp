@@ -22,8 +22,8 @@ void check_distributed_options(const TrainOptions& o) {
     throw std::invalid_argument("option lambda: distributed training (mpirun) has no lambda auto (docs/rnn.md §9)");
   if (o.policy == TrainPolicy::kTimeParallel)
     throw std::invalid_argument(
-        "option policy: almkit train under mpirun runs the rollout and the reference policy; policy time-parallel "
-        "runs on threads (--threads), and on MPI ranks through rnn::train_shooting (docs/parallel.md §8)");
+        "option policy: the distributed trainer runs the rollout and the reference policy; policy time-parallel "
+        "runs on the ranks through rnn::train with TrainHooks::workers (docs/parallel.md §8)");
   if (o.policy == TrainPolicy::kSafeguarded)
     throw std::invalid_argument(
         "option policy: distributed training (mpirun) runs the rollout and the reference policy, not 'safeguarded' "

@@ -168,13 +168,14 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Policy time-parallel (docs/parallel.md §8): rnn::train_shooting on
-// options.threads threads (one: this thread). Rank 0 makes the history rows
+// options.threads threads (one: this thread), or on `workers` (mpirun's
+// ranks) when given. Rank 0 makes the history rows
 // (`row`, at the forward-pass point of each outer iterate, in the layout of
 // `problem`) and its answer is broadcast, so the workers stop together. The
 // summary's x is the forward-pass point of the final weights; a stop by the
 // Clarke certificate is reported as converged.
 AlmSummary solve_time_parallel(const RnnTrainingProblem& problem, const RnnSeries& train_part,
-                               const TrainOptions& options, const RnnWeights& initial,
+                               const TrainOptions& options, const RnnWeights& initial, Communicator* workers,
                                const std::function<bool(const AlmIteration&, VectorCRef)>& row) {
   const int n_theta = problem.num_weights();
   auto full_point = [&](VectorCRef theta) {
@@ -192,9 +193,12 @@ AlmSummary solve_time_parallel(const RnnTrainingProblem& problem, const RnnSerie
       return go != 0.0;
     };
     ShootingResult mine = train_shooting(train_part, options.regularization, initial, options.parallel, comm, on_outer);
-    if (comm.rank() == 0) tp = std::move(mine);
+    // Threads share `tp` (rank 0 writes it); ranks of their own each keep theirs (the same bits).
+    if (comm.rank() == 0 || workers != nullptr) tp = std::move(mine);
   };
-  if (options.threads > 1) {
+  if (workers != nullptr) {
+    run_on(*workers);
+  } else if (options.threads > 1) {
     InProcessGroup group(options.threads);
     group.run(run_on);
   } else {
@@ -537,7 +541,8 @@ TrainResult train_one(const RnnDataset& data, const TrainOptions& options, const
     result.summary = solve_rollout(problem, options.rollout, options.bcd, alm, on_rollout,
                                    [&monitor_seconds] { return monitor_seconds; }, rollout_resume);
   } else if (options.policy == TrainPolicy::kTimeParallel) {
-    result.summary = solve_time_parallel(problem, train_part, options, result.initial_weights, [&](const AlmIteration& it, VectorCRef xf) {
+    result.summary = solve_time_parallel(problem, train_part, options, result.initial_weights, hooks.workers,
+                                         [&](const AlmIteration& it, VectorCRef xf) {
       TrainHistoryRow row = make_row(it.iteration, seconds_since(t0), xf, {0.0, 0.0}, it.penalty, it.inner.iterations);
       result.history.push_back(row);
       result.total_sweeps += it.inner.iterations;

@@ -292,6 +292,10 @@ struct TrainHooks {
   TrainCallback on_row;
   std::function<void(const TrainState&)> on_state;
   const TrainResume* resume = nullptr;
+  /// Policy time-parallel (docs/parallel.md §8): run on these workers (the
+  /// ranks of mpirun: every rank calls train with the same arguments, rank 0's
+  /// rows and decisions count) instead of TrainOptions::threads threads.
+  Communicator* workers = nullptr;
 };
 TrainResult train(const RnnDataset& data, const TrainOptions& options, const TrainHooks& hooks);
 
