@@ -57,12 +57,14 @@ struct Certificate {
   double objective = 0.0, gradient_inf = 0.0, stationarity = 0.0;
   KinkStationarity kinks;
 };
-Certificate certify(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& w, double tol, int chunks,
-                    Communicator& comm) {
+// `rollout`: a ParallelRollout over the workers (the reduced problem's own, so
+// that no second set of T/P buffers is allocated).
+using Evaluate = std::function<double(const RnnWeights&, RnnWeights*)>;
+Certificate certify(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& w, double tol,
+                    const Evaluate& rollout, Communicator& comm) {
   Certificate c;
-  ParallelRollout rollout(data, reg, w.m(), chunks, comm);
   RnnWeights g;
-  c.objective = rollout.evaluate(w, &g);
+  c.objective = rollout(w, &g);
   c.gradient_inf = flatten(g).lpNorm<Eigen::Infinity>();
   c.stationarity = c.gradient_inf;
   if (!(c.gradient_inf > tol)) return c;
@@ -108,9 +110,9 @@ namespace {
 // The driver on `problem` (RnnShootingProblem or RnnParallelReducedProblem),
 // with the time limit and the Clarke check decided on rank 0.
 template <class Problem>
-ShootingResult run(const Problem& problem, const RnnSeries& data, const RnnRegularization& reg,
-                   const ShootingOptions& options, double state_scale, Communicator& comm, const AlmCallback& callback,
-                   std::chrono::steady_clock::time_point t0) {
+ShootingResult run(const Problem& problem, const Evaluate& evaluate, const RnnSeries& data,
+                   const RnnRegularization& reg, const ShootingOptions& options, double state_scale, Communicator& comm,
+                   const AlmCallback& callback, std::chrono::steady_clock::time_point t0) {
   InnerSolverOptions inner_options;
   inner_options.lbfgs.memory = options.lbfgs_memory;
   inner_options.lbfgsb.memory = options.lbfgs_memory;
@@ -129,7 +131,7 @@ ShootingResult run(const Problem& problem, const RnnSeries& data, const RnnRegul
     if (callback && !callback(it, x)) return false;
     if (options.clarke_check_every > 0 && it.iteration % options.clarke_check_every == 0 &&
         it.infeasibility <= alm.tol_feasibility && it.stationarity > alm.tol_stationarity) {
-      const Certificate c = certify(data, reg, problem.weights(x), options.tol_stationarity, options.chunks, comm);
+      const Certificate c = certify(data, reg, problem.weights(x), options.tol_stationarity, evaluate, comm);
       if (c.stationarity <= options.tol_stationarity) return !(clarke_stop = true);
     }
     return true;
@@ -160,7 +162,7 @@ ShootingResult run(const Problem& problem, const RnnSeries& data, const RnnRegul
     r.gap_inf = c.template lpNorm<Eigen::Infinity>();
     r.gap_relative = r.gap_inf / std::max(1.0, r.alm.x.tail(ns).template lpNorm<Eigen::Infinity>());
   }
-  const Certificate cert = certify(data, reg, r.weights, options.tol_stationarity, options.chunks, comm);
+  const Certificate cert = certify(data, reg, r.weights, options.tol_stationarity, evaluate, comm);
   r.objective = cert.objective;
   r.gradient_inf = cert.gradient_inf;
   r.stationarity = cert.stationarity;
@@ -182,14 +184,17 @@ ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& re
   if (options.method == "rollout") {
     RnnParallelReducedProblem problem(data, reg, initial, options.chunks, comm);
     problem.set_observer(on_evaluation);
-    r = run(problem, data, reg, options, 1.0, comm, callback, t0);
+    const Evaluate evaluate = [&problem](const RnnWeights& w, RnnWeights* g) { return problem.evaluate(w, g); };
+    r = run(problem, evaluate, data, reg, options, 1.0, comm, callback, t0);
     r.rounds = problem.rollout().rounds();
   } else {
     RnnShootingProblem problem(data, reg, initial, options.chunks, comm);
     const int ns = problem.num_equalities();
     const Vector x0 = problem.initial_point();
     const double state_scale = std::max(1.0, ns > 0 ? x0.tail(ns).lpNorm<Eigen::Infinity>() : 0.0);
-    r = run(problem, data, reg, options, state_scale, comm, callback, t0);
+    ParallelRollout rollout(data, reg, initial.m(), options.chunks, comm);
+    const Evaluate evaluate = [&rollout](const RnnWeights& w, RnnWeights* g) { return rollout.evaluate(w, g); };
+    r = run(problem, evaluate, data, reg, options, state_scale, comm, callback, t0);
   }
   r.seconds = seconds_since(t0);
   return r;

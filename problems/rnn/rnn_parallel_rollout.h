@@ -97,6 +97,8 @@ class RnnParallelReducedProblem final : public ConstrainedProblem {
   RnnWeights weights(VectorCRef x) const;
   Vector feasible_point(const RnnWeights& w) const { return flatten(w); }
   const ParallelRollout& rollout() const { return rollout_; }
+  /// F(θ) and ∇F(θ) (uncounted) with this problem's rollout: its buffers and guesses.
+  double evaluate(const RnnWeights& w, RnnWeights* gradient) const { return rollout_.evaluate(w, gradient); }
   /// Called with F(θ) after every evaluation (traces; empty: none).
   void set_observer(std::function<void(double F)> observer) { observer_ = std::move(observer); }
 
