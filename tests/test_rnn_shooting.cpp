@@ -147,12 +147,17 @@ TEST_CASE("shooting: evaluations and a 3-iteration training run are bit-identica
   }
 }
 
-TEST_CASE("shooting: training stops converged on a teacher problem with a certificate an independent check confirms") {
+namespace {
+
+// train_shooting with `method` on 2 workers from a small start on the teacher
+// problem: converged (or stopped by the Clarke check), certified, and the
+// certificate confirmed independently by full-series BPTT or kink_stationarity.
+void check_certified_teacher_run(const std::string& method) {
   const RnnSeries data = teacher_series(240, 2, 41);
   const RnnRegularization reg;
   const RnnWeights w0 = initialize_weights(4, 2, 1, InitScheme::kGaussian, 0.1, 43);
   ShootingOptions o;
-  o.method = "shooting";
+  o.method = method;
   o.chunks = 4;
   InProcessGroup group(2);
   ShootingResult r;
@@ -161,11 +166,9 @@ TEST_CASE("shooting: training stops converged on a teacher problem with a certif
     if (comm.rank() == 0) r = mine;
   });
   INFO(r.alm.message);
-  // Converged on the chunked problem, or stopped by the Clarke check on (P).
   CHECK((r.alm.status == AlmStatus::kConverged || r.clarke_stop));
   CHECK(r.certified);
   CHECK(r.gap_relative <= 1e-8);
-  // Independent: the full-series BPTT gradient, or the Clarke measure at kinks.
   RnnWeights g;
   const double F = reduced_objective(r.weights, data, reg, {}, &g).value;
   CHECK(F == doctest::Approx(r.objective).epsilon(1e-12));
@@ -179,6 +182,12 @@ TEST_CASE("shooting: training stops converged on a teacher problem with a certif
   }
   CHECK(residual <= o.tol_stationarity);
   CHECK(F < reduced_objective(w0, data, reg).value);
+}
+
+}  // namespace
+
+TEST_CASE("shooting: training stops converged on a teacher problem with a certificate an independent check confirms") {
+  check_certified_teacher_run("shooting");
 }
 
 TEST_CASE("relaxed rollout: F and grad F equal the sequential pass for K = 1, 3, 7, cold and warm, contracting or not") {
@@ -249,33 +258,7 @@ TEST_CASE("relaxed rollout: the same bits on 1, 2 and 3 workers, for evaluations
 }
 
 TEST_CASE("relaxed rollout: training stops certified on the teacher problem, on 2 workers") {
-  const RnnSeries data = teacher_series(240, 2, 41);
-  const RnnRegularization reg;
-  const RnnWeights w0 = initialize_weights(4, 2, 1, InitScheme::kGaussian, 0.1, 43);
-  ShootingOptions o;
-  o.method = "rollout";
-  o.chunks = 4;
-  InProcessGroup group(2);
-  ShootingResult r;
-  group.run([&](Communicator& comm) {
-    ShootingResult mine = train_shooting(data, reg, w0, o, comm);
-    if (comm.rank() == 0) r = mine;
-  });
-  INFO(r.alm.message);
-  CHECK((r.alm.status == AlmStatus::kConverged || r.clarke_stop));
-  CHECK(r.certified);
-  RnnWeights g;
-  const double F = reduced_objective(r.weights, data, reg, {}, &g).value;
-  CHECK(F == doctest::Approx(r.objective).epsilon(1e-12));
-  double residual = flatten(g).lpNorm<Eigen::Infinity>();
-  if (residual > o.tol_stationarity) {
-    RnnTrainingProblem problem(data, 4, reg);
-    Vector x = Vector::Zero(problem.num_variables());
-    x.head(num_parameters(4, 2, 1)) = flatten(r.weights);
-    problem.restore_feasibility(x);
-    residual = std::min(residual, kink_stationarity(problem, x).best);
-  }
-  CHECK(residual <= o.tol_stationarity);
+  check_certified_teacher_run("rollout");
 }
 
 TEST_CASE("policy time-parallel in rnn::train: the same weights on 1 and 2 threads, a certified stop, BPTT multipliers") {
