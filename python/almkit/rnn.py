@@ -159,7 +159,7 @@ def _option_groups():
 
 def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
           initial_weights=None, test_continues_from_train=None, scaling="none", callback=None, alm=None, bcd=None,
-          lbfgs=None, rollout=None, preset=None, selection=None, irnn_scale=None, **options):
+          lbfgs=None, rollout=None, preset=None, selection=None, irnn_scale=None, parallel=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
 
     X, Y: arrays, or lists of arrays for several sequences (h = 0 at each start), or
@@ -168,7 +168,9 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
       data (as `almkit train --scaling`); the model keeps it, so predict() takes and returns
       original units, while train_mse, test_mse and the history are in scaled units (as the CLI).
     hidden: m. inner: "bcd" or "lbfgs". policy: "rollout" (default with bcd), "reference"
-      (default with lbfgs), or "safeguarded". init: gaussian | he | glorot | lecun | pytorch | irnn.
+      (default with lbfgs), "safeguarded", or "time-parallel" (L-BFGS on F with the forward pass
+      and BPTT split over time chunks and threads, docs/parallel.md §8; options in `parallel`).
+      init: gaussian | he | glorot | lecun | pytorch | irnn.
       seed: of the initialization. init_std: of gaussian. irnn_scale: s of irnn, W = s I
       (default 1; `almkit train --irnn-scale`).
     test: (X_test, Y_test) for the test MSE of every history row.
@@ -180,7 +182,7 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     initial_weights: dict W, V, b, A, c (overrides init and seed).
     callback(row): after every outer iteration with the history row (dict); False stops.
     lambda1..lambda6: the regularization (docs/rnn.md §1), default 0.01 x 5 and 1e-8.
-    alm, bcd, lbfgs, rollout: dicts of options of each group; an ALM option may also be
+    alm, bcd, lbfgs, rollout, parallel: dicts of options of each group; an ALM option may also be
       given directly (max_outer_iterations=50, time_limit_seconds=10); "group.name"
       keys work too (**{"rollout.tol_gradient": 1e-6}). Unknown names raise ValueError.
       Defaults: those of `almkit train` (TrainOptions::defaults(), rnn_trainer.h).
@@ -197,7 +199,7 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     Returns a Model.
     """
     groups = {"alm": dict(alm or {}), "bcd": dict(bcd or {}), "lbfgs": dict(lbfgs or {}),
-              "rollout": dict(rollout or {}), "selection": dict(selection or {})}
+              "rollout": dict(rollout or {}), "selection": dict(selection or {}), "parallel": dict(parallel or {})}
     settings = {"hidden": hidden, "inner": inner, "init": init, "seed": seed, "init_std": float(init_std),
                 "scaling": scaling}
     if test_continues_from_train is not None:
@@ -212,7 +214,7 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
         elif "." in key:
             g, name = key.split(".", 1)
             if g not in groups:
-                raise ValueError(f"unknown option {key} (groups: alm, bcd, lbfgs, rollout, selection)")
+                raise ValueError(f"unknown option {key} (groups: alm, bcd, lbfgs, rollout, selection, parallel)")
             groups[g][name] = value
         else:
             groups["alm"][key] = value
@@ -244,7 +246,7 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     if groups["selection"]:
         settings["selection"] = groups["selection"]
     r = _core.rnn_train(train_pairs, test_pairs, settings, groups["alm"], groups["bcd"], groups["lbfgs"],
-                        groups["rollout"], callback)
+                        groups["rollout"], callback, groups["parallel"])
     if r["failed"]:
         # `almkit train` exits with code 3 here (docs/interruption.md §4); the model is returned for inspection.
         warnings.warn(f"almkit.rnn.train: training failed: status {r['status']} ({r['message']}); "

@@ -788,11 +788,11 @@ py::dict train_dict(const rnn::ResolvedTrainRequest& r, const rnn::TrainOutputs&
 
 /// rnn.train: `settings` holds hidden, init, init_std, irnn_scale, seed,
 /// inner, policy, preset, test_continues_from_train, lambda1..6,
-/// initial_weights, scaling, selection; `alm`, `bcd`, `lbfgs`, `rollout` the
-/// option groups by their visit() names. One training request, resolved and
+/// initial_weights, scaling, selection; `alm`, `bcd`, `lbfgs`, `rollout`,
+/// `parallel` the option groups by their visit() names. One training request, resolved and
 /// run as `almkit train` does (rnn_train_request.h).
 py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict settings, py::dict alm, py::dict bcd,
-                   py::dict lbfgs, py::dict rollout, py::object callback) {
+                   py::dict lbfgs, py::dict rollout, py::object callback, py::dict parallel) {
   rnn::TrainRequest req;
   for (const auto& kv : settings) set_setting(req, py::str(kv.first), kv.second);
   for (const auto& kv : alm) {
@@ -803,6 +803,7 @@ py::dict rnn_train(py::list train_pairs, py::object test_pairs, py::dict setting
   request_group(req, req.options.bcd, bcd, "bcd");
   request_group(req, req.options.lbfgs, lbfgs, "lbfgs");
   request_group(req, req.options.rollout, rollout, "rollout");
+  request_group(req, req.options.parallel, parallel, "parallel");
   req.data = dataset_from(train_pairs, test_pairs);
   req.min_train_steps = 1;         // any series (the CLI's minimum guards its CSV files)
   req.compute_baselines = false;   // almkit train's summary.json has them; rnn.train returns the model
@@ -1007,6 +1008,7 @@ PYBIND11_MODULE(_core, mod) {
     d["bcd"] = describe_options(o.bcd);
     d["lbfgs"] = describe_options(o.lbfgs);
     d["rollout"] = describe_options(o.rollout);
+    d["parallel"] = describe_options(o.parallel);
     d["selection"] = describe_options(o.selection);
     return d;
   });
@@ -1015,7 +1017,7 @@ PYBIND11_MODULE(_core, mod) {
   mod.def("inner_solver_names", &inner_solver_names);
   mod.def("record_fields", &record_field_lists);
   mod.def("rnn_train", &rnn_train, py::arg("train"), py::arg("test"), py::arg("settings"), py::arg("alm"),
-          py::arg("bcd"), py::arg("lbfgs"), py::arg("rollout"), py::arg("callback"));
+          py::arg("bcd"), py::arg("lbfgs"), py::arg("rollout"), py::arg("callback"), py::arg("parallel") = py::dict());
   mod.def("rnn_predict", &rnn_predict, py::arg("weights"), py::arg("X"), py::arg("h0") = py::none());
   mod.def("rnn_objective", &rnn_objective, py::arg("weights"), py::arg("data"), py::arg("regularization"));
   mod.def("rnn_save", &rnn_save);

@@ -402,3 +402,21 @@ def test_selection_keeps_the_best_validation_weights():
     assert model.lambda_selection is None
     with pytest.raises(ValueError, match="validation"):
         almkit.rnn.train(X, Y, hidden=4, selection={"validation": 1.5})
+
+
+def test_time_parallel_policy_certifies_and_its_options_are_checked():
+    # docs/parallel.md §8: L-BFGS on F with the forward pass and BPTT over time chunks.
+    X, Y = teacher_data(T=200)
+    rows = []
+    model = almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", parallel={"chunks": 4}, init="gaussian",
+                             init_std=0.1, callback=rows.append)
+    assert model.status == "converged"
+    assert rows and rows[-1]["objective"] < rows[0]["objective"]
+    again = almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", **{"parallel.chunks": 4}, init="gaussian",
+                             init_std=0.1)
+    for k in ("W", "V", "b", "A", "c"):
+        assert np.array_equal(model.weights[k], again.weights[k])
+    with pytest.raises(ValueError, match="chunks"):
+        almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", parallel={"chunks": 0})
+    with pytest.raises(ValueError, match="unknown option"):
+        almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", parallel={"no_such_option": 1})
