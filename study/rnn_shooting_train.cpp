@@ -12,6 +12,8 @@ namespace almkit::rnn {
 
 void ShootingOptions::validate() const {
   if (chunks < 1) throw std::invalid_argument(fmt::format("shooting: chunks = {} must be >= 1", chunks));
+  if (min_chunk_steps < 1)
+    throw std::invalid_argument(fmt::format("shooting: min_chunk_steps = {} must be >= 1", min_chunk_steps));
   if (max_outer_iterations < 1)
     throw std::invalid_argument(fmt::format("shooting: max_outer_iterations = {} must be >= 1", max_outer_iterations));
   if (!(time_limit_seconds > 0))
@@ -180,22 +182,25 @@ ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& re
                               const std::function<void(double F)>& on_evaluation) {
   options.validate();
   const auto t0 = std::chrono::steady_clock::now();
+  ShootingOptions o = options;
+  o.chunks = std::min(options.chunks, std::max(1, data.T() / options.min_chunk_steps));
   ShootingResult r;
   if (options.method == "rollout") {
-    RnnParallelReducedProblem problem(data, reg, initial, options.chunks, comm);
+    RnnParallelReducedProblem problem(data, reg, initial, o.chunks, comm);
     problem.set_observer(on_evaluation);
     const Evaluate evaluate = [&problem](const RnnWeights& w, RnnWeights* g) { return problem.evaluate(w, g); };
-    r = run(problem, evaluate, data, reg, options, 1.0, comm, callback, t0);
+    r = run(problem, evaluate, data, reg, o, 1.0, comm, callback, t0);
     r.rounds = problem.rollout().rounds();
   } else {
-    RnnShootingProblem problem(data, reg, initial, options.chunks, comm);
+    RnnShootingProblem problem(data, reg, initial, o.chunks, comm);
     const int ns = problem.num_equalities();
     const Vector x0 = problem.initial_point();
     const double state_scale = std::max(1.0, ns > 0 ? x0.tail(ns).lpNorm<Eigen::Infinity>() : 0.0);
-    ParallelRollout rollout(data, reg, initial.m(), options.chunks, comm);
+    ParallelRollout rollout(data, reg, initial.m(), o.chunks, comm);
     const Evaluate evaluate = [&rollout](const RnnWeights& w, RnnWeights* g) { return rollout.evaluate(w, g); };
-    r = run(problem, evaluate, data, reg, options, state_scale, comm, callback, t0);
+    r = run(problem, evaluate, data, reg, o, state_scale, comm, callback, t0);
   }
+  r.chunks = o.chunks;
   r.seconds = seconds_since(t0);
   return r;
 }

@@ -36,6 +36,11 @@ struct ShootingOptions {
   /// independently of the number of workers P, so that results do not depend
   /// on P; P ≤ K workers take ⌈K/P⌉ or fewer chunks each.
   int chunks = 8;
+  /// Chunks shorter than this are not worth their correction rounds (on a
+  /// short series a chunk does not forget its start): the run uses
+  /// K = min(chunks, max(1, ⌊T / min_chunk_steps⌋)) chunks. Depends on T only,
+  /// never on the number of workers.
+  int min_chunk_steps = 1000;
   int max_outer_iterations = 200;      ///< ALM outer iterations
   double time_limit_seconds = 1e9;     ///< wall-clock limit of the ALM
   /// Stop when ‖∇_{θ,s} ℓ‖∞ ≤ tol_stationarity (absolute, ℓ the chunked
@@ -67,6 +72,7 @@ struct ShootingOptions {
   static void visit_fields(Self& self, Visitor& v) {
     v("method", self.method, "rollout (L-BFGS on F, relaxed parallel rollout) | shooting (ALM on the multiple-shooting problem)");
     v("chunks", self.chunks, "multiple shooting: number K of time chunks (independent of the workers)");
+    v("min_chunk_steps", self.min_chunk_steps, "use K = min(chunks, max(1, floor(T / min_chunk_steps))) chunks");
     v("max_outer_iterations", self.max_outer_iterations, "ALM outer iteration limit");
     v("time_limit_seconds", self.time_limit_seconds, "wall-clock limit, seconds");
     v("tol_stationarity", self.tol_stationarity, "stop when |grad of the chunked Lagrangian|_inf <= this (and certify |grad F|_inf or the Clarke measure <= this)");
@@ -95,6 +101,7 @@ struct ShootingResult {
   /// tol_stationarity and gap_relative ≤ tol_gap: a KKT point of (P).
   bool certified = false;
   int workers = 1;
+  int chunks = 1;                 ///< K used (ShootingOptions::min_chunk_steps)
   int restarts = 0;               ///< stall descent restarts
   int outer_iterations = 0;       ///< over all restarts (alm: the last run's)
   long inner_iterations = 0;

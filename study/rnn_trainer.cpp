@@ -192,7 +192,11 @@ AlmSummary solve_time_parallel(const RnnTrainingProblem& problem, const RnnSerie
       comm.broadcast(&go, 1, 0);
       return go != 0.0;
     };
-    ShootingResult mine = train_shooting(train_part, options.regularization, initial, options.parallel, comm, on_outer);
+    // The run's limits (--outer, --alm.time_limit_seconds) bound this policy too.
+    ShootingOptions po = options.parallel;
+    po.max_outer_iterations = std::min(po.max_outer_iterations, options.alm.max_outer_iterations);
+    po.time_limit_seconds = std::min(po.time_limit_seconds, options.alm.time_limit_seconds);
+    ShootingResult mine = train_shooting(train_part, options.regularization, initial, po, comm, on_outer);
     // Threads share `tp` (rank 0 writes it); ranks of their own each keep theirs (the same bits).
     if (comm.rank() == 0 || workers != nullptr) tp = std::move(mine);
   };

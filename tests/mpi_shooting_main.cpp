@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     ShootingOptions o;
     o.method = method;
     o.chunks = 5;
+    o.min_chunk_steps = 1;
     o.max_outer_iterations = 4;
     const ShootingResult r = train_shooting(data, {}, w0, o, comm);
     if (comm.rank() != 0) continue;

@@ -113,6 +113,7 @@ TEST_CASE("shooting: evaluations and a 3-iteration training run are bit-identica
   const RnnRegularization reg;
   const RnnWeights w0 = initialize_weights(3, 1, 1, InitScheme::kLecun, 0.0, 33);
   ShootingOptions o;
+  o.min_chunk_steps = 1;  // short test series: keep the chunks asked for
   o.method = "shooting";
   o.chunks = 5;
   o.max_outer_iterations = 3;
@@ -152,13 +153,15 @@ namespace {
 // train_shooting with `method` on 2 workers from a small start on the teacher
 // problem: converged (or stopped by the Clarke check), certified, and the
 // certificate confirmed independently by full-series BPTT or kink_stationarity.
-void check_certified_teacher_run(const std::string& method) {
+void check_certified_teacher_run(const std::string& method, double tol_stationarity) {
   const RnnSeries data = teacher_series(240, 2, 41);
   const RnnRegularization reg;
   const RnnWeights w0 = initialize_weights(4, 2, 1, InitScheme::kGaussian, 0.1, 43);
   ShootingOptions o;
+  o.min_chunk_steps = 1;  // short test series: keep the chunks asked for
   o.method = method;
   o.chunks = 4;
+  o.tol_stationarity = tol_stationarity;
   InProcessGroup group(2);
   ShootingResult r;
   group.run([&](Communicator& comm) {
@@ -166,6 +169,7 @@ void check_certified_teacher_run(const std::string& method) {
     if (comm.rank() == 0) r = mine;
   });
   INFO(r.alm.message);
+  CHECK(r.chunks == 4);
   CHECK((r.alm.status == AlmStatus::kConverged || r.clarke_stop));
   CHECK(r.certified);
   CHECK(r.gap_relative <= 1e-8);
@@ -186,8 +190,11 @@ void check_certified_teacher_run(const std::string& method) {
 
 }  // namespace
 
-TEST_CASE("shooting: training stops converged on a teacher problem with a certificate an independent check confirms") {
-  check_certified_teacher_run("shooting");
+// fp-sensitive: the multiple-shooting run sits near its tolerance after ~200
+// outer iterations in the portable (-O1, sanitizer) build, and takes minutes there.
+TEST_CASE("shooting: training stops converged on a teacher problem with a certificate an independent check confirms" *
+          doctest::test_suite("fp-sensitive")) {
+  check_certified_teacher_run("shooting", 1e-4);
 }
 
 TEST_CASE("relaxed rollout: F and grad F equal the sequential pass for K = 1, 3, 7, cold and warm, contracting or not") {
@@ -230,6 +237,7 @@ TEST_CASE("relaxed rollout: the same bits on 1, 2 and 3 workers, for evaluations
   const RnnRegularization reg;
   const RnnWeights w0 = initialize_weights(3, 1, 1, InitScheme::kLecun, 0.0, 63);
   ShootingOptions o;
+  o.min_chunk_steps = 1;  // short test series: keep the chunks asked for
   o.method = "rollout";
   o.chunks = 5;
   o.max_outer_iterations = 3;
@@ -255,10 +263,16 @@ TEST_CASE("relaxed rollout: the same bits on 1, 2 and 3 workers, for evaluations
     CHECK(grads[i] == grads[0]);
     CHECK(xs[i] == xs[0]);
   }
+  // K = min(chunks, max(1, floor(T / min_chunk_steps))): 90 steps, 40 per chunk at least: 2 chunks.
+  o.min_chunk_steps = 40;
+  SerialCommunicator one;
+  CHECK(train_shooting(data, reg, w0, o, one).chunks == 2);
+  o.min_chunk_steps = 0;
+  CHECK_THROWS_WITH_AS(train_shooting(data, reg, w0, o, one), doctest::Contains("min_chunk_steps"), std::invalid_argument);
 }
 
 TEST_CASE("relaxed rollout: training stops certified on the teacher problem, on 2 workers") {
-  check_certified_teacher_run("rollout");
+  check_certified_teacher_run("rollout", 1e-5);
 }
 
 TEST_CASE("policy time-parallel in rnn::train: the same weights on 1 and 2 threads, a certified stop, BPTT multipliers") {
@@ -271,6 +285,7 @@ TEST_CASE("policy time-parallel in rnn::train: the same weights on 1 and 2 threa
   o.init = InitScheme::kGaussian;
   o.init_std = 0.1;
   o.parallel.chunks = 4;
+  o.parallel.min_chunk_steps = 1;
   std::vector<TrainResult> runs;
   for (int threads : {1, 2}) {
     o.threads = threads;

@@ -408,11 +408,11 @@ def test_time_parallel_policy_certifies_and_its_options_are_checked():
     # docs/parallel.md §8: L-BFGS on F with the forward pass and BPTT over time chunks.
     X, Y = teacher_data(T=200)
     rows = []
-    model = almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", parallel={"chunks": 4}, init="gaussian",
+    model = almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", parallel={"chunks": 4, "min_chunk_steps": 1}, init="gaussian",
                              init_std=0.1, callback=rows.append)
     assert model.status == "converged"
     assert rows and rows[-1]["objective"] < rows[0]["objective"]
-    again = almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", **{"parallel.chunks": 4}, init="gaussian",
+    again = almkit.rnn.train(X, Y, hidden=4, policy="time-parallel", **{"parallel.chunks": 4, "parallel.min_chunk_steps": 1}, init="gaussian",
                              init_std=0.1)
     for k in ("W", "V", "b", "A", "c"):
         assert np.array_equal(model.weights[k], again.weights[k])
