@@ -138,6 +138,42 @@ int ParallelRollout::backward_rounds(const RnnWeights& w) {
   }
 }
 
+// Chunk c's loss and λ6‖U‖² terms (its residuals R weighted by ω stay in c.R).
+double ParallelRollout::chunk_value(Chunk& c, const RnnWeights& w, double N) const {
+  c.R.noalias() = w.A * c.H;
+  c.R.colwise() += w.c;
+  double loss = 0.0;
+  for (int j = 0; j < c.len; ++j) {
+    const double om = data_.omega(c.t0 + j);
+    if (om != 0.0) {
+      c.R.col(j) = om * (c.R.col(j) - data_.Y.col(c.t0 + j));
+      loss += c.R.col(j).squaredNorm() / om;
+    } else {
+      c.R.col(j).setZero();
+    }
+  }
+  return loss / N + reg_.lambda6 * c.U.squaredNorm();
+}
+
+// Chunk c's block of ∇θ (without the weight penalties) into out[0 … n_θ).
+void ParallelRollout::chunk_gradient(Chunk& c, const RnnWeights& w, double N, double* out) const {
+  c.Hprev.resize(m_, c.len);
+  for (int j = 0; j < c.len; ++j) {
+    if (j == 0) c.Hprev.col(0) = continues_into(c.k) ? Vector(S_.col(c.k)) : Vector::Zero(m_);
+    else if (data_.is_sequence_start(c.t0 + j)) c.Hprev.col(j).setZero();
+    else c.Hprev.col(j) = c.H.col(j - 1);
+  }
+  RnnWeights g;
+  g.W.noalias() = c.Delta * c.Hprev.transpose();
+  g.V.noalias() = c.Delta * data_.X.middleCols(c.t0, c.len).transpose();
+  g.b = c.Delta.rowwise().sum();
+  g.A.noalias() = (2.0 / N) * (c.R * c.H.transpose());
+  g.c = (2.0 / N) * c.R.rowwise().sum();
+  Vector flat;
+  flatten(g, &flat);
+  std::copy_n(flat.data(), flat.size(), out);
+}
+
 double ParallelRollout::evaluate(const RnnWeights& w, RnnWeights* gradient) {
   if (w.m() != m_ || w.V.cols() != data_.d() || w.A.rows() != data_.p())
     throw std::invalid_argument(fmt::format("ParallelRollout: weights for m = {}, d = {}, p = {}; expected m = {}, d = {}, p = {}",
@@ -145,7 +181,6 @@ double ParallelRollout::evaluate(const RnnWeights& w, RnnWeights* gradient) {
   rounds_.forward_rounds = rounds_.backward_rounds = 0;
   rounds_.forward_rerun_steps = rounds_.backward_rerun_steps = 0;
   ++rounds_.evaluations;
-  const int p = data_.p();
   const double N = data_.N() > 0 ? data_.N() : 1.0;
   for (Chunk& c : chunk_) {
     c.Z.noalias() = w.V * data_.X.middleCols(c.t0, c.len);
@@ -155,26 +190,11 @@ double ParallelRollout::evaluate(const RnnWeights& w, RnnWeights* gradient) {
     forward_recursion(c, w, false, nullptr);
   }
   rounds_.forward_rounds = forward_rounds(w);
-  // Per chunk: its loss and λ6‖U‖² terms, then (with a gradient) its ∇θ block.
-  const int n_theta = num_parameters(m_, data_.d(), p);
+  // Per chunk a block: its value, then (with a gradient) its ∇θ.
+  const int n_theta = num_parameters(m_, data_.d(), data_.p());
   const int block = 1 + (gradient != nullptr ? n_theta : 0);
   std::vector<double> mine(chunk_.size() * static_cast<size_t>(block), 0.0), all;
-  for (size_t i = 0; i < chunk_.size(); ++i) {
-    Chunk& c = chunk_[i];
-    c.R.noalias() = w.A * c.H;
-    c.R.colwise() += w.c;
-    double loss = 0.0;
-    for (int j = 0; j < c.len; ++j) {
-      const double om = data_.omega(c.t0 + j);
-      if (om != 0.0) {
-        c.R.col(j) = om * (c.R.col(j) - data_.Y.col(c.t0 + j));
-        loss += c.R.col(j).squaredNorm() / om;
-      } else {
-        c.R.col(j).setZero();
-      }
-    }
-    mine[i * block] = loss / N + reg_.lambda6 * c.U.squaredNorm();
-  }
+  for (size_t i = 0; i < chunk_.size(); ++i) mine[i * block] = chunk_value(chunk_[i], w, N);
   if (gradient != nullptr) {
     for (Chunk& c : chunk_) {
       c.G0.noalias() = (2.0 / N) * (w.A.transpose() * c.R);
@@ -182,24 +202,7 @@ double ParallelRollout::evaluate(const RnnWeights& w, RnnWeights* gradient) {
       backward_recursion(c, w, false, nullptr);
     }
     rounds_.backward_rounds = backward_rounds(w);
-    RnnWeights g;
-    Vector flat;
-    for (size_t i = 0; i < chunk_.size(); ++i) {
-      Chunk& c = chunk_[i];
-      c.Hprev.resize(m_, c.len);
-      for (int j = 0; j < c.len; ++j) {
-        if (j == 0) c.Hprev.col(0) = continues_into(c.k) ? Vector(S_.col(c.k)) : Vector::Zero(m_);
-        else if (data_.is_sequence_start(c.t0 + j)) c.Hprev.col(j).setZero();
-        else c.Hprev.col(j) = c.H.col(j - 1);
-      }
-      g.W.noalias() = c.Delta * c.Hprev.transpose();
-      g.V.noalias() = c.Delta * data_.X.middleCols(c.t0, c.len).transpose();
-      g.b = c.Delta.rowwise().sum();
-      g.A.noalias() = (2.0 / N) * (c.R * c.H.transpose());
-      g.c = (2.0 / N) * c.R.rowwise().sum();
-      flatten(g, &flat);
-      std::copy_n(flat.data(), n_theta, mine.begin() + static_cast<long>(i * block) + 1);
-    }
+    for (size_t i = 0; i < chunk_.size(); ++i) chunk_gradient(chunk_[i], w, N, mine.data() + i * block + 1);
   }
   gather_chunks(mine, block, &all);
   rounds_.total_forward_rounds += rounds_.forward_rounds;
@@ -216,7 +219,7 @@ double ParallelRollout::evaluate(const RnnWeights& w, RnnWeights* gradient) {
   F += reg_.lambda1 * w.A.squaredNorm() + reg_.lambda2 * w.W.squaredNorm() + reg_.lambda3 * w.V.squaredNorm() +
        reg_.lambda4 * w.b.squaredNorm() + reg_.lambda5 * w.c.squaredNorm();
   if (gradient != nullptr) {
-    unflatten(gsum, m_, data_.d(), p, gradient);
+    unflatten(gsum, m_, data_.d(), data_.p(), gradient);
     gradient->W += 2.0 * reg_.lambda2 * w.W;
     gradient->V += 2.0 * reg_.lambda3 * w.V;
     gradient->b += 2.0 * reg_.lambda4 * w.b;

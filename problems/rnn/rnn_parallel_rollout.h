@@ -65,6 +65,8 @@ class ParallelRollout {
   };
   void forward_recursion(Chunk& c, const RnnWeights& w, bool rerun, long* steps) const;
   void backward_recursion(Chunk& c, const RnnWeights& w, bool rerun, long* steps) const;
+  double chunk_value(Chunk& c, const RnnWeights& w, double N) const;
+  void chunk_gradient(Chunk& c, const RnnWeights& w, double N, double* out) const;
   int forward_rounds(const RnnWeights& w);
   int backward_rounds(const RnnWeights& w);
   // Gathers one block of n doubles per chunk (this worker's in `mine`, chunk
