@@ -73,10 +73,8 @@ Certificate certify(const RnnSeries& data, const RnnRegularization& reg, const R
   double numbers[2] = {0, 0};
   if (comm.rank() == 0) {
     RnnTrainingProblem problem(data, w.m(), reg);
-    Vector x = Vector::Zero(problem.num_variables());
-    x.head(num_parameters(w.m(), data.d(), data.p())) = flatten(w);
-    problem.restore_feasibility(x);
-    c.kinks = kink_stationarity(problem, x);
+    problem.set_initial_weights(w);  // its initial point: w with the states of its forward pass
+    c.kinks = kink_stationarity(problem, problem.initial_point());
     numbers[0] = c.kinks.kinks, numbers[1] = c.kinks.best;
   }
   comm.broadcast(numbers, 2, 0);
@@ -92,9 +90,8 @@ bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communic
   std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
   if (comm.rank() == 0) {
     RnnTrainingProblem problem(data, w->m(), reg);
-    Vector x = Vector::Zero(problem.num_variables());
-    x.head(n) = flatten(*w);
-    problem.restore_feasibility(x);
+    problem.set_initial_weights(*w);
+    Vector x = problem.initial_point();
     double F = problem.eval_f(x);
     buffer[0] = stall_descent_step(problem, x, F, 1e-4, 1e-12) ? 1.0 : 0.0;
     std::copy_n(x.data(), n, buffer.begin() + 1);

@@ -11,7 +11,6 @@
 namespace almkit::rnn {
 
 namespace {
-int first_chunk_of(int r, int K, int P) { return static_cast<int>(static_cast<long>(r) * K / P); }
 bool same_bits(const Eigen::Ref<const Vector>& a, const Eigen::Ref<const Vector>& b) {
   return (a.array() == b.array()).all();
 }
@@ -19,16 +18,15 @@ bool same_bits(const Eigen::Ref<const Vector>& a, const Eigen::Ref<const Vector>
 
 ParallelRollout::ParallelRollout(const RnnSeries& data, const RnnRegularization& reg, int m, int chunks,
                                  Communicator& comm)
-    : data_(data), reg_(reg), m_(m), K_(chunks), comm_(comm), bounds_(shooting_boundaries(data.T(), chunks)) {
-  const int P = comm.size(), r = comm.rank();
-  first_ = first_chunk_of(r, K_, P);
-  last_ = first_chunk_of(r + 1, K_, P);
-  for (int q = 0; q < P; ++q) slots_ = std::max(slots_, first_chunk_of(q + 1, K_, P) - first_chunk_of(q, K_, P));
-  for (int k = first_; k < last_; ++k) {
+    : data_(data), reg_(reg), m_(m), K_(chunks), bounds_(shooting_boundaries(data.T(), chunks)), layout_(chunks, comm) {
+  for (int k = layout_.first(); k < layout_.last(); ++k) {
     Chunk c;
     c.k = k;
     c.t0 = bounds_[static_cast<size_t>(k)];
     c.len = bounds_[static_cast<size_t>(k) + 1] - c.t0;
+    // The recursions test this at every step: looked up once, not per evaluation.
+    c.starts.resize(static_cast<size_t>(c.len));
+    for (int j = 0; j < c.len; ++j) c.starts[static_cast<size_t>(j)] = data.is_sequence_start(c.t0 + j) ? 1 : 0;
     chunk_.push_back(std::move(c));
   }
   S_.setZero(m_, K_);
@@ -39,20 +37,6 @@ bool ParallelRollout::continues_into(int k) const {
   return k > 0 && k < K_ && !data_.is_sequence_start(bounds_[static_cast<size_t>(k)]);
 }
 
-void ParallelRollout::gather_chunks(const std::vector<double>& mine, int n, std::vector<double>* all) {
-  const int P = comm_.size();
-  send_.assign(static_cast<size_t>(slots_) * n, 0.0);
-  std::copy(mine.begin(), mine.end(), send_.begin());
-  receive_.resize(static_cast<size_t>(P) * slots_ * n);
-  comm_.all_gather(send_.data(), slots_ * n, receive_.data());
-  all->resize(static_cast<size_t>(K_) * n);
-  for (int q = 0; q < P; ++q) {
-    const int f = first_chunk_of(q, K_, P), l = first_chunk_of(q + 1, K_, P);
-    std::copy_n(receive_.begin() + static_cast<long>(q) * slots_ * n, static_cast<long>(l - f) * n,
-                all->begin() + static_cast<long>(f) * n);
-  }
-}
-
 // u_t = (V x_t + b) + W h_{t−1}: the same operations in round 0 and in a
 // re-run, so that a re-run can stop at the first bit-identical u_t.
 void ParallelRollout::forward_recursion(Chunk& c, const RnnWeights& w, bool rerun, long* steps) const {
@@ -61,7 +45,7 @@ void ParallelRollout::forward_recursion(Chunk& c, const RnnWeights& w, bool reru
     u = c.Z.col(j);
     if (j == 0) {
       if (continues_into(c.k)) u.noalias() += w.W * S_.col(c.k);
-    } else if (!data_.is_sequence_start(c.t0 + j)) {
+    } else if (!c.starts[static_cast<size_t>(j)]) {
       u.noalias() += w.W * c.H.col(j - 1);
     }
     if (rerun && same_bits(u, c.U.col(j))) return;
@@ -79,7 +63,7 @@ void ParallelRollout::backward_recursion(Chunk& c, const RnnWeights& w, bool rer
     g = c.G0.col(j);
     if (j == c.len - 1) {
       if (terminal) g += A_.col(c.k);
-    } else if (!data_.is_sequence_start(c.t0 + j + 1)) {
+    } else if (!c.starts[static_cast<size_t>(j) + 1]) {
       g.noalias() += w.W.transpose() * c.Delta.col(j + 1);
     }
     for (int i = 0; i < m_; ++i) d(i) = (c.U(i, j) > 0.0 ? g(i) : 0.0) + 2.0 * reg_.lambda6 * c.U(i, j);
@@ -94,7 +78,7 @@ int ParallelRollout::forward_rounds(const RnnWeights& w) {
   for (int round = 0;; ++round) {
     mine.clear();
     for (const Chunk& c : chunk_) mine.insert(mine.end(), c.H.col(c.len - 1).data(), c.H.col(c.len - 1).data() + m_);
-    gather_chunks(mine, m_, &all);
+    layout_.gather(mine, m_, &all);
     std::vector<char> redo(static_cast<size_t>(K_), 0);
     bool changed = false;
     for (int k = 1; k < K_; ++k) {
@@ -121,7 +105,7 @@ int ParallelRollout::backward_rounds(const RnnWeights& w) {
       else head.setZero();
       mine.insert(mine.end(), head.data(), head.data() + m_);
     }
-    gather_chunks(mine, m_, &all);
+    layout_.gather(mine, m_, &all);
     std::vector<char> redo(static_cast<size_t>(K_), 0);
     bool changed = false;
     for (int k = 0; k + 1 < K_; ++k) {
@@ -156,11 +140,11 @@ double ParallelRollout::chunk_value(Chunk& c, const RnnWeights& w, double N) con
 }
 
 // Chunk c's block of ∇θ (without the weight penalties) into out[0 … n_θ).
-void ParallelRollout::chunk_gradient(Chunk& c, const RnnWeights& w, double N, double* out) const {
+void ParallelRollout::chunk_gradient(Chunk& c, double N, double* out) const {
   c.Hprev.resize(m_, c.len);
   for (int j = 0; j < c.len; ++j) {
     if (j == 0) c.Hprev.col(0) = continues_into(c.k) ? Vector(S_.col(c.k)) : Vector::Zero(m_);
-    else if (data_.is_sequence_start(c.t0 + j)) c.Hprev.col(j).setZero();
+    else if (c.starts[static_cast<size_t>(j)]) c.Hprev.col(j).setZero();
     else c.Hprev.col(j) = c.H.col(j - 1);
   }
   RnnWeights g;
@@ -202,9 +186,9 @@ double ParallelRollout::evaluate(const RnnWeights& w, RnnWeights* gradient) {
       backward_recursion(c, w, false, nullptr);
     }
     rounds_.backward_rounds = backward_rounds(w);
-    for (size_t i = 0; i < chunk_.size(); ++i) chunk_gradient(chunk_[i], w, N, mine.data() + i * block + 1);
+    for (size_t i = 0; i < chunk_.size(); ++i) chunk_gradient(chunk_[i], N, mine.data() + i * block + 1);
   }
-  gather_chunks(mine, block, &all);
+  layout_.gather(mine, block, &all);
   rounds_.total_forward_rounds += rounds_.forward_rounds;
   rounds_.total_backward_rounds += rounds_.backward_rounds;
   rounds_.total_forward_rerun_steps += rounds_.forward_rerun_steps;

@@ -30,6 +30,7 @@
 #include "almkit/core/communicator.h"
 #include "almkit/core/problem.h"
 #include "almkit/problems/rnn/rnn_model.h"
+#include "almkit/problems/rnn/rnn_shooting.h"
 #include "almkit/problems/rnn/rnn_types.h"
 
 namespace almkit::rnn {
@@ -61,29 +62,25 @@ class ParallelRollout {
  private:
   struct Chunk {
     int k = 0, t0 = 0, len = 0;
+    std::vector<char> starts;             // starts[j]: step t0 + j starts a sequence (h_{t−1} = 0)
     Matrix Z, U, H, Hprev, R, G0, Delta;  // m × len (R: p × len)
   };
   void forward_recursion(Chunk& c, const RnnWeights& w, bool rerun, long* steps) const;
   void backward_recursion(Chunk& c, const RnnWeights& w, bool rerun, long* steps) const;
   double chunk_value(Chunk& c, const RnnWeights& w, double N) const;
-  void chunk_gradient(Chunk& c, const RnnWeights& w, double N, double* out) const;
+  void chunk_gradient(Chunk& c, double N, double* out) const;
   int forward_rounds(const RnnWeights& w);
   int backward_rounds(const RnnWeights& w);
-  // Gathers one block of n doubles per chunk (this worker's in `mine`, chunk
-  // order) into `all` (K·n, chunk order).
-  void gather_chunks(const std::vector<double>& mine, int n, std::vector<double>* all);
   bool continues_into(int k) const;  // chunk k's first step takes h_{t_k−1} (not a sequence start, k > 0)
 
   const RnnSeries& data_;
   RnnRegularization reg_;
   int m_, K_;
-  Communicator& comm_;
   std::vector<int> bounds_;
-  int first_ = 0, last_ = 0, slots_ = 0;
+  ChunkLayout layout_;
   std::vector<Chunk> chunk_;   // this worker's chunks
   Matrix S_, A_;               // m × K: guesses s_k (entering) and a_k (leaving), replicated
   RolloutRounds rounds_;
-  std::vector<double> send_, receive_;
 };
 
 /// The unconstrained problem min F(θ) with F and ∇F from a ParallelRollout:

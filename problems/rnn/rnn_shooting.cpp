@@ -1,5 +1,6 @@
 #include "almkit/problems/rnn/rnn_shooting.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -14,10 +15,20 @@ std::vector<int> shooting_boundaries(int T, int chunks) {
   return b;
 }
 
-namespace {
-// Chunks [first, last) of worker r among P: ⌊rK/P⌋ … ⌊(r+1)K/P⌋.
-int first_chunk_of(int r, int K, int P) { return static_cast<int>(static_cast<long>(r) * K / P); }
-}  // namespace
+ChunkLayout::ChunkLayout(int chunks, Communicator& comm) : K_(chunks), P_(comm.size()), comm_(comm) {
+  for (int q = 0; q < P_; ++q) slots_ = std::max(slots_, first(q + 1) - first(q));
+}
+
+void ChunkLayout::gather(const std::vector<double>& mine, int n, std::vector<double>* all) {
+  send_.assign(static_cast<size_t>(slots_) * n, 0.0);  // padded to slots_ blocks: all_gather takes equal counts
+  std::copy(mine.begin(), mine.end(), send_.begin());
+  receive_.resize(static_cast<size_t>(P_) * slots_ * n);
+  comm_.all_gather(send_.data(), slots_ * n, receive_.data());
+  all->resize(static_cast<size_t>(K_) * n);
+  for (int q = 0; q < P_; ++q)
+    std::copy_n(receive_.begin() + static_cast<long>(q) * slots_ * n, static_cast<long>(first(q + 1) - first(q)) * n,
+                all->begin() + static_cast<long>(first(q)) * n);
+}
 
 RnnShootingProblem::RnnShootingProblem(const RnnSeries& data, const RnnRegularization& reg, const RnnWeights& initial,
                                        int chunks, Communicator& comm)
@@ -28,16 +39,12 @@ RnnShootingProblem::RnnShootingProblem(const RnnSeries& data, const RnnRegulariz
       p_(static_cast<int>(initial.A.rows())),
       n_theta_(rnn::num_parameters(m_, d_, p_)),
       chunks_(chunks),
-      comm_(comm),
-      bounds_(shooting_boundaries(data.T(), chunks)) {
+      bounds_(shooting_boundaries(data.T(), chunks)),
+      layout_(chunks, comm) {
   if (data.d() != d_ || data.p() != p_)
     throw std::invalid_argument(fmt::format("shooting: the weights are for d = {}, p = {}; the data has d = {}, p = {}",
                                             d_, p_, data.d(), data.p()));
-  const int P = comm.size(), r = comm.rank();
-  first_ = first_chunk_of(r, chunks_, P);
-  last_ = first_chunk_of(r + 1, chunks_, P);
-  for (int q = 0; q < P; ++q) slots_ = std::max(slots_, first_chunk_of(q + 1, chunks_, P) - first_chunk_of(q, chunks_, P));
-  chunk_.resize(static_cast<size_t>(last_ - first_));
+  chunk_.resize(static_cast<size_t>(layout_.last() - layout_.first()));
   c_.setZero(num_equalities());
   x0_ = feasible_point(initial);
 }
@@ -82,27 +89,24 @@ void RnnShootingProblem::forward(VectorCRef x) const {
   if (cached_ && cached_x_.size() == x.size() && cached_x_ == x) return;
   unflatten(x.head(n_theta_), m_, d_, p_, &w_);
   const int len = 1 + m_;  // per chunk: value_k, c_k
-  send_.assign(static_cast<size_t>(slots_) * len, 0.0);
-  for (int k = first_; k < last_; ++k) {
-    Chunk& ch = chunk_[static_cast<size_t>(k - first_)];
+  const int first = layout_.first();
+  mine_.assign(static_cast<size_t>(layout_.last() - first) * len, 0.0);
+  for (int k = first; k < layout_.last(); ++k) {
+    Chunk& ch = chunk_[static_cast<size_t>(k - first)];
     const Vector s = k > 0 ? Vector(x.segment(n_theta_ + (k - 1) * m_, m_)) : Vector();
     const ReducedValue v = reduced_objective(w_, data_, reg_, window(k, &s), nullptr, nullptr, &ch.ws);
-    double* out = send_.data() + static_cast<size_t>(k - first_) * len;
+    double* out = mine_.data() + static_cast<size_t>(k - first) * len;
     out[0] = v.value;
     if (k + 1 < chunks_)
       Eigen::Map<Vector>(out + 1, m_) = x.segment(n_theta_ + k * m_, m_) - ch.ws.h_last;
   }
-  const int P = comm_.size();
-  receive_.resize(static_cast<size_t>(P) * slots_ * len);
-  comm_.all_gather(send_.data(), slots_ * len, receive_.data());
-  // Chunk order, whatever P: the same bits on every worker and for every P.
+  layout_.gather(mine_, len, &all_);
   value_ = 0.0;
-  for (int q = 0; q < P; ++q)
-    for (int k = first_chunk_of(q, chunks_, P); k < first_chunk_of(q + 1, chunks_, P); ++k) {
-      const double* in = receive_.data() + (static_cast<size_t>(q) * slots_ + (k - first_chunk_of(q, chunks_, P))) * len;
-      value_ += in[0];
-      if (k + 1 < chunks_) c_.segment(k * m_, m_) = Eigen::Map<const Vector>(in + 1, m_);
-    }
+  for (int k = 0; k < chunks_; ++k) {
+    const double* in = all_.data() + static_cast<size_t>(k) * len;
+    value_ += in[0];
+    if (k + 1 < chunks_) c_.segment(k * m_, m_) = Eigen::Map<const Vector>(in + 1, m_);
+  }
   cached_x_ = x;
   cached_ = true;
 }
@@ -110,11 +114,12 @@ void RnnShootingProblem::forward(VectorCRef x) const {
 void RnnShootingProblem::backward(VectorCRef x, const Vector* y, VectorRef grad) const {
   forward(x);
   const int len = n_theta_ + m_;  // per chunk: ∇_θ, ∂/∂s_k
-  send_.assign(static_cast<size_t>(slots_) * len, 0.0);
+  const int first = layout_.first();
+  mine_.assign(static_cast<size_t>(layout_.last() - first) * len, 0.0);
   RnnWeights g;
-  Vector gs, seed;
-  for (int k = first_; k < last_; ++k) {
-    Chunk& ch = chunk_[static_cast<size_t>(k - first_)];
+  Vector gs, seed, flat;
+  for (int k = first; k < layout_.last(); ++k) {
+    Chunk& ch = chunk_[static_cast<size_t>(k - first)];
     const Vector s = k > 0 ? Vector(x.segment(n_theta_ + (k - 1) * m_, m_)) : Vector();
     ReducedWindow win = window(k, &s);
     win.reuse_forward = true;
@@ -123,23 +128,18 @@ void RnnShootingProblem::backward(VectorCRef x, const Vector* y, VectorRef grad)
       win.terminal_adjoint = &seed;
     }
     reduced_objective(w_, data_, reg_, win, &g, &gs, &ch.ws);
-    double* out = send_.data() + static_cast<size_t>(k - first_) * len;
-    Eigen::Map<Vector> gtheta(out, n_theta_);
-    Vector flat;
+    double* out = mine_.data() + static_cast<size_t>(k - first) * len;
     flatten(g, &flat);
-    gtheta = flat;
+    Eigen::Map<Vector>(out, n_theta_) = flat;
     Eigen::Map<Vector>(out + n_theta_, m_) = gs;
   }
-  const int P = comm_.size();
-  receive_.resize(static_cast<size_t>(P) * slots_ * len);
-  comm_.all_gather(send_.data(), slots_ * len, receive_.data());
+  layout_.gather(mine_, len, &all_);
   grad.setZero();
-  for (int q = 0; q < P; ++q)
-    for (int k = first_chunk_of(q, chunks_, P); k < first_chunk_of(q + 1, chunks_, P); ++k) {
-      const double* in = receive_.data() + (static_cast<size_t>(q) * slots_ + (k - first_chunk_of(q, chunks_, P))) * len;
-      grad.head(n_theta_) += Eigen::Map<const Vector>(in, n_theta_);
-      if (k > 0) grad.segment(n_theta_ + (k - 1) * m_, m_) = Eigen::Map<const Vector>(in + n_theta_, m_);
-    }
+  for (int k = 0; k < chunks_; ++k) {
+    const double* in = all_.data() + static_cast<size_t>(k) * len;
+    grad.head(n_theta_) += Eigen::Map<const Vector>(in, n_theta_);
+    if (k > 0) grad.segment(n_theta_ + (k - 1) * m_, m_) = Eigen::Map<const Vector>(in + n_theta_, m_);
+  }
   if (y != nullptr) grad.tail(num_equalities()) += *y;  // ∂(y_{k−1}ᵀ c_{k−1})/∂s_k = y_{k−1}
 }
 

@@ -37,6 +37,27 @@ namespace almkit::rnn {
 /// Chunk boundaries t_k = ⌊kT/K⌋, k = 0 … K (t_0 = 0, t_K = T).
 std::vector<int> shooting_boundaries(int T, int chunks);
 
+/// K chunks over the P workers of a Communicator: worker r owns the chunks
+/// [first(r), first(r + 1)), first(r) = ⌊rK/P⌋ (⌈K/P⌉ or fewer each).
+/// gather() is the one exchange of the chunked evaluations: every worker gets
+/// every chunk's block in chunk order, so sums over k taken from it have the
+/// same bits on every worker and for every P.
+class ChunkLayout {
+ public:
+  ChunkLayout(int chunks, Communicator& comm);
+  int chunks() const { return K_; }
+  int first(int rank) const { return static_cast<int>(static_cast<long>(rank) * K_ / P_); }
+  int first() const { return first(comm_.rank()); }  ///< this worker's chunks [first(), last())
+  int last() const { return first(comm_.rank() + 1); }
+  /// `mine`: this worker's blocks of n doubles, chunk order; `all` ← K·n, chunk order.
+  void gather(const std::vector<double>& mine, int n, std::vector<double>* all);
+
+ private:
+  int K_, P_, slots_ = 0;  // slots_: the most chunks any worker owns
+  Communicator& comm_;
+  std::vector<double> send_, receive_;
+};
+
 class RnnShootingProblem final : public ConstrainedProblem {
  public:
   /// `chunks` K ≥ 1 with every chunk non-empty (K ≤ T); `initial` gives θ0 (and
@@ -60,8 +81,8 @@ class RnnShootingProblem final : public ConstrainedProblem {
   /// x with θ and the shooting states of θ's sequential forward pass (c = 0).
   Vector feasible_point(const RnnWeights& w) const;
   /// Chunks [first, last) of this worker: contiguous, ⌈K/P⌉ or fewer each.
-  int first_chunk() const { return first_; }
-  int last_chunk() const { return last_; }
+  int first_chunk() const { return layout_.first(); }
+  int last_chunk() const { return layout_.last(); }
 
  protected:
   double f_impl(VectorCRef x) const override;
@@ -85,9 +106,8 @@ class RnnShootingProblem final : public ConstrainedProblem {
   const RnnSeries& data_;
   RnnRegularization reg_;
   int m_, d_, p_, n_theta_, chunks_;
-  Communicator& comm_;
   std::vector<int> bounds_;
-  int first_ = 0, last_ = 0, slots_ = 0;  // this worker's chunks; chunk slots per worker in the gathers
+  mutable ChunkLayout layout_;
   Vector x0_;
   mutable std::vector<Chunk> chunk_;      // this worker's chunks, first_ … last_ − 1
   mutable Vector cached_x_;               // x of the cached forward passes
@@ -95,7 +115,7 @@ class RnnShootingProblem final : public ConstrainedProblem {
   mutable double value_ = 0.0;
   mutable Vector c_;
   mutable RnnWeights w_;
-  mutable std::vector<double> send_, receive_;
+  mutable std::vector<double> mine_, all_;
 };
 
 }  // namespace almkit::rnn
