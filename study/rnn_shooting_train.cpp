@@ -25,6 +25,7 @@ void ShootingOptions::validate() const {
     throw std::invalid_argument(fmt::format("shooting: method '{}' (expected rollout | shooting)", method));
   if (clarke_check_every < 0) throw std::invalid_argument("shooting: clarke_check_every must be >= 0");
   if (stall_restarts < 0) throw std::invalid_argument("shooting: stall_restarts must be >= 0");
+  if (split_rescue_outer < 0) throw std::invalid_argument("shooting: split_rescue_outer must be >= 0");
 }
 
 namespace {
@@ -102,6 +103,29 @@ bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communic
   return true;
 }
 
+// `outer` iterations of the rollout ALM-BCD policy from w on rank 0,
+// broadcast; false when they did not lower F. The split formulation's states
+// are variables, so its steps are not bound by the stiffness of the rollout
+// (docs/parallel.md §8.4, "Split rescue").
+bool split_rescue(const RnnSeries& data, const RnnRegularization& reg, int outer, Communicator& comm, RnnWeights* w) {
+  const int n = num_parameters(w->m(), data.d(), data.p());
+  std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
+  if (comm.rank() == 0) {
+    RnnTrainingProblem problem(data, w->m(), reg);
+    problem.set_initial_weights(*w);
+    const double F0 = problem.eval_f(problem.initial_point());
+    AlmOptions alm;
+    alm.max_outer_iterations = outer;
+    const AlmSummary s = solve_rollout(problem, RolloutOptions{}, BcdOptions{}, alm);
+    buffer[0] = problem.eval_f(s.x) < F0 ? 1.0 : 0.0;
+    std::copy_n(s.x.data(), n, buffer.begin() + 1);
+  }
+  comm.broadcast(buffer.data(), n + 1, 0);
+  if (buffer[0] == 0.0) return false;
+  unflatten(Eigen::Map<const Vector>(buffer.data() + 1, n), w->m(), data.d(), data.p(), w);
+  return true;
+}
+
 }  // namespace
 
 namespace {
@@ -148,7 +172,16 @@ ShootingResult run(const Problem& problem, const Evaluate& evaluate, const RnnSe
                              r.alm.status == AlmStatus::kInnerFailure;
     if (clarke_stop || !restartable || r.restarts >= options.stall_restarts) break;
     RnnWeights w = problem.weights(r.alm.x);
-    if (!stall_descent(data, reg, comm, &w)) break;
+    // A stall at a Clarke-stationary point is the answer, not a reason to move.
+    if (options.clarke_check_every > 0 && r.alm.kkt.infeasibility <= alm.tol_feasibility &&
+        certify(data, reg, w, options.tol_stationarity, evaluate, comm).stationarity <= options.tol_stationarity) {
+      clarke_stop = true;
+      break;
+    }
+    if (!stall_descent(data, reg, comm, &w)) {
+      if (options.split_rescue_outer == 0 || !split_rescue(data, reg, options.split_rescue_outer, comm, &w)) break;
+      ++r.rescues;
+    }
     start.x = problem.feasible_point(w);
     start.lambda = r.alm.lambda;
     ++r.restarts;

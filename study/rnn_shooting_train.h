@@ -63,6 +63,14 @@ struct ShootingOptions {
   /// Clarke direction of kink_stationarity, study/rnn_rollout.h; sequential)
   /// restarts it from the new point, at most this many times. 0: off.
   int stall_restarts = 20;
+  /// When no stall descent step lowers F either (a smooth point of a stiff
+  /// region: from W = I, L-BFGS can step to ρ(W) > 1, where F's curvature
+  /// grows like ρ^{2T} and no line search progresses), this many outer
+  /// iterations of the rollout ALM-BCD policy (study/rnn_rollout.h, default
+  /// options; sequential in time, on rank 0, broadcast) move the weights and
+  /// the driver restarts from them. Counted in stall_restarts. 0: off
+  /// (docs/parallel.md §8.4, "Split rescue").
+  int split_rescue_outer = 10;
 
   template <class Visitor>
   void visit(Visitor&& v) { visit_fields(*this, v); }
@@ -80,6 +88,7 @@ struct ShootingOptions {
     v("inner_solver", self.inner_solver, "inner solver of the subproblems");
     v("lbfgs_memory", self.lbfgs_memory, "L-BFGS memory of the inner solver");
     v("stall_restarts", self.stall_restarts, "restarts after a stall descent step when the driver stops uncertified (0 = off)");
+    v("split_rescue_outer", self.split_rescue_outer, "after a stall that no stall descent step leaves: outer iterations of the rollout ALM-BCD (sequential) before the restart (0 = off)");
     v("clarke_check_every", self.clarke_check_every, "outer iterations between Clarke certificate checks at feasible points (0 = off)");
   }
   /// Throws std::invalid_argument naming the first invalid option.
@@ -102,7 +111,8 @@ struct ShootingResult {
   bool certified = false;
   int workers = 1;
   int chunks = 1;                 ///< K used (ShootingOptions::min_chunk_steps)
-  int restarts = 0;               ///< stall descent restarts
+  int restarts = 0;               ///< restarts: stall descent steps and split rescues
+  int rescues = 0;                ///< of which split rescues (ShootingOptions::split_rescue_outer)
   int outer_iterations = 0;       ///< over all restarts (alm: the last run's)
   long inner_iterations = 0;
   double seconds = 0.0;           ///< the ALM and the certificate
