@@ -162,7 +162,7 @@ Trace run_shooting(const RnnSeries& data, const RnnRegularization& reg, const Rn
 // 8 starts: today's default (rnn::train, TrainOptions::defaults()) against the
 // time-parallel method on one worker, each with `budget` seconds. Reports the
 // time at which the time-parallel method first reached the default's final F.
-int sp500(const std::string& path, double budget, int chunks) {
+int sp500(const std::string& path, double budget, int chunks, int seeds) {
   DataSpec spec;
   spec.path = path;
   const RnnDataset data = load_dataset(spec);
@@ -172,7 +172,7 @@ int sp500(const std::string& path, double budget, int chunks) {
   fmt::print("| start | default: status | F | time | time-parallel (1 worker): status | F | time | time to the default's F |\n"
              "|---|---|---|---|---|---|---|---|\n");
   for (InitScheme scheme : {InitScheme::kGaussian, InitScheme::kLecun, InitScheme::kPytorch, InitScheme::kIrnn})
-    for (std::uint64_t seed : {0, 1}) {
+    for (std::uint64_t seed = 0; seed < static_cast<std::uint64_t>(seeds); ++seed) {
       const RnnWeights w0 = initialize_weights(defaults.hidden, data.train.d(), data.train.p(), scheme,
                                                defaults.init_std, seed, defaults.irnn_scale);
       TrainOptions o = defaults;
@@ -202,7 +202,7 @@ int sp500(const std::string& path, double budget, int chunks) {
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "sp500")
     return sp500(argc > 2 ? argv[2] : "data/clean_SP500.csv", argc > 3 ? std::atof(argv[3]) : 10.0,
-                 argc > 4 ? std::atoi(argv[4]) : 1);
+                 argc > 4 ? std::atoi(argv[4]) : 1, argc > 5 ? std::atoi(argv[5]) : 2);
   const int T = argc > 1 ? std::atoi(argv[1]) : 200000;
   const int m = argc > 2 ? std::atoi(argv[2]) : 32;
   const int K = argc > 3 ? std::atoi(argv[3]) : 8;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/study/rnn_manifold_newton.h"
 #include "almkit/solvers/inner_solver_factory.h"
 
 namespace almkit::rnn {
@@ -25,6 +26,7 @@ void ShootingOptions::validate() const {
     throw std::invalid_argument(fmt::format("shooting: method '{}' (expected rollout | shooting)", method));
   if (clarke_check_every < 0) throw std::invalid_argument("shooting: clarke_check_every must be >= 0");
   if (stall_restarts < 0) throw std::invalid_argument("shooting: stall_restarts must be >= 0");
+  if (kink_polish_steps < 0) throw std::invalid_argument("shooting: kink_polish_steps must be >= 0");
   if (split_rescue_outer < 0) throw std::invalid_argument("shooting: split_rescue_outer must be >= 0");
 }
 
@@ -95,6 +97,36 @@ bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communic
     Vector x = problem.initial_point();
     double F = problem.eval_f(x);
     buffer[0] = stall_descent_step(problem, x, F, 1e-4, 1e-12) ? 1.0 : 0.0;
+    std::copy_n(x.data(), n, buffer.begin() + 1);
+  }
+  comm.broadcast(buffer.data(), n + 1, 0);
+  if (buffer[0] == 0.0) return false;
+  unflatten(Eigen::Map<const Vector>(buffer.data() + 1, n), w->m(), data.d(), data.p(), w);
+  return true;
+}
+
+// Up to `steps` Gauss–Newton trials on the kink manifold from w on rank 0,
+// stopping where the certificate passes, broadcast; false when none was
+// accepted, no kink was near (then w is kept) or the step was too expensive
+// (ManifoldNewtonOptions::max_flops).
+bool kink_polish(const RnnSeries& data, const RnnRegularization& reg, int steps, double tol, Communicator& comm,
+                 RnnWeights* w) {
+  const int n = num_parameters(w->m(), data.d(), data.p());
+  std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
+  if (comm.rank() == 0) {
+    RnnTrainingProblem problem(data, w->m(), reg);
+    problem.set_initial_weights(*w);
+    Vector x = problem.initial_point();
+    ManifoldNewtonOptions mo;
+    mo.max_steps = steps;
+    const auto certified = [&](VectorCRef xn) {
+      const KinkStationarity k = kink_stationarity(problem, xn);
+      return std::min(k.one_sided, k.kinks > 0 ? k.best : k.one_sided) <= tol;
+    };
+    // Without near kinks the stall is not a kink's (a stiff region): the
+    // split rescue, not a Gauss–Newton crawl, is the remedy there.
+    const ManifoldNewtonResult p = manifold_newton(problem, x, mo, certified);
+    buffer[0] = p.accepted > 0 && p.kinks_held > 0 ? 1.0 : 0.0;
     std::copy_n(x.data(), n, buffer.begin() + 1);
   }
   comm.broadcast(buffer.data(), n + 1, 0);
@@ -178,7 +210,15 @@ ShootingResult run(const Problem& problem, const Evaluate& evaluate, const RnnSe
       clarke_stop = true;
       break;
     }
-    if (!stall_descent(data, reg, comm, &w)) {
+    if (options.kink_polish_steps > 0 &&
+        kink_polish(data, reg, options.kink_polish_steps, options.tol_stationarity, comm, &w)) {
+      ++r.polishes;
+      if (certify(data, reg, w, options.tol_stationarity, evaluate, comm).stationarity <= options.tol_stationarity) {
+        r.alm.x = problem.feasible_point(w);
+        clarke_stop = true;
+        break;
+      }
+    } else if (!stall_descent(data, reg, comm, &w)) {
       if (options.split_rescue_outer == 0 || !split_rescue(data, reg, options.split_rescue_outer, comm, &w)) break;
       ++r.rescues;
     }

@@ -71,6 +71,13 @@ struct ShootingOptions {
   /// the driver restarts from them. Counted in stall_restarts. 0: off
   /// (docs/parallel.md §8.4, "Split rescue").
   int split_rescue_outer = 10;
+  /// Before the stall descent: at most this many Gauss–Newton trials on the
+  /// manifold of the near kinks (study/rnn_manifold_newton.h; sequential, on
+  /// rank 0, broadcast; skipped above its max_flops), stopping at the first
+  /// point the certificate passes. L-BFGS crawls across a kink it sees from
+  /// one side only; on the kink manifold F is smooth. 0: off
+  /// (docs/parallel.md §8.4, "Kink polish").
+  int kink_polish_steps = 20;
 
   template <class Visitor>
   void visit(Visitor&& v) { visit_fields(*this, v); }
@@ -89,6 +96,7 @@ struct ShootingOptions {
     v("lbfgs_memory", self.lbfgs_memory, "L-BFGS memory of the inner solver");
     v("stall_restarts", self.stall_restarts, "restarts after a stall descent step when the driver stops uncertified (0 = off)");
     v("split_rescue_outer", self.split_rescue_outer, "after a stall that no stall descent step leaves: outer iterations of the rollout ALM-BCD (sequential) before the restart (0 = off)");
+    v("kink_polish_steps", self.kink_polish_steps, "after a stall: Gauss-Newton trials on the kink manifold before the stall descent (sequential; 0 = off)");
     v("clarke_check_every", self.clarke_check_every, "outer iterations between Clarke certificate checks at feasible points (0 = off)");
   }
   /// Throws std::invalid_argument naming the first invalid option.
@@ -113,6 +121,7 @@ struct ShootingResult {
   int chunks = 1;                 ///< K used (ShootingOptions::min_chunk_steps)
   int restarts = 0;               ///< restarts: stall descent steps and split rescues
   int rescues = 0;                ///< of which split rescues (ShootingOptions::split_rescue_outer)
+  int polishes = 0;               ///< of which kink polishes that accepted a step (ShootingOptions::kink_polish_steps)
   int outer_iterations = 0;       ///< over all restarts (alm: the last run's)
   long inner_iterations = 0;
   double seconds = 0.0;           ///< the ALM and the certificate
