@@ -216,6 +216,7 @@ ShootingResult run(const Problem& problem, const Evaluate& evaluate, const RnnSe
       if (certify(data, reg, w, options.tol_stationarity, evaluate, comm).stationarity <= options.tol_stationarity) {
         r.alm.x = problem.feasible_point(w);
         clarke_stop = true;
+        ++r.restarts;
         break;
       }
     } else if (!stall_descent(data, reg, comm, &w)) {

@@ -221,6 +221,9 @@ AlmSummary solve_time_parallel(const RnnTrainingProblem& problem, const RnnSerie
     summary.message = fmt::format("Clarke certificate on (P): stationarity {:.3g} <= {:.3g} at {} kinks",
                                   tp.stationarity, options.parallel.tol_stationarity, tp.kinks.kinks);
   }
+  if (tp.restarts > 0)
+    summary.message += fmt::format(" ({} restarts after stalls: {} kink polishes, {} split rescues, {} stall descents)",
+                                   tp.restarts, tp.polishes, tp.rescues, tp.restarts - tp.polishes - tp.rescues);
   return summary;
 }
 
