@@ -304,7 +304,7 @@ TEST_CASE("policy time-parallel in rnn::train: the same weights on 1 and 2 threa
   CHECK_THROWS_WITH_AS(train(data, bad), doctest::Contains("chunks"), std::invalid_argument);
 }
 
-TEST_CASE("time-parallel: from the irnn start on SP500 a split rescue leaves the stiff stall, the stop is certified" *
+TEST_CASE("time-parallel: from the irnn start on SP500 a split rescue leaves the stiff stall and the stop is certified" *
           doctest::test_suite("fp-sensitive")) {
   // From W = I the first L-BFGS steps reach ρ(W) > 1, where no line search
   // progresses (docs/parallel.md §8.4): without the rescue the run stops
