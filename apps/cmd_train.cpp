@@ -44,7 +44,7 @@ using rnn::TrainOptions;
 
 struct TrainArgs {
   DataArgs data;  // --data, --target, … (apps/data_options.h)
-  std::string policy = "rollout";
+  std::string policy = "time-parallel";
   std::string inner = "bcd";
   std::string preset;
   std::string init = "gaussian";
@@ -418,6 +418,13 @@ void run_train_distributed(const CLI::App* sub, const TrainArgs& a, const Ranks&
     run_train_time_parallel(sub, a, r, ranks);
     return;
   }
+  // The default (time-parallel) runs on the ranks as on one process; the
+  // rollout policy runs distributed only as its plain step, asked for by name
+  // (docs/parallel.md §3): no silent switch of method.
+  if (r.options.policy == rnn::TrainPolicy::kRollout && a.preset != "plain")
+    throw UsageError("option policy: under mpirun the rollout policy runs only as its plain step (docs/parallel.md §3): "
+                     "give --preset plain for it (the same as --preset plain on one process), or leave --policy and "
+                     "--inner out for the default, time-parallel (docs/parallel.md §8)");
   try {
     rnn::check_distributed_options(r.options);
   } catch (const std::invalid_argument& e) {
@@ -535,10 +542,9 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     run_train_local(sub, a);
     return;
   }
-  // The distributed run executes the plain step (docs/parallel.md §3): the
-  // defaults of the kink manifold, Anderson and the proximal term become
-  // plain's; a value given by name stays and is refused below by name.
-  if (a.preset.empty()) a.preset = "plain";
+  // The default (time-parallel) runs on the ranks as on one process; the
+  // rollout policy runs distributed only as its plain step, asked for by name
+  // (docs/parallel.md §3): no silent switch of method.
   run_train_distributed(sub, a, ranks);
 }
 
@@ -582,7 +588,10 @@ void add_run_flags(CLI::App* sub, TrainArgs& a, const std::string& g_data) {
   TrainOptions& o = a.opt;
   const std::string g_run = "Training (docs/rnn.md §7)";
   sub->add_option("--policy", a.policy, "Outer policy: rollout | reference | safeguarded | time-parallel (docs/rnn_bcd.md §8, docs/parallel.md §8)")->capture_default_str()->group(g_run);
-  sub->add_option("--inner", a.inner, "Inner solver: bcd | lbfgs")->capture_default_str()->group(g_run);
+  sub->add_option("--inner", a.inner,
+                  "Inner solver of the rollout and the generic policies: bcd | lbfgs; without --policy, bcd selects the "
+                  "rollout policy and lbfgs the reference policy (the default policy's is --parallel.inner_solver)")
+      ->group(g_run);
   sub->add_option("--preset", a.preset, "reference: the reference study's demo settings; default: the defaults; plain: the rollout step without the kink manifold, Anderson and the proximal w step (docs/rnn_bcd.md §8; what mpirun runs); explicit flags override")->group(g_run);
   sub->add_option("--threads", o.threads,
                   "Threads of the time-parallel BCD block updates (default: all cores; the result does not depend on it; docs/parallel.md)")

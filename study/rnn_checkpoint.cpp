@@ -110,7 +110,7 @@ TrainResume train_resume_from_json(const nlohmann::json& j, int m, int d, int p)
                                             kTrainCheckpointFormat));
   if (!at(j, "resumable").get<bool>())
     throw std::invalid_argument(fmt::format(
-        "checkpoint: this run cannot be resumed: policy '{}' (only the rollout policy, the default, can; "
+        "checkpoint: this run cannot be resumed: policy '{}' (only the time-parallel policy, the default, and the rollout policy can; "
         "docs/interruption.md)",
         j.contains("options") ? j["options"].value("policy", std::string("?")) : std::string("?")));
   try {

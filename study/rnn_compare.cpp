@@ -90,8 +90,9 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareSettings& 
   o.init = init;
   o.seed = static_cast<std::uint64_t>(seed);
   o.init_std = s.init_std;
+  o.policy = rnn::TrainPolicy::kRollout;
   o.test_continues_from_train = s.test_continues_from_train;  // the comparison's one test MSE mode
-  // alm-bcd and alm-bcd+lbfgs: train's default policy (rollout); the others
+  // alm-bcd and alm-bcd+lbfgs: the rollout policy (train --policy rollout); the others
   // name their policy, and the L-BFGS inner solver runs the generic driver.
   if (method.rfind("alm-lbfgs", 0) == 0) {
     o.inner = rnn::InnerKind::kLbfgs;

@@ -26,7 +26,9 @@ TrainOptions train_preset(const std::string& name) {
   if (name == "reference") return TrainOptions::reference_preset();
   TrainOptions o = TrainOptions::defaults();
   if (name == "plain") {
-    // Only the rollout step changes (docs/rnn_bcd.md §8): what mpirun runs.
+    // The rollout policy with its plain step (docs/rnn_bcd.md §8): what the
+    // distributed trainer of docs/parallel.md §3 runs.
+    o.policy = TrainPolicy::kRollout;
     o.rollout = RolloutOptions::plain();
   } else if (name != "default") {
     throw TrainRequestError("preset", fmt::format("unknown preset '{}' (known: {})", name,
@@ -82,21 +84,32 @@ TrainOptions preset_with_given(const TrainRequest& r) {
 // The outer policy (docs/rnn.md §7) is TrainOptions::policy, set by `policy`;
 // without it, alm.policy names the generic driver's strategy where the driver
 // runs (the preset, or an L-BFGS inner solver, which the rollout policy cannot
-// use: the reference policy unless alm.policy says otherwise).
+// use: the reference policy unless alm.policy says otherwise). An inner
+// solver given by name without a policy leaves the default policy
+// time-parallel, whose inner solver is parallel.inner_solver: bcd selects the
+// rollout policy (BCD), lbfgs the generic driver.
 void resolve_policy(const TrainRequest& r, TrainOptions& o) {
   const bool alm_policy_given = r.is_given("alm.policy");
   if (!r.policy.empty()) {
     if (!parse(r.policy, &o.policy))
       throw TrainRequestError("policy", fmt::format("unknown policy '{}' (rollout | reference | safeguarded | time-parallel)", r.policy));
-  } else if (alm_policy_given && o.policy != TrainPolicy::kRollout) {
+  } else if (alm_policy_given && o.policy != TrainPolicy::kRollout && o.policy != TrainPolicy::kTimeParallel) {
     o.policy = train_policy(o.alm.policy);
   }
   if (!r.inner.empty() && !parse(r.inner, &o.inner))
     throw TrainRequestError("inner", fmt::format("unknown inner solver '{}' (bcd | lbfgs)", r.inner));
+  if (!r.inner.empty() && r.policy.empty() && o.policy == TrainPolicy::kTimeParallel) o.policy = TrainPolicy::kRollout;
   if (o.inner == InnerKind::kLbfgs && r.policy.empty() && o.policy == TrainPolicy::kRollout)
     o.policy = alm_policy_given ? train_policy(o.alm.policy) : TrainPolicy::kReference;
   if (!r.init.empty() && !parse(r.init, &o.init))
     throw TrainRequestError("init", fmt::format("unknown initialization '{}' ({})", r.init, init_scheme_names()));
+  // An option of the rollout policy given to policy time-parallel would be
+  // silently unused: refused by name (docs/rnn.md §7).
+  if (o.policy == TrainPolicy::kTimeParallel)
+    for (const std::string& name : r.given)
+      if (name.rfind("rollout.", 0) == 0)
+        throw TrainRequestError(name, "policy time-parallel (the default) does not use the rollout policy's options "
+                                      "(its own are parallel.*): add --policy rollout to run the rollout policy");
 }
 
 // λ1..λ5 at once (docs/rnn.md §9): "auto" or a number; λk given by name keeps its value.

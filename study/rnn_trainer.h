@@ -269,15 +269,21 @@ struct TrainState {
   RnnWeights weights;                ///< the current iterate's weights
   RnnWeights initial_weights;        ///< θ0
   double penalty = 0.0;              ///< γ of the next outer iteration (rollout) or of the last one
-  bool resumable = false;            ///< the rollout policy: `rollout` is the whole outer state
+  /// The rollout policy: `rollout` is the whole outer state. Policy
+  /// time-parallel: the weights are (rollout.iteration and .seconds number the
+  /// rows and charge the clock; the rest stays zero).
+  bool resumable = false;
   RolloutResume rollout;             ///< (rollout policy) the state a resumed run starts from
   const std::vector<TrainHistoryRow>* history = nullptr;  ///< rows 0..iteration
   long total_sweeps = 0;
 };
 
-/// A run continued from a checkpoint: the rollout policy only (its whole
-/// outer state is RolloutResume plus the weights); with the same options the
-/// result is bit for bit the uninterrupted run's (seconds aside).
+/// A run continued from a checkpoint. The rollout policy: its whole outer
+/// state is RolloutResume plus the weights, and with the same options the
+/// result is bit for bit the uninterrupted run's (seconds aside). Policy
+/// time-parallel: a new run of the policy from the weights, its rows numbered
+/// on (the driver's inner tolerance, the L-BFGS memory and the restart
+/// counters start afresh, so not bit for bit; docs/interruption.md).
 struct TrainResume {
   RnnWeights weights;                     ///< the iterate after rollout.iteration outer iterations
   RnnWeights initial_weights;             ///< θ0 of the earlier run (TrainResult::initial_weights)

@@ -28,7 +28,9 @@ BASE = {"solve": ["hs071"], "verify": ["hs071"]}
 # is selected: the run with and without the flag selects it.
 SELECTS = {"solve": {"--lbfgs.": ["--inner", "lbfgs"], "--lbfgsb.": ["--inner", "lbfgsb"],
                      "--newton.": ["--inner", "newton"],
-                     "--bcd.": None}}  # no built-in problem of solve has blocks for bcd: not comparable
+                     "--bcd.": None},  # no built-in problem of solve has blocks for bcd: not comparable
+           # the default policy (time-parallel) refuses the rollout policy's options by name
+           "train": {"--rollout.": ["--policy", "rollout"]}}
 # Flags whose shown default is the value they take by design, but which are
 # not part of --print-options (they do not change a result). Each with its reason.
 NOT_PRINTED = {

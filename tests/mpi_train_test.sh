@@ -30,11 +30,9 @@ open(sys.argv[1], "w").write("\n".join(rows) + "\n")
 PY
   data=(--data "$work/seq.csv" --sequence-column seq --train-fraction 0.75 --hidden 8)
 fi
-# Without --preset a distributed run executes the plain rollout step
-# (docs/parallel.md §3): the one-process run is told so by name.
-one=("$@")
-[[ " $* " == *" --preset "* ]] || one+=(--preset plain)
-"$almkit" train "${data[@]}" "${one[@]}" --quiet --no-plots --out "$work/one" > "$work/one.log"
+# The same flags on one process: a distributed run executes the same method
+# (the default time-parallel policy, --preset plain, the reference policy).
+"$almkit" train "${data[@]}" "$@" --quiet --no-plots --out "$work/one" > "$work/one.log"
 "$mpirun" --oversubscribe -np "$np" "$almkit" train "${data[@]}" "$@" --quiet --no-plots --out "$work/many" > "$work/many.log" 2>&1 || {
   cat "$work/many.log"; exit 1; }
 # The same P again: the same bits (sums over a fixed tree, docs/parallel.md §3).

@@ -90,7 +90,7 @@ TEST_CASE("train: SIGINT stops at the next outer iteration, writes every output 
   const fs::path dir = scratch("train");
   const fs::path data = almkit::testing::seeded_series(dir, 400);
   const std::string base = fmt::format(
-      "train --data \"{}\" --target y --outer 2000 --rollout.tol_gradient 0 --rollout.tol_clarke -1 --checkpoint-every 0 "
+      "train --data \"{}\" --target y --policy rollout --outer 2000 --rollout.tol_gradient 0 --rollout.tol_clarke -1 --checkpoint-every 0 "
       "--checkpoint-seconds 0 --no-plots --quiet",
       data.string());
   const std::string args = base + " --hidden 6";
@@ -155,7 +155,7 @@ TEST_CASE("train: a periodic checkpoint survives SIGKILL and --resume from it is
   const fs::path dir = scratch("kill");
   const fs::path data = almkit::testing::seeded_series(dir, 400);
   const std::string args = fmt::format(
-      "train --data \"{}\" --target y --hidden 6 --outer 300 --rollout.tol_gradient 0 --rollout.damping 0.01 --checkpoint-every 5 "
+      "train --data \"{}\" --target y --policy rollout --hidden 6 --outer 300 --rollout.tol_gradient 0 --rollout.damping 0.01 --checkpoint-every 5 "
       "--checkpoint-seconds 0 --no-plots --quiet",
       data.string());
   const fs::path a = dir / "a", b = dir / "b";

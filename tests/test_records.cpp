@@ -213,7 +213,7 @@ TEST_CASE("records: summary.json, history.csv and checkpoint.json of `almkit tra
   const fs::path data = almkit::testing::seeded_series(dir, 60);
   const fs::path out = dir / "run";
   const auto r = almkit::testing::run_cli(fmt::format(
-      "train --data \"{}\" --target y --hidden 2 --outer 3 --no-plots --checkpoint-every 1 --out \"{}\"",
+      "train --data \"{}\" --target y --policy rollout --hidden 2 --outer 3 --no-plots --checkpoint-every 1 --out \"{}\"",
       data.string(), out.string()));
   INFO(r.output);
   REQUIRE(r.code == 0);

@@ -179,9 +179,10 @@ TEST_CASE("distributed: the in-process group sums over a fixed tree, maximizes w
 }
 
 TEST_CASE("distributed: options the distributed trainer cannot run are refused by name") {
-  TrainOptions o = TrainOptions::defaults();  // the kink manifold, Anderson, the proximal term: refused
+  TrainOptions o = TrainOptions::defaults();
+  o.policy = TrainPolicy::kRollout;  // with the kink manifold, Anderson, the proximal term: refused
   CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout."), std::invalid_argument);
-  o.rollout = RolloutOptions::plain();  // what `almkit train` runs under mpirun by default
+  o.rollout = RolloutOptions::plain();  // what `almkit train --preset plain` runs under mpirun
   CHECK_NOTHROW(check_distributed_options(o));
   o.rollout.anderson = 2;
   CHECK_THROWS_WITH_AS(check_distributed_options(o), doctest::Contains("option rollout.anderson"), std::invalid_argument);

@@ -4,11 +4,13 @@
 // a certified stop on a teacher problem.
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <vector>
 
 #include "almkit/core/communicator.h"
 #include "almkit/problems/rnn/rnn_parallel_rollout.h"
 #include "almkit/problems/rnn/rnn_shooting.h"
+#include "almkit/study/rnn_checkpoint.h"
 #include "almkit/study/rnn_shooting_train.h"
 #include "almkit/study/rnn_trainer.h"
 #include "rnn_test_helpers.h"
@@ -335,4 +337,46 @@ TEST_CASE("time-parallel: from the irnn start on SP500 a split rescue leaves the
   const KinkStationarity k = kink_stationarity(P, P.initial_point());
   CHECK(std::min(k.one_sided, k.kinks > 0 ? k.best : k.one_sided) <= o.tol_stationarity);
   CHECK(reduced_objective(r.weights, s, defaults.regularization).value == doctest::Approx(r.objective).epsilon(1e-12));
+}
+
+TEST_CASE("policy time-parallel (the default): a run stopped by its callback resumes from its checkpoint and stops certified") {
+  RnnDataset data;
+  data.train = teacher_series(200, 2, 71);
+  data.test = teacher_series(20, 2, 73);
+  TrainOptions o = TrainOptions::defaults();
+  REQUIRE(o.policy == TrainPolicy::kTimeParallel);
+  o.hidden = 4;
+  o.init = InitScheme::kGaussian;
+  o.init_std = 0.1;
+  o.parallel.chunks = 4;
+  o.parallel.min_chunk_steps = 1;
+  // Stopped after row 2, as Ctrl-C would; the last state is what a checkpoint holds.
+  std::optional<TrainState> kept;
+  std::vector<TrainHistoryRow> rows;
+  TrainHooks cut;
+  cut.on_row = [](const TrainHistoryRow& r) { return r.iteration < 2; };
+  cut.on_state = [&](const TrainState& s) {
+    kept = s;
+    rows = *s.history;
+  };
+  const TrainResult stopped = train(data, o, cut);
+  CHECK(stopped.summary.status == AlmStatus::kStoppedByCallback);
+  REQUIRE(kept.has_value());
+  CHECK(kept->resumable);
+  CHECK(kept->iteration == 2);
+  kept->history = &rows;
+  // Through the checkpoint file's JSON, as `almkit train --resume` reads it.
+  const TrainResume resume = train_resume_from_json(train_checkpoint_to_json(*kept, nlohmann::json::object(), "interrupted", 0),
+                                                    o.hidden, data.train.d(), data.train.p());
+  CHECK(flatten(resume.weights) == flatten(stopped.weights));
+  TrainHooks go_on;
+  go_on.resume = &resume;
+  const TrainResult r = train(data, o, go_on);
+  INFO(r.summary.message);
+  CHECK(r.summary.status == AlmStatus::kConverged);
+  REQUIRE(r.history.size() > 3);
+  for (size_t i = 0; i < r.history.size(); ++i) CHECK(r.history[i].iteration == static_cast<int>(i));  // numbered on
+  CHECK(r.history[3].objective <= r.history[2].objective);
+  CHECK(std::min(r.kkt_bptt.stationarity, r.kink_stationarity.best) <= o.parallel.tol_stationarity);
+  CHECK(flatten(r.initial_weights) == flatten(stopped.initial_weights));
 }

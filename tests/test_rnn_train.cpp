@@ -259,7 +259,7 @@ TEST_CASE("rnn train: CLI writes the output contract — predict reproduces the 
   // reproduces (the default continued pass is checked against an independent
   // forward pass in "the test MSE continues from the training state by default").
   const CliRun r = run_cli(fmt::format("train --data \"{}\" --target target --scaling standardize --train-fraction 0.75 "
-                                       "--hidden 4 --outer 2 --bcd.max_sweeps 20 --test-restart --no-plots --out \"{}\"",
+                                       "--hidden 4 --outer 2 --policy rollout --bcd.max_sweeps 20 --test-restart --no-plots --out \"{}\"",
                                        data.string(), out.string()));
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -436,16 +436,23 @@ TEST_CASE("rnn train: one outer policy field — --policy, else --alm.policy whe
   auto policy_of = [&](const std::string& flags) {
     const nlohmann::json s = train_summary(data, dir, "--outer 1 --bcd.max_sweeps 2 --lbfgs.max_iterations 5 " + flags);
     // The driver's alm.policy in the options follows the outer policy (TrainOptions::driver_alm).
-    if (s["policy"] != "rollout") CHECK(s["options"]["alm"]["policy"] == s["policy"]);
+    if (s["policy"] != "rollout" && s["policy"] != "time-parallel") CHECK(s["options"]["alm"]["policy"] == s["policy"]);
     CHECK(s["kkt"].contains("sign_violation"));
     return s["policy"].get<std::string>();
   };
-  CHECK(policy_of("") == "rollout");
+  CHECK(policy_of("") == "time-parallel");
+  CHECK(policy_of("--inner bcd") == "rollout");  // BCD by name without --policy: the rollout policy
+  CHECK(policy_of("--preset plain") == "rollout");
   CHECK(policy_of("--policy safeguarded") == "safeguarded");
   CHECK(policy_of("--inner lbfgs") == "reference");
   CHECK(policy_of("--inner lbfgs --alm.policy safeguarded") == "safeguarded");
   CHECK(policy_of("--preset reference --alm.policy safeguarded") == "safeguarded");
-  CHECK(policy_of("--alm.policy safeguarded") == "rollout");  // bcd without --policy: the rollout default stays
+  CHECK(policy_of("--alm.policy safeguarded") == "time-parallel");  // the generic driver does not run: the default stays
+  // An option of the rollout policy without it is refused by name, not ignored.
+  const CliRun unused = run_cli(fmt::format("train --data \"{}\" --target target --rollout.anderson 2 --quiet --out \"{}\"",
+                                            data.string(), (dir / "unused").string()));
+  CHECK(unused.code == 2);
+  CHECK(unused.output.find("rollout.anderson: policy time-parallel (the default) does not use") != std::string::npos);
 }
 
 TEST_CASE("rnn train: --preset plain sets the rollout step and keeps flags given by name") {
@@ -456,7 +463,7 @@ TEST_CASE("rnn train: --preset plain sets the rollout step and keeps flags given
     CHECK(s["policy"] == "rollout");
     return s["options"]["rollout"];
   };
-  const nlohmann::json d = rollout_of("");
+  const nlohmann::json d = rollout_of("--policy rollout");
   CHECK(d["kink_manifold"] == 64);
   CHECK(d["anderson"] == 5);
   CHECK(d["w_proximal"] == 10.0);

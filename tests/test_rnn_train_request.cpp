@@ -65,14 +65,18 @@ TEST_CASE("train request: a preset keeps the options given by name") {
   CHECK_FALSE(res.options.test_continues_from_train);
   CHECK(res.options_json().at("preset") == "reference");
 
-  // Without a preset the options are taken as given; "default" is TrainOptions::defaults() with the given ones.
+  // Without a preset the options are taken as given; "default" is TrainOptions::defaults() with the given ones
+  // (whose policy, time-parallel, refuses a rollout option given by name).
   r.preset = "";
+  CHECK_THROWS_WITH_AS(resolve(r), doctest::Contains("option rollout.anderson: policy time-parallel"), TrainRequestError);
+  r.given.erase("rollout.anderson");
   CHECK(resolve(r).options.bcd.max_sweeps == 7);
   r.preset = "default";
   CHECK(resolve(r).options.bcd.max_sweeps == TrainOptions::defaults().bcd.max_sweeps);
   CHECK(resolve(r).options.regularization.lambda2 == 0.5);
   // plain: only the rollout step changes; rollout.anderson was given by name.
   r.preset = "plain";
+  r.given.insert("rollout.anderson");
   const TrainOptions plain = resolve(r).options;
   CHECK(plain.rollout.kink_manifold == RolloutOptions::plain().kink_manifold);
   CHECK(plain.rollout.anderson == 2);
@@ -137,12 +141,14 @@ TEST_CASE("train request: the policy is inferred in one place, as `almkit train 
     }
     return resolve(r).options.policy_name();
   };
-  CHECK(policy_of("", "", "", std::nullopt) == "rollout");
+  CHECK(policy_of("", "", "", std::nullopt) == "time-parallel");
+  CHECK(policy_of("", "bcd", "", std::nullopt) == "rollout");
+  CHECK(policy_of("plain", "", "", std::nullopt) == "rollout");
   CHECK(policy_of("", "", "safeguarded", std::nullopt) == "safeguarded");
   CHECK(policy_of("", "lbfgs", "", std::nullopt) == "reference");
   CHECK(policy_of("", "lbfgs", "", AlmPolicy::kSafeguarded) == "safeguarded");
   CHECK(policy_of("reference", "", "", AlmPolicy::kSafeguarded) == "safeguarded");
-  CHECK(policy_of("", "", "", AlmPolicy::kSafeguarded) == "rollout");
+  CHECK(policy_of("", "", "", AlmPolicy::kSafeguarded) == "time-parallel");
 }
 
 TEST_CASE("train request: --lambda sets lambda1..5 except those given by name; auto turns on the selection") {

@@ -179,7 +179,8 @@ TEST_CASE("train CLI: progress rows are throttled by time, --verbose prints ever
   const fs::path dir = scratch("progress");
   const fs::path data = testing::seeded_series(dir, 400);
   const std::string args = fmt::format(
-      "train --data \"{}\" --target y --hidden 6 --outer 200 --rollout.tol_gradient 0 --no-plots", data.string());
+      "train --data \"{}\" --target y --policy rollout --hidden 6 --outer 200 --rollout.tol_gradient 0 --no-plots",
+      data.string());
   const fs::path v = dir / "verbose", n = dir / "never", d = dir / "default";
 
   const CliRun verbose = run_cli(args + fmt::format(" --verbose --out \"{}\"", v.string()));

@@ -1,6 +1,6 @@
 """ReLU RNN training by the ALM from numpy arrays (docs/rnn.md, docs/python.md "RNN").
 
-    model = almkit.rnn.train(X, Y, hidden=20, inner="bcd", policy="rollout", init="gaussian", seed=0,
+    model = almkit.rnn.train(X, Y, hidden=20, init="gaussian", seed=0,
                              test=(X_test, Y_test), max_outer_iterations=200)
     model.predict(X_test); model.history; model.kkt; model.save("model.json")
     sd = model.to_torch()          # state_dicts for torch.nn.RNN(relu, batch_first) + torch.nn.Linear
@@ -157,7 +157,7 @@ def _option_groups():
     return _core.train_defaults()
 
 
-def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
+def train(X, Y, hidden=20, inner=None, policy=None, init="gaussian", seed=0, *, test=None, init_std=1e-3,
           initial_weights=None, test_continues_from_train=None, scaling="none", callback=None, alm=None, bcd=None,
           lbfgs=None, rollout=None, preset=None, selection=None, irnn_scale=None, parallel=None, **options):
     """Trains a ReLU RNN on X (T, d) and Y (T, p) by the ALM (docs/rnn.md §7), as `almkit train`.
@@ -167,9 +167,11 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     scaling: "none" (default), "standardize" or "minmax", fitted per column on the training
       data (as `almkit train --scaling`); the model keeps it, so predict() takes and returns
       original units, while train_mse, test_mse and the history are in scaled units (as the CLI).
-    hidden: m. inner: "bcd" or "lbfgs". policy: "rollout" (default with bcd), "reference"
-      (default with lbfgs), "safeguarded", or "time-parallel" (L-BFGS on F with the forward pass
-      and BPTT split over time chunks and threads, docs/parallel.md §8; options in `parallel`).
+    hidden: m. policy: "time-parallel" (the default: L-BFGS on F with the forward pass and BPTT
+      split over time chunks and threads, docs/parallel.md §8; options in `parallel`), "rollout"
+      (ALM-BCD, docs/rnn_bcd.md §8), "reference" or "safeguarded" (the generic driver).
+      inner: None, "bcd" or "lbfgs", the inner solver of the rollout and generic policies; given
+      without a policy, "bcd" selects the rollout policy and "lbfgs" the reference policy.
       init: gaussian | he | glorot | lecun | pytorch | irnn.
       seed: of the initialization. init_std: of gaussian. irnn_scale: s of irnn, W = s I
       (default 1; `almkit train --irnn-scale`).
@@ -200,8 +202,9 @@ def train(X, Y, hidden=20, inner="bcd", policy=None, init="gaussian", seed=0, *,
     """
     groups = {"alm": dict(alm or {}), "bcd": dict(bcd or {}), "lbfgs": dict(lbfgs or {}),
               "rollout": dict(rollout or {}), "selection": dict(selection or {}), "parallel": dict(parallel or {})}
-    settings = {"hidden": hidden, "inner": inner, "init": init, "seed": seed, "init_std": float(init_std),
-                "scaling": scaling}
+    settings = {"hidden": hidden, "init": init, "seed": seed, "init_std": float(init_std), "scaling": scaling}
+    if inner is not None:
+        settings["inner"] = inner
     if test_continues_from_train is not None:
         settings["test_continues_from_train"] = bool(test_continues_from_train)
     if policy is not None:
