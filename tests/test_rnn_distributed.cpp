@@ -289,10 +289,11 @@ TEST_CASE("distributed-long: three sequences with the reference policy and its s
   check_close(distributed(data, opt, 3, RankSplit::kSequences), ref, 1e-10);  // one sequence per rank
 }
 
-TEST_CASE("distributed-long: the rollout policy's plain step (mpirun's default) on 1-3 ranks equals rnn::train" * doctest::test_suite("long")) {
+TEST_CASE("distributed-long: the rollout policy's plain step (--preset plain) on 1-3 ranks equals rnn::train" * doctest::test_suite("long")) {
   DataSpec spec;
   spec.path = default_data_path();
   TrainOptions opt = TrainOptions::defaults();
+  opt.policy = TrainPolicy::kRollout;
   opt.rollout = RolloutOptions::plain();
   opt.alm.max_outer_iterations = 12;  // accepted and rejected steps both occur
   const RnnDataset sp500 = load_dataset(spec);

@@ -175,7 +175,7 @@ TEST_CASE("rnn train: teacher-student run reaches < 10 % of the target variance"
 
 namespace {
 
-// SP500, m = 10, LeCun seed 1, `outer` iterations of the default: the state
+// SP500, m = 10, LeCun seed 1, `outer` iterations of the rollout policy: the state
 // at the first iteration (≥ 20) where `in_use` holds is sent through the
 // checkpoint's JSON; the resumed run must end where the uninterrupted one does,
 // and a resume without the policy's memory must not.
@@ -185,6 +185,7 @@ void check_resume_bit_for_bit(const std::function<bool(const RolloutMemory&)>& i
   spec.targets = {"RV_SP500"};
   const RnnDataset ds = load_dataset(spec);
   TrainOptions o = TrainOptions::defaults();
+  o.policy = TrainPolicy::kRollout;
   o.hidden = 10;
   o.init = InitScheme::kLecun;
   o.seed = 1;
