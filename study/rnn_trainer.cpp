@@ -204,10 +204,15 @@ AlmSummary solve_time_parallel(const RnnTrainingProblem& problem, const RnnSerie
     // Threads share `tp` (rank 0 writes it); ranks of their own each keep theirs (the same bits).
     if (comm.rank() == 0 || workers != nullptr) tp = std::move(mine);
   };
+  // More threads than chunks would only wait at the exchanges (the result
+  // does not depend on the count).
+  const ShootingOptions& po = options.parallel;
+  const int chunks = std::min(po.chunks, std::max(1, train_part.T() / po.min_chunk_steps));
+  const int threads = std::min(options.threads, chunks);
   if (workers != nullptr) {
     run_on(*workers);
-  } else if (options.threads > 1) {
-    InProcessGroup group(options.threads);
+  } else if (threads > 1) {
+    InProcessGroup group(threads);
     group.run(run_on);
   } else {
     SerialCommunicator comm;
