@@ -136,9 +136,15 @@ CompareLists parse_lists(CompareArgs& a) {
   CompareLists l;
   l.methods = split_comma_list(a.methods);
   if (l.methods.empty()) throw UsageError("--methods: empty list");
-  for (const auto& m : l.methods)
+  for (const auto& m : l.methods) {
     if (!compare::is_method(m))
       throw UsageError(fmt::format("--methods: unknown method '{}' ({})", m, fmt::join(compare::method_names(), ", ")));
+    // Its budget would be counted in outer iterations, each of which holds
+    // many gradient evaluations: not the others' unit.
+    if (m == "time-parallel" && a.budget_evals > 0)
+      throw UsageError("--methods time-parallel: --budget-evals is not supported for it (one outer iteration of its "
+                       "driver holds many gradient evaluations); give --budget-seconds");
+  }
   for (const auto& name : split_comma_list(a.inits)) {
     rnn::InitScheme s;
     if (!rnn::parse(name, &s)) throw UsageError(fmt::format("--inits: unknown initialization '{}' ({})", name, rnn::init_scheme_names()));
@@ -324,7 +330,7 @@ std::string markdown_intro(const CompareArgs& a, const rnn::DataSpec& spec, cons
   return fmt::format(
       "# almkit compare\n\n"
       "Data: `{}` ({} train + {} test steps, d = {}, target {}), m = {}, inits {} (gaussian std {:g}), seeds {}, budget {}.\n\n"
-      "ALM variants (alm-*) run with `almkit train` defaults (alm-bcd-plain: `--preset plain`): no per-data-set tuning. Gradient methods: learning rate "
+      "ALM variants (alm-*: the rollout policy and the generic driver) and time-parallel (train's default policy) run with `almkit train` defaults (alm-bcd-plain: `--preset plain`): no per-data-set tuning. Gradient methods: learning rate "
       "chosen from {{{}}} by the final F of short runs ({:g} of the budget); the same initial weights and objective "
       "F(θ) for every method. Ranking by F, the objective of (P) every method minimizes (loss + regularization, "
       "docs/compare.md): F median, its ratio to the best gradient method's F median, best run = lowest F; train and "

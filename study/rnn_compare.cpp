@@ -24,13 +24,13 @@ constexpr int kUncappedOuterIterations = 1000000;
 const std::vector<std::string>& method_names() {
   static const std::vector<std::string> names = {
       "alm-bcd", "alm-bcd-plain", "alm-bcd+lbfgs", "alm-bcd-reference", "alm-lbfgs", "alm-bcd-safeguarded",
-      "alm-lbfgs-safeguarded", "gd", "gd-clip", "momentum", "nesterov", "sgd", "adam", "rmsprop", "lbfgs"};
+      "alm-lbfgs-safeguarded", "time-parallel", "gd", "gd-clip", "momentum", "nesterov", "sgd", "adam", "rmsprop", "lbfgs"};
   return names;
 }
 
 bool is_alm(const std::string& m) {
   return m == "alm-bcd" || m == "alm-bcd-plain" || m == "alm-lbfgs" || m == "alm-bcd-safeguarded" || m == "alm-lbfgs-safeguarded" ||
-         m == "alm-bcd+lbfgs" || m == "alm-bcd-reference";
+         m == "alm-bcd+lbfgs" || m == "alm-bcd-reference" || m == "time-parallel";
 }
 
 bool is_method(const std::string& m) {
@@ -102,6 +102,7 @@ rnn::TrainOptions alm_options(const std::string& method, const CompareSettings& 
     o.policy = rnn::TrainPolicy::kSafeguarded;
   if (method == "alm-bcd-reference") o.policy = rnn::TrainPolicy::kReference;
   if (method == "alm-bcd-plain") o.rollout = rnn::RolloutOptions::plain();  // train --preset plain
+  if (method == "time-parallel") o.policy = rnn::TrainPolicy::kTimeParallel;  // train's default (docs/parallel.md §8)
   o.alm.max_outer_iterations = alm_outer_cap(s);
   if (s.budget_evals <= 0) {
     o.alm.time_limit_seconds = method == "alm-bcd+lbfgs" ? s.hybrid_fraction * s.budget_seconds : s.budget_seconds;

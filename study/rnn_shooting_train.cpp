@@ -26,6 +26,7 @@ void ShootingOptions::validate() const {
     throw std::invalid_argument(fmt::format("shooting: method '{}' (expected rollout | shooting)", method));
   if (clarke_check_every < 0) throw std::invalid_argument("shooting: clarke_check_every must be >= 0");
   if (stall_restarts < 0) throw std::invalid_argument("shooting: stall_restarts must be >= 0");
+  if (!(kink_polish_tolerance >= 0)) throw std::invalid_argument("shooting: kink_polish_tolerance must be >= 0");
   if (kink_polish_steps < 0) throw std::invalid_argument("shooting: kink_polish_steps must be >= 0");
   if (split_rescue_outer < 0) throw std::invalid_argument("shooting: split_rescue_outer must be >= 0");
 }
@@ -109,8 +110,8 @@ bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communic
 // stopping where the certificate passes, broadcast; false when none was
 // accepted, no kink was near (then w is kept) or the step was too expensive
 // (ManifoldNewtonOptions::max_flops).
-bool kink_polish(const RnnSeries& data, const RnnRegularization& reg, int steps, double tol, Communicator& comm,
-                 RnnWeights* w) {
+bool kink_polish(const RnnSeries& data, const RnnRegularization& reg, int steps, double kink_tolerance, double tol,
+                 Communicator& comm, RnnWeights* w) {
   const int n = num_parameters(w->m(), data.d(), data.p());
   std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
   if (comm.rank() == 0) {
@@ -119,6 +120,7 @@ bool kink_polish(const RnnSeries& data, const RnnRegularization& reg, int steps,
     Vector x = problem.initial_point();
     ManifoldNewtonOptions mo;
     mo.max_steps = steps;
+    mo.kink_tolerance = kink_tolerance;
     const auto certified = [&](VectorCRef xn) {
       const KinkStationarity k = kink_stationarity(problem, xn);
       return std::min(k.one_sided, k.kinks > 0 ? k.best : k.one_sided) <= tol;
@@ -211,7 +213,8 @@ ShootingResult run(const Problem& problem, const Evaluate& evaluate, const RnnSe
       break;
     }
     if (options.kink_polish_steps > 0 &&
-        kink_polish(data, reg, options.kink_polish_steps, options.tol_stationarity, comm, &w)) {
+        kink_polish(data, reg, options.kink_polish_steps, options.kink_polish_tolerance, options.tol_stationarity, comm,
+                    &w)) {
       ++r.polishes;
       if (certify(data, reg, w, options.tol_stationarity, evaluate, comm).stationarity <= options.tol_stationarity) {
         r.alm.x = problem.feasible_point(w);

@@ -78,6 +78,9 @@ struct ShootingOptions {
   /// one side only; on the kink manifold F is smooth. 0: off
   /// (docs/parallel.md §8.4, "Kink polish").
   int kink_polish_steps = 20;
+  /// The kink polish holds the u entries with |u| ≤ kink_polish_tolerance ·
+  /// max(1, ‖U‖∞) on their kinks (ManifoldNewtonOptions::kink_tolerance).
+  double kink_polish_tolerance = 1e-6;
 
   template <class Visitor>
   void visit(Visitor&& v) { visit_fields(*this, v); }
@@ -97,6 +100,7 @@ struct ShootingOptions {
     v("stall_restarts", self.stall_restarts, "restarts after a stall descent step when the driver stops uncertified (0 = off)");
     v("split_rescue_outer", self.split_rescue_outer, "after a stall that no stall descent step leaves: outer iterations of the rollout ALM-BCD (sequential) before the restart (0 = off)");
     v("kink_polish_steps", self.kink_polish_steps, "after a stall: Gauss-Newton trials on the kink manifold before the stall descent (sequential; 0 = off)");
+    v("kink_polish_tolerance", self.kink_polish_tolerance, "the kink polish holds |u| <= this * max(1, |U|_inf) on its kink");
     v("clarke_check_every", self.clarke_check_every, "outer iterations between Clarke certificate checks at feasible points (0 = off)");
   }
   /// Throws std::invalid_argument naming the first invalid option.

@@ -120,6 +120,29 @@ TEST_CASE("compare: a diverging method is reported as diverged with its time and
   fs::remove_all(dir);
 }
 
+TEST_CASE("compare: method time-parallel (train's default policy) runs beside the others and refuses an evaluation budget") {
+  const fs::path dir = compare_dir("time_parallel");
+  const fs::path data = tiny_data(dir);
+  const int code = run(fmt::format("compare --data \"{}\" --target y --hidden 3 --methods time-parallel,lbfgs "
+                                   "--budget-seconds 2 --no-plots --out \"{}\"",
+                                   data.string(), (dir / "out").string()),
+                       dir / "log.txt");
+  INFO(slurp(dir / "log.txt"));
+  REQUIRE(code == 0);
+  const auto table = rows(slurp(dir / "out" / "results.csv"));
+  REQUIRE(table.size() == 3);
+  CHECK(table[1][0] == "time-parallel");
+  CHECK(table[1][11] == "converged");  // a certified stop (the Clarke form at kinks)
+  REQUIRE(!table[1][4].empty());
+  CHECK(std::isfinite(std::stod(table[1][4])));
+  CHECK(fs::exists(dir / "out" / "runs" / "time-parallel-gaussian-seed0" / "model.json"));
+  CHECK(run(fmt::format("compare --data \"{}\" --target y --methods time-parallel --budget-evals 100 --out \"{}\"",
+                        data.string(), (dir / "evals").string()),
+            dir / "evals.log") == 2);
+  CHECK(slurp(dir / "evals.log").find("--methods time-parallel: --budget-evals is not supported") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("compare: bad options are one-line errors with exit code 2") {
   const fs::path dir = compare_dir("bad");
   CHECK(run("compare --methods alm-bcd,newton", dir / "1.log") == 2);
