@@ -87,18 +87,21 @@ Certificate certify(const RnnSeries& data, const RnnRegularization& reg, const R
   return c;
 }
 
-// One stall descent step from w on rank 0 (study/rnn_rollout.h), broadcast;
-// false when no step lowers F.
-bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communicator& comm, RnnWeights* w) {
+// `step` on rank 0 at the forward-pass point x of w (it may move x and says
+// whether it did), then x's weights broadcast: every worker continues from the
+// same bits. The stall steps below are sequential in time; the run calls them
+// only at stalls (docs/parallel.md §8.3).
+using RankZeroStep = std::function<bool(const RnnTrainingProblem&, Vector&)>;
+bool on_rank_zero(const RnnSeries& data, const RnnRegularization& reg, Communicator& comm, RnnWeights* w,
+                  const RankZeroStep& step) {
   const int n = num_parameters(w->m(), data.d(), data.p());
   std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
   if (comm.rank() == 0) {
     RnnTrainingProblem problem(data, w->m(), reg);
     problem.set_initial_weights(*w);
     Vector x = problem.initial_point();
-    double F = problem.eval_f(x);
-    buffer[0] = stall_descent_step(problem, x, F, 1e-4, 1e-12) ? 1.0 : 0.0;
-    std::copy_n(x.data(), n, buffer.begin() + 1);
+    buffer[0] = step(problem, x) ? 1.0 : 0.0;
+    std::copy_n(x.data(), n, buffer.begin() + 1);  // θ: the first n entries of x
   }
   comm.broadcast(buffer.data(), n + 1, 0);
   if (buffer[0] == 0.0) return false;
@@ -106,18 +109,20 @@ bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communic
   return true;
 }
 
-// Up to `steps` Gauss–Newton trials on the kink manifold from w on rank 0,
-// stopping where the certificate passes, broadcast; false when none was
-// accepted, no kink was near (then w is kept) or the step was too expensive
-// (ManifoldNewtonOptions::max_flops).
+// One stall descent step (study/rnn_rollout.h); false when no step lowers F.
+bool stall_descent(const RnnSeries& data, const RnnRegularization& reg, Communicator& comm, RnnWeights* w) {
+  return on_rank_zero(data, reg, comm, w, [](const RnnTrainingProblem& problem, Vector& x) {
+    double F = problem.eval_f(x);
+    return stall_descent_step(problem, x, F, 1e-4, 1e-12);
+  });
+}
+
+// Up to `steps` Gauss–Newton trials on the kink manifold, stopping where the
+// certificate passes; false when none was accepted, no kink was near (then w
+// is kept) or the step was too expensive (ManifoldNewtonOptions::max_flops).
 bool kink_polish(const RnnSeries& data, const RnnRegularization& reg, int steps, double kink_tolerance, double tol,
                  Communicator& comm, RnnWeights* w) {
-  const int n = num_parameters(w->m(), data.d(), data.p());
-  std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
-  if (comm.rank() == 0) {
-    RnnTrainingProblem problem(data, w->m(), reg);
-    problem.set_initial_weights(*w);
-    Vector x = problem.initial_point();
+  return on_rank_zero(data, reg, comm, w, [&](const RnnTrainingProblem& problem, Vector& x) {
     ManifoldNewtonOptions mo;
     mo.max_steps = steps;
     mo.kink_tolerance = kink_tolerance;
@@ -128,36 +133,21 @@ bool kink_polish(const RnnSeries& data, const RnnRegularization& reg, int steps,
     // Without near kinks the stall is not a kink's (a stiff region): the
     // split rescue, not a Gauss–Newton crawl, is the remedy there.
     const ManifoldNewtonResult p = manifold_newton(problem, x, mo, certified);
-    buffer[0] = p.accepted > 0 && p.kinks_held > 0 ? 1.0 : 0.0;
-    std::copy_n(x.data(), n, buffer.begin() + 1);
-  }
-  comm.broadcast(buffer.data(), n + 1, 0);
-  if (buffer[0] == 0.0) return false;
-  unflatten(Eigen::Map<const Vector>(buffer.data() + 1, n), w->m(), data.d(), data.p(), w);
-  return true;
+    return p.accepted > 0 && p.kinks_held > 0;
+  });
 }
 
-// `outer` iterations of the rollout ALM-BCD policy from w on rank 0,
-// broadcast; false when they did not lower F. The split formulation's states
-// are variables, so its steps are not bound by the stiffness of the rollout
-// (docs/parallel.md §8.4, "Split rescue").
+// `outer` iterations of the rollout ALM-BCD policy; false when they did not
+// lower F. The split formulation's states are variables, so its steps are not
+// bound by the stiffness of the rollout (docs/parallel.md §8.3).
 bool split_rescue(const RnnSeries& data, const RnnRegularization& reg, int outer, Communicator& comm, RnnWeights* w) {
-  const int n = num_parameters(w->m(), data.d(), data.p());
-  std::vector<double> buffer(static_cast<size_t>(n) + 1, 0.0);
-  if (comm.rank() == 0) {
-    RnnTrainingProblem problem(data, w->m(), reg);
-    problem.set_initial_weights(*w);
-    const double F0 = problem.eval_f(problem.initial_point());
+  return on_rank_zero(data, reg, comm, w, [&](const RnnTrainingProblem& problem, Vector& x) {
+    const double F0 = problem.eval_f(x);
     AlmOptions alm;
     alm.max_outer_iterations = outer;
-    const AlmSummary s = solve_rollout(problem, RolloutOptions{}, BcdOptions{}, alm);
-    buffer[0] = problem.eval_f(s.x) < F0 ? 1.0 : 0.0;
-    std::copy_n(s.x.data(), n, buffer.begin() + 1);
-  }
-  comm.broadcast(buffer.data(), n + 1, 0);
-  if (buffer[0] == 0.0) return false;
-  unflatten(Eigen::Map<const Vector>(buffer.data() + 1, n), w->m(), data.d(), data.p(), w);
-  return true;
+    x = solve_rollout(problem, RolloutOptions{}, BcdOptions{}, alm).x;
+    return problem.eval_f(x) < F0;
+  });
 }
 
 }  // namespace

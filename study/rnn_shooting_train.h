@@ -69,14 +69,14 @@ struct ShootingOptions {
   /// iterations of the rollout ALM-BCD policy (study/rnn_rollout.h, default
   /// options; sequential in time, on rank 0, broadcast) move the weights and
   /// the driver restarts from them. Counted in stall_restarts. 0: off
-  /// (docs/parallel.md §8.4, "Split rescue").
+  /// (docs/parallel.md §8.3, "Stall restart").
   int split_rescue_outer = 10;
   /// Before the stall descent: at most this many Gauss–Newton trials on the
   /// manifold of the near kinks (study/rnn_manifold_newton.h; sequential, on
   /// rank 0, broadcast; skipped above its max_flops), stopping at the first
   /// point the certificate passes. L-BFGS crawls across a kink it sees from
   /// one side only; on the kink manifold F is smooth. 0: off
-  /// (docs/parallel.md §8.4, "Kink polish").
+  /// (docs/parallel.md §8.3, "Stall restart").
   int kink_polish_steps = 20;
   /// The kink polish holds the u entries with |u| ≤ kink_polish_tolerance ·
   /// max(1, ‖U‖∞) on their kinks (ManifoldNewtonOptions::kink_tolerance).

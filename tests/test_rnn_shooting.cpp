@@ -277,17 +277,32 @@ TEST_CASE("relaxed rollout: training stops certified on the teacher problem, on 
   check_certified_teacher_run("rollout", 1e-5);
 }
 
-TEST_CASE("policy time-parallel in rnn::train: the same weights on 1 and 2 threads, a certified stop, BPTT multipliers") {
+namespace {
+
+// A small teacher problem for rnn::train with the default options (policy
+// time-parallel) on 4 chunks.
+RnnDataset teacher_dataset() {
   RnnDataset data;
   data.train = teacher_series(200, 2, 71);
   data.test = teacher_series(20, 2, 73);
+  return data;
+}
+TrainOptions teacher_train_options() {
   TrainOptions o = TrainOptions::defaults();
-  o.policy = TrainPolicy::kTimeParallel;
   o.hidden = 4;
   o.init = InitScheme::kGaussian;
   o.init_std = 0.1;
   o.parallel.chunks = 4;
   o.parallel.min_chunk_steps = 1;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("policy time-parallel in rnn::train: the same weights on 1 and 2 threads, a certified stop, BPTT multipliers") {
+  const RnnDataset data = teacher_dataset();
+  TrainOptions o = teacher_train_options();
+  REQUIRE(o.policy == TrainPolicy::kTimeParallel);  // the default
   std::vector<TrainResult> runs;
   for (int threads : {1, 2}) {
     o.threads = threads;
@@ -340,16 +355,8 @@ TEST_CASE("time-parallel: from the irnn start on SP500 a split rescue leaves the
 }
 
 TEST_CASE("policy time-parallel (the default): a run stopped by its callback resumes from its checkpoint and stops certified") {
-  RnnDataset data;
-  data.train = teacher_series(200, 2, 71);
-  data.test = teacher_series(20, 2, 73);
-  TrainOptions o = TrainOptions::defaults();
-  REQUIRE(o.policy == TrainPolicy::kTimeParallel);
-  o.hidden = 4;
-  o.init = InitScheme::kGaussian;
-  o.init_std = 0.1;
-  o.parallel.chunks = 4;
-  o.parallel.min_chunk_steps = 1;
+  const RnnDataset data = teacher_dataset();
+  const TrainOptions o = teacher_train_options();
   // Stopped after row 2, as Ctrl-C would; the last state is what a checkpoint holds.
   std::optional<TrainState> kept;
   std::vector<TrainHistoryRow> rows;
