@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <Eigen/Dense>
@@ -314,368 +316,458 @@ bool polish(const RnnTrainingProblem& problem, const RolloutOptions& o, double b
   return true;
 }
 
+// One run of the rollout policy (docs/rnn_bcd.md §8), its state as members:
+// the feasible iterate, γ·N, the extrapolation β, the damping κ and the
+// memory (Anderson columns, held kinks) that a checkpoint holds. An outer
+// iteration: the stop tests (and the Gauss–Newton polish), a stall descent
+// when γ is too large, the block step, Anderson acceleration, the acceptance
+// test on the rollout, and the adaptation of γ, κ and the held kinks.
+class RolloutRun {
+ public:
+  RolloutRun(const RnnTrainingProblem& problem, const RolloutOptions& options, const BcdOptions& bcd_options,
+             const AlmOptions& alm, const RolloutCallback& callback, const std::function<double()>& excluded_seconds)
+      : problem_(problem),
+        options_(options),
+        alm_(alm),
+        callback_(callback),
+        excluded_seconds_(excluded_seconds),
+        t0_(std::chrono::steady_clock::now()),
+        bo_(sweeps_options(bcd_options, options)),
+        bcd_(bo_),
+        L_(problem),
+        N_(problem.data().N()),
+        fam_(problem.m() * problem.T()),
+        nw_(problem.num_weights()),
+        gamma_hat_(options.gamma0),
+        beta_e_(options.extrapolation),
+        aa_trial_(problem.num_variables()),
+        trial_(problem.num_variables()),
+        rolled_(problem.num_variables()),
+        c_(problem.num_equalities()) {
+    s_.problem_name = problem.name();
+    s_.inner_solver_name = "bcd";
+    s_.options = alm;
+    Vector x0 = problem.initial_point();
+    problem.restore_feasibility(x0);
+    const double F0 = problem.eval_f(x0);
+    cur_ = at_feasible(problem, std::move(x0), options, F0);
+  }
+
+  // The state of an earlier run after resume.iteration outer iterations.
+  void restore(const RolloutResume& resume) {
+    gamma_hat_ = resume.gamma_scaled;
+    beta_e_ = resume.extrapolation;
+    damping_ = resume.damping;
+    k_done_ = resume.iteration;
+    seconds_before_ = resume.seconds;
+    counted_before_ = resume.evaluations;
+    s_.inner_iterations = resume.inner_iterations;
+    s_.outer_iterations = k_done_;
+    mem_ = resume.memory;
+    const Eigen::Index n_weights = nw_;
+    auto size_ok = [n_weights](const Vector& v) { return v.size() == 0 || v.size() == n_weights; };
+    bool ok = size_ok(mem_.anderson_theta) && size_ok(mem_.anderson_r) &&
+              mem_.anderson_dtheta.size() == mem_.anderson_dr.size();
+    for (size_t j = 0; ok && j < mem_.anderson_dtheta.size(); ++j)
+      ok = mem_.anderson_dtheta[j].size() == n_weights && mem_.anderson_dr[j].size() == n_weights;
+    if (!ok)
+      throw std::invalid_argument(fmt::format(
+          "resume: the Anderson memory does not fit: as many columns dtheta as dr, each of {} weights", n_weights));
+    for (int q : mem_.kinks_held)
+      if (q < 0 || q >= fam_)
+        throw std::invalid_argument(fmt::format("resume: held kink {} is not a U entry (0..{})", q, fam_ - 1));
+    // The evaluations of the restart point were counted by the earlier run.
+    problem_.reset_counters();
+  }
+
+  AlmSummary run() {
+    if (!std::isfinite(cur_.F) || !std::isfinite(cur_.grad_inf))
+      return finish(AlmStatus::kNonFinite, "the forward pass of the initial weights is not finite (the start explodes)");
+    for (int k = k_done_ + 1;; ++k) {
+      if (std::optional<AlmSummary> stopped = stop_tests(k)) return std::move(*stopped);
+      if (gamma_hat_ > options_.gamma_max && !stall_restart())
+        return finish(AlmStatus::kPenaltyTooLarge,
+                      fmt::format("gamma * N = {:.3g} > rollout.gamma_max: no step decreases F (|grad F|_inf = {:.3e}){}",
+                                  gamma_hat_, cur_.grad_inf,
+                                  options_.stall_descent_steps > 0 ? ", nor a stall descent step" : ""));
+      const double gamma = gamma_hat_ / N_;
+      RolloutStep st;
+      InnerResult inner = block_step(gamma, st);
+      problem_.eval_c(trial_, c_);
+      const std::vector<double> viol{c_.head(fam_).norm(), c_.tail(fam_).norm()};
+      rolled_ = trial_;
+      problem_.restore_feasibility(rolled_);
+      st.rollout_gap = state_distance(problem_, trial_, rolled_);
+      st.F_trial = problem_.eval_f(rolled_);
+      const double predicted = cur_.F - st.L_inner;
+      st.ratio = predicted > 0.0 && std::isfinite(st.F_trial) ? (cur_.F - st.F_trial) / predicted
+                                                               : -std::numeric_limits<double>::infinity();
+      if (options_.anderson > 0) anderson(predicted, st);
+      if (st.ratio >= options_.accept_ratio) accept(st);
+      adapt(st, predicted);
+      if (!record(k, gamma, inner, viol, st))
+        return finish(AlmStatus::kStoppedByCallback, "the progress callback asked to stop");
+    }
+  }
+
+ private:
+  // sweeps − 1 full sweeps, then the w and a blocks only: the h and u blocks of
+  // the last sweep cannot change θ̃, which the restart keeps alone.
+  static BcdOptions sweeps_options(const BcdOptions& bcd, const RolloutOptions& o) {
+    BcdOptions bo = bcd;
+    bo.max_sweeps = std::max(1, o.sweeps - 1);
+    bo.stop_test_enabled = false;
+    return bo;
+  }
+
+  double elapsed() const { return seconds_before_ + seconds_since(t0_); }
+
+  void clear_anderson() {
+    mem_.anderson_dtheta.clear();
+    mem_.anderson_dr.clear();
+    mem_.anderson_theta.resize(0);
+  }
+
+  AlmSummary finish(AlmStatus status, std::string message) {
+    s_.status = status;
+    s_.message = stall_descents_ > 0 ? fmt::format("{} (after {} stall descents)", message, stall_descents_)
+                                     : std::move(message);
+    s_.x = cur_.x;
+    s_.lambda = problem_.bptt_multipliers(cur_.x);  // one-sided: the KKT report of the problem's own J
+    s_.mu = Vector(0);
+    s_.nu = Vector::Zero(problem_.num_variables());
+    s_.objective = cur_.F;
+    s_.kkt = kkt_residuals(problem_, cur_.x, s_.lambda, no_mu_, s_.nu);
+    s_.final_penalty = gamma_hat_ / N_;
+    s_.evaluations = problem_.counters();
+    s_.evaluations.objective += counted_before_.objective;
+    s_.evaluations.gradient += counted_before_.gradient;
+    s_.evaluations.equalities += counted_before_.equalities;
+    s_.evaluations.inequalities += counted_before_.inequalities;
+    s_.evaluations.equality_jtprod += counted_before_.equality_jtprod;
+    s_.evaluations.inequality_jtprod += counted_before_.inequality_jtprod;
+    s_.evaluations.jacobian += counted_before_.jacobian;
+    s_.seconds = elapsed();
+    s_.has_best_feasible = true;
+    s_.best_feasible_x = cur_.x;
+    s_.best_feasible_objective = cur_.F;
+    return s_;
+  }
+
+  // The stop tests before outer iteration k: ‖∇F‖∞, the Gauss–Newton polish
+  // when the block steps crawl, the Clarke test at kinks, the limits.
+  std::optional<AlmSummary> stop_tests(int k) {
+    if (cur_.grad_inf <= options_.tol_gradient)
+      return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} at the "
+                                                       "forward-pass point (a KKT point of (P))",
+                                                       cur_.grad_inf, options_.tol_gradient));
+    const bool check = (k - 1) % options_.clarke_check_every == 0;
+    if (check && polish_if_crawling() && cur_.grad_inf <= options_.tol_gradient)
+      return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} after the "
+                                                       "Gauss-Newton polish (a KKT point of (P))",
+                                                       cur_.grad_inf, options_.tol_gradient));
+    if (options_.tol_clarke >= 0.0 && check) {
+      const KinkStationarity ks = kink_stationarity(problem_, cur_.x);
+      if (ks.kinks > 0 && ks.best <= options_.tol_clarke)
+        return finish(AlmStatus::kConverged,
+                      fmt::format("KKT residual {:.3e} <= tol_clarke = {:.3g} with the best relu derivative at the {} "
+                                  "kinks (one-sided |grad F|_inf = {:.3e}): a KKT point of (P) on kinks",
+                                  ks.best, options_.tol_clarke, ks.kinks, cur_.grad_inf));
+    }
+    if (k > alm_.max_outer_iterations)
+      return finish(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", alm_.max_outer_iterations));
+    if (elapsed() - (excluded_seconds_ ? excluded_seconds_() : 0.0) >= alm_.time_limit_seconds)
+      return finish(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", alm_.time_limit_seconds));
+    return std::nullopt;
+  }
+
+  // At a check: the Gauss–Newton polish when F fell by less than
+  // newton_trigger·|F| over the last interval, with a back-off after polishes
+  // that gained less than the block steps; true when it moved cur.
+  bool polish_if_crawling() {
+    const double block_gain = mem_.F_last_check - cur_.F;  // of the last check interval
+    const bool crawling = std::isfinite(mem_.F_last_check) && block_gain < options_.newton_trigger * std::abs(cur_.F);
+    mem_.F_last_check = cur_.F;
+    bool polished = false;
+    if (options_.newton_steps > 0 && crawling && mem_.newton_skip > 0) {
+      --mem_.newton_skip;
+    } else if (options_.newton_steps > 0 && crawling) {
+      const double F_before = cur_.F;
+      polished = polish(problem_, options_, block_gain, cur_);
+      const bool effective = polished && F_before - cur_.F >= block_gain;
+      mem_.newton_backoff = effective ? 0 : std::max(1, 2 * mem_.newton_backoff);
+      mem_.newton_skip = mem_.newton_backoff;
+    }
+    if (!polished) return false;
+    // The outer map's history does not describe the jump: Anderson restarts.
+    clear_anderson();
+    manifold_stale_ = true;
+    mem_.F_last_check = cur_.F;
+    return true;
+  }
+
+  // Stall descent (docs/rnn_bcd.md §8): the Clarke direction the block model
+  // cannot see; then the policy starts afresh from the new point. False when
+  // no step lowers F.
+  bool stall_restart() {
+    Vector x = cur_.x;
+    double F = cur_.F;
+    int taken = 0;
+    while (taken < options_.stall_descent_steps &&
+           stall_descent_step(problem_, x, F, options_.stall_descent_armijo, options_.stall_descent_min_step))
+      ++taken;
+    if (taken == 0) return false;
+    cur_ = at_feasible(problem_, std::move(x), options_, F);
+    ++stall_descents_;
+    gamma_hat_ = options_.gamma0;
+    damping_ = 0.0;
+    mem_.kinks_held.clear();
+    manifold_stale_ = true;
+    mem_.kinks_retried = false;
+    mem_.last_rejected = false;
+    clear_anderson();
+    return true;
+  }
+
+  // The block step from cur into trial_: sweeps − 1 BCD sweeps, the w step
+  // (kinks held, the kink manifold's active set), the a step.
+  InnerResult block_step(double gamma, RolloutStep& st) {
+    L_.set_parameters(cur_.xi, no_mu_, gamma);
+    trial_ = cur_.x;
+    InnerResult inner;
+    if (options_.sweeps > 1) inner = bcd_.minimize(L_, trial_, 0.0);
+    // The w and a steps form one more (partial) sweep on `trial` (core/block_problem.h "Hand-over contract").
+    problem_.begin_sweep(trial_);
+    hold_.clear();
+    if (options_.kink_hold >= 0.0 && (!options_.kink_hold_after_rejection || mem_.last_rejected)) {
+      const auto U = problem_.view(cur_.x).U;
+      const double tol = options_.kink_hold * std::max(1.0, U.lpNorm<Eigen::Infinity>());
+      for (Eigen::Index q = 0; q < U.size(); ++q)
+        if (std::abs(U.data()[q]) <= tol) hold_.push_back(static_cast<int>(q));
+    }
+    problem_.minimize_w_block(L_.lambda(), gamma, options_.w_proximal + damping_, trial_, hold_);
+    if (!mem_.kinks_held.empty()) manifold_step();
+    st.kinks_held = static_cast<int>(mem_.kinks_held.size());
+    problem_.minimize_block(RnnTrainingProblem::kBlockA, L_.lambda(), L_.mu(), gamma, bo_.sigma_p, trial_);
+    inner.iterations += 1;
+    inner.evaluations += 2;
+    inner.final_value = L_.value(trial_);
+    inner.status = InnerStatus::kIterationLimit;
+    st.F_before = cur_.F;
+    st.L_inner = inner.final_value;
+    return inner;
+  }
+
+  // The kink manifold step on the held entries. Active set: release the held
+  // entries whose implied Clarke selection s_q = [u_q > 0] + μ_q / (−ξ2_q)
+  // leaves [0, 1] (crossing lowers F there), and redo the step on the rest;
+  // the set shrinks on every pass.
+  void manifold_step() {
+    std::vector<int>& manifold = mem_.kinks_held;
+    if (manifold_stale_) {
+      manifold_grads_ = problem_.pre_activation_gradients(cur_.x, manifold);
+      manifold_stale_ = false;
+    }
+    const Vector w_free = trial_.head(nw_);
+    while (!manifold.empty()) {
+      trial_.head(nw_) = w_free;
+      const Vector mu = kink_manifold_step(problem_, cur_.x, manifold, manifold_grads_, trial_,
+                                           options_.kink_manifold_newton);
+      const auto Xi2 = problem_.multiplier_view(cur_.xi).Xi2;
+      const auto Uc = problem_.view(cur_.x).U;
+      std::vector<int> keep;
+      std::vector<Matrix> keep_g;
+      for (size_t j = 0; j < manifold.size(); ++j) {
+        const int qk = manifold[j];
+        const double delta = -Xi2.data()[qk];
+        const double s_q =
+            (Uc.data()[qk] > 0.0 ? 1.0 : 0.0) + (delta != 0.0 ? mu(static_cast<Eigen::Index>(j)) / delta : 0.0);
+        if (s_q >= -options_.kink_manifold_margin && s_q <= 1.0 + options_.kink_manifold_margin) {
+          keep.push_back(qk);
+          keep_g.push_back(manifold_grads_[j]);
+        }
+      }
+      if (keep.size() == manifold.size()) break;
+      manifold = std::move(keep);
+      manifold_grads_ = std::move(keep_g);
+      if (manifold.empty()) trial_.head(nw_) = w_free;
+    }
+  }
+
+  // Anderson acceleration of the outer map θ ↦ θ̃: the extrapolated point
+  // replaces the rollout when it is accepted and not worse.
+  void anderson(double predicted, RolloutStep& st) {
+    const Vector r = trial_.head(nw_) - cur_.x.head(nw_);
+    if (mem_.anderson_theta.size() == nw_) {
+      const Vector dth = cur_.x.head(nw_) - mem_.anderson_theta;
+      if (dth.squaredNorm() > 0.0) {
+        mem_.anderson_dtheta.push_back(dth);
+        mem_.anderson_dr.push_back(r - mem_.anderson_r);
+        if (static_cast<int>(mem_.anderson_dtheta.size()) > options_.anderson) {
+          mem_.anderson_dtheta.erase(mem_.anderson_dtheta.begin());
+          mem_.anderson_dr.erase(mem_.anderson_dr.begin());
+        }
+      }
+    }
+    mem_.anderson_theta = cur_.x.head(nw_);
+    mem_.anderson_r = r;
+    if (mem_.anderson_dr.empty() || !(predicted > 0.0)) return;
+    const int mm = static_cast<int>(mem_.anderson_dr.size());
+    Matrix DR(nw_, mm), DT(nw_, mm);
+    for (int j = 0; j < mm; ++j) {
+      DR.col(j) = mem_.anderson_dr[j];
+      DT.col(j) = mem_.anderson_dtheta[j];
+    }
+    const Vector alpha = DR.colPivHouseholderQr().solve(r);
+    if (!alpha.allFinite()) return;
+    aa_trial_ = cur_.x;
+    aa_trial_.head(nw_) = trial_.head(nw_) - (DT + DR) * alpha;
+    problem_.restore_feasibility(aa_trial_);
+    const double F_aa = problem_.eval_f(aa_trial_);
+    const double ratio_aa = (cur_.F - F_aa) / predicted;
+    if (std::isfinite(F_aa) && ratio_aa >= options_.accept_ratio && !(F_aa >= st.F_trial)) {
+      rolled_ = aa_trial_;
+      st.F_trial = F_aa;
+      st.ratio = ratio_aa;
+      st.extrapolated = true;
+    }
+  }
+
+  // The accepted rollout becomes cur (after the extrapolation and the
+  // dead-unit step when they lower F); γ or κ shrink.
+  void accept(RolloutStep& st) {
+    FeasiblePoint next = at_feasible(problem_, rolled_, options_, st.F_trial);
+    if (!std::isfinite(next.grad_inf)) return;
+    st.accepted = true;
+    if (beta_e_ > 0.0) {
+      trial_ = next.x;
+      trial_.head(nw_) += beta_e_ * (next.x.head(nw_) - cur_.x.head(nw_));
+      problem_.restore_feasibility(trial_);
+      const double F_e = problem_.eval_f(trial_);
+      if (F_e < next.F) {
+        FeasiblePoint ext = at_feasible(problem_, trial_, options_, F_e);
+        if (std::isfinite(ext.grad_inf)) {
+          next = std::move(ext);
+          st.extrapolated = true;
+        }
+      }
+      beta_e_ = st.extrapolated ? std::min(options_.extrapolation_max, options_.extrapolation_grow * beta_e_)
+                                : std::max(options_.extrapolation_shrink * beta_e_, 1e-3 * options_.extrapolation);
+    }
+    cur_ = std::move(next);
+    if (options_.dead_units) {
+      trial_ = cur_.x;
+      if (zero_dead_units(problem_, trial_, options_.dead_unit_tolerance) > 0) {
+        const double F_d = problem_.eval_f(trial_);
+        if (F_d <= cur_.F) {
+          FeasiblePoint dead = at_feasible(problem_, trial_, options_, F_d);
+          if (std::isfinite(dead.grad_inf)) cur_ = std::move(dead);
+        }
+      }
+    }
+    manifold_stale_ = true;
+    mem_.kinks_retried = false;
+    std::vector<int>& manifold = mem_.kinks_held;
+    if (!manifold.empty()) {
+      const auto U = problem_.view(cur_.x).U;
+      const double tol = options_.kink_manifold_release * std::max(1.0, U.lpNorm<Eigen::Infinity>());
+      manifold.erase(std::remove_if(manifold.begin(), manifold.end(),
+                                    [&](int q) { return !(std::abs(U.data()[q]) <= tol); }),
+                     manifold.end());
+    }
+    if (damping_ > 0.0) {
+      damping_ *= options_.damping_decrease;
+      if (damping_ < options_.damping) damping_ = 0.0;
+    } else if (st.ratio >= options_.expand_ratio) {
+      gamma_hat_ = std::max(options_.gamma_min, options_.gamma_decrease * gamma_hat_);
+    }
+  }
+
+  // After a rejection: release or add held kinks, else grow κ or γ.
+  void adapt(const RolloutStep& st, double predicted) {
+    if (!st.accepted && st.kinks_held > 0 && !(predicted > 0.0)) {
+      // Holding costs the model more than the step gains (the Newton part of
+      // the constraint does not shrink with 1/γ): release every held entry and
+      // retry from the plain step at the same γ.
+      mem_.kinks_held.clear();
+      mem_.kinks_retried = true;
+    } else if (!st.accepted && options_.kink_manifold > 0 && !mem_.kinks_retried &&
+               add_crossings(problem_, cur_.x, rolled_, options_.kink_manifold, options_.kink_manifold_tolerance,
+                             mem_.kinks_held)) {
+      // Retry once at the same γ with the crossed kinks held.
+      mem_.kinks_retried = true;
+      manifold_stale_ = true;
+    } else if (!st.accepted) {
+      mem_.kinks_retried = false;
+      if (options_.damping > 0.0 && damping_ < options_.damping_max)
+        damping_ = std::max(options_.damping, options_.damping_increase * damping_);
+      else
+        gamma_hat_ *= options_.gamma_increase;
+    }
+    mem_.last_rejected = !st.accepted;
+  }
+
+  // The history entry of iteration k and the callback; false: stop.
+  bool record(int k, double gamma, const InnerResult& inner, const std::vector<double>& viol, RolloutStep& st) {
+    st.grad_inf = cur_.grad_inf;
+    st.gamma_scaled_next = gamma_hat_;
+    st.extrapolation_next = beta_e_;
+    st.damping_next = damping_;
+    st.memory = &mem_;
+    AlmIteration it;
+    it.iteration = k;
+    it.objective = cur_.F;
+    it.infeasibility = c_.lpNorm<Eigen::Infinity>();
+    it.stationarity = cur_.grad_inf;
+    it.penalty = gamma;
+    it.multiplier_norm = cur_.xi.lpNorm<Eigen::Infinity>();
+    it.inner = inner;
+    it.seconds = elapsed();
+    it.family_violation = viol;
+    s_.history.push_back(it);
+    s_.outer_iterations = k;
+    s_.inner_iterations += inner.iterations;
+    return !callback_ || callback_(it, st, cur_.x);
+  }
+
+  const RnnTrainingProblem& problem_;
+  const RolloutOptions& options_;
+  const AlmOptions& alm_;
+  const RolloutCallback& callback_;
+  const std::function<double()>& excluded_seconds_;
+  const std::chrono::steady_clock::time_point t0_;
+  const BcdOptions bo_;
+  BcdSolver bcd_;
+  AugmentedLagrangian L_;
+  const double N_;
+  const int fam_;
+  const int nw_;
+  const Vector no_mu_ = Vector(0);
+  AlmSummary s_;
+  FeasiblePoint cur_;
+  double gamma_hat_;              // γ·N
+  double beta_e_;                 // the extrapolation β
+  double damping_ = 0.0;          // κ of the Levenberg–Marquardt damping of the w step (0 = undamped)
+  RolloutMemory mem_;             // Anderson memory, held kinks, last rejection (RolloutResume::memory)
+  Vector aa_trial_, trial_, rolled_, c_;
+  int k_done_ = 0;
+  double seconds_before_ = 0.0;
+  EvaluationCounters counted_before_;
+  std::vector<int> hold_;
+  std::vector<Matrix> manifold_grads_;  // ∂u/∂Θ of the held entries at cur.x
+  bool manifold_stale_ = true;          // manifold_grads_ must be recomputed (new point or new entries)
+  int stall_descents_ = 0;              // in this process (reported in the final message)
+};
+
 }  // namespace
 
 AlmSummary solve_rollout(const RnnTrainingProblem& problem, const RolloutOptions& options, const BcdOptions& bcd_options,
                          const AlmOptions& alm, const RolloutCallback& callback,
                          const std::function<double()>& excluded_seconds, const RolloutResume* resume) {
   options.validate();
-  const auto t0 = std::chrono::steady_clock::now();
-  AlmSummary s;
-  s.problem_name = problem.name();
-  s.inner_solver_name = "bcd";
-  s.options = alm;
-  // sweeps − 1 full sweeps, then the w and a blocks only: the h and u blocks of
-  // the last sweep cannot change θ̃, which the restart keeps alone.
-  BcdOptions bo = bcd_options;
-  bo.max_sweeps = std::max(1, options.sweeps - 1);
-  bo.stop_test_enabled = false;
-  BcdSolver bcd(bo);
-  AugmentedLagrangian L(problem);
-  const double N = problem.data().N();
-  const int fam = problem.m() * problem.T();
-
-  Vector x0 = problem.initial_point();
-  problem.restore_feasibility(x0);
-  const double F0 = problem.eval_f(x0);
-  FeasiblePoint cur = at_feasible(problem, std::move(x0), options, F0);
-  double gamma_hat = options.gamma0;  // γ·N
-  double beta_e = options.extrapolation;
-  double damping = 0.0;  // κ of the Levenberg–Marquardt damping of the w step (0 = undamped)
-  RolloutMemory mem;  // Anderson memory, held kinks, last rejection (checkpointed: RolloutResume::memory)
-  Vector aa_trial(problem.num_variables());
-  int k_done = 0;
-  double seconds_before = 0.0;
-  EvaluationCounters counted_before;
-  if (resume != nullptr) {
-    gamma_hat = resume->gamma_scaled;
-    beta_e = resume->extrapolation;
-    damping = resume->damping;
-    k_done = resume->iteration;
-    seconds_before = resume->seconds;
-    counted_before = resume->evaluations;
-    s.inner_iterations = resume->inner_iterations;
-    s.outer_iterations = k_done;
-    mem = resume->memory;
-    const Eigen::Index n_weights = problem.num_weights();
-    auto size_ok = [n_weights](const Vector& v) { return v.size() == 0 || v.size() == n_weights; };
-    bool ok = size_ok(mem.anderson_theta) && size_ok(mem.anderson_r) &&
-              mem.anderson_dtheta.size() == mem.anderson_dr.size();
-    for (size_t j = 0; ok && j < mem.anderson_dtheta.size(); ++j)
-      ok = mem.anderson_dtheta[j].size() == n_weights && mem.anderson_dr[j].size() == n_weights;
-    if (!ok)
-      throw std::invalid_argument(fmt::format(
-          "resume: the Anderson memory does not fit: as many columns dtheta as dr, each of {} weights", n_weights));
-    for (int q : mem.kinks_held)
-      if (q < 0 || q >= problem.m() * problem.T())
-        throw std::invalid_argument(fmt::format("resume: held kink {} is not a U entry (0..{})", q, problem.m() * problem.T() - 1));
-    // The evaluations of the restart point were counted by the earlier run.
-    problem.reset_counters();
-  }
-  auto elapsed = [&] { return seconds_before + seconds_since(t0); };
-  const int nw = problem.num_weights();
-  Vector trial(problem.num_variables()), rolled(problem.num_variables()), c(problem.num_equalities());
-  const Vector no_mu(0);
-  std::vector<int> hold;
-  std::vector<int>& manifold = mem.kinks_held;  // held U entries of the kink manifold step
-  std::vector<Matrix> manifold_grads;  // their ∂u/∂Θ at cur.x (a function of cur.x and the entries)
-  bool manifold_stale = true;  // manifold_grads must be recomputed (new point or new entries)
-  int stall_descents = 0;  // in this process (reported in the final message)
-  bool& manifold_retried = mem.kinks_retried;
-  std::vector<Vector>& aa_dtheta = mem.anderson_dtheta;
-  std::vector<Vector>& aa_dr = mem.anderson_dr;
-  Vector& aa_theta = mem.anderson_theta;
-  Vector& aa_r = mem.anderson_r;
-
-  auto finish = [&](AlmStatus status, std::string message) {
-    s.status = status;
-    s.message = stall_descents > 0 ? fmt::format("{} (after {} stall descents)", message, stall_descents)
-                                   : std::move(message);
-    s.x = cur.x;
-    s.lambda = problem.bptt_multipliers(cur.x);  // one-sided: the KKT report of the problem's own J
-    s.mu = Vector(0);
-    s.nu = Vector::Zero(problem.num_variables());
-    s.objective = cur.F;
-    s.kkt = kkt_residuals(problem, cur.x, s.lambda, no_mu, s.nu);
-    s.final_penalty = gamma_hat / N;
-    s.evaluations = problem.counters();
-    s.evaluations.objective += counted_before.objective;
-    s.evaluations.gradient += counted_before.gradient;
-    s.evaluations.equalities += counted_before.equalities;
-    s.evaluations.inequalities += counted_before.inequalities;
-    s.evaluations.equality_jtprod += counted_before.equality_jtprod;
-    s.evaluations.inequality_jtprod += counted_before.inequality_jtprod;
-    s.evaluations.jacobian += counted_before.jacobian;
-    s.seconds = elapsed();
-    s.has_best_feasible = true;
-    s.best_feasible_x = cur.x;
-    s.best_feasible_objective = cur.F;
-    return s;
-  };
-
-  if (!std::isfinite(cur.F) || !std::isfinite(cur.grad_inf))
-    return finish(AlmStatus::kNonFinite, "the forward pass of the initial weights is not finite (the start explodes)");
-  for (int k = k_done + 1;; ++k) {
-    if (cur.grad_inf <= options.tol_gradient)
-      return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} at the "
-                                                       "forward-pass point (a KKT point of (P))",
-                                                       cur.grad_inf, options.tol_gradient));
-    if ((k - 1) % options.clarke_check_every == 0) {
-      const double block_gain = mem.F_last_check - cur.F;  // of the last check interval
-      const bool crawling = std::isfinite(mem.F_last_check) && block_gain < options.newton_trigger * std::abs(cur.F);
-      mem.F_last_check = cur.F;
-      bool polished = false;
-      if (options.newton_steps > 0 && crawling && mem.newton_skip > 0) {
-        --mem.newton_skip;
-      } else if (options.newton_steps > 0 && crawling) {
-        const double F_before = cur.F;
-        polished = polish(problem, options, block_gain, cur);
-        const bool effective = polished && F_before - cur.F >= block_gain;
-        mem.newton_backoff = effective ? 0 : std::max(1, 2 * mem.newton_backoff);
-        mem.newton_skip = mem.newton_backoff;
-      }
-      if (polished) {
-        // The outer map's history does not describe the jump: Anderson restarts.
-        aa_dtheta.clear();
-        aa_dr.clear();
-        aa_theta.resize(0);
-        manifold_stale = true;
-        mem.F_last_check = cur.F;
-        if (cur.grad_inf <= options.tol_gradient)
-          return finish(AlmStatus::kConverged, fmt::format("|grad F|_inf = {:.3e} <= tol_gradient = {:.3g} after the "
-                                                           "Gauss-Newton polish (a KKT point of (P))",
-                                                           cur.grad_inf, options.tol_gradient));
-      }
-    }
-    if (options.tol_clarke >= 0.0 && (k - 1) % options.clarke_check_every == 0) {
-      const KinkStationarity ks = kink_stationarity(problem, cur.x);
-      if (ks.kinks > 0 && ks.best <= options.tol_clarke)
-        return finish(AlmStatus::kConverged,
-                      fmt::format("KKT residual {:.3e} <= tol_clarke = {:.3g} with the best relu derivative at the {} "
-                                  "kinks (one-sided |grad F|_inf = {:.3e}): a KKT point of (P) on kinks",
-                                  ks.best, options.tol_clarke, ks.kinks, cur.grad_inf));
-    }
-    if (k > alm.max_outer_iterations)
-      return finish(AlmStatus::kIterationLimit, fmt::format("{} outer iterations", alm.max_outer_iterations));
-    if (elapsed() - (excluded_seconds ? excluded_seconds() : 0.0) >= alm.time_limit_seconds)
-      return finish(AlmStatus::kTimeLimit, fmt::format("time limit of {} s reached", alm.time_limit_seconds));
-    if (gamma_hat > options.gamma_max) {
-      // Stall descent (docs/rnn_bcd.md §8): the Clarke direction the block
-      // model cannot see; then the policy starts afresh from the new point.
-      Vector x = cur.x;
-      double F = cur.F;
-      int taken = 0;
-      while (taken < options.stall_descent_steps &&
-             stall_descent_step(problem, x, F, options.stall_descent_armijo, options.stall_descent_min_step))
-        ++taken;
-      if (taken == 0)
-        return finish(AlmStatus::kPenaltyTooLarge,
-                      fmt::format("gamma * N = {:.3g} > rollout.gamma_max: no step decreases F (|grad F|_inf = {:.3e}){}",
-                                  gamma_hat, cur.grad_inf,
-                                  options.stall_descent_steps > 0 ? ", nor a stall descent step" : ""));
-      cur = at_feasible(problem, std::move(x), options, F);
-      ++stall_descents;
-      gamma_hat = options.gamma0;
-      damping = 0.0;
-      manifold.clear();
-      manifold_stale = true;
-      manifold_retried = false;
-      mem.last_rejected = false;
-      aa_dtheta.clear();
-      aa_dr.clear();
-      aa_theta.resize(0);
-    }
-
-    const double gamma = gamma_hat / N;
-    L.set_parameters(cur.xi, no_mu, gamma);
-    trial = cur.x;
-    InnerResult inner;
-    if (options.sweeps > 1) inner = bcd.minimize(L, trial, 0.0);
-    // The w and a steps form one more (partial) sweep on `trial` (core/block_problem.h "Hand-over contract").
-    problem.begin_sweep(trial);
-    hold.clear();
-    if (options.kink_hold >= 0.0 && (!options.kink_hold_after_rejection || mem.last_rejected)) {
-      const auto U = problem.view(cur.x).U;
-      const double tol = options.kink_hold * std::max(1.0, U.lpNorm<Eigen::Infinity>());
-      for (Eigen::Index q = 0; q < U.size(); ++q)
-        if (std::abs(U.data()[q]) <= tol) hold.push_back(static_cast<int>(q));
-    }
-    problem.minimize_w_block(L.lambda(), gamma, options.w_proximal + damping, trial, hold);
-    if (!manifold.empty()) {
-      if (manifold_stale) {
-        manifold_grads = problem.pre_activation_gradients(cur.x, manifold);
-        manifold_stale = false;
-      }
-      // Active set: release the held entries whose implied Clarke selection
-      // s_q = [u_q > 0] + μ_q / (−ξ2_q) leaves [0, 1] (crossing lowers F there),
-      // and redo the step on the rest; the set shrinks on every pass.
-      const Vector w_free = trial.head(nw);
-      while (!manifold.empty()) {
-        trial.head(nw) = w_free;
-        const Vector mu = kink_manifold_step(problem, cur.x, manifold, manifold_grads, trial, options.kink_manifold_newton);
-        const auto Xi2 = problem.multiplier_view(cur.xi).Xi2;
-        const auto Uc = problem.view(cur.x).U;
-        std::vector<int> keep;
-        std::vector<Matrix> keep_g;
-        for (size_t j = 0; j < manifold.size(); ++j) {
-          const int qk = manifold[j];
-          const double delta = -Xi2.data()[qk];
-          const double s_q = (Uc.data()[qk] > 0.0 ? 1.0 : 0.0) + (delta != 0.0 ? mu(static_cast<Eigen::Index>(j)) / delta : 0.0);
-          if (s_q >= -options.kink_manifold_margin && s_q <= 1.0 + options.kink_manifold_margin) {
-            keep.push_back(qk);
-            keep_g.push_back(manifold_grads[j]);
-          }
-        }
-        if (keep.size() == manifold.size()) break;
-        manifold = std::move(keep);
-        manifold_grads = std::move(keep_g);
-        if (manifold.empty()) trial.head(nw) = w_free;
-      }
-    }
-    const int held_now = static_cast<int>(manifold.size());
-    problem.minimize_block(RnnTrainingProblem::kBlockA, L.lambda(), L.mu(), gamma, bo.sigma_p, trial);
-    inner.iterations += 1;
-    inner.evaluations += 2;
-    inner.final_value = L.value(trial);
-    inner.status = InnerStatus::kIterationLimit;
-    RolloutStep st;
-    st.kinks_held = held_now;
-    st.F_before = cur.F;
-    st.L_inner = inner.final_value;
-    problem.eval_c(trial, c);
-    const std::vector<double> viol{c.head(fam).norm(), c.tail(fam).norm()};
-    rolled = trial;
-    problem.restore_feasibility(rolled);
-    st.rollout_gap = state_distance(problem, trial, rolled);
-    st.F_trial = problem.eval_f(rolled);
-    const double predicted = cur.F - st.L_inner;
-    st.ratio = predicted > 0.0 && std::isfinite(st.F_trial) ? (cur.F - st.F_trial) / predicted
-                                                             : -std::numeric_limits<double>::infinity();
-    if (options.anderson > 0) {
-      const Vector r = trial.head(nw) - cur.x.head(nw);
-      if (aa_theta.size() == nw) {
-        const Vector dth = cur.x.head(nw) - aa_theta;
-        if (dth.squaredNorm() > 0.0) {
-          aa_dtheta.push_back(dth);
-          aa_dr.push_back(r - aa_r);
-          if (static_cast<int>(aa_dtheta.size()) > options.anderson) {
-            aa_dtheta.erase(aa_dtheta.begin());
-            aa_dr.erase(aa_dr.begin());
-          }
-        }
-      }
-      aa_theta = cur.x.head(nw);
-      aa_r = r;
-      if (!aa_dr.empty() && predicted > 0.0) {
-        const int mm = static_cast<int>(aa_dr.size());
-        Matrix DR(nw, mm), DT(nw, mm);
-        for (int j = 0; j < mm; ++j) {
-          DR.col(j) = aa_dr[j];
-          DT.col(j) = aa_dtheta[j];
-        }
-        const Vector alpha = DR.colPivHouseholderQr().solve(r);
-        if (alpha.allFinite()) {
-          aa_trial = cur.x;
-          aa_trial.head(nw) = trial.head(nw) - (DT + DR) * alpha;
-          problem.restore_feasibility(aa_trial);
-          const double F_aa = problem.eval_f(aa_trial);
-          const double ratio_aa = (cur.F - F_aa) / predicted;
-          if (std::isfinite(F_aa) && ratio_aa >= options.accept_ratio && !(F_aa >= st.F_trial)) {
-            rolled = aa_trial;
-            st.F_trial = F_aa;
-            st.ratio = ratio_aa;
-            st.extrapolated = true;
-          }
-        }
-      }
-    }
-    if (st.ratio >= options.accept_ratio) {
-      FeasiblePoint next = at_feasible(problem, rolled, options, st.F_trial);
-      if (std::isfinite(next.grad_inf)) {
-        st.accepted = true;
-        if (beta_e > 0.0) {
-          trial = next.x;
-          trial.head(nw) += beta_e * (next.x.head(nw) - cur.x.head(nw));
-          problem.restore_feasibility(trial);
-          const double F_e = problem.eval_f(trial);
-          if (F_e < next.F) {
-            FeasiblePoint ext = at_feasible(problem, trial, options, F_e);
-            if (std::isfinite(ext.grad_inf)) {
-              next = std::move(ext);
-              st.extrapolated = true;
-            }
-          }
-          beta_e = st.extrapolated ? std::min(options.extrapolation_max, options.extrapolation_grow * beta_e)
-                                   : std::max(options.extrapolation_shrink * beta_e, 1e-3 * options.extrapolation);
-        }
-        cur = std::move(next);
-        if (options.dead_units) {
-          trial = cur.x;
-          if (zero_dead_units(problem, trial, options.dead_unit_tolerance) > 0) {
-            const double F_d = problem.eval_f(trial);
-            if (F_d <= cur.F) {
-              FeasiblePoint dead = at_feasible(problem, trial, options, F_d);
-              if (std::isfinite(dead.grad_inf)) cur = std::move(dead);
-            }
-          }
-        }
-        manifold_stale = true;
-        manifold_retried = false;
-        if (!manifold.empty()) {
-          const auto U = problem.view(cur.x).U;
-          const double tol = options.kink_manifold_release * std::max(1.0, U.lpNorm<Eigen::Infinity>());
-          manifold.erase(std::remove_if(manifold.begin(), manifold.end(),
-                                        [&](int q) { return !(std::abs(U.data()[q]) <= tol); }),
-                         manifold.end());
-        }
-        if (damping > 0.0) {
-          damping *= options.damping_decrease;
-          if (damping < options.damping) damping = 0.0;
-        } else if (st.ratio >= options.expand_ratio)
-          gamma_hat = std::max(options.gamma_min, options.gamma_decrease * gamma_hat);
-      }
-    }
-    if (!st.accepted && held_now > 0 && !(predicted > 0.0)) {
-      // Holding costs the model more than the step gains (the Newton part of
-      // the constraint does not shrink with 1/γ): release every held entry and
-      // retry from the plain step at the same γ.
-      manifold.clear();
-      manifold_retried = true;
-    } else if (!st.accepted && options.kink_manifold > 0 && !manifold_retried &&
-        add_crossings(problem, cur.x, rolled, options.kink_manifold, options.kink_manifold_tolerance, manifold)) {
-      // Retry once at the same γ with the crossed kinks held.
-      manifold_retried = true;
-      manifold_stale = true;
-    } else if (!st.accepted) {
-      manifold_retried = false;
-      if (options.damping > 0.0 && damping < options.damping_max)
-        damping = std::max(options.damping, options.damping_increase * damping);
-      else
-        gamma_hat *= options.gamma_increase;
-    }
-    mem.last_rejected = !st.accepted;
-    st.grad_inf = cur.grad_inf;
-    st.gamma_scaled_next = gamma_hat;
-    st.extrapolation_next = beta_e;
-    st.damping_next = damping;
-    st.memory = &mem;
-
-    AlmIteration it;
-    it.iteration = k;
-    it.objective = cur.F;
-    it.infeasibility = c.lpNorm<Eigen::Infinity>();
-    it.stationarity = cur.grad_inf;
-    it.penalty = gamma;
-    it.multiplier_norm = cur.xi.lpNorm<Eigen::Infinity>();
-    it.inner = inner;
-    it.seconds = elapsed();
-    it.family_violation = viol;
-    s.history.push_back(it);
-    s.outer_iterations = k;
-    s.inner_iterations += inner.iterations;
-    if (callback && !callback(it, st, cur.x))
-      return finish(AlmStatus::kStoppedByCallback, "the progress callback asked to stop");
-  }
+  RolloutRun run(problem, options, bcd_options, alm, callback, excluded_seconds);
+  if (resume != nullptr) run.restore(*resume);
+  return run.run();
 }
 
 }  // namespace almkit::rnn
