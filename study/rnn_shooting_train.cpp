@@ -188,8 +188,15 @@ ShootingResult run(const Problem& problem, const Evaluate& evaluate, const RnnSe
   // descent step along the Clarke direction (study/rnn_rollout.h; sequential,
   // on rank 0, broadcast) restarts it; docs/parallel.md §8.
   AlmStart start;
+  AlmOptions budget = alm;  // max_outer_iterations bounds the run, restarts included
   for (;;) {
-    r.alm = solve_alm(problem, *inner, alm, start, go_on);
+    budget.max_outer_iterations = alm.max_outer_iterations - r.outer_iterations;
+    if (budget.max_outer_iterations < 1) {
+      r.alm.status = AlmStatus::kIterationLimit;
+      r.alm.message = fmt::format("{} outer iterations (restarts included)", alm.max_outer_iterations);
+      break;
+    }
+    r.alm = solve_alm(problem, *inner, budget, start, go_on);
     r.outer_iterations += r.alm.outer_iterations;
     r.inner_iterations += r.alm.inner_iterations;
     const bool restartable = r.alm.status == AlmStatus::kStagnated || r.alm.status == AlmStatus::kConvergedAtNoiseLevel ||

@@ -41,7 +41,7 @@ struct ShootingOptions {
   /// K = min(chunks, max(1, ⌊T / min_chunk_steps⌋)) chunks. Depends on T only,
   /// never on the number of workers.
   int min_chunk_steps = 1000;
-  int max_outer_iterations = 200;      ///< ALM outer iterations
+  int max_outer_iterations = 200;      ///< ALM outer iterations of the run, its restarts included
   double time_limit_seconds = 1e9;     ///< wall-clock limit of the ALM
   /// Stop when ‖∇_{θ,s} ℓ‖∞ ≤ tol_stationarity (absolute, ℓ the chunked
   /// problem's Lagrangian) and ‖c‖∞ ≤ tol_gap; the certificate then checks
@@ -91,7 +91,7 @@ struct ShootingOptions {
     v("method", self.method, "rollout (L-BFGS on F, relaxed parallel rollout) | shooting (ALM on the multiple-shooting problem)");
     v("chunks", self.chunks, "multiple shooting: number K of time chunks (independent of the workers)");
     v("min_chunk_steps", self.min_chunk_steps, "use K = min(chunks, max(1, floor(T / min_chunk_steps))) chunks");
-    v("max_outer_iterations", self.max_outer_iterations, "ALM outer iteration limit");
+    v("max_outer_iterations", self.max_outer_iterations, "ALM outer iteration limit, restarts included");
     v("time_limit_seconds", self.time_limit_seconds, "wall-clock limit, seconds");
     v("tol_stationarity", self.tol_stationarity, "stop when |grad of the chunked Lagrangian|_inf <= this (and certify |grad F|_inf or the Clarke measure <= this)");
     v("tol_gap", self.tol_gap, "stop when the boundary gaps |c|_inf <= this * max(1, |s|_inf)");

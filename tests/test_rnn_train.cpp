@@ -151,6 +151,7 @@ TEST_CASE("rnn train: KKT rows with the problem's adjoint multipliers equal the 
 TEST_CASE("rnn train: teacher-student run reaches < 10 % of the target variance") {
   const TeacherData td = teacher_student_data(400, 2, 6, 77);
   TrainOptions o = TrainOptions::defaults();
+  o.policy = TrainPolicy::kRollout;  // the ALM-BCD fit (the default policy's teacher runs: test_rnn_shooting.cpp)
   o.hidden = 12;
   o.init = InitScheme::kGaussian;
   o.init_std = 0.1;
