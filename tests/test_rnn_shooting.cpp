@@ -387,3 +387,21 @@ TEST_CASE("policy time-parallel (the default): a run stopped by its callback res
   CHECK(std::min(r.kkt_bptt.stationarity, r.kink_stationarity.best) <= o.parallel.tol_stationarity);
   CHECK(flatten(r.initial_weights) == flatten(stopped.initial_weights));
 }
+
+TEST_CASE("the default almkit train run on SP500 stops converged with a certificate an independent check confirms" *
+          doctest::test_suite("fp-sensitive")) {
+  DataSpec spec;
+  spec.path = std::string(ALMKIT_TEST_DATA_DIR) + "/clean_SP500.csv";
+  const RnnDataset ds = load_dataset(spec);
+  const TrainOptions o = TrainOptions::defaults();
+  REQUIRE(o.policy == TrainPolicy::kTimeParallel);
+  const TrainResult r = train(ds, o);
+  INFO(r.summary.message);
+  CHECK(r.summary.status == AlmStatus::kConverged);
+  // Independently of the run: BPTT and the Clarke search at the forward-pass point of its weights.
+  RnnTrainingProblem P(ds.train, o.hidden, o.regularization);
+  P.set_initial_weights(r.weights);
+  const KinkStationarity k = kink_stationarity(P, P.initial_point());
+  CHECK(std::min(k.one_sided, k.kinks > 0 ? k.best : k.one_sided) <= o.parallel.tol_stationarity);
+  CHECK(r.history.size() < 50);  // a few outer iterations of the driver, not thousands
+}
