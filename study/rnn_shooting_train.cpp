@@ -201,14 +201,16 @@ ShootingResult run(const Problem& problem, const Evaluate& evaluate, const RnnSe
     r.inner_iterations += r.alm.inner_iterations;
     const bool restartable = r.alm.status == AlmStatus::kStagnated || r.alm.status == AlmStatus::kConvergedAtNoiseLevel ||
                              r.alm.status == AlmStatus::kInnerFailure;
-    if (clarke_stop || !restartable || r.restarts >= options.stall_restarts) break;
+    if (clarke_stop || !restartable) break;
     RnnWeights w = problem.weights(r.alm.x);
-    // A stall at a Clarke-stationary point is the answer, not a reason to move.
+    // A stall at a Clarke-stationary point is the answer, not a reason to move
+    // (also after the last restart).
     if (options.clarke_check_every > 0 && r.alm.kkt.infeasibility <= alm.tol_feasibility &&
         certify(data, reg, w, options.tol_stationarity, evaluate, comm).stationarity <= options.tol_stationarity) {
       clarke_stop = true;
       break;
     }
+    if (r.restarts >= options.stall_restarts) break;
     if (options.kink_polish_steps > 0 &&
         kink_polish(data, reg, options.kink_polish_steps, options.kink_polish_tolerance, options.tol_stationarity, comm,
                     &w)) {
