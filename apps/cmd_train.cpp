@@ -542,9 +542,6 @@ void run_train(const CLI::App* sub, TrainArgs& a) {
     run_train_local(sub, a);
     return;
   }
-  // The default (time-parallel) runs on the ranks as on one process; the
-  // rollout policy runs distributed only as its plain step, asked for by name
-  // (docs/parallel.md §3): no silent switch of method.
   run_train_distributed(sub, a, ranks);
 }
 

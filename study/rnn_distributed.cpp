@@ -11,6 +11,7 @@
 
 #include "almkit/core/alm_policy.h"
 #include "almkit/problems/rnn/rnn_problem.h"
+#include "almkit/core/clock.h"
 
 namespace almkit::rnn {
 
@@ -60,7 +61,6 @@ void check_distributed_options(const TrainOptions& o) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // The outer loop of core/alm.cpp with core/alm_reference.cpp's strategy, on the slice.
 class DistributedRun {

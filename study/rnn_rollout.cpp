@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include "almkit/core/kkt.h"
+#include "almkit/core/clock.h"
 
 namespace almkit::rnn {
 
@@ -241,10 +242,6 @@ Vector kink_manifold_step(const RnnTrainingProblem& problem, VectorCRef x_k, con
 }
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // The state of the policy at an accepted (feasible) point: F, the BPTT
 // multipliers and ∇F = the θ rows of ∇f + J_cᵀξ (the H, U rows vanish).

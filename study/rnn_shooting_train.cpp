@@ -8,6 +8,7 @@
 #include "almkit/problems/rnn/rnn_problem.h"
 #include "almkit/study/rnn_manifold_newton.h"
 #include "almkit/solvers/inner_solver_factory.h"
+#include "almkit/core/clock.h"
 
 namespace almkit::rnn {
 
@@ -32,10 +33,6 @@ void ShootingOptions::validate() const {
 }
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Options of the generic driver for the chunked problem. The time limit is
 // not the driver's: a wall clock read on each worker could stop one worker and
@@ -150,10 +147,6 @@ bool split_rescue(const RnnSeries& data, const RnnRegularization& reg, int outer
   });
 }
 
-}  // namespace
-
-namespace {
-
 // The driver on `problem` (RnnShootingProblem or RnnParallelReducedProblem),
 // with the time limit and the Clarke check decided on rank 0.
 template <class Problem>
@@ -256,7 +249,7 @@ ShootingResult train_shooting(const RnnSeries& data, const RnnRegularization& re
   options.validate();
   const auto t0 = std::chrono::steady_clock::now();
   ShootingOptions o = options;
-  o.chunks = std::min(options.chunks, std::max(1, data.T() / options.min_chunk_steps));
+  o.chunks = options.chunks_for(data.T());
   ShootingResult r;
   if (options.method == "rollout") {
     RnnParallelReducedProblem problem(data, reg, initial, o.chunks, comm);

@@ -15,6 +15,7 @@
 // (study/rnn_rollout.h; sequential in time) decides.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -105,6 +106,8 @@ struct ShootingOptions {
   }
   /// Throws std::invalid_argument naming the first invalid option.
   void validate() const;
+  /// K for a series of T steps: min(chunks, max(1, ⌊T / min_chunk_steps⌋)).
+  int chunks_for(int T) const { return std::min(chunks, std::max(1, T / min_chunk_steps)); }
 };
 
 struct ShootingResult {

@@ -13,6 +13,7 @@
 #include "almkit/problems/rnn/rnn_problem.h"
 #include "almkit/solvers/bcd/bcd_solver.h"
 #include "almkit/solvers/lbfgs/ceres_lbfgs.h"
+#include "almkit/core/clock.h"
 
 namespace almkit::rnn {
 
@@ -32,10 +33,6 @@ RnnSeries slice_steps(const RnnSeries& s, int t0, int t1) {
 }  // namespace detail
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Policy time-parallel (docs/parallel.md §8): rnn::train_shooting on
 // options.threads threads (one: this thread), or on `workers` (mpirun's
@@ -72,9 +69,7 @@ AlmSummary solve_time_parallel(const RnnTrainingProblem& problem, const RnnSerie
   };
   // More threads than chunks would only wait at the exchanges (the result
   // does not depend on the count).
-  const ShootingOptions& po = options.parallel;
-  const int chunks = std::min(po.chunks, std::max(1, train_part.T() / po.min_chunk_steps));
-  const int threads = std::min(options.threads, chunks);
+  const int threads = std::min(options.threads, options.parallel.chunks_for(train_part.T()));
   if (workers != nullptr) {
     run_on(*workers);
   } else if (threads > 1) {

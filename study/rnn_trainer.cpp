@@ -13,6 +13,7 @@
 #include "almkit/problems/rnn/rnn_problem.h"
 #include "almkit/study/forecast_baselines.h"
 #include "almkit/study/rnn_train_run.h"
+#include "almkit/core/clock.h"
 
 namespace almkit::rnn {
 
@@ -173,11 +174,6 @@ TrainResult train(const RnnDataset& data, const TrainOptions& options, const Tra
 }
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 
 // λ auto (docs/rnn.md §9): rolling-origin validation with expanding windows.
 // Fold k fits on steps [0, o_k) with the run's options (validation and early

@@ -141,12 +141,14 @@ double ParallelRollout::chunk_value(Chunk& c, const RnnWeights& w, double N) con
 
 // Chunk c's block of ∇θ (without the weight penalties) into out[0 … n_θ).
 void ParallelRollout::chunk_gradient(Chunk& c, double N, double* out) const {
+  // h_{t−1} of every step: the states shifted by one, the boundary state
+  // first, zero at sequence starts.
   c.Hprev.resize(m_, c.len);
-  for (int j = 0; j < c.len; ++j) {
-    if (j == 0) c.Hprev.col(0) = continues_into(c.k) ? Vector(S_.col(c.k)) : Vector::Zero(m_);
-    else if (c.starts[static_cast<size_t>(j)]) c.Hprev.col(j).setZero();
-    else c.Hprev.col(j) = c.H.col(j - 1);
-  }
+  if (continues_into(c.k)) c.Hprev.col(0) = S_.col(c.k);
+  else c.Hprev.col(0).setZero();
+  c.Hprev.rightCols(c.len - 1) = c.H.leftCols(c.len - 1);
+  for (int j = 1; j < c.len; ++j)
+    if (c.starts[static_cast<size_t>(j)]) c.Hprev.col(j).setZero();
   RnnWeights g;
   g.W.noalias() = c.Delta * c.Hprev.transpose();
   g.V.noalias() = c.Delta * data_.X.middleCols(c.t0, c.len).transpose();
